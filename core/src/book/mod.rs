@@ -1,0 +1,86 @@
+//! Order books behind one trait, so that implementations and matching policies can be
+//! swapped, differentially tested and benchmarked side by side.
+//!
+//! - [`FastBook`]: the product. Orders in a pre-allocated slab linked into per-level FIFOs,
+//!   price levels in a sorted vector per side, id lookup in a pre-sized hash table.
+//! - [`ReferenceBook`]: a literal transcription of the rules over ordered maps, kept only
+//!   as a test oracle. It is written for obviousness, not speed.
+
+mod fast;
+mod reference;
+
+pub use fast::FastBook;
+pub use reference::ReferenceBook;
+
+use crate::command::{Command, EventSink};
+use crate::types::*;
+
+/// One resting order as seen from outside the book.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RestingOrder {
+    pub side: Side,
+    pub price: Price,
+    pub id: OrderId,
+    pub account: Account,
+    pub open_qty: Qty,
+}
+
+/// One price level as seen from outside the book.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LevelView {
+    pub price: Price,
+    /// The book's own running aggregate of open quantity at this level.
+    pub total_qty: Qty,
+    /// Number of resting orders at this level.
+    pub orders: usize,
+}
+
+/// A limit order book applying the matching rules documented in the README.
+pub trait OrderBook {
+    /// A short stable name, used in reports.
+    fn name(&self) -> &'static str;
+
+    /// The limits this book validates against.
+    fn config(&self) -> &BookConfig;
+
+    /// Apply one command, delivering its events to `sink` in order.
+    fn apply<S: EventSink>(&mut self, cmd: &Command, sink: &mut S);
+
+    /// Highest resting bid, if any.
+    fn best_bid(&self) -> Option<Price>;
+
+    /// Lowest resting ask, if any.
+    fn best_ask(&self) -> Option<Price>;
+
+    /// Best price of a side.
+    fn best(&self, side: Side) -> Option<Price> {
+        match side {
+            Side::Buy => self.best_bid(),
+            Side::Sell => self.best_ask(),
+        }
+    }
+
+    /// The resting order with this id, if it is live.
+    fn order(&self, id: OrderId) -> Option<RestingOrder>;
+
+    /// Number of resting orders.
+    fn len(&self) -> usize;
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every resting order in dump order: bids from best to worst price, each level in
+    /// time priority, then asks likewise.
+    fn for_each_order(&self, f: &mut dyn FnMut(&RestingOrder));
+
+    /// Every non-empty level of one side, from best to worst.
+    fn for_each_level(&self, side: Side, f: &mut dyn FnMut(&LevelView));
+
+    /// All resting orders in dump order, collected (tests and tools; allocates).
+    fn snapshot(&self) -> Vec<RestingOrder> {
+        let mut v = Vec::with_capacity(self.len());
+        self.for_each_order(&mut |o| v.push(*o));
+        v
+    }
+}

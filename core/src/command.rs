@@ -1,0 +1,151 @@
+//! Commands into a book and events out of it.
+//!
+//! Both are small `Copy` values: commands travel through the lock-free ingress rings by
+//! value, and events are handed one at a time to a caller-supplied [`EventSink`], so
+//! nothing on the matching path allocates per command or per event.
+
+use crate::types::*;
+
+/// A new order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NewOrder {
+    pub id: OrderId,
+    pub account: Account,
+    pub side: Side,
+    pub ord_type: OrdType,
+    /// `Some` for limit orders, `None` for market orders (validation rejects the other
+    /// combinations with `BadPrice`).
+    pub price: Option<Price>,
+    pub qty: Qty,
+    pub tif: Tif,
+    pub stp: Stp,
+}
+
+impl NewOrder {
+    /// A GTC limit order with no self-trade prevention.
+    pub fn limit(id: OrderId, account: Account, side: Side, price: Price, qty: Qty) -> Self {
+        NewOrder {
+            id,
+            account,
+            side,
+            ord_type: OrdType::Limit,
+            price: Some(price),
+            qty,
+            tif: Tif::Gtc,
+            stp: Stp::None,
+        }
+    }
+
+    /// A market order (IOC) with no self-trade prevention.
+    pub fn market(id: OrderId, account: Account, side: Side, qty: Qty) -> Self {
+        NewOrder {
+            id,
+            account,
+            side,
+            ord_type: OrdType::Market,
+            price: None,
+            qty,
+            tif: Tif::Ioc,
+            stp: Stp::None,
+        }
+    }
+
+    pub fn with_tif(mut self, tif: Tif) -> Self {
+        self.tif = tif;
+        self
+    }
+
+    pub fn with_stp(mut self, stp: Stp) -> Self {
+        self.stp = stp;
+        self
+    }
+}
+
+/// One instruction to a book.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    New(NewOrder),
+    Cancel {
+        id: OrderId,
+    },
+    /// Change a resting order's price and open quantity.
+    Replace {
+        id: OrderId,
+        price: Price,
+        qty: Qty,
+    },
+}
+
+impl Command {
+    /// The order id the command names.
+    pub fn id(&self) -> OrderId {
+        match self {
+            Command::New(o) => o.id,
+            Command::Cancel { id } | Command::Replace { id, .. } => *id,
+        }
+    }
+}
+
+/// One outcome of a command. A command produces one or more events, in a fixed order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A new order was accepted.
+    Ack { id: OrderId },
+    /// A replace was accepted.
+    Replaced { id: OrderId },
+    /// A fill, printed at the maker's price.
+    Trade {
+        taker: OrderId,
+        maker: OrderId,
+        price: Price,
+        qty: Qty,
+    },
+    /// `qty` units of order `id` left the book without trading.
+    Cancel {
+        id: OrderId,
+        qty: Qty,
+        reason: CancelReason,
+    },
+    /// The command was rejected and changed nothing.
+    Reject { id: OrderId, reason: RejectReason },
+}
+
+/// Where a book delivers events. Implemented by whatever the caller needs: a vector in
+/// tests, a counter in benchmarks, the output ring in the engine.
+pub trait EventSink {
+    fn event(&mut self, e: Event);
+}
+
+impl EventSink for Vec<Event> {
+    #[inline]
+    fn event(&mut self, e: Event) {
+        self.push(e);
+    }
+}
+
+impl<S: EventSink + ?Sized> EventSink for &mut S {
+    #[inline]
+    fn event(&mut self, e: Event) {
+        (**self).event(e)
+    }
+}
+
+/// A sink that only counts, for benchmarks: it keeps the compiler from discarding the
+/// work and costs one add per event.
+#[derive(Default, Debug, Clone, Copy)]
+pub struct CountingSink {
+    pub events: u64,
+    pub trades: u64,
+    pub traded_qty: u64,
+}
+
+impl EventSink for CountingSink {
+    #[inline]
+    fn event(&mut self, e: Event) {
+        self.events += 1;
+        if let Event::Trade { qty, .. } = e {
+            self.trades += 1;
+            self.traded_qty += qty;
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! The vocabulary every other module speaks: integer prices, quantities, ids and the
+//! small enums that describe an order.
+//!
+//! Prices are signed integer ticks over the whole `i64` domain (negative prices are
+//! legal: WTI settled at -$37.63 on 2020-04-20). Nothing in the core ever converts a
+//! price to floating point, so there is no rounding anywhere on the matching path.
+
+/// A price in integer ticks. The whole `i64` domain is legal.
+pub type Price = i64;
+/// A quantity in units (shares, contracts). Orders carry at most [`BookConfig::max_order_qty`]
+/// units; `u64` leaves room for level aggregates without overflow.
+pub type Qty = u64;
+/// A client order id. Unique among *live* (resting) orders only: ids of finished orders
+/// may be reused at once.
+pub type OrderId = u64;
+/// The account (beneficial owner) an order belongs to; self-trade prevention compares these.
+pub type Account = u32;
+
+/// Buy or sell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Side {
+    Buy,
+    Sell,
+}
+
+impl Side {
+    /// The side an order of this side trades against.
+    #[inline]
+    pub fn opposite(self) -> Side {
+        match self {
+            Side::Buy => Side::Sell,
+            Side::Sell => Side::Buy,
+        }
+    }
+
+    /// True when a resting price `maker` is acceptable to a taker of this side whose
+    /// limit is `limit`: a buyer pays at most its limit, a seller receives at least it.
+    #[inline]
+    pub fn accepts(self, limit: Price, maker: Price) -> bool {
+        match self {
+            Side::Buy => maker <= limit,
+            Side::Sell => maker >= limit,
+        }
+    }
+
+    /// True when price `a` is strictly better than `b` for a resting order of this side
+    /// (higher for bids, lower for asks).
+    #[inline]
+    pub fn better(self, a: Price, b: Price) -> bool {
+        match self {
+            Side::Buy => a > b,
+            Side::Sell => a < b,
+        }
+    }
+}
+
+/// Limit (needs a price) or market (has none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OrdType {
+    Limit,
+    Market,
+}
+
+/// Time in force.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Tif {
+    /// Good till cancelled: the remainder rests. Default for limit orders.
+    Gtc,
+    /// Immediate or cancel: the remainder is cancelled. Default for market orders.
+    Ioc,
+    /// Fill or kill: fills completely at once or not at all.
+    Fok,
+    /// Post-only: rejected if it would trade on entry; otherwise rests like GTC.
+    Post,
+}
+
+/// Self-trade prevention mode, taken from the *incoming* order when it meets a resting
+/// order of the same account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Stp {
+    /// No prevention: the two orders trade.
+    #[default]
+    None,
+    /// Cancel the taker's remainder and stop.
+    CancelTaker,
+    /// Cancel the maker entirely and keep matching.
+    CancelMaker,
+    /// Cancel the maker, then the taker's remainder, and stop.
+    CancelBoth,
+    /// Decrement both by the smaller open quantity (maker first) and keep matching.
+    DecrementCancel,
+}
+
+/// Why a command was rejected. A rejected command changes nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RejectReason {
+    BadQty,
+    BadPrice,
+    BadTif,
+    DuplicateId,
+    WouldCross,
+    UnknownId,
+}
+
+/// Why (part of) an order left the book without trading.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CancelReason {
+    /// Cancelled by its owner.
+    User,
+    /// Remainder of an IOC or market order.
+    Ioc,
+    /// A fill-or-kill that could not fill completely.
+    Fok,
+    /// Removed by self-trade prevention.
+    Stp,
+}
+
+/// How an incoming order's quantity is shared among the resting orders of one price level.
+/// Price priority between levels is the same under every policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum MatchPolicy {
+    /// Price-time (FIFO): earlier arrival at a level fills first.
+    #[default]
+    PriceTime,
+    /// Pro-rata, as many futures exchanges use; the allocation and rounding rule is
+    /// documented in `docs/SEMANTICS.md`. With `top_order`, the order at the head of
+    /// the level is first filled FIFO before the rest is allocated pro-rata.
+    ProRata { top_order: bool },
+}
+
+/// Limits a book enforces at validation. The defaults accept everything the types can
+/// express except a zero quantity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BookConfig {
+    /// Largest quantity of a single order (inclusive).
+    pub max_order_qty: Qty,
+    /// Lowest acceptable limit price (inclusive).
+    pub min_price: Price,
+    /// Highest acceptable limit price (inclusive).
+    pub max_price: Price,
+    /// Resting orders the book pre-allocates storage for. The fast book never allocates
+    /// while it holds fewer live orders (and price levels) than this; past it, storage
+    /// grows (an allocation, never a rejection or a drop).
+    pub capacity: usize,
+    /// How quantity is shared within a price level.
+    pub policy: MatchPolicy,
+}
+
+impl Default for BookConfig {
+    fn default() -> Self {
+        BookConfig {
+            max_order_qty: u32::MAX as Qty,
+            min_price: Price::MIN,
+            max_price: Price::MAX,
+            capacity: 1 << 16,
+            policy: MatchPolicy::PriceTime,
+        }
+    }
+}
+
+impl BookConfig {
+    #[inline]
+    pub fn qty_ok(&self, qty: Qty) -> bool {
+        qty >= 1 && qty <= self.max_order_qty
+    }
+
+    #[inline]
+    pub fn price_ok(&self, price: Price) -> bool {
+        price >= self.min_price && price <= self.max_price
+    }
+}

@@ -1,0 +1,4 @@
+//! One module per `flowmatch` subcommand. Each exposes `Args` (clap) and `run(args)`,
+//! returning the process exit code.
+
+pub mod replay;

@@ -1,0 +1,8 @@
+//! # flowmatch-harness
+//!
+//! The lab around the core: the text formats, flow generators, the simulated exchange,
+//! runners, metrics and reports, and the `flowmatch` command line (one module per
+//! subcommand under [`cmd`]).
+
+pub mod cmd;
+pub mod text;

@@ -1,0 +1,25 @@
+use clap::{Parser, Subcommand};
+use flowmatch_harness::cmd;
+use std::process::ExitCode;
+
+/// flowmatch: a low-latency matching core and the lab that measures it.
+#[derive(Parser)]
+#[command(name = "flowmatch", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Replay a command file through a book and print the events (and optionally the book).
+    Replay(cmd::replay::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Replay(a) => cmd::replay::run(a),
+    };
+    ExitCode::from(code)
+}

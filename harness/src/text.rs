@@ -1,0 +1,1 @@
+//! Placeholder: the text command/event/book formats (being written).
