@@ -6,3 +6,4 @@
 
 pub mod cmd;
 pub mod text;
+pub mod workload;
