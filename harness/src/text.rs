@@ -1,1 +1,656 @@
-//! Placeholder: the text command/event/book formats (being written).
+//! The project's text formats: command lines in, event lines and book-dump lines out.
+//!
+//! ```text
+//! commands:  N,id,account,side(B|S),type(L|M),price(empty for M),qty[,tif[,stp]]
+//!            C,id
+//!            R,id,price,qty
+//! events:    seq,ACK,id | seq,RPL,id | seq,TRD,taker,maker,price,qty
+//!            seq,CXL,id,qty,USER|IOC|FOK|STP | seq,REJ,id,REASON
+//! book:      side(B|S),price,id,open_qty
+//! ```
+//!
+//! The parser separates *syntax* from *semantics* on purpose: a line is only a syntax
+//! error when it cannot be represented as a [`Command`] at all (unknown op, wrong field
+//! count, a non-number where a number belongs, an unknown token). Anything that *can* be
+//! represented — a limit without a price, a market with one, a zero or negative quantity —
+//! is handed to the book, whose validation rejects it with a reason. That keeps all
+//! validation in one place (the book) and lets scenario files exercise every reject.
+//!
+//! The writers format into any [`std::fmt::Write`], so a replay loop can reuse one `String`
+//! buffer for every event instead of allocating per line.
+
+use flowmatch_core::{
+    CancelReason, Command, Event, NewOrder, OrdType, OrderBook, RejectReason, RestingOrder, Side,
+    Stp, Tif,
+};
+use std::fmt;
+use std::io::BufRead;
+
+/// A line that cannot be represented as a command. Names the 1-based line number, the
+/// field and the offending text, so a person can fix the file without guessing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// 1-based line number in the input.
+    pub line: usize,
+    /// Which field was wrong (`op`, `fields`, `id`, `account`, `side`, `type`, `price`,
+    /// `qty`, `tif`, `stp`).
+    pub field: &'static str,
+    /// The offending text (the whole line for a field-count error).
+    pub text: String,
+    /// What was expected.
+    pub expected: String,
+}
+
+impl fmt::Display for SyntaxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "line {}: bad {}: {:?} (expected {})",
+            self.line, self.field, self.text, self.expected
+        )
+    }
+}
+
+impl std::error::Error for SyntaxError {}
+
+/// Why a [`CommandReader`] stopped.
+#[derive(Debug)]
+pub enum ReadError {
+    /// A malformed line.
+    Syntax(SyntaxError),
+    /// The input could not be read (including a line that is not UTF-8).
+    Io {
+        /// 1-based number of the line being read when it failed.
+        line: usize,
+        source: std::io::Error,
+    },
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::Syntax(e) => e.fmt(f),
+            ReadError::Io { line, source } => write!(f, "line {line}: read error: {source}"),
+        }
+    }
+}
+
+impl std::error::Error for ReadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ReadError::Syntax(e) => Some(e),
+            ReadError::Io { source, .. } => Some(source),
+        }
+    }
+}
+
+/// True for lines the command format skips: blank, or starting with `#`.
+pub fn is_skipped(line: &str) -> bool {
+    let t = line.trim();
+    t.is_empty() || t.starts_with('#')
+}
+
+/// Parse one command line. `Ok(None)` for a blank or comment line. `line_no` is only used
+/// to label errors.
+pub fn parse_command(line: &str, line_no: usize) -> Result<Option<Command>, SyntaxError> {
+    if is_skipped(line) {
+        return Ok(None);
+    }
+    let err = |field: &'static str, text: &str, expected: &str| SyntaxError {
+        line: line_no,
+        field,
+        text: text.to_string(),
+        expected: expected.to_string(),
+    };
+
+    // At most 9 fields are ever valid; collect into a fixed array (no allocation).
+    let mut f: [&str; 9] = [""; 9];
+    let mut n = 0usize;
+    for part in line.split(',') {
+        if n == f.len() {
+            n += 1; // too many: reported below
+            break;
+        }
+        f[n] = part.trim();
+        n += 1;
+    }
+    let count_err = |expected: &str| err("fields", line.trim(), expected);
+
+    match f[0] {
+        "N" => {
+            if !(7..=9).contains(&n) {
+                return Err(count_err(
+                    "N,id,account,side,type,price,qty[,tif[,stp]] (7 to 9 fields)",
+                ));
+            }
+            let id = f[1]
+                .parse::<u64>()
+                .map_err(|_| err("id", f[1], "an unsigned 64-bit integer"))?;
+            let account = f[2]
+                .parse::<u32>()
+                .map_err(|_| err("account", f[2], "an unsigned 32-bit integer"))?;
+            let side = match f[3] {
+                "B" => Side::Buy,
+                "S" => Side::Sell,
+                t => return Err(err("side", t, "B or S")),
+            };
+            let ord_type = match f[4] {
+                "L" => OrdType::Limit,
+                "M" => OrdType::Market,
+                t => return Err(err("type", t, "L or M")),
+            };
+            let price = if f[5].is_empty() {
+                None
+            } else {
+                Some(
+                    f[5].parse::<i64>()
+                        .map_err(|_| err("price", f[5], "a signed 64-bit integer or empty"))?,
+                )
+            };
+            let qty = parse_qty(f[6]).ok_or_else(|| err("qty", f[6], "an integer"))?;
+            let tif = if n >= 8 && !f[7].is_empty() {
+                match f[7] {
+                    "GTC" => Tif::Gtc,
+                    "IOC" => Tif::Ioc,
+                    "FOK" => Tif::Fok,
+                    "POST" => Tif::Post,
+                    t => return Err(err("tif", t, "GTC, IOC, FOK, POST or empty")),
+                }
+            } else {
+                match ord_type {
+                    OrdType::Limit => Tif::Gtc,
+                    OrdType::Market => Tif::Ioc,
+                }
+            };
+            let stp = if n == 9 && !f[8].is_empty() {
+                match f[8] {
+                    "NONE" => Stp::None,
+                    "CT" => Stp::CancelTaker,
+                    "CM" => Stp::CancelMaker,
+                    "CB" => Stp::CancelBoth,
+                    "DC" => Stp::DecrementCancel,
+                    t => return Err(err("stp", t, "NONE, CT, CM, CB, DC or empty")),
+                }
+            } else {
+                Stp::None
+            };
+            Ok(Some(Command::New(NewOrder {
+                id,
+                account,
+                side,
+                ord_type,
+                price,
+                qty,
+                tif,
+                stp,
+            })))
+        }
+        "C" => {
+            if n != 2 {
+                return Err(count_err("C,id (2 fields)"));
+            }
+            let id = f[1]
+                .parse::<u64>()
+                .map_err(|_| err("id", f[1], "an unsigned 64-bit integer"))?;
+            Ok(Some(Command::Cancel { id }))
+        }
+        "R" => {
+            if n != 4 {
+                return Err(count_err("R,id,price,qty (4 fields)"));
+            }
+            let id = f[1]
+                .parse::<u64>()
+                .map_err(|_| err("id", f[1], "an unsigned 64-bit integer"))?;
+            let price = f[2]
+                .parse::<i64>()
+                .map_err(|_| err("price", f[2], "a signed 64-bit integer"))?;
+            let qty = parse_qty(f[3]).ok_or_else(|| err("qty", f[3], "an integer"))?;
+            Ok(Some(Command::Replace { id, price, qty }))
+        }
+        op => Err(err("op", op, "N, C or R")),
+    }
+}
+
+/// A quantity field: any decimal integer. Zero or negative becomes 0 and anything above
+/// `u64::MAX` becomes `u64::MAX`, so that the book (not the parser) rejects it as
+/// `BAD_QTY`. `None` when the text is not an integer at all.
+fn parse_qty(s: &str) -> Option<u64> {
+    let (negative, digits) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if negative {
+        return Some(0);
+    }
+    // All digits: the only possible parse failure is overflow.
+    Some(digits.parse::<u64>().unwrap_or(u64::MAX))
+}
+
+/// Reads commands from any buffered reader, skipping blank and comment lines, yielding
+/// `(line_no, command)` with the 1-based line number. Stops (yields `None`) after the
+/// first error. Reuses one line buffer for the whole input.
+pub struct CommandReader<R> {
+    inner: R,
+    line_no: usize,
+    buf: String,
+    failed: bool,
+}
+
+impl<R: BufRead> CommandReader<R> {
+    pub fn new(inner: R) -> Self {
+        CommandReader {
+            inner,
+            line_no: 0,
+            buf: String::with_capacity(128),
+            failed: false,
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for CommandReader<R> {
+    type Item = Result<(usize, Command), ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        loop {
+            self.buf.clear();
+            self.line_no += 1;
+            match self.inner.read_line(&mut self.buf) {
+                Ok(0) => return None,
+                Ok(_) => {}
+                Err(source) => {
+                    self.failed = true;
+                    return Some(Err(ReadError::Io {
+                        line: self.line_no,
+                        source,
+                    }));
+                }
+            }
+            match parse_command(&self.buf, self.line_no) {
+                Ok(None) => continue,
+                Ok(Some(cmd)) => return Some(Ok((self.line_no, cmd))),
+                Err(e) => {
+                    self.failed = true;
+                    return Some(Err(ReadError::Syntax(e)));
+                }
+            }
+        }
+    }
+}
+
+/// `B` or `S`.
+pub fn side_token(s: Side) -> &'static str {
+    match s {
+        Side::Buy => "B",
+        Side::Sell => "S",
+    }
+}
+
+pub fn tif_token(t: Tif) -> &'static str {
+    match t {
+        Tif::Gtc => "GTC",
+        Tif::Ioc => "IOC",
+        Tif::Fok => "FOK",
+        Tif::Post => "POST",
+    }
+}
+
+pub fn stp_token(s: Stp) -> &'static str {
+    match s {
+        Stp::None => "NONE",
+        Stp::CancelTaker => "CT",
+        Stp::CancelMaker => "CM",
+        Stp::CancelBoth => "CB",
+        Stp::DecrementCancel => "DC",
+    }
+}
+
+pub fn cancel_reason_token(r: CancelReason) -> &'static str {
+    match r {
+        CancelReason::User => "USER",
+        CancelReason::Ioc => "IOC",
+        CancelReason::Fok => "FOK",
+        CancelReason::Stp => "STP",
+    }
+}
+
+pub fn reject_reason_token(r: RejectReason) -> &'static str {
+    match r {
+        RejectReason::BadQty => "BAD_QTY",
+        RejectReason::BadPrice => "BAD_PRICE",
+        RejectReason::BadTif => "BAD_TIF",
+        RejectReason::DuplicateId => "DUPLICATE_ID",
+        RejectReason::WouldCross => "WOULD_CROSS",
+        RejectReason::UnknownId => "UNKNOWN_ID",
+    }
+}
+
+/// Append one event line (with trailing newline), `seq` being the 1-based index of the
+/// command that caused it.
+pub fn write_event<W: fmt::Write + ?Sized>(w: &mut W, seq: u64, e: &Event) -> fmt::Result {
+    match *e {
+        Event::Ack { id } => writeln!(w, "{seq},ACK,{id}"),
+        Event::Replaced { id } => writeln!(w, "{seq},RPL,{id}"),
+        Event::Trade {
+            taker,
+            maker,
+            price,
+            qty,
+        } => writeln!(w, "{seq},TRD,{taker},{maker},{price},{qty}"),
+        Event::Cancel { id, qty, reason } => {
+            writeln!(w, "{seq},CXL,{id},{qty},{}", cancel_reason_token(reason))
+        }
+        Event::Reject { id, reason } => {
+            writeln!(w, "{seq},REJ,{id},{}", reject_reason_token(reason))
+        }
+    }
+}
+
+/// Append one book-dump line (with trailing newline): `side,price,id,open_qty`.
+pub fn write_book_line<W: fmt::Write + ?Sized>(w: &mut W, o: &RestingOrder) -> fmt::Result {
+    writeln!(
+        w,
+        "{},{},{},{}",
+        side_token(o.side),
+        o.price,
+        o.id,
+        o.open_qty
+    )
+}
+
+/// Append the whole book dump: bids best to worst, then asks best to worst, each level in
+/// time priority (the order [`OrderBook::for_each_order`] visits them).
+pub fn write_book<W: fmt::Write + ?Sized, B: OrderBook + ?Sized>(
+    w: &mut W,
+    book: &B,
+) -> fmt::Result {
+    let mut result = Ok(());
+    book.for_each_order(&mut |o| {
+        if result.is_ok() {
+            result = write_book_line(w, o);
+        }
+    });
+    result
+}
+
+/// The book dump as a `String` (tests and tools).
+pub fn book_dump<B: OrderBook + ?Sized>(book: &B) -> String {
+    let mut s = String::new();
+    write_book(&mut s, book).expect("writing to a String cannot fail");
+    s
+}
+
+/// Append a command in the input format (with trailing newline); parsing the result with
+/// [`parse_command`] gives the same command back. Used by generators and to print failing
+/// cases of randomized tests in a form `flowmatch replay` accepts.
+pub fn write_command<W: fmt::Write + ?Sized>(w: &mut W, cmd: &Command) -> fmt::Result {
+    match *cmd {
+        Command::New(o) => {
+            write!(
+                w,
+                "N,{},{},{},{},",
+                o.id,
+                o.account,
+                side_token(o.side),
+                match o.ord_type {
+                    OrdType::Limit => "L",
+                    OrdType::Market => "M",
+                }
+            )?;
+            if let Some(p) = o.price {
+                write!(w, "{p}")?;
+            }
+            writeln!(w, ",{},{},{}", o.qty, tif_token(o.tif), stp_token(o.stp))
+        }
+        Command::Cancel { id } => writeln!(w, "C,{id}"),
+        Command::Replace { id, price, qty } => writeln!(w, "R,{id},{price},{qty}"),
+    }
+}
+
+/// One event as a line without the trailing newline (tests; allocates).
+pub fn event_line(seq: u64, e: &Event) -> String {
+    let mut s = String::new();
+    write_event(&mut s, seq, e).expect("writing to a String cannot fail");
+    s.pop();
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &str) -> Command {
+        parse_command(line, 1).unwrap().unwrap()
+    }
+
+    fn syntax(line: &str) -> SyntaxError {
+        parse_command(line, 7).unwrap_err()
+    }
+
+    #[test]
+    fn parses_every_command_shape() {
+        assert_eq!(
+            parse("N,1,2,S,L,100,5"),
+            Command::New(NewOrder::limit(1, 2, Side::Sell, 100, 5))
+        );
+        assert_eq!(
+            parse(" N , 3 , 2 , B , L , -101 , 8 , IOC , CB "),
+            Command::New(
+                NewOrder::limit(3, 2, Side::Buy, -101, 8)
+                    .with_tif(Tif::Ioc)
+                    .with_stp(Stp::CancelBoth)
+            )
+        );
+        assert_eq!(
+            parse("N,4,0,B,M,,10"),
+            Command::New(NewOrder::market(4, 0, Side::Buy, 10))
+        );
+        // Empty tif / stp mean the defaults.
+        assert_eq!(
+            parse("N,4,0,B,M,,10,,"),
+            Command::New(NewOrder::market(4, 0, Side::Buy, 10))
+        );
+        assert_eq!(
+            parse("N,5,1,S,L,7,1,POST,DC"),
+            Command::New(
+                NewOrder::limit(5, 1, Side::Sell, 7, 1)
+                    .with_tif(Tif::Post)
+                    .with_stp(Stp::DecrementCancel)
+            )
+        );
+        assert_eq!(
+            parse("C,18446744073709551615"),
+            Command::Cancel { id: u64::MAX }
+        );
+        assert_eq!(
+            parse("R,9,-9223372036854775808,3"),
+            Command::Replace {
+                id: 9,
+                price: i64::MIN,
+                qty: 3
+            }
+        );
+    }
+
+    #[test]
+    fn skips_blank_and_comment_lines() {
+        for l in ["", "   ", "\n", "\r\n", "# x", "   # indented"] {
+            assert_eq!(parse_command(l, 1), Ok(None), "{l:?}");
+        }
+    }
+
+    #[test]
+    fn semantic_problems_parse_for_the_book_to_reject() {
+        let Command::New(o) = parse("N,1,1,B,L,,5") else {
+            panic!()
+        };
+        assert_eq!((o.ord_type, o.price), (OrdType::Limit, None));
+        let Command::New(o) = parse("N,1,1,B,M,100,5") else {
+            panic!()
+        };
+        assert_eq!((o.ord_type, o.price), (OrdType::Market, Some(100)));
+        let Command::New(o) = parse("N,1,1,B,M,,5,GTC") else {
+            panic!()
+        };
+        assert_eq!(o.tif, Tif::Gtc);
+        for (q, want) in [
+            ("0", 0),
+            ("-0", 0),
+            ("-5", 0),
+            ("-99999999999999999999999", 0),
+            ("+7", 7),
+            ("18446744073709551615", u64::MAX),
+            ("18446744073709551616", u64::MAX),
+            ("99999999999999999999999999999", u64::MAX),
+        ] {
+            let Command::New(o) = parse(&format!("N,1,1,B,L,1,{q}")) else {
+                panic!()
+            };
+            assert_eq!(o.qty, want, "{q}");
+            assert_eq!(
+                parse(&format!("R,1,1,{q}")),
+                Command::Replace {
+                    id: 1,
+                    price: 1,
+                    qty: want
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn syntax_errors_name_line_field_and_text() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("X,1", "op", "X"),
+            ("n,1,1,B,L,1,1", "op", "n"),
+            ("N,1,1,B,L,1", "fields", "N,1,1,B,L,1"),
+            (
+                "N,1,1,B,L,1,1,GTC,NONE,extra",
+                "fields",
+                "N,1,1,B,L,1,1,GTC,NONE,extra",
+            ),
+            ("C", "fields", "C"),
+            ("C,1,2", "fields", "C,1,2"),
+            ("R,1,2", "fields", "R,1,2"),
+            ("N,-1,1,B,L,1,1", "id", "-1"),
+            (
+                "N,18446744073709551616,1,B,L,1,1",
+                "id",
+                "18446744073709551616",
+            ),
+            ("N,abc,1,B,L,1,1", "id", "abc"),
+            ("C,", "id", ""),
+            ("N,1,4294967296,B,L,1,1", "account", "4294967296"),
+            ("N,1,x,B,L,1,1", "account", "x"),
+            ("N,1,1,X,L,1,1", "side", "X"),
+            ("N,1,1,B,Q,1,1", "type", "Q"),
+            ("N,1,1,B,L,1.5,1", "price", "1.5"),
+            (
+                "N,1,1,B,L,9223372036854775808,1",
+                "price",
+                "9223372036854775808",
+            ),
+            ("R,1,,1", "price", ""),
+            ("N,1,1,B,L,1,x", "qty", "x"),
+            ("N,1,1,B,L,1,", "qty", ""),
+            ("N,1,1,B,L,1,-", "qty", "-"),
+            ("N,1,1,B,L,1,1.0", "qty", "1.0"),
+            ("R,1,1,abc", "qty", "abc"),
+            ("N,1,1,B,L,1,1,DAY", "tif", "DAY"),
+            ("N,1,1,B,L,1,1,GTC,XX", "stp", "XX"),
+        ];
+        for &(line, field, text) in cases {
+            let e = syntax(line);
+            assert_eq!(
+                (e.line, e.field, e.text.as_str()),
+                (7, field, text),
+                "{line}"
+            );
+            let msg = e.to_string();
+            assert!(msg.starts_with("line 7: bad "), "{msg}");
+            assert!(msg.contains(field), "{msg}");
+        }
+    }
+
+    #[test]
+    fn reader_numbers_lines_and_stops_at_first_error() {
+        let input = "# header\nN,1,1,S,L,100,5\n\nC,1\nbogus\nC,2\n";
+        let mut r = CommandReader::new(input.as_bytes());
+        assert_eq!(r.next().unwrap().unwrap().0, 2);
+        assert_eq!(r.next().unwrap().unwrap(), (4, Command::Cancel { id: 1 }));
+        match r.next().unwrap() {
+            Err(ReadError::Syntax(e)) => assert_eq!((e.line, e.field), (5, "op")),
+            other => panic!("{other:?}"),
+        }
+        assert!(r.next().is_none());
+    }
+
+    #[test]
+    fn reader_reports_invalid_utf8_with_line() {
+        let input: &[u8] = b"C,1\nC,\xff\n";
+        let mut r = CommandReader::new(input);
+        assert!(r.next().unwrap().is_ok());
+        match r.next().unwrap() {
+            Err(ReadError::Io { line, .. }) => assert_eq!(line, 2),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn formats_events() {
+        let cases = [
+            (Event::Ack { id: 3 }, "4,ACK,3"),
+            (Event::Replaced { id: 3 }, "4,RPL,3"),
+            (
+                Event::Trade {
+                    taker: 3,
+                    maker: 1,
+                    price: -100,
+                    qty: 5,
+                },
+                "4,TRD,3,1,-100,5",
+            ),
+            (
+                Event::Cancel {
+                    id: 3,
+                    qty: 2,
+                    reason: CancelReason::Stp,
+                },
+                "4,CXL,3,2,STP",
+            ),
+            (
+                Event::Reject {
+                    id: u64::MAX,
+                    reason: RejectReason::WouldCross,
+                },
+                "4,REJ,18446744073709551615,WOULD_CROSS",
+            ),
+        ];
+        for (e, want) in cases {
+            assert_eq!(event_line(4, &e), want);
+        }
+    }
+
+    #[test]
+    fn command_writer_round_trips() {
+        for line in [
+            "N,1,2,S,L,100,5,GTC,NONE",
+            "N,3,2,B,M,,8,FOK,DC",
+            "N,3,2,B,L,-9223372036854775808,8,POST,CM",
+            "C,5",
+            "R,5,9223372036854775807,1",
+        ] {
+            let cmd = parse(line);
+            let mut s = String::new();
+            write_command(&mut s, &cmd).unwrap();
+            assert_eq!(s.trim_end(), line);
+            assert_eq!(parse(&s), cmd);
+        }
+    }
+}
