@@ -6,6 +6,7 @@
 
 pub mod book;
 pub mod command;
+pub mod internalizer;
 pub mod types;
 
 pub use book::{FastBook, LevelView, OrderBook, ReferenceBook, RestingOrder};

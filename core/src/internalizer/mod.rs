@@ -1,0 +1,816 @@
+//! The internalizer: a wholesaler's order handling, sitting on the engine thread in front of
+//! an [`OrderBook`] that holds its customers' resting retail limit orders.
+//!
+//! # Prices
+//! Internal prices need sub-penny resolution (price improvement of a fraction of a cent),
+//! while the national best bid and offer (NBBO) moves in whole cents. flowmatch therefore
+//! uses **1 tick = $0.0001** for retail work: one cent is [`TICKS_PER_CENT`] = 100 ticks.
+//! Nothing here converts a price to floating point.
+//!
+//! # What happens to a retail order
+//! A *marketable* order (a market order, or a limit at or through the NBBO on the other
+//! side) goes through, in this order:
+//! 1. **Agency cross** against resting retail orders at least as good as the NBBO for it,
+//!    at the resting order's price: the order is sent to the internal book as an IOC
+//!    limited at the NBBO (buy: the offer; sell: the bid) with self-trade prevention
+//!    `CancelMaker`, so a customer never trades with itself and, because the cross runs
+//!    before any principal fill, a resting customer order always has priority over the
+//!    wholesaler at the same price or better.
+//! 2. **Principal fill** from the wholesaler at the NBBO improved by
+//!    `spread * improvement_permille / 1000` ticks, within the risk limits (auto-execution
+//!    size, quoted-spread collar, inventory); whatever does not fit is
+//! 3. **routed** to the exchange ([`Venue`]) as an IOC limited by the customer's limit.
+//!    Anything the displayed depth cannot fill is cancelled (`NoLiquidity`).
+//!
+//! A *non-marketable* limit rests in the internal book (it may first cross resting retail
+//! orders priced inside the NBBO). When a quote update makes resting orders marketable,
+//! each is filled (time priority within the best level first) before anything else: by the
+//! wholesaler at the new NBBO if the inventory limit allows, otherwise routed.
+//!
+//! The wholesaler's inventory is netted across all fills; when it exceeds the hedge
+//! threshold the excess over the hedge target is sold or bought on the exchange.
+//!
+//! # Guarantees (each checked by tests in `tests/retail_*.rs`)
+//! - No internal fill (agency or principal) is at a price worse than the NBBO at the
+//!   moment the order is handled, and no fill at all is past the customer's limit.
+//! - Every share of every accepted order ends filled, cancelled or open in the book.
+//! - `|inventory| <= max_inventory` after every principal fill (hedges only reduce it).
+//!
+//! # Allocation
+//! The only buffers are two scratch vectors sized at construction; per message nothing
+//! is allocated unless a single message produces more book events or sweeps more resting
+//! orders than that capacity (then the vector grows once).
+
+use crate::book::OrderBook;
+use crate::command::{Command, Event, NewOrder};
+use crate::types::*;
+
+/// Ticks per US cent when flowmatch prices retail flow (1 tick = $0.0001).
+pub const TICKS_PER_CENT: Price = 100;
+
+/// Customer order ids carry their broker in the top 16 bits, so each broker has its own
+/// id space (`(broker << BROKER_SHIFT) | sequence`).
+pub const BROKER_SHIFT: u32 = 40;
+
+/// The broker an order id belongs to.
+#[inline]
+pub fn broker_of(id: OrderId) -> u16 {
+    (id >> BROKER_SHIFT) as u16
+}
+
+/// A customer order id in broker `broker`'s id space.
+#[inline]
+pub fn retail_id(broker: u16, seq: u64) -> OrderId {
+    ((broker as u64) << BROKER_SHIFT) | (seq & ((1u64 << BROKER_SHIFT) - 1))
+}
+
+/// The national best bid and offer with the displayed size at each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quote {
+    pub bid: Price,
+    pub ask: Price,
+    pub bid_size: Qty,
+    pub ask_size: Qty,
+}
+
+impl Quote {
+    /// The NBBO price on `side` of the market (buy: bid, sell: ask).
+    #[inline]
+    pub fn price(&self, side: Side) -> Price {
+        match side {
+            Side::Buy => self.bid,
+            Side::Sell => self.ask,
+        }
+    }
+
+    /// The price a taker of `side` pays or receives at the NBBO (buy: ask, sell: bid).
+    #[inline]
+    pub fn far(&self, taker: Side) -> Price {
+        self.price(taker.opposite())
+    }
+
+    /// Quoted spread in ticks (saturating: quotes near the `i64` limits cannot overflow).
+    #[inline]
+    pub fn spread(&self) -> Price {
+        self.ask.saturating_sub(self.bid)
+    }
+
+    /// A two-sided, uncrossed, unlocked quote.
+    #[inline]
+    pub fn is_valid(&self) -> bool {
+        self.bid < self.ask
+    }
+}
+
+/// One message into the internalizer. Everything that changes its state arrives this way,
+/// in one sequence, so that a replay of the same sequence gives the same events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Msg {
+    /// A new retail order (its id says which broker sent it, see [`broker_of`]).
+    Order(NewOrder),
+    /// Cancel a resting retail order.
+    Cancel { id: OrderId },
+    /// Cancel-replace: cancel `id` and enter `new_id` with the same account, side and time
+    /// in force at a new price and quantity. The new order is handled like any new order.
+    Replace {
+        id: OrderId,
+        new_id: OrderId,
+        price: Price,
+        qty: Qty,
+    },
+    /// A new NBBO from the market-data feed.
+    Quote(Quote),
+}
+
+/// How a customer fill happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FillKind {
+    /// Incoming customer order crossed with a resting customer order (taker side).
+    AgencyTaker,
+    /// Resting customer order crossed by an incoming customer order (maker side).
+    AgencyMaker,
+    /// Filled by the wholesaler against its own inventory.
+    Principal,
+    /// Filled on the exchange after routing.
+    Exchange,
+}
+
+/// Why (part of) an order was routed to the exchange.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RouteReason {
+    /// Larger than the maximum auto-execution size.
+    Size,
+    /// Quoted spread wider than the collar: the quote is not trusted for principal pricing.
+    Collar,
+    /// A principal fill would have taken the inventory past its limit.
+    Inventory,
+    /// The NBBO is locked or crossed.
+    BadQuote,
+}
+
+/// Why a customer order (or part of it) was cancelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum IxCancel {
+    /// Cancelled by the customer.
+    User,
+    /// Replaced by a new order (cancel-replace).
+    Replaced,
+    /// IOC or market remainder that nobody would fill.
+    Ioc,
+    /// Routed, but the displayed depth within its limit ran out.
+    NoLiquidity,
+    /// Self-trade prevented: a resting order removed because its own account's incoming
+    /// order would have traded with it.
+    Stp,
+}
+
+/// Why a message was rejected. A rejected message changes nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum IxReject {
+    /// Reject from the internal book's validation (quantity, price, tif, duplicate id).
+    Book(RejectReason),
+    /// No valid NBBO has been received yet: a retail order cannot be priced.
+    NoQuote,
+    /// Cancel or replace of an order that is not resting (filled, cancelled or unknown).
+    UnknownId,
+    /// A quote update with `bid >= ask` (ignored; the previous quote stays in force).
+    CrossedQuote,
+}
+
+/// One outcome, delivered to an [`IxSink`]. Small and `Copy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IxEvent {
+    /// A retail order was accepted; `marketable` says which path it takes.
+    Accepted { id: OrderId, marketable: bool },
+    /// A message was rejected (for a quote, `id` is 0).
+    Rejected { id: OrderId, reason: IxReject },
+    /// `qty` of customer order `id` was filled at `price`. `contra` is the other customer
+    /// order for agency crosses, 0 otherwise.
+    Fill {
+        id: OrderId,
+        kind: FillKind,
+        price: Price,
+        qty: Qty,
+        contra: OrderId,
+    },
+    /// `qty` of order `id` was sent to the exchange.
+    Routed {
+        id: OrderId,
+        qty: Qty,
+        reason: RouteReason,
+    },
+    /// `qty` of order `id` now rests in the internal book.
+    Rested { id: OrderId, qty: Qty },
+    /// `qty` of order `id` left without trading.
+    Cancelled {
+        id: OrderId,
+        qty: Qty,
+        reason: IxCancel,
+    },
+    /// The wholesaler traded `qty` on the exchange at `price` to hedge its inventory.
+    Hedge { side: Side, price: Price, qty: Qty },
+}
+
+/// Where the internalizer delivers events.
+pub trait IxSink {
+    fn ix_event(&mut self, e: IxEvent);
+}
+
+impl IxSink for Vec<IxEvent> {
+    #[inline]
+    fn ix_event(&mut self, e: IxEvent) {
+        self.push(e);
+    }
+}
+
+impl<S: IxSink + ?Sized> IxSink for &mut S {
+    #[inline]
+    fn ix_event(&mut self, e: IxEvent) {
+        (**self).ix_event(e)
+    }
+}
+
+/// The exchange the internalizer routes to and hedges on. It is told every quote, and
+/// executes immediate-or-cancel orders against its displayed liquidity, reporting each
+/// fill through `fill(price, qty)`. Implementations must be deterministic functions of the
+/// quotes and orders they have been given.
+pub trait Venue {
+    fn on_quote(&mut self, q: &Quote);
+    /// Execute up to `qty` on `side` no worse than `limit` (`None`: any displayed price).
+    /// Returns the quantity filled.
+    fn execute<F: FnMut(Price, Qty)>(
+        &mut self,
+        side: Side,
+        qty: Qty,
+        limit: Option<Price>,
+        fill: F,
+    ) -> Qty;
+}
+
+/// The wholesaler's policy and risk limits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IxConfig {
+    /// The wholesaler's own account (never a customer's).
+    pub account: Account,
+    /// Price improvement on principal fills, in thousandths of the quoted spread
+    /// (0..=500: at most to the midpoint).
+    pub improvement_permille: u32,
+    /// Largest order (total quantity) the wholesaler will fill as principal.
+    pub max_autoex_qty: Qty,
+    /// Widest quoted spread (ticks) at which the wholesaler prices against the NBBO.
+    pub collar_ticks: Price,
+    /// Largest absolute inventory (shares) after any principal fill.
+    pub max_inventory: Qty,
+    /// Absolute inventory above which the excess is hedged on the exchange.
+    pub hedge_threshold: Qty,
+    /// Absolute inventory a hedge brings the position back to.
+    pub hedge_target: Qty,
+}
+
+impl Default for IxConfig {
+    fn default() -> Self {
+        IxConfig {
+            account: u32::MAX,
+            improvement_permille: 300,
+            max_autoex_qty: 500,
+            collar_ticks: 10 * TICKS_PER_CENT,
+            max_inventory: 5_000,
+            hedge_threshold: 3_000,
+            hedge_target: 1_000,
+        }
+    }
+}
+
+impl IxConfig {
+    /// Checks the relations between the fields. Returns the offending field's name and why.
+    pub fn validate(&self) -> Result<(), (&'static str, &'static str)> {
+        if self.improvement_permille > 500 {
+            return Err((
+                "improvement_permille",
+                "must be at most 500 (improvement beyond the midpoint)",
+            ));
+        }
+        if self.collar_ticks <= 0 {
+            return Err(("collar_ticks", "must be positive"));
+        }
+        if self.hedge_target > self.hedge_threshold {
+            return Err(("hedge_target", "must not exceed hedge_threshold"));
+        }
+        if self.hedge_threshold > self.max_inventory {
+            return Err(("hedge_threshold", "must not exceed max_inventory"));
+        }
+        Ok(())
+    }
+}
+
+/// Running totals the internalizer keeps for itself (cheap counters, no allocation).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IxStats {
+    pub messages: u64,
+    pub principal_shares: u64,
+    pub agency_shares: u64,
+    pub routed_shares: u64,
+    pub hedged_shares: u64,
+    pub stp_cancels: u64,
+}
+
+/// The wholesaler: internal book `B` for resting retail orders, exchange `V`.
+pub struct Internalizer<B: OrderBook, V: Venue> {
+    cfg: IxConfig,
+    book: B,
+    venue: V,
+    quote: Option<Quote>,
+    /// Net position in shares (positive: long).
+    inventory: i64,
+    /// Cash in ticks x shares (i128: a day of flow at extreme prices cannot overflow).
+    cash: i128,
+    stats: IxStats,
+    scratch: Vec<Event>,
+    sweep: Vec<(OrderId, Price, Qty)>,
+}
+
+impl<B: OrderBook, V: Venue> Internalizer<B, V> {
+    /// `cfg` must pass [`IxConfig::validate`] (the harness validates scenario files first);
+    /// an invalid one is clamped here rather than trusted.
+    pub fn new(mut cfg: IxConfig, book: B, venue: V) -> Self {
+        cfg.improvement_permille = cfg.improvement_permille.min(500);
+        cfg.hedge_threshold = cfg.hedge_threshold.min(cfg.max_inventory);
+        cfg.hedge_target = cfg.hedge_target.min(cfg.hedge_threshold);
+        Internalizer {
+            cfg,
+            book,
+            venue,
+            quote: None,
+            inventory: 0,
+            cash: 0,
+            stats: IxStats::default(),
+            scratch: Vec::with_capacity(1024),
+            sweep: Vec::with_capacity(1024),
+        }
+    }
+
+    pub fn config(&self) -> &IxConfig {
+        &self.cfg
+    }
+    pub fn book(&self) -> &B {
+        &self.book
+    }
+    pub fn venue(&self) -> &V {
+        &self.venue
+    }
+    pub fn quote(&self) -> Option<Quote> {
+        self.quote
+    }
+    /// Net position in shares.
+    pub fn inventory(&self) -> i64 {
+        self.inventory
+    }
+    /// Cash from principal fills and hedges, in ticks x shares (fees and payments excluded).
+    pub fn cash(&self) -> i128 {
+        self.cash
+    }
+    pub fn stats(&self) -> &IxStats {
+        &self.stats
+    }
+
+    /// Handle one message, delivering its events to `sink` in order.
+    pub fn on_message<S: IxSink>(&mut self, msg: &Msg, sink: &mut S) {
+        self.stats.messages += 1;
+        match *msg {
+            Msg::Quote(q) => self.on_quote(q, sink),
+            Msg::Order(o) => self.on_order(o, sink),
+            Msg::Cancel { id } => {
+                if self.book.order(id).is_none() {
+                    sink.ix_event(IxEvent::Rejected {
+                        id,
+                        reason: IxReject::UnknownId,
+                    });
+                    return;
+                }
+                self.scratch.clear();
+                self.book.apply(&Command::Cancel { id }, &mut self.scratch);
+                for e in &self.scratch {
+                    if let Event::Cancel { id, qty, .. } = *e {
+                        sink.ix_event(IxEvent::Cancelled {
+                            id,
+                            qty,
+                            reason: IxCancel::User,
+                        });
+                    }
+                }
+            }
+            Msg::Replace {
+                id,
+                new_id,
+                price,
+                qty,
+            } => {
+                let Some(old) = self.book.order(id) else {
+                    sink.ix_event(IxEvent::Rejected {
+                        id,
+                        reason: IxReject::UnknownId,
+                    });
+                    return;
+                };
+                // Validate the new order before touching the old one, so that a rejected
+                // replace changes nothing.
+                let cfg = self.book.config();
+                let reason = if !cfg.qty_ok(qty) {
+                    Some(IxReject::Book(RejectReason::BadQty))
+                } else if !cfg.price_ok(price) {
+                    Some(IxReject::Book(RejectReason::BadPrice))
+                } else if new_id != id && self.book.order(new_id).is_some() {
+                    Some(IxReject::Book(RejectReason::DuplicateId))
+                } else if self.quote.is_none() {
+                    Some(IxReject::NoQuote)
+                } else {
+                    None
+                };
+                if let Some(reason) = reason {
+                    sink.ix_event(IxEvent::Rejected { id: new_id, reason });
+                    return;
+                }
+                self.scratch.clear();
+                self.book.apply(&Command::Cancel { id }, &mut self.scratch);
+                for e in &self.scratch {
+                    if let Event::Cancel { id, qty, .. } = *e {
+                        sink.ix_event(IxEvent::Cancelled {
+                            id,
+                            qty,
+                            reason: IxCancel::Replaced,
+                        });
+                    }
+                }
+                // Only GTC orders rest, so the replacement is GTC too.
+                let o = NewOrder::limit(new_id, old.account, old.side, price, qty);
+                self.on_order(o, sink);
+            }
+        }
+    }
+
+    fn on_quote<S: IxSink>(&mut self, q: Quote, sink: &mut S) {
+        if !q.is_valid() {
+            sink.ix_event(IxEvent::Rejected {
+                id: 0,
+                reason: IxReject::CrossedQuote,
+            });
+            return;
+        }
+        self.quote = Some(q);
+        self.venue.on_quote(&q);
+        // Customer priority: resting orders the new quote makes marketable are filled
+        // before the wholesaler does anything else at these prices.
+        self.sweep_side(Side::Buy, q, sink);
+        self.sweep_side(Side::Sell, q, sink);
+    }
+
+    /// Fill every resting order of `side` that the quote `q` makes marketable, best price
+    /// first and in time priority within a price.
+    fn sweep_side<S: IxSink>(&mut self, side: Side, q: Quote, sink: &mut S) {
+        let far = q.far(side);
+        match self.book.best(side) {
+            Some(best) if side.accepts(best, far) => {}
+            _ => return,
+        }
+        self.sweep.clear();
+        let sweep = &mut self.sweep;
+        self.book.for_each_order(&mut |o| {
+            if o.side == side && side.accepts(o.price, far) {
+                sweep.push((o.id, o.price, o.open_qty));
+            }
+        });
+        for i in 0..self.sweep.len() {
+            let (id, limit, qty) = self.sweep[i];
+            self.scratch.clear();
+            self.book.apply(&Command::Cancel { id }, &mut self.scratch);
+            // The customer gets the NBBO (at or better than its limit, since it is
+            // marketable): filled by the wholesaler if the inventory allows, else routed.
+            let room = self.room(side.opposite());
+            let principal = qty.min(room);
+            if principal > 0 {
+                self.principal_fill(id, side, far, principal, sink);
+            }
+            let rest = qty - principal;
+            if rest > 0 {
+                self.route(id, side, rest, Some(limit), RouteReason::Inventory, sink);
+            }
+            self.hedge_if_needed(sink);
+        }
+    }
+
+    fn on_order<S: IxSink>(&mut self, o: NewOrder, sink: &mut S) {
+        // Validation mirrors the book's (so the reason is the book's), plus the quote.
+        let cfg = self.book.config();
+        let reason = if !cfg.qty_ok(o.qty) {
+            Some(IxReject::Book(RejectReason::BadQty))
+        } else if match o.ord_type {
+            OrdType::Limit => !o.price.is_some_and(|p| cfg.price_ok(p)),
+            OrdType::Market => o.price.is_some(),
+        } {
+            Some(IxReject::Book(RejectReason::BadPrice))
+        } else if o.ord_type == OrdType::Market && matches!(o.tif, Tif::Gtc | Tif::Post) {
+            Some(IxReject::Book(RejectReason::BadTif))
+        } else if self.book.order(o.id).is_some() {
+            Some(IxReject::Book(RejectReason::DuplicateId))
+        } else if self.quote.is_none() {
+            Some(IxReject::NoQuote)
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            sink.ix_event(IxEvent::Rejected { id: o.id, reason });
+            return;
+        }
+        let q = match self.quote {
+            Some(q) => q,
+            None => return,
+        };
+        let far = q.far(o.side);
+        let marketable = match o.price {
+            None => true,
+            Some(p) => o.side.accepts(p, far),
+        };
+        sink.ix_event(IxEvent::Accepted {
+            id: o.id,
+            marketable,
+        });
+        if !marketable {
+            self.rest(o, sink);
+            return;
+        }
+        // 1. Agency cross, limited at the NBBO.
+        let mut left = self.cross(o, far, sink);
+        if left == 0 {
+            return;
+        }
+        // 2. Principal, within the risk limits.
+        let route_reason = if o.qty > self.cfg.max_autoex_qty {
+            Some(RouteReason::Size)
+        } else if q.spread() > self.cfg.collar_ticks {
+            Some(RouteReason::Collar)
+        } else {
+            None
+        };
+        let mut reason = route_reason.unwrap_or(RouteReason::Inventory);
+        if route_reason.is_none() {
+            let imp = improvement(q.spread(), self.cfg.improvement_permille);
+            let price = match o.side {
+                Side::Buy => far - imp,
+                Side::Sell => far + imp,
+            };
+            let n = left.min(self.room(o.side.opposite()));
+            if n > 0 {
+                self.principal_fill(o.id, o.side, price, n, sink);
+                left -= n;
+                self.hedge_if_needed(sink);
+            }
+            reason = RouteReason::Inventory;
+        }
+        if left == 0 {
+            return;
+        }
+        // 3. Route the rest to the exchange, limited by the customer's limit.
+        self.route(o.id, o.side, left, o.price, reason, sink);
+    }
+
+    /// A non-marketable limit: cross resting retail orders priced inside the NBBO if it
+    /// meets any, then rest.
+    fn rest<S: IxSink>(&mut self, o: NewOrder, sink: &mut S) {
+        let ord = NewOrder {
+            stp: Stp::CancelMaker,
+            tif: Tif::Gtc,
+            ..o
+        };
+        let ioc = matches!(o.tif, Tif::Ioc | Tif::Fok);
+        let ord = if ioc { ord.with_tif(Tif::Ioc) } else { ord };
+        let left = self.apply_to_book(ord, sink);
+        if left > 0 {
+            if ioc {
+                sink.ix_event(IxEvent::Cancelled {
+                    id: o.id,
+                    qty: left,
+                    reason: IxCancel::Ioc,
+                });
+            } else {
+                sink.ix_event(IxEvent::Rested {
+                    id: o.id,
+                    qty: left,
+                });
+            }
+        }
+    }
+
+    /// Agency cross of a marketable order, as an IOC at `far` (the NBBO it would take).
+    /// Returns the quantity left.
+    fn cross<S: IxSink>(&mut self, o: NewOrder, far: Price, sink: &mut S) -> Qty {
+        match self.book.best(o.side.opposite()) {
+            Some(best) if o.side.accepts(far, best) => {}
+            _ => return o.qty,
+        }
+        let ord = NewOrder {
+            ord_type: OrdType::Limit,
+            price: Some(far),
+            tif: Tif::Ioc,
+            stp: Stp::CancelMaker,
+            ..o
+        };
+        self.apply_to_book(ord, sink)
+    }
+
+    /// Send `ord` to the internal book and translate its events. Returns what the book
+    /// did not fill: the IOC remainder, or the quantity left resting.
+    fn apply_to_book<S: IxSink>(&mut self, ord: NewOrder, sink: &mut S) -> Qty {
+        self.scratch.clear();
+        self.book.apply(&Command::New(ord), &mut self.scratch);
+        let mut filled = 0;
+        let mut ioc_left = None;
+        for e in &self.scratch {
+            match *e {
+                Event::Trade {
+                    taker,
+                    maker,
+                    price,
+                    qty,
+                } => {
+                    filled += qty;
+                    self.stats.agency_shares += qty;
+                    sink.ix_event(IxEvent::Fill {
+                        id: taker,
+                        kind: FillKind::AgencyTaker,
+                        price,
+                        qty,
+                        contra: maker,
+                    });
+                    sink.ix_event(IxEvent::Fill {
+                        id: maker,
+                        kind: FillKind::AgencyMaker,
+                        price,
+                        qty,
+                        contra: taker,
+                    });
+                }
+                Event::Cancel {
+                    id,
+                    qty,
+                    reason: CancelReason::Stp,
+                } if id != ord.id => {
+                    self.stats.stp_cancels += 1;
+                    sink.ix_event(IxEvent::Cancelled {
+                        id,
+                        qty,
+                        reason: IxCancel::Stp,
+                    });
+                }
+                Event::Cancel { id, qty, .. } if id == ord.id => ioc_left = Some(qty),
+                _ => {}
+            }
+        }
+        match ioc_left {
+            Some(q) => q,
+            None => ord.qty - filled.min(ord.qty),
+        }
+    }
+
+    /// Shares the wholesaler may still take on the `wholesaler_side` without passing
+    /// `max_inventory`.
+    #[inline]
+    fn room(&self, wholesaler_side: Side) -> Qty {
+        let max = self.cfg.max_inventory as i128;
+        let inv = self.inventory as i128;
+        let r = match wholesaler_side {
+            Side::Buy => max - inv,
+            Side::Sell => max + inv,
+        };
+        r.max(0) as Qty
+    }
+
+    /// The wholesaler takes the other side of `qty` of customer order `id` at `price`.
+    fn principal_fill<S: IxSink>(
+        &mut self,
+        id: OrderId,
+        customer_side: Side,
+        price: Price,
+        qty: Qty,
+        sink: &mut S,
+    ) {
+        let signed = match customer_side {
+            Side::Buy => -(qty as i64),
+            Side::Sell => qty as i64,
+        };
+        self.inventory += signed;
+        self.cash -= signed as i128 * price as i128;
+        self.stats.principal_shares += qty;
+        sink.ix_event(IxEvent::Fill {
+            id,
+            kind: FillKind::Principal,
+            price,
+            qty,
+            contra: 0,
+        });
+    }
+
+    /// Route `qty` of customer order `id` to the exchange, no worse than `limit`.
+    /// Reports fills and cancels the unfilled rest. Returns the quantity filled.
+    fn route<S: IxSink>(
+        &mut self,
+        id: OrderId,
+        side: Side,
+        qty: Qty,
+        limit: Option<Price>,
+        reason: RouteReason,
+        sink: &mut S,
+    ) -> Qty {
+        sink.ix_event(IxEvent::Routed { id, qty, reason });
+        self.stats.routed_shares += qty;
+        let filled = self.venue.execute(side, qty, limit, |price, q| {
+            sink.ix_event(IxEvent::Fill {
+                id,
+                kind: FillKind::Exchange,
+                price,
+                qty: q,
+                contra: 0,
+            })
+        });
+        let filled = filled.min(qty);
+        if filled < qty {
+            sink.ix_event(IxEvent::Cancelled {
+                id,
+                qty: qty - filled,
+                reason: IxCancel::NoLiquidity,
+            });
+        }
+        filled
+    }
+
+    /// Past the hedge threshold, trade the excess over the target on the exchange.
+    fn hedge_if_needed<S: IxSink>(&mut self, sink: &mut S) {
+        let abs = self.inventory.unsigned_abs();
+        if abs <= self.cfg.hedge_threshold {
+            return;
+        }
+        let qty = abs - self.cfg.hedge_target;
+        let side = if self.inventory > 0 {
+            Side::Sell
+        } else {
+            Side::Buy
+        };
+        let mut inv = self.inventory;
+        let mut cash = self.cash;
+        let filled = self.venue.execute(side, qty, None, |price, q| {
+            let signed = match side {
+                Side::Buy => q as i64,
+                Side::Sell => -(q as i64),
+            };
+            inv += signed;
+            cash -= signed as i128 * price as i128;
+            sink.ix_event(IxEvent::Hedge {
+                side,
+                price,
+                qty: q,
+            });
+        });
+        self.inventory = inv;
+        self.cash = cash;
+        self.stats.hedged_shares += filled;
+    }
+}
+
+/// Price improvement in ticks for a quoted spread: `spread * permille / 1000`, rounded down
+/// (never past the midpoint since `permille <= 500`). Computed in 128 bits.
+#[inline]
+pub fn improvement(spread: Price, permille: u32) -> Price {
+    let v = (spread.max(0) as i128) * (permille.min(500) as i128) / 1000;
+    v as Price
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn improvement_rounds_down_and_stops_at_mid() {
+        assert_eq!(improvement(100, 300), 30);
+        assert_eq!(improvement(101, 300), 30);
+        assert_eq!(improvement(100, 500), 50);
+        assert_eq!(improvement(-5, 300), 0);
+        assert_eq!(improvement(Price::MAX, 500), Price::MAX / 2);
+    }
+
+    #[test]
+    fn broker_ids_round_trip() {
+        let id = retail_id(7, 123_456);
+        assert_eq!(broker_of(id), 7);
+        assert_eq!(id & ((1 << BROKER_SHIFT) - 1), 123_456);
+    }
+
+    #[test]
+    fn config_validation_names_fields() {
+        let mut c = IxConfig::default();
+        assert!(c.validate().is_ok());
+        c.improvement_permille = 501;
+        assert_eq!(c.validate().unwrap_err().0, "improvement_permille");
+        let mut c = IxConfig::default();
+        c.hedge_target = c.hedge_threshold + 1;
+        assert_eq!(c.validate().unwrap_err().0, "hedge_target");
+    }
+}
