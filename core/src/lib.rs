@@ -6,6 +6,8 @@
 
 pub mod book;
 pub mod command;
+pub mod engine;
+pub mod ingress;
 pub mod internalizer;
 pub mod types;
 
