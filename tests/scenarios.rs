@@ -1,0 +1,325 @@
+//! Runs the hand-checked scenario files in `tests/scenarios/*.scn` through both books.
+//!
+//! A scenario file is the spec worked out by hand: commands, the exact events they must
+//! produce and the exact book they must leave. The books are the things under test, so
+//! nothing here derives an expectation from either of them.
+//!
+//! ```text
+//! # what this scenario checks (required)
+//! [config]            (optional)  policy = pro-rata | pro-rata-top | price-time
+//! max_qty = N                     min_price = P          max_price = P
+//! [commands]          command lines in the `flowmatch replay` input format
+//! [events]            expected event lines, `seq,...`
+//! [book]              expected book dump lines (may be empty: an empty book)
+//! ```
+//!
+//! Blank lines and `#` comments are ignored in every section. Besides events and the
+//! final book, every command is followed by two structural checks: the book is not
+//! crossed, and each level's reported aggregate equals the sum of its orders.
+
+use flowmatch::core::{
+    BookConfig, Event, EventSink, FastBook, MatchPolicy, OrderBook, ReferenceBook, Side,
+};
+use flowmatch::harness::text;
+use std::path::{Path, PathBuf};
+
+struct Scenario {
+    path: PathBuf,
+    cfg: BookConfig,
+    /// (line number in the file, command)
+    commands: Vec<(usize, flowmatch::core::Command)>,
+    events: Vec<String>,
+    book: Vec<String>,
+}
+
+fn scenario_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios")
+}
+
+fn load_all() -> Vec<Scenario> {
+    let dir = scenario_dir();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "scn"))
+        .collect();
+    paths.sort();
+    assert!(
+        !paths.is_empty(),
+        "no .scn scenario files in {}",
+        dir.display()
+    );
+    paths
+        .iter()
+        .map(|p| parse_scenario(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
+        .collect()
+}
+
+#[derive(PartialEq, Clone, Copy)]
+enum Section {
+    Header,
+    Config,
+    Commands,
+    Events,
+    Book,
+}
+
+fn parse_scenario(path: &Path) -> Result<Scenario, String> {
+    let src = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let mut cfg = BookConfig::default();
+    let mut commands = Vec::new();
+    let mut events = Vec::new();
+    let mut book = Vec::new();
+    let mut section = Section::Header;
+    let mut seen: Vec<&str> = Vec::new();
+    let mut has_comment = false;
+
+    for (i, raw) in src.lines().enumerate() {
+        let line_no = i + 1;
+        let line = raw.trim();
+        if line.starts_with('#') {
+            if section == Section::Header {
+                has_comment = true;
+            }
+            continue;
+        }
+        if line.is_empty() {
+            continue;
+        }
+        if line.starts_with('[') {
+            let name = line.trim_start_matches('[').trim_end_matches(']');
+            if seen.contains(&name) {
+                return Err(format!("line {line_no}: section [{name}] repeated"));
+            }
+            section = match name {
+                "config" if seen.is_empty() => Section::Config,
+                "commands" => Section::Commands,
+                "events" if seen.contains(&"commands") => Section::Events,
+                "book" if seen.contains(&"events") => Section::Book,
+                _ => return Err(format!("line {line_no}: unexpected section {line}")),
+            };
+            seen.push(name);
+            continue;
+        }
+        match section {
+            Section::Header => {
+                return Err(format!("line {line_no}: text before the first section"))
+            }
+            Section::Config => {
+                let (k, v) = line
+                    .split_once('=')
+                    .ok_or_else(|| format!("line {line_no}: expected key = value"))?;
+                let (k, v) = (k.trim(), v.trim());
+                let bad = |what: &str| format!("line {line_no}: bad {what}: {v:?}");
+                match k {
+                    "policy" => {
+                        cfg.policy = match v {
+                            "price-time" => MatchPolicy::PriceTime,
+                            "pro-rata" => MatchPolicy::ProRata { top_order: false },
+                            "pro-rata-top" => MatchPolicy::ProRata { top_order: true },
+                            _ => return Err(bad("policy")),
+                        }
+                    }
+                    "max_qty" => cfg.max_order_qty = v.parse().map_err(|_| bad("max_qty"))?,
+                    "min_price" => cfg.min_price = v.parse().map_err(|_| bad("min_price"))?,
+                    "max_price" => cfg.max_price = v.parse().map_err(|_| bad("max_price"))?,
+                    _ => return Err(format!("line {line_no}: unknown config key {k:?}")),
+                }
+            }
+            Section::Commands => match text::parse_command(line, line_no) {
+                Ok(Some(c)) => commands.push((line_no, c)),
+                Ok(None) => {}
+                Err(e) => return Err(e.to_string()),
+            },
+            Section::Events => events.push(line.to_string()),
+            Section::Book => book.push(line.to_string()),
+        }
+    }
+    if !has_comment {
+        return Err("missing the leading # comment saying what the scenario checks".into());
+    }
+    for required in ["commands", "events", "book"] {
+        if !seen.contains(&required) {
+            return Err(format!("missing [{required}] section"));
+        }
+    }
+    if commands.is_empty() || events.is_empty() {
+        return Err("a scenario needs commands and expected events".into());
+    }
+    Ok(Scenario {
+        path: path.to_path_buf(),
+        cfg,
+        commands,
+        events,
+        book,
+    })
+}
+
+/// Collects event lines as text, tagged with the current command index.
+struct Lines {
+    seq: u64,
+    out: Vec<String>,
+}
+
+impl EventSink for Lines {
+    fn event(&mut self, e: Event) {
+        self.out.push(text::event_line(self.seq, &e));
+    }
+}
+
+/// Book not crossed; per-level aggregate equals the sum of that level's orders.
+fn check_structure<B: OrderBook>(book: &B) -> Result<(), String> {
+    if let (Some(b), Some(a)) = (book.best_bid(), book.best_ask()) {
+        if b >= a {
+            return Err(format!("book crossed: best bid {b} >= best ask {a}"));
+        }
+    }
+    let orders = book.snapshot();
+    if orders.len() != book.len() {
+        return Err(format!(
+            "len() = {} but the dump has {} orders",
+            book.len(),
+            orders.len()
+        ));
+    }
+    for side in [Side::Buy, Side::Sell] {
+        let mut levels = Vec::new();
+        book.for_each_level(side, &mut |l| levels.push(*l));
+        let mut expected: Vec<(i64, u128, usize)> = Vec::new();
+        for o in orders.iter().filter(|o| o.side == side) {
+            match expected.last_mut() {
+                Some(last) if last.0 == o.price => {
+                    last.1 += o.open_qty as u128;
+                    last.2 += 1;
+                }
+                _ => expected.push((o.price, o.open_qty as u128, 1)),
+            }
+        }
+        let got: Vec<(i64, u128, usize)> = levels
+            .iter()
+            .map(|l| (l.price, l.total_qty as u128, l.orders))
+            .collect();
+        if got != expected {
+            return Err(format!(
+                "{side:?} levels {got:?} disagree with the orders {expected:?}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// First difference between expected and actual lines, described for a person.
+fn first_diff(what: &str, expected: &[String], actual: &[String]) -> Option<String> {
+    let n = expected.len().max(actual.len());
+    for i in 0..n {
+        let (e, a) = (expected.get(i), actual.get(i));
+        if e != a {
+            return Some(format!(
+                "{what} line {}: expected {}, got {}\n    expected {what}:\n      {}\n    actual {what}:\n      {}",
+                i + 1,
+                e.map_or("<nothing>".to_string(), |s| format!("{s:?}")),
+                a.map_or("<nothing>".to_string(), |s| format!("{s:?}")),
+                expected.join("\n      "),
+                actual.join("\n      "),
+            ));
+        }
+    }
+    None
+}
+
+fn run_one<B: OrderBook>(sc: &Scenario, mut book: B) -> Result<(), String> {
+    let mut sink = Lines {
+        seq: 0,
+        out: Vec::new(),
+    };
+    for (i, (line_no, cmd)) in sc.commands.iter().enumerate() {
+        sink.seq = i as u64 + 1;
+        book.apply(cmd, &mut sink);
+        check_structure(&book)
+            .map_err(|e| format!("after command {} (file line {line_no}): {e}", i + 1))?;
+    }
+    if let Some(d) = first_diff("events", &sc.events, &sink.out) {
+        return Err(d);
+    }
+    let dump: Vec<String> = text::book_dump(&book).lines().map(String::from).collect();
+    if let Some(d) = first_diff("book", &sc.book, &dump) {
+        return Err(d);
+    }
+    Ok(())
+}
+
+fn run_all<B: OrderBook>(name: &str, make: impl Fn(BookConfig) -> B) {
+    let scenarios = load_all();
+    let mut failures = Vec::new();
+    for sc in &scenarios {
+        if let Err(e) = run_one(sc, make(sc.cfg)) {
+            failures.push(format!("{}: {e}", sc.path.display()));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{name} book failed {} of {} scenarios:\n\n{}",
+        failures.len(),
+        scenarios.len(),
+        failures.join("\n\n")
+    );
+}
+
+#[test]
+fn reference_book_passes_every_scenario() {
+    run_all("reference", ReferenceBook::new);
+}
+
+#[test]
+fn fast_book_passes_every_scenario() {
+    run_all("fast", FastBook::new);
+}
+
+/// The runner itself must refuse malformed scenario files rather than pass them vacuously.
+#[test]
+fn runner_rejects_incomplete_scenarios() {
+    let dir = std::env::temp_dir().join(format!("flowmatch-scn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases = [
+        ("no_events", "# c\n[commands]\nC,1\n[book]\n"),
+        (
+            "no_book",
+            "# c\n[commands]\nC,1\n[events]\n1,REJ,1,UNKNOWN_ID\n",
+        ),
+        (
+            "no_comment",
+            "[commands]\nC,1\n[events]\n1,REJ,1,UNKNOWN_ID\n[book]\n",
+        ),
+        ("empty_events", "# c\n[commands]\nC,1\n[events]\n[book]\n"),
+        (
+            "bad_command",
+            "# c\n[commands]\nC,x\n[events]\n1,REJ,1,UNKNOWN_ID\n[book]\n",
+        ),
+        (
+            "bad_config",
+            "# c\n[config]\npolicy = lifo\n[commands]\nC,1\n[events]\n1,REJ,1,UNKNOWN_ID\n[book]\n",
+        ),
+    ];
+    for (name, body) in cases {
+        let p = dir.join(format!("{name}.scn"));
+        std::fs::write(&p, body).unwrap();
+        assert!(parse_scenario(&p).is_err(), "{name} was accepted");
+    }
+    let ok = dir.join("ok.scn");
+    std::fs::write(
+        &ok,
+        "# c\n[commands]\nC,1\n[events]\n1,REJ,1,UNKNOWN_ID\n[book]\n",
+    )
+    .unwrap();
+    let sc = parse_scenario(&ok).unwrap();
+    run_one(&sc, ReferenceBook::new(sc.cfg)).unwrap();
+    // A wrong expectation must fail.
+    std::fs::write(
+        &ok,
+        "# c\n[commands]\nC,1\n[events]\n1,REJ,1,BAD_QTY\n[book]\n",
+    )
+    .unwrap();
+    let sc = parse_scenario(&ok).unwrap();
+    assert!(run_one(&sc, ReferenceBook::new(sc.cfg)).is_err());
+    std::fs::remove_dir_all(&dir).ok();
+}
