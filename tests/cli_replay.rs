@@ -1,0 +1,361 @@
+//! Black-box tests of `flowmatch replay`: the real binary, real files, exit codes and
+//! messages.
+//!
+//! The binary belongs to the `flowmatch-harness` package, a *dependency* of this root
+//! package, so cargo does not provide `CARGO_BIN_EXE_flowmatch` here. Instead the first
+//! test to need it asks cargo to build it into the same target directory and profile as
+//! this test executable (a no-op when it is fresh). Set `FLOWMATCH_BIN` to use a prebuilt
+//! binary instead.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+fn flowmatch_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(p) = std::env::var_os("FLOWMATCH_BIN") {
+            return PathBuf::from(p);
+        }
+        // <target>/<profile-dir>/deps/cli_replay-<hash>
+        let exe = std::env::current_exe().expect("current_exe");
+        let profile_dir = exe.parent().and_then(Path::parent).expect("target layout");
+        let target_dir = profile_dir.parent().expect("target layout");
+        let profile_args: Vec<&str> = match profile_dir.file_name().and_then(|s| s.to_str()) {
+            Some("debug") => vec!["--profile", "test"],
+            Some("release") => vec!["--release"],
+            Some(other) => vec!["--profile", other],
+            None => panic!("unexpected target layout {}", exe.display()),
+        };
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let out = Command::new(cargo)
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "flowmatch-harness",
+                "--bin",
+                "flowmatch",
+            ])
+            .args(&profile_args)
+            .env("CARGO_TARGET_DIR", target_dir)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("run cargo build for the flowmatch binary");
+        assert!(
+            out.status.success(),
+            "building the flowmatch binary failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let bin = profile_dir.join(format!("flowmatch{}", std::env::consts::EXE_SUFFIX));
+        assert!(bin.exists(), "{} was not built", bin.display());
+        bin
+    })
+}
+
+/// A per-test scratch directory, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let d = std::env::temp_dir().join(format!("flowmatch-cli-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        Scratch(d)
+    }
+    fn file(&self, name: &str, contents: &str) -> PathBuf {
+        let p = self.0.join(name);
+        std::fs::write(&p, contents).unwrap();
+        p
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn replay(args: &[&str]) -> Output {
+    Command::new(flowmatch_bin())
+        .arg("replay")
+        .args(args)
+        .output()
+        .expect("run flowmatch")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+const ISSUE_EXAMPLE: &str = "N,1,1,S,L,100,5\nN,2,1,S,L,101,5\nN,3,2,B,L,101,8,IOC\n";
+const ISSUE_EVENTS: &str = "1,ACK,1\n2,ACK,2\n3,ACK,3\n3,TRD,3,1,100,5\n3,TRD,3,2,101,3\n";
+
+#[test]
+fn issue_example_end_to_end_on_both_books() {
+    let s = Scratch::new("example");
+    let input = s.file("cmds.txt", ISSUE_EXAMPLE);
+    for book in ["fast", "reference"] {
+        let book_out = s.path(&format!("book-{book}.txt"));
+        let o = replay(&[
+            "--input",
+            input.to_str().unwrap(),
+            "--book-out",
+            book_out.to_str().unwrap(),
+            "--book",
+            book,
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{book}: {}", stderr(&o));
+        assert_eq!(stdout(&o), ISSUE_EVENTS, "{book}");
+        assert_eq!(stderr(&o), "", "{book}");
+        assert_eq!(std::fs::read_to_string(&book_out).unwrap(), "S,101,2,2\n");
+    }
+    // The default book is the fast one and gives the same output.
+    let o = replay(&["--input", input.to_str().unwrap()]);
+    assert_eq!(
+        (o.status.code(), stdout(&o)),
+        (Some(0), ISSUE_EVENTS.into())
+    );
+}
+
+#[test]
+fn events_file_instead_of_stdout_and_comments_do_not_count() {
+    let s = Scratch::new("events-file");
+    let input = s.file(
+        "cmds.txt",
+        "# header comment\n\nN,1,1,S,L,100,5\n   # indented comment\n  N , 2 , 1 , S , L , 101 , 5  \nN,3,2,B,L,101,8,IOC\nC,2\nC,1\n",
+    );
+    let events = s.path("events.txt");
+    let book = s.path("book.txt");
+    let o = replay(&[
+        "--input",
+        input.to_str().unwrap(),
+        "--events",
+        events.to_str().unwrap(),
+        "--book-out",
+        book.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    assert_eq!(
+        std::fs::read_to_string(&events).unwrap(),
+        format!("{ISSUE_EVENTS}4,CXL,2,2,USER\n5,REJ,1,UNKNOWN_ID\n")
+    );
+    assert_eq!(std::fs::read_to_string(&book).unwrap(), "");
+}
+
+#[test]
+fn empty_input_is_success_with_no_output() {
+    let s = Scratch::new("empty");
+    let input = s.file("cmds.txt", "# nothing here\n\n");
+    let book = s.path("book.txt");
+    let o = replay(&[
+        "--input",
+        input.to_str().unwrap(),
+        "--book-out",
+        book.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    assert_eq!(std::fs::read_to_string(&book).unwrap(), "");
+}
+
+#[test]
+fn malformed_lines_exit_2_naming_line_and_field() {
+    // Each bad line is placed on file line 4, after a comment, a good command and a blank
+    // line; the good command's events must already be on stdout (documented behaviour).
+    let cases: &[(&str, &str)] = &[
+        ("X,1", "op"),
+        ("N,1,1,B,L,100", "fields"),
+        ("C,1,2", "fields"),
+        ("R,1,100", "fields"),
+        ("N,1,1,B,L,100,5,GTC,NONE,9", "fields"),
+        ("N,abc,1,B,L,100,5", "id"),
+        ("N,-1,1,B,L,100,5", "id"),
+        ("C,18446744073709551616", "id"),
+        ("N,2,4294967296,B,L,100,5", "account"),
+        ("N,2,1,Q,L,100,5", "side"),
+        ("N,2,1,B,X,100,5", "type"),
+        ("N,2,1,B,L,1e3,5", "price"),
+        ("R,2,9223372036854775808,5", "price"),
+        ("N,2,1,B,L,100,five", "qty"),
+        ("N,2,1,B,L,100,5,DAY", "tif"),
+        ("N,2,1,B,L,100,5,GTC,ZZ", "stp"),
+    ];
+    let s = Scratch::new("malformed");
+    for (i, &(bad, field)) in cases.iter().enumerate() {
+        let input = s.file(
+            &format!("bad{i}.txt"),
+            &format!("# c\nN,9,1,S,L,100,5\n\n{bad}\nN,10,1,S,L,100,5\n"),
+        );
+        let o = replay(&["--input", input.to_str().unwrap(), "--book", "reference"]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {err}");
+        assert!(err.contains("line 4"), "{bad}: {err}");
+        assert!(err.contains(&format!("bad {field}")), "{bad}: {err}");
+        assert!(!err.contains("panicked"), "{bad}: {err}");
+        assert_eq!(stdout(&o), "1,ACK,9\n", "{bad}");
+    }
+}
+
+#[test]
+fn missing_or_unreadable_input_is_a_clear_error() {
+    let s = Scratch::new("missing");
+    let missing = s.path("does-not-exist.txt");
+    let o = replay(&["--input", missing.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("cannot open input"), "{err}");
+    assert!(err.contains("does-not-exist.txt"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(stdout(&o), "");
+
+    // A directory is not a readable command file either.
+    let o = replay(&["--input", s.0.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"));
+
+    // Non-UTF-8 content is reported with its line.
+    let bad = s.path("latin1.txt");
+    std::fs::write(&bad, b"N,1,1,S,L,100,5\nN,2,1,S,L,\xe9,5\n").unwrap();
+    let o = replay(&["--input", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("line 2"), "{}", stderr(&o));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let s = Scratch::new("usage");
+    let input = s.file("cmds.txt", ISSUE_EXAMPLE);
+    let input = input.to_str().unwrap();
+    for args in [
+        vec!["--input", input, "--min-price", "10", "--max-price", "-10"],
+        vec!["--input", input, "--max-qty", "0"],
+        vec!["--input", input, "--book", "turbo"],
+        vec!["--input", input, "--policy", "lifo"],
+        vec![],
+    ] {
+        let o = replay(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).is_empty(), "{args:?}");
+        assert!(!stderr(&o).contains("panicked"), "{args:?}");
+    }
+}
+
+#[test]
+fn config_flags_reach_the_book() {
+    let s = Scratch::new("flags");
+    let input = s.file(
+        "cmds.txt",
+        "N,1,1,B,L,-11,5\nN,2,1,B,L,-10,5\nN,3,1,B,L,10,5\nN,4,1,B,L,11,5\nN,5,1,B,L,0,6\n",
+    );
+    let o = replay(&[
+        "--input",
+        input.to_str().unwrap(),
+        "--min-price",
+        "-10",
+        "--max-price",
+        "10",
+        "--max-qty",
+        "5",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "1,REJ,1,BAD_PRICE\n2,ACK,2\n3,ACK,3\n4,REJ,4,BAD_PRICE\n5,REJ,5,BAD_QTY\n"
+    );
+}
+
+/// Splits a scenario file into its replay flags, command text and expected events.
+fn scenario_parts(src: &str) -> (Vec<String>, String, String) {
+    let mut flags = Vec::new();
+    let (mut cmds, mut events) = (String::new(), String::new());
+    let mut section = "";
+    for line in src.lines() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            section = t;
+            continue;
+        }
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        match section {
+            "[config]" => {
+                let (k, v) = t.split_once('=').expect("key = value");
+                let (k, v) = (k.trim(), v.trim());
+                let flag = match k {
+                    "policy" => "--policy",
+                    "max_qty" => "--max-qty",
+                    "min_price" => "--min-price",
+                    "max_price" => "--max-price",
+                    _ => panic!("unknown config key {k}"),
+                };
+                flags.push(flag.to_string());
+                flags.push(v.to_string());
+            }
+            "[commands]" => {
+                cmds.push_str(t);
+                cmds.push('\n');
+            }
+            "[events]" => {
+                events.push_str(t);
+                events.push('\n');
+            }
+            _ => {}
+        }
+    }
+    (flags, cmds, events)
+}
+
+#[test]
+fn reference_and_fast_books_give_identical_output_on_every_scenario() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "scn"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
+    let s = Scratch::new("scenarios");
+    for f in &files {
+        let (flags, cmds, expected) = scenario_parts(&std::fs::read_to_string(f).unwrap());
+        let input = s.file("cmds.txt", &cmds);
+        let mut outputs = Vec::new();
+        for book in ["reference", "fast"] {
+            let book_out = s.path(&format!("book-{book}.txt"));
+            let mut args = vec![
+                "--input".to_string(),
+                input.to_str().unwrap().to_string(),
+                "--book".to_string(),
+                book.to_string(),
+                "--book-out".to_string(),
+                book_out.to_str().unwrap().to_string(),
+            ];
+            args.extend(flags.iter().cloned());
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let o = replay(&args);
+            assert_eq!(o.status.code(), Some(0), "{}: {}", f.display(), stderr(&o));
+            outputs.push((stdout(&o), std::fs::read_to_string(&book_out).unwrap()));
+        }
+        assert_eq!(
+            outputs[0].0,
+            expected,
+            "{}: reference events differ from the hand-checked ones",
+            f.display()
+        );
+        assert!(
+            outputs[0] == outputs[1],
+            "{}: fast and reference books differ through the CLI",
+            f.display()
+        );
+    }
+}
