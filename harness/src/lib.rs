@@ -5,5 +5,9 @@
 //! subcommand under [`cmd`]).
 
 pub mod cmd;
+pub mod market;
+pub mod metrics;
+pub mod report;
+pub mod retail;
 pub mod text;
 pub mod workload;

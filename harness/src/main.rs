@@ -14,12 +14,15 @@ struct Cli {
 enum Command {
     /// Replay a command file through a book and print the events (and optionally the book).
     Replay(cmd::replay::Args),
+    /// Simulate a day of retail flow through the wholesaler and report execution quality.
+    Run(cmd::run::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Replay(a) => cmd::replay::run(a),
+        Command::Run(a) => cmd::run::run(a),
     };
     ExitCode::from(code)
 }

@@ -2,3 +2,4 @@
 //! returning the process exit code.
 
 pub mod replay;
+pub mod run;

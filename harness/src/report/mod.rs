@@ -1,0 +1,414 @@
+//! Reports of a retail run: `report.json`, `report.md`, `.hgrm` latency files, SVG charts
+//! and the console summary.
+//!
+//! The JSON keeps the economics (a pure function of scenario and seed, byte-identical
+//! between runs) and the latency (measured, varies) in separate top-level sections, so that
+//! the economics can be compared byte for byte.
+//!
+//! The SVG charts are written by hand (a few lines of SVG each): text is left to the
+//! viewer's fonts, so nothing here needs a font file or fontconfig at build or run time.
+
+pub mod svg;
+
+use crate::metrics::{Economics, Latency};
+use crate::retail::scenario::Scenario;
+use hdrhistogram::Histogram;
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// Published figures to hold the simulation against.
+pub struct Anchor {
+    pub what: &'static str,
+    pub published: &'static str,
+    pub source: &'static str,
+}
+
+pub const ANCHORS: [Anchor; 4] = [
+    Anchor {
+        what: "internalized share of marketable shares",
+        published: "≈71% (28.6% filled by outside liquidity, May 2022)",
+        source: "Battalio et al., Management Science 2025",
+    },
+    Anchor {
+        what: "price improvement",
+        published: "≈0.5–0.6 ¢/share",
+        source: "SEC Rule 605 reports, largest wholesalers",
+    },
+    Anchor {
+        what: "effective / quoted spread (E/Q)",
+        published: "0.3–0.5",
+        source: "SEC Rule 605 reports, largest wholesalers",
+    },
+    Anchor {
+        what: "payment for order flow",
+        published: "20–115 ¢ per 100 shares",
+        source: "Rule 606 reports",
+    },
+];
+
+/// Latency section of the report (nanoseconds).
+#[derive(Clone, Debug, Serialize)]
+pub struct LatencySummary {
+    pub what: &'static str,
+    pub clock: &'static str,
+    pub all: Percentiles,
+    pub orders: Percentiles,
+    pub quotes: Percentiles,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Percentiles {
+    pub count: u64,
+    pub p50: u64,
+    pub p90: u64,
+    pub p99: u64,
+    pub p99_9: u64,
+    pub p99_99: u64,
+    pub max: u64,
+    pub mean: f64,
+}
+
+impl Percentiles {
+    pub fn of(h: &Histogram<u64>) -> Self {
+        Percentiles {
+            count: h.len(),
+            p50: h.value_at_quantile(0.5),
+            p90: h.value_at_quantile(0.9),
+            p99: h.value_at_quantile(0.99),
+            p99_9: h.value_at_quantile(0.999),
+            p99_99: h.value_at_quantile(0.9999),
+            max: h.max(),
+            mean: (h.mean() * 10.0).round() / 10.0,
+        }
+    }
+}
+
+pub fn latency_summary(l: &Latency) -> LatencySummary {
+    LatencySummary {
+        what: "internalizer service time per message on one thread (message in hand to last event delivered)",
+        clock: "TSC via quanta",
+        all: Percentiles::of(&l.all),
+        orders: Percentiles::of(&l.orders),
+        quotes: Percentiles::of(&l.quotes),
+    }
+}
+
+#[derive(Serialize)]
+struct ReportJson<'a> {
+    scenario: &'a Scenario,
+    /// Depends only on scenario and seed: byte-identical between runs.
+    economics: &'a Economics,
+    /// Measured: varies from run to run.
+    latency: &'a LatencySummary,
+    wall_seconds: f64,
+}
+
+/// The JSON of the economics alone (what the determinism test compares).
+pub fn economics_json(scn: &Scenario, ec: &Economics) -> String {
+    #[derive(Serialize)]
+    struct E<'a> {
+        scenario: &'a Scenario,
+        economics: &'a Economics,
+    }
+    serde_json::to_string_pretty(&E {
+        scenario: scn,
+        economics: ec,
+    })
+    .expect("serializable")
+}
+
+/// Write the classic HdrHistogram percentile-distribution text (what HdrHistogram's
+/// plotter reads), values in microseconds.
+pub fn hgrm(h: &Histogram<u64>) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:>12} {:>14} {:>10} {:>14}\n",
+        "Value", "Percentile", "TotalCount", "1/(1-Percentile)"
+    );
+    for v in h.iter_quantiles(5) {
+        let p = v.quantile_iterated_to();
+        let inv = if p < 1.0 {
+            format!("{:>14.2}", 1.0 / (1.0 - p))
+        } else {
+            format!("{:>14}", "")
+        };
+        let _ = writeln!(
+            s,
+            "{:>12.3} {:>14.12} {:>10} {}",
+            v.value_iterated_to() as f64 / 1000.0,
+            p,
+            v.count_since_last_iteration(),
+            inv
+        );
+    }
+    let _ = writeln!(
+        s,
+        "#[Mean    = {:>12.3}, StdDeviation   = {:>12.3}]",
+        h.mean() / 1000.0,
+        h.stdev() / 1000.0
+    );
+    let _ = writeln!(
+        s,
+        "#[Max     = {:>12.3}, Total count    = {:>12}]",
+        h.max() as f64 / 1000.0,
+        h.len()
+    );
+    s
+}
+
+/// Write every output file into `dir`.
+pub fn write_all(
+    dir: &Path,
+    scn: &Scenario,
+    ec: &Economics,
+    lat: &Latency,
+    wall_seconds: f64,
+) -> std::io::Result<Vec<String>> {
+    std::fs::create_dir_all(dir)?;
+    let ls = latency_summary(lat);
+    let json = serde_json::to_string_pretty(&ReportJson {
+        scenario: scn,
+        economics: ec,
+        latency: &ls,
+        wall_seconds: (wall_seconds * 100.0).round() / 100.0,
+    })
+    .expect("serializable");
+    let mut files = vec![];
+    let mut put = |name: &str, text: String| -> std::io::Result<()> {
+        std::fs::write(dir.join(name), text)?;
+        files.push(name.to_string());
+        Ok(())
+    };
+    put("report.json", json + "\n")?;
+    put("report.md", markdown(scn, ec, &ls))?;
+    put("service_all.hgrm", hgrm(&lat.all))?;
+    put("service_orders.hgrm", hgrm(&lat.orders))?;
+    put("service_quotes.hgrm", hgrm(&lat.quotes))?;
+    put("latency.svg", svg::latency_curve(&lat.all, &lat.orders, &lat.quotes))?;
+    put("internalization_by_type.svg", svg::internalization_by_type(ec))?;
+    put("inventory_pnl.svg", svg::inventory_pnl(ec))?;
+    put("price_improvement.svg", svg::improvement_hist(ec))?;
+    Ok(files)
+}
+
+fn f2(v: f64) -> String {
+    format!("{v:.2}")
+}
+
+/// The compact console table: our figures beside the published anchors.
+pub fn console_summary(scn: &Scenario, ec: &Economics, ls: &LatencySummary) -> String {
+    let m = &ec.marketable;
+    let r = &ec.rule605;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "scenario {} (seed {}): {} orders, {} quote updates, {} messages",
+        scn.name, scn.seed, ec.orders, ec.quote_updates, ec.messages
+    );
+    let _ = writeln!(s, "{:<44} {:>16}   {}", "", "flowmatch", "published");
+    let rows = [
+        (
+            "internalized (% of marketable shares)",
+            f2(m.internalized_pct),
+            ANCHORS[0].published,
+        ),
+        (
+            "price improvement (¢/share)",
+            format!("{:.3}", r.price_improvement_cents_per_share),
+            ANCHORS[1].published,
+        ),
+        ("E/Q (all marketable shares)", format!("{:.3}", r.e_over_q), ANCHORS[2].published),
+        (
+            "E/Q (internalized shares)",
+            format!("{:.3}", r.e_over_q_internalized),
+            "",
+        ),
+        (
+            "PFOF (¢ per 100 shares)",
+            f2(ec.pfof_cents_per_100_shares),
+            ANCHORS[3].published,
+        ),
+    ];
+    for (k, v, p) in rows {
+        let _ = writeln!(s, "{k:<44} {v:>16}   {p}");
+    }
+    let _ = writeln!(
+        s,
+        "split of marketable shares: agency {} / principal {} / routed {} (routed: {})",
+        m.agency_shares,
+        m.principal_shares,
+        m.routed_shares,
+        ec.routed_by_reason
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let _ = writeln!(
+        s,
+        "shares improved / at / outside the quote: {:.1}% / {:.1}% / {:.1}%; non-marketable limit fill rate {:.1}%",
+        r.pct_shares_improved,
+        r.pct_shares_at_quote,
+        r.pct_shares_outside_quote,
+        ec.nonmarketable_limits.fill_rate_pct
+    );
+    let p = &ec.pnl;
+    let _ = writeln!(
+        s,
+        "wholesaler P&L $: spread {:.0}, hedge cost {:.0}, inventory {:.0}, fees -{:.0}, PFOF -{:.0} => net {:.0}; max |inventory| {}",
+        p.spread_capture, p.hedge_spread_cost, p.inventory_pnl, p.access_fees, p.pfof_paid, p.net_pnl, p.max_abs_inventory
+    );
+    let _ = writeln!(
+        s,
+        "self-trades prevented {}; conservation: {} shares unaccounted",
+        ec.self_trades_prevented, ec.conservation.unaccounted
+    );
+    let _ = writeln!(
+        s,
+        "latency (service per order message, ns): p50 {} p90 {} p99 {} p99.9 {} p99.99 {} max {}",
+        ls.orders.p50, ls.orders.p90, ls.orders.p99, ls.orders.p99_9, ls.orders.p99_99, ls.orders.max
+    );
+    s
+}
+
+fn markdown(scn: &Scenario, ec: &Economics, ls: &LatencySummary) -> String {
+    let m = &ec.marketable;
+    let r = &ec.rule605;
+    let mut s = String::new();
+    let _ = writeln!(s, "# flowmatch run: `{}` (seed {})\n", scn.name, scn.seed);
+    let _ = writeln!(
+        s,
+        "{} retail orders from {} brokers over {:.0} s of simulated trading, {} NBBO updates. \
+         Prices in ticks of $0.0001; the NBBO moves in whole cents. Economics below depend only \
+         on the scenario and the seed; latency is measured and varies.\n",
+        ec.orders,
+        scn.retail.brokers.len(),
+        scn.retail.day_seconds,
+        ec.quote_updates
+    );
+    let _ = writeln!(s, "## Against published figures\n");
+    let _ = writeln!(s, "| figure | flowmatch | published | source |\n|---|---:|---|---|");
+    let ours = [
+        format!("{:.2}%", m.internalized_pct),
+        format!("{:.3}", r.price_improvement_cents_per_share),
+        format!("{:.3} (internalized only: {:.3})", r.e_over_q, r.e_over_q_internalized),
+        format!("{:.2}", ec.pfof_cents_per_100_shares),
+    ];
+    for (a, o) in ANCHORS.iter().zip(ours) {
+        let _ = writeln!(s, "| {} | {} | {} | {} |", a.what, o, a.published, a.source);
+    }
+    let _ = writeln!(s, "\n## Internalization of marketable orders\n");
+    let _ = writeln!(
+        s,
+        "| group | orders | shares | agency | principal | routed | internalized % shares | fully internalized % orders |\n|---|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    let row = |s: &mut String, name: &str, x: &crate::metrics::Split| {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {:.2} | {:.2} |",
+            name,
+            x.orders,
+            x.shares,
+            x.agency_shares,
+            x.principal_shares,
+            x.routed_shares,
+            x.internalized_pct,
+            x.internalized_orders_pct
+        );
+    };
+    row(&mut s, "**all marketable**", m);
+    for (k, v) in &ec.by_class {
+        row(&mut s, &format!("type: {k}"), v);
+    }
+    for (k, v) in &ec.by_broker {
+        row(&mut s, &format!("broker: {k}"), v);
+    }
+    let _ = writeln!(s, "\nRouted shares by reason: {:?}\n", ec.routed_by_reason);
+    let _ = writeln!(s, "## Rule 605 statistics (marketable orders)\n");
+    let _ = writeln!(
+        s,
+        "| type | executed shares | quoted spread ¢ | effective spread ¢ | E/Q | PI ¢/share | improved % | at % | outside % |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    let r605 = |s: &mut String, name: &str, x: &crate::metrics::Rule605| {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {:.1} | {:.1} | {:.1} |",
+            name,
+            x.executed_shares,
+            x.avg_quoted_spread_cents,
+            x.avg_effective_spread_cents,
+            x.e_over_q,
+            x.price_improvement_cents_per_share,
+            x.pct_shares_improved,
+            x.pct_shares_at_quote,
+            x.pct_shares_outside_quote
+        );
+    };
+    r605(&mut s, "**all**", r);
+    for (k, v) in &ec.rule605_by_class {
+        r605(&mut s, k, v);
+    }
+    let _ = writeln!(s, "\nRealized spread (¢/share) by horizon: {}\n", fmt_pairs(&r.realized_spread_cents));
+    let l = &ec.nonmarketable_limits;
+    let _ = writeln!(
+        s,
+        "Non-marketable limits: {} orders, {} shares, fill rate {:.2}%, time to first fill mean {:.1} s / median {:.1} s.\n",
+        l.orders, l.shares, l.fill_rate_pct, l.mean_time_to_first_fill_s, l.median_time_to_first_fill_s
+    );
+    let p = &ec.pnl;
+    let _ = writeln!(s, "## Wholesaler P&L (dollars)\n");
+    let _ = writeln!(
+        s,
+        "| spread capture | hedge spread cost | inventory (price moves) | trading total | access fees | PFOF paid | net |\n|---:|---:|---:|---:|---:|---:|---:|\n| {:.2} | {:.2} | {:.2} | {:.2} | -{:.2} | -{:.2} | {:.2} |\n",
+        p.spread_capture, p.hedge_spread_cost, p.inventory_pnl, p.trading_pnl, p.access_fees, p.pfof_paid, p.net_pnl
+    );
+    let _ = writeln!(
+        s,
+        "Markouts of principal fills ($, negative = adverse selection): {}. Final inventory {}, max |inventory| {}, hedged {} shares.\n",
+        fmt_pairs(&p.markouts),
+        p.final_inventory,
+        p.max_abs_inventory,
+        p.hedged_shares
+    );
+    let _ = writeln!(s, "PFOF by broker ($): {:?}\n", ec.pfof_by_broker);
+    let c = &ec.conservation;
+    let _ = writeln!(
+        s,
+        "## Checks\n\nSelf-trades prevented: {}. Rejects: {:?}.\n\nConservation: {} shares in = {} internal + {} exchange + {} cancelled + {} open at the close; unaccounted {}.\n",
+        ec.self_trades_prevented,
+        ec.rejects,
+        c.shares_in,
+        c.filled_internally,
+        c.filled_on_exchange,
+        c.cancelled,
+        c.open_at_close,
+        c.unaccounted
+    );
+    let _ = writeln!(s, "## Latency ({}, {})\n", ls.what, ls.clock);
+    let _ = writeln!(
+        s,
+        "| messages | count | p50 ns | p90 | p99 | p99.9 | p99.99 | max | mean |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    for (n, x) in [("all", &ls.all), ("orders", &ls.orders), ("quotes", &ls.quotes)] {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.1} |",
+            n, x.count, x.p50, x.p90, x.p99, x.p99_9, x.p99_99, x.max, x.mean
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nShared 2-core virtual machine: the tail percentiles include noisy-neighbour stalls.\n\n\
+         Charts: `latency.svg`, `internalization_by_type.svg`, `inventory_pnl.svg`, `price_improvement.svg`."
+    );
+    s
+}
+
+fn fmt_pairs(v: &[(String, f64)]) -> String {
+    v.iter()
+        .map(|(k, x)| format!("{k}: {x:.3}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,220 @@
+//! Scenarios: the presets behind `flowmatch run --scenario NAME` and the TOML files behind
+//! `--scenario FILE.toml`.
+//!
+//! A scenario file has optional top-level `name` and `seed`, and optional `[retail]`,
+//! `[market]` and `[wholesaler]` tables; anything left out takes the default (the
+//! `retail` preset). Unknown fields are errors (so a misspelt field is never silently
+//! ignored), and every value is validated; errors name the field.
+
+use super::RetailConfig;
+use crate::market::MarketConfig;
+use flowmatch_core::internalizer::{IxConfig, TICKS_PER_CENT};
+use serde::{Deserialize, Serialize};
+
+/// The wholesaler's policy and risk limits, in scenario-file units.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WholesalerConfig {
+    /// Price improvement on principal fills as a fraction of the quoted spread (0..=0.5).
+    pub improvement_fraction: f64,
+    /// Largest order (shares) filled as principal; larger ones are routed.
+    pub max_autoex_qty: u64,
+    /// Widest quoted spread (cents) at which principal fills are priced off the NBBO.
+    pub collar_cents: f64,
+    /// Largest absolute inventory (shares).
+    pub max_inventory: u64,
+    /// Absolute inventory past which the excess is hedged on the exchange.
+    pub hedge_threshold: u64,
+    /// Absolute inventory a hedge brings the position back to.
+    pub hedge_target: u64,
+}
+
+impl Default for WholesalerConfig {
+    fn default() -> Self {
+        WholesalerConfig {
+            improvement_fraction: 0.30,
+            max_autoex_qty: 500,
+            collar_cents: 3.0,
+            max_inventory: 5_000,
+            hedge_threshold: 3_000,
+            hedge_target: 1_000,
+        }
+    }
+}
+
+impl WholesalerConfig {
+    pub fn to_ix(&self) -> IxConfig {
+        IxConfig {
+            account: u32::MAX,
+            improvement_permille: (self.improvement_fraction * 1000.0).round() as u32,
+            max_autoex_qty: self.max_autoex_qty,
+            collar_ticks: (self.collar_cents * TICKS_PER_CENT as f64).round() as i64,
+            max_inventory: self.max_inventory,
+            hedge_threshold: self.hedge_threshold,
+            hedge_target: self.hedge_target,
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        if !self.improvement_fraction.is_finite() || !(0.0..=0.5).contains(&self.improvement_fraction)
+        {
+            return Err((
+                "improvement_fraction",
+                "must be within 0..=0.5 (no improvement past the midpoint)".into(),
+            ));
+        }
+        if !self.collar_cents.is_finite() || !(0.01..=1e6).contains(&self.collar_cents) {
+            return Err(("collar_cents", "must be within 0.01..=1e6".into()));
+        }
+        if self.max_inventory > i64::MAX as u64 / 4 {
+            return Err(("max_inventory", "too large".into()));
+        }
+        self.to_ix().validate().map_err(|(f, why)| {
+            let f = match f {
+                "improvement_permille" => "improvement_fraction",
+                "collar_ticks" => "collar_cents",
+                other => other,
+            };
+            (f, why.to_string())
+        })
+    }
+}
+
+/// A whole scenario.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Scenario {
+    pub name: String,
+    pub seed: u64,
+    pub retail: RetailConfig,
+    pub market: MarketConfig,
+    pub wholesaler: WholesalerConfig,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Scenario {
+            name: "retail".into(),
+            seed: 1,
+            retail: RetailConfig::default(),
+            market: MarketConfig::default(),
+            wholesaler: WholesalerConfig::default(),
+        }
+    }
+}
+
+/// Preset names, in the order `--help` lists them.
+pub const PRESETS: [&str; 4] = ["retail", "meme-squeeze", "negative-price", "wash"];
+
+/// An error in a scenario, naming the field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioError(pub String);
+
+impl std::fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for ScenarioError {}
+
+impl Scenario {
+    /// A preset by name.
+    pub fn preset(name: &str) -> Option<Scenario> {
+        let mut s = Scenario {
+            name: name.to_string(),
+            ..Default::default()
+        };
+        match name {
+            "retail" => {}
+            "meme-squeeze" => {
+                // A January-2021-style day: ten times the orders, heavy one-sided buying,
+                // wide and jumpy quotes, a price that runs up.
+                s.retail.orders *= 10;
+                s.retail.buy_bias = 0.2;
+                s.retail.imbalance_sigma = 0.15;
+                s.retail.hawkes_branching = 0.8;
+                s.market.start_price = 40.0;
+                s.market.daily_vol_cents = 1_500.0;
+                s.market.drift_cents = 4_000.0;
+                s.market.jump_prob = 0.2;
+                s.market.jump_mean_cents = 4.0;
+                s.market.spread_weights = vec![0.05, 0.10, 0.15, 0.15, 0.15, 0.15, 0.10, 0.10, 0.05];
+                s.market.spread_change_prob = 0.5;
+                s.market.quote_interval_ms = 100.0;
+                s.market.top_size = 300;
+                s.market.depth_size = 600;
+            }
+            "negative-price" => {
+                // The reference price falls through zero, as WTI did on 20 April 2020.
+                s.market.start_price = 3.0;
+                s.market.drift_cents = -600.0;
+                s.market.daily_vol_cents = 150.0;
+                s.market.jump_prob = 0.05;
+                s.market.jump_mean_cents = 3.0;
+            }
+            "wash" => {
+                // Few accounts per broker and explicit wash attempts: self-trade prevention
+                // has work to do.
+                for b in &mut s.retail.brokers {
+                    b.accounts = 3;
+                }
+                s.retail.wash_frac = 0.05;
+            }
+            _ => return None,
+        }
+        Some(s)
+    }
+
+    /// Parse a TOML scenario file's text. Unknown fields, wrong types and invalid values
+    /// are errors naming the field.
+    pub fn from_toml(text: &str) -> Result<Scenario, ScenarioError> {
+        let s: Scenario = toml::from_str(text).map_err(|e| {
+            ScenarioError(format!("scenario file: {}", e.to_string().trim_end()))
+        })?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// Check every table; the error names `table.field`.
+    pub fn validate(&self) -> Result<(), ScenarioError> {
+        let err = |table: &str, (f, why): (&str, String)| {
+            ScenarioError(format!("scenario field `{table}.{f}`: {why}"))
+        };
+        if self.name.is_empty()
+            || !self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(ScenarioError(
+                "scenario field `name`: must be non-empty, letters, digits, '-' or '_' (it names the output directory)".into(),
+            ));
+        }
+        self.retail.validate().map_err(|e| err("retail", e))?;
+        self.market.validate().map_err(|e| err("market", e))?;
+        self.wholesaler.validate().map_err(|e| err("wholesaler", e))?;
+        // Cross-table consistency.
+        let max_spread = self.market.spread_weights.len() as f64;
+        if self.wholesaler.collar_cents < 1.0 && max_spread >= 1.0 {
+            return Err(ScenarioError(format!(
+                "scenario field `wholesaler.collar_cents`: {} is below the narrowest possible spread (1 cent): the wholesaler could never trade",
+                self.wholesaler.collar_cents
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_validate() {
+        for p in PRESETS {
+            let s = Scenario::preset(p).unwrap();
+            s.validate().unwrap_or_else(|e| panic!("{p}: {e}"));
+        }
+        assert!(Scenario::preset("nope").is_none());
+    }
+}
