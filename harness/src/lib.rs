@@ -4,7 +4,9 @@
 //! runners, metrics and reports, and the `flowmatch` command line (one module per
 //! subcommand under [`cmd`]).
 
+pub mod clock;
 pub mod cmd;
+pub mod latency;
 pub mod market;
 pub mod metrics;
 pub mod report;

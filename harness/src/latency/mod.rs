@@ -1,0 +1,382 @@
+//! The latency lab: drives the engine thread with a command stream under a chosen load and
+//! measures where each command's time goes.
+//!
+//! # What is measured
+//! Every command carries four raw TSC stamps: the time it was *meant* to be sent (its slot
+//! in the open-loop schedule), the time it was pushed into the ingress, the time the engine
+//! took its batch out, and the time the engine published its first event. From these, per
+//! command: **queue hop** (enqueue -> dequeue), **service** (dequeue -> first event) and
+//! **end-to-end** (intended send -> first event).
+//!
+//! # Why "intended" send time
+//! A load generator that waits for the system before sending the next request, or that
+//! measures from the moment it actually managed to send, silently drops the samples a
+//! stall would have produced (coordinated omission). The open-loop client here computes
+//! each command's send slot from the start time and the offered rate alone; if it falls
+//! behind (the queue is full, the engine stalled, the client was descheduled) it sends the
+//! overdue commands as fast as it can, and their latency still counts from their slot.
+//!
+//! # Shape on a 2-core machine
+//! The engine thread owns one core (pinned); the calling thread is the client, pinned to
+//! the other, and both sends and drains the output ring (one thread per role would need
+//! a third core). With several producers, the client owns all their producing ends and
+//! sends each chunk through the next one in turn, which exercises the engine's
+//! multi-producer polling without more threads than cores.
+//!
+//! Load modes: open-loop at a fixed offered rate ([`Load::Open`]), closed-loop maximum
+//! throughput ([`Load::Closed`]: the ingress is kept full; intended = enqueue time, so
+//! end-to-end there is the response time under saturation), and a rate sweep
+//! ([`find_knee`]).
+
+pub mod hist;
+
+pub use hist::{PathHistograms, Percentiles};
+
+use crate::clock::TscClock;
+use flowmatch_core::engine::{self, Engine, EngineConfig, EngineStats, Output, Stamped};
+use flowmatch_core::ingress::{ingress, spsc, IngressError, QueueKind};
+use flowmatch_core::{BookConfig, Command, FastBook};
+use serde::Serialize;
+use std::time::Duration;
+
+/// How commands are offered.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(tag = "mode", rename_all = "lowercase")]
+pub enum Load {
+    /// Open loop at `rate` commands per second.
+    Open { rate: f64 },
+    /// Closed loop: as fast as the engine takes them.
+    Closed,
+}
+
+/// One measured run.
+#[derive(Clone, Debug)]
+pub struct RunSpec {
+    pub queue: QueueKind,
+    pub producers: usize,
+    /// Most commands the engine takes per poll.
+    pub batch: usize,
+    /// Slots per ingress ring (total for `ArrayQueue`).
+    pub capacity: usize,
+    /// Slots in the engine's output ring.
+    pub out_capacity: usize,
+    pub load: Load,
+    /// Measured time (after warm-up).
+    pub duration: Duration,
+    /// Time at the start whose commands are sent but not recorded (caches, branch
+    /// predictors and the book's storage warm up).
+    pub warmup: Duration,
+    /// `(client core, engine core)` to pin to, if any.
+    pub pin: Option<(core_affinity::CoreId, core_affinity::CoreId)>,
+    pub book: BookConfig,
+}
+
+impl Default for RunSpec {
+    fn default() -> Self {
+        RunSpec {
+            queue: QueueKind::Spsc,
+            producers: 1,
+            batch: 64,
+            capacity: 1024,
+            out_capacity: 1 << 14,
+            load: Load::Closed,
+            duration: Duration::from_secs(2),
+            warmup: Duration::from_millis(250),
+            pin: None,
+            book: BookConfig {
+                capacity: 1 << 18,
+                ..BookConfig::default()
+            },
+        }
+    }
+}
+
+/// A command stream replayed cyclically: pass `k` adds `k * stride` to every id, so a
+/// stream shorter than the run never reuses a live id.
+pub struct Cycle<'a> {
+    cmds: &'a [Command],
+    stride: u64,
+}
+
+impl<'a> Cycle<'a> {
+    /// `cmds` must not be empty.
+    pub fn new(cmds: &'a [Command]) -> Option<Self> {
+        if cmds.is_empty() {
+            return None;
+        }
+        let max_id = cmds.iter().map(|c| c.id()).max().unwrap_or(0);
+        Some(Cycle {
+            cmds,
+            stride: max_id.saturating_add(1),
+        })
+    }
+
+    #[inline]
+    pub fn get(&self, i: u64) -> Command {
+        let n = self.cmds.len() as u64;
+        let off = (i / n).wrapping_mul(self.stride);
+        let mut c = self.cmds[(i % n) as usize];
+        match &mut c {
+            Command::New(o) => o.id = o.id.wrapping_add(off),
+            Command::Cancel { id } | Command::Replace { id, .. } => *id = id.wrapping_add(off),
+        }
+        c
+    }
+}
+
+/// What one run measured.
+pub struct RunResult {
+    pub load: Load,
+    pub queue: QueueKind,
+    pub producers: usize,
+    pub batch: usize,
+    /// Commands pushed into the ingress.
+    pub sent: u64,
+    /// Commands whose first event came back (equals `sent` after a clean shutdown).
+    pub completed: u64,
+    /// Events received.
+    pub events: u64,
+    /// Commands recorded in the histograms (those scheduled after the warm-up).
+    pub recorded: u64,
+    /// Commands per second from the first send slot to the last first-event.
+    pub achieved_rate: f64,
+    pub elapsed_s: f64,
+    pub hists: PathHistograms,
+    pub engine: EngineStats,
+    pub client_pinned: bool,
+    /// The open-loop run fell so far behind that sending was cut short.
+    pub truncated: bool,
+}
+
+/// Commands sent per push (the client batches overdue commands into one push).
+const CHUNK: usize = 32;
+
+/// Runs the engine with a fresh `FastBook` under `spec.load`, replaying `stream`.
+pub fn run(spec: &RunSpec, stream: &Cycle, clock: &TscClock) -> Result<RunResult, IngressError> {
+    let (mut txs, rx) = ingress::<Stamped<Command>>(spec.queue, spec.producers, spec.capacity)?;
+    let (out_tx, mut out_rx) = spsc::channel::<Output>(spec.out_capacity);
+    let book = FastBook::new(spec.book);
+    let eng = Engine::new(
+        rx,
+        out_tx,
+        book,
+        clock.source(),
+        EngineConfig { batch: spec.batch },
+    );
+    let client_pinned = spec
+        .pin
+        .map(|(c, _)| core_affinity::set_for_current(c))
+        .unwrap_or(false);
+    let handle = engine::spawn(eng, spec.pin.map(|(_, e)| e));
+
+    let total = spec.warmup + spec.duration;
+    let (n_total, period) = match spec.load {
+        Load::Open { rate } => {
+            let rate = rate.max(1.0);
+            (
+                (rate * total.as_secs_f64()).ceil() as u64,
+                clock.ns_to_ticks(1e9 / rate),
+            )
+        }
+        Load::Closed => (u64::MAX, 0.0),
+    };
+    // Give the engine thread a moment to start spinning before the first slot.
+    let start = clock.raw() + clock.ns_to_ticks(2e6) as u64;
+    let warm_end = start + clock.ns_to_ticks(spec.warmup.as_nanos() as f64) as u64;
+    let send_end = start + clock.ns_to_ticks(total.as_nanos() as f64) as u64;
+    // An open-loop run that cannot keep up stops sending after 3x its length (+1 s).
+    let hard_end = start + clock.ns_to_ticks(3.0 * total.as_nanos() as f64 + 1e9) as u64;
+
+    let mut hists = PathHistograms::default();
+    let (mut sent, mut completed, mut events, mut recorded) = (0u64, 0u64, 0u64, 0u64);
+    let mut last_publish = start;
+    let mut limit = n_total;
+    let mut truncated = false;
+    let mut chunk = [Stamped::bare(Command::Cancel { id: 0 }); CHUNK];
+    let mut producer = 0usize;
+
+    let mut drain = |out_rx: &mut spsc::Consumer<Output>,
+                     completed: &mut u64,
+                     events: &mut u64,
+                     recorded: &mut u64,
+                     last_publish: &mut u64| {
+        out_rx.pop_batch(256, |o| {
+            *events += 1;
+            if o.index == 0 {
+                *completed += 1;
+                *last_publish = o.t_publish;
+                if o.t_intended >= warm_end {
+                    *recorded += 1;
+                    hists.record(
+                        clock.delta_ns(o.t_enqueue, o.t_dequeue),
+                        clock.delta_ns(o.t_dequeue, o.t_publish),
+                        clock.delta_ns(o.t_intended, o.t_publish),
+                    );
+                }
+            }
+        })
+    };
+
+    loop {
+        let now = clock.raw();
+        let due = match spec.load {
+            Load::Open { .. } => {
+                if now < start {
+                    0
+                } else {
+                    (((now - start) as f64 / period) as u64 + 1).min(limit)
+                }
+            }
+            Load::Closed => {
+                if now < start {
+                    0
+                } else if now >= send_end {
+                    limit = sent;
+                    sent
+                } else {
+                    sent + CHUNK as u64
+                }
+            }
+        };
+        if sent < due {
+            let k = ((due - sent) as usize).min(CHUNK);
+            for (j, slot) in chunk[..k].iter_mut().enumerate() {
+                let i = sent + j as u64;
+                let intended = match spec.load {
+                    Load::Open { .. } => start + (i as f64 * period) as u64,
+                    Load::Closed => now,
+                };
+                *slot = Stamped {
+                    msg: stream.get(i),
+                    t_intended: intended,
+                    t_enqueue: now,
+                };
+            }
+            sent += txs[producer].push_slice(&chunk[..k]) as u64;
+            producer += 1;
+            if producer == txs.len() {
+                producer = 0;
+            }
+        }
+        drain(
+            &mut out_rx,
+            &mut completed,
+            &mut events,
+            &mut recorded,
+            &mut last_publish,
+        );
+        if sent == limit && completed == sent {
+            break;
+        }
+        if matches!(spec.load, Load::Open { .. }) && now > hard_end && limit > sent {
+            limit = sent;
+            truncated = true;
+        }
+    }
+
+    handle.stop();
+    while !handle.is_finished() {
+        drain(
+            &mut out_rx,
+            &mut completed,
+            &mut events,
+            &mut recorded,
+            &mut last_publish,
+        );
+        std::hint::spin_loop();
+    }
+    let (_book, mut engine_stats) = handle.join().expect("engine thread panicked");
+    drain(
+        &mut out_rx,
+        &mut completed,
+        &mut events,
+        &mut recorded,
+        &mut last_publish,
+    );
+    engine_stats.events = engine_stats.events.max(0);
+    let elapsed_s = clock.delta_ns(start, last_publish) as f64 / 1e9;
+    Ok(RunResult {
+        load: spec.load,
+        queue: spec.queue,
+        producers: txs.len(),
+        batch: spec.batch,
+        sent,
+        completed,
+        events,
+        recorded,
+        achieved_rate: if elapsed_s > 0.0 {
+            completed as f64 / elapsed_s
+        } else {
+            0.0
+        },
+        elapsed_s,
+        hists,
+        engine: engine_stats,
+        client_pinned,
+        truncated,
+    })
+}
+
+/// The saturation knee of a rate sweep: the highest offered rate that the engine still
+/// sustained (achieved at least 97% of offered, not truncated) with an end-to-end p99 no
+/// more than 10x that of the lowest rate tried. Past it, queueing dominates. `None` if
+/// even the lowest rate failed.
+pub fn find_knee(results: &[(f64, f64, u64, bool)]) -> Option<f64> {
+    // (offered, achieved, e2e p99 ns, truncated), in any order.
+    let mut rs: Vec<_> = results.to_vec();
+    rs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let base_p99 = rs.first()?.2.max(1);
+    let mut knee = None;
+    for (offered, achieved, p99, truncated) in rs {
+        if truncated || achieved < 0.97 * offered || p99 > base_p99.saturating_mul(10) {
+            break;
+        }
+        knee = Some(offered);
+    }
+    knee
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flowmatch_core::{NewOrder, Side};
+
+    #[test]
+    fn cycle_offsets_ids_per_pass() {
+        let cmds = [
+            Command::New(NewOrder::limit(5, 1, Side::Buy, 10, 1)),
+            Command::Cancel { id: 5 },
+            Command::Replace {
+                id: 7,
+                price: 1,
+                qty: 1,
+            },
+        ];
+        let c = Cycle::new(&cmds).unwrap();
+        assert_eq!(c.get(0), cmds[0]);
+        assert_eq!(c.get(4), Command::Cancel { id: 13 });
+        assert_eq!(
+            c.get(8),
+            Command::Replace {
+                id: 23,
+                price: 1,
+                qty: 1
+            }
+        );
+        assert!(Cycle::new(&[]).is_none());
+    }
+
+    #[test]
+    fn knee_is_last_sustained_rate() {
+        let r = [
+            (1e6, 0.999e6, 900, false),
+            (5e5, 5e5, 800, false),
+            (2e6, 1.99e6, 5_000, false),
+            (4e6, 2.5e6, 900_000, false),
+        ];
+        assert_eq!(find_knee(&r), Some(2e6));
+        assert_eq!(find_knee(&[(1e6, 1e5, 1, false)]), None);
+        assert_eq!(find_knee(&[(1e6, 1e6, 1, true)]), None);
+        assert_eq!(find_knee(&[]), None);
+    }
+}
