@@ -12,8 +12,9 @@
 //!   both sides and the whole `i64` domain is legal. The best level is `last()`: O(1).
 //!   Most activity is near the touch, so a search scans a few keys from the end before
 //!   falling back to binary search, and inserts near the top move few bytes.
-//! - **Id lookup** is a hash table pre-sized to twice the configured capacity (so it
-//!   neither grows nor allocates while rehashing tombstones away).
+//! - **Id lookup** is [`IdIndex`](super::id_index), an open-addressing table pre-sized
+//!   to twice the configured capacity whose hash keeps neighbouring ids in neighbouring
+//!   buckets (see its docs for why).
 //!
 //! Cancel and reduce are O(1): unlinking is O(1) and a level that becomes empty is left
 //! in its ladder (*lazily* removed) unless it is the best level, which is popped at once so
@@ -25,9 +26,9 @@
 //! keeps the top of book in one or two cache lines. The measured comparison is in
 //! `bench-results/` (see the README).
 
+use super::id_index::IdIndex;
 use super::*;
 use crate::command::{Command, Event, EventSink, NewOrder};
-use rustc_hash::FxHashMap;
 
 /// Sentinel for "no slot" in the intrusive lists.
 const NIL: u32 = u32::MAX;
@@ -117,7 +118,7 @@ pub struct FastBook {
     free_level: u32,
     bids: Ladder,
     asks: Ladder,
-    index: FxHashMap<OrderId, u32>,
+    index: IdIndex,
     live: usize,
     /// Pro-rata scratch: (time position, slot, allocation, remainder) per participant.
     /// Pre-sized; it only grows if a level ever holds more orders than it has seen before.
@@ -134,17 +135,44 @@ struct Outcome {
 impl FastBook {
     pub fn new(cfg: BookConfig) -> Self {
         let cap = cfg.capacity.max(16);
-        let mut index = FxHashMap::default();
-        index.reserve(cap * 2);
+        let level_cap = cap.min(1 << 16);
+        // Both pools are built as full free lists (0 -> 1 -> 2 ...), which writes every
+        // page now instead of faulting them in on the hot path.
+        let slots = (0..cap)
+            .map(|i| Slot {
+                id: 0,
+                qty: 0,
+                next: if i + 1 < cap { (i + 1) as u32 } else { NIL },
+                prev: NIL,
+                level: NIL,
+                account: 0,
+                side: Side::Buy,
+                tif: Tif::Gtc,
+                stp: Stp::None,
+            })
+            .collect();
+        let levels = (0..level_cap)
+            .map(|i| Level {
+                price: 0,
+                total: 0,
+                head: if i + 1 < level_cap {
+                    (i + 1) as u32
+                } else {
+                    NIL
+                },
+                tail: NIL,
+                count: 0,
+            })
+            .collect();
         FastBook {
             cfg,
-            slots: Vec::with_capacity(cap),
-            free_slot: NIL,
-            levels: Vec::with_capacity(cap.min(1 << 16)),
-            free_level: NIL,
-            bids: Ladder::new(Side::Buy, cap.min(1 << 16)),
-            asks: Ladder::new(Side::Sell, cap.min(1 << 16)),
-            index,
+            slots,
+            free_slot: 0,
+            levels,
+            free_level: 0,
+            bids: Ladder::new(Side::Buy, level_cap),
+            asks: Ladder::new(Side::Sell, level_cap),
+            index: IdIndex::with_capacity(cap),
             live: 0,
             scratch: Vec::with_capacity(1024),
         }
@@ -353,7 +381,7 @@ impl FastBook {
         let lvl = &mut self.levels[li as usize];
         lvl.count -= 1;
         lvl.total -= s.qty;
-        self.index.remove(&s.id);
+        self.index.remove(s.id);
         self.free_slot(si);
         self.live -= 1;
         if self.levels[li as usize].count == 0 {
@@ -410,7 +438,7 @@ impl FastBook {
         if o.ord_type == OrdType::Market && matches!(o.tif, Tif::Gtc | Tif::Post) {
             return Some(RejectReason::BadTif);
         }
-        if self.index.contains_key(&o.id) {
+        if self.index.contains(o.id) {
             return Some(RejectReason::DuplicateId);
         }
         if o.tif == Tif::Post {
@@ -779,8 +807,8 @@ impl FastBook {
     }
 
     fn cancel<S: EventSink>(&mut self, id: OrderId, sink: &mut S) {
-        match self.index.get(&id) {
-            Some(&si) => {
+        match self.index.get(id) {
+            Some(si) => {
                 let qty = self.slots[si as usize].qty;
                 sink.event(Event::Cancel {
                     id,
@@ -797,7 +825,7 @@ impl FastBook {
     }
 
     fn replace<S: EventSink>(&mut self, id: OrderId, price: Price, qty: Qty, sink: &mut S) {
-        let Some(&si) = self.index.get(&id) else {
+        let Some(si) = self.index.get(id) else {
             sink.event(Event::Reject {
                 id,
                 reason: RejectReason::UnknownId,
@@ -867,7 +895,7 @@ impl OrderBook for FastBook {
     }
 
     fn order(&self, id: OrderId) -> Option<RestingOrder> {
-        let &si = self.index.get(&id)?;
+        let si = self.index.get(id)?;
         let s = &self.slots[si as usize];
         Some(RestingOrder {
             side: s.side,

@@ -7,6 +7,7 @@
 //!   as a test oracle. It is written for obviousness, not speed.
 
 mod fast;
+mod id_index;
 mod reference;
 
 pub use fast::FastBook;
