@@ -7,8 +7,8 @@
 
 use crate::metrics;
 use crate::report;
-use crate::retail::scenario::{Scenario, PRESETS};
 use crate::retail::generate;
+use crate::retail::scenario::{Scenario, PRESETS};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -103,10 +103,14 @@ pub fn run(a: Args) -> u8 {
         .clone()
         .unwrap_or_else(|| PathBuf::from("bench-results").join(&scn.name));
     let ls = report::latency_summary(&lat);
-    print!("{}", report::console_summary(&scn, &ec, &ls));
+    // A closed stdout (e.g. piped into `head`) must not panic the run: ignore write errors.
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = write!(out, "{}", report::console_summary(&scn, &ec, &ls));
     match report::write_all(&dir, &scn, &ec, &lat, wall) {
         Ok(files) => {
-            println!(
+            let _ = writeln!(
+                out,
                 "wrote {} in {}/ ({:.1} s)",
                 files.join(", "),
                 dir.display(),

@@ -51,7 +51,7 @@ impl Default for MarketConfig {
             drift_cents: 0.0,
             jump_prob: 0.0,
             jump_mean_cents: 1.0,
-            spread_weights: vec![0.45, 0.30, 0.13, 0.07, 0.05],
+            spread_weights: vec![0.30, 0.30, 0.18, 0.10, 0.07, 0.05],
             spread_change_prob: 0.2,
             quote_interval_ms: 500.0,
             top_size: 800,
@@ -147,7 +147,7 @@ pub fn quote_path<R: Rng>(cfg: &MarketConfig, day_ns: u64, rng: &mut R) -> Vec<Q
     let m1 = (1.0 - cfg.jump_prob) + cfg.jump_prob * jump_mean;
     let moves = (cfg.daily_vol_cents * cfg.daily_vol_cents / m2).max(1.0);
     let move_rate = moves / day_s; // per second
-    // drift = moves * m1 * (2p - 1)
+                                   // drift = moves * m1 * (2p - 1)
     let p_up = (0.5 + cfg.drift_cents / (2.0 * moves * m1)).clamp(0.01, 0.99);
     let quote_rate = 1000.0 / cfg.quote_interval_ms;
     let total_rate = move_rate + quote_rate;
@@ -209,7 +209,13 @@ pub fn quote_path<R: Rng>(cfg: &MarketConfig, day_ns: u64, rng: &mut R) -> Vec<Q
             // Keep the mid close: widen/narrow around it.
             let mid2c = 2 * bid_c + spread_c;
             spread_c = draw_spread(rng);
-            bid_c = (mid2c - spread_c).div_euclid(2);
+            // When the new spread's parity differs the mid must move half a cent: up or
+            // down at random, so that spread changes add no drift.
+            let twice_bid = mid2c - spread_c;
+            bid_c = twice_bid.div_euclid(2);
+            if twice_bid.rem_euclid(2) == 1 && rng.random::<bool>() {
+                bid_c += 1;
+            }
         }
         let ts = (t * 1e9) as u64;
         out.push(QuoteAt {

@@ -19,7 +19,7 @@ use crate::market::{mid2, quote_index_at, QuoteAt};
 use crate::retail::scenario::Scenario;
 use crate::retail::{Flow, OrderClass, OrderInfo};
 use flowmatch_core::internalizer::{
-    FillKind, IxCancel, IxEvent, IxSink, Internalizer, Msg, RouteReason,
+    FillKind, Internalizer, IxCancel, IxEvent, IxSink, Msg, RouteReason,
 };
 use flowmatch_core::{OrderBook, ReferenceBook, Side};
 use hdrhistogram::Histogram;
@@ -137,8 +137,12 @@ pub fn simulate(
     keep_events: bool,
     mut progress: impl FnMut(u64),
 ) -> (RunRecord, Latency) {
-    let index: HashMap<u64, usize> =
-        flow.orders.iter().enumerate().map(|(i, o)| (o.id, i)).collect();
+    let index: HashMap<u64, usize> = flow
+        .orders
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.id, i))
+        .collect();
     let book_cfg = flowmatch_core::BookConfig {
         capacity: (flow.orders.len() / 2).clamp(1024, 1 << 20),
         ..Default::default()
@@ -174,7 +178,12 @@ pub fn simulate_with<B: OrderBook>(
     let mut fees = 0.0f64;
     let mut pfof = 0.0f64;
     let pfof_rate: Vec<f64> = std::iter::once(0.0)
-        .chain(scn.retail.brokers.iter().map(|b| b.pfof_cents_per_100 / 100.0 / 100.0))
+        .chain(
+            scn.retail
+                .brokers
+                .iter()
+                .map(|b| b.pfof_cents_per_100 / 100.0 / 100.0),
+        )
         .collect();
     let sample_every_ns = ((scn.retail.day_seconds * 1e9) as u64 / 390).max(1);
     let mut next_sample = 0u64;
@@ -290,7 +299,9 @@ pub fn simulate_with<B: OrderBook>(
                     });
                 }
                 IxEvent::Routed { id, qty, reason } => {
-                    *routed_by_reason.entry(route_name(reason).into()).or_default() += qty;
+                    *routed_by_reason
+                        .entry(route_name(reason).into())
+                        .or_default() += qty;
                     if let Some(&i) = index.get(&id) {
                         outcomes[i].routed += qty;
                     }
@@ -535,7 +546,9 @@ fn r605(flow: &Flow, rec: &RunRecord, pick: &dyn Fn(&OrderInfo) -> bool) -> Rule
         } else {
             out += f.qty;
         }
-        let b = ((improvement / 100.0 + 2.0) * 10.0).floor().clamp(0.0, 50.0) as usize;
+        let b = ((improvement / 100.0 + 2.0) * 10.0)
+            .floor()
+            .clamp(0.0, 50.0) as usize;
         hist[b] += f.qty;
         for (k, h) in HORIZONS_S.iter().enumerate() {
             let mh = mid_at(&flow.quotes, f.ts + (h * 1e9) as u64);
@@ -548,7 +561,11 @@ fn r605(flow: &Flow, rec: &RunRecord, pick: &dyn Fn(&OrderInfo) -> bool) -> Rule
     r.avg_quoted_spread_cents = quoted / n / 100.0;
     r.avg_effective_spread_cents = eff / n / 100.0;
     r.e_over_q = if quoted > 0.0 { eff / quoted } else { 0.0 };
-    r.e_over_q_internalized = if quoted_i > 0.0 { eff_i / quoted_i } else { 0.0 };
+    r.e_over_q_internalized = if quoted_i > 0.0 {
+        eff_i / quoted_i
+    } else {
+        0.0
+    };
     r.price_improvement_cents_per_share = pi / n / 100.0;
     r.pct_shares_improved = pct(imp, r.executed_shares);
     r.pct_shares_at_quote = pct(at, r.executed_shares);

@@ -186,8 +186,14 @@ pub fn write_all(
     put("service_all.hgrm", hgrm(&lat.all))?;
     put("service_orders.hgrm", hgrm(&lat.orders))?;
     put("service_quotes.hgrm", hgrm(&lat.quotes))?;
-    put("latency.svg", svg::latency_curve(&lat.all, &lat.orders, &lat.quotes))?;
-    put("internalization_by_type.svg", svg::internalization_by_type(ec))?;
+    put(
+        "latency.svg",
+        svg::latency_curve(&lat.all, &lat.orders, &lat.quotes),
+    )?;
+    put(
+        "internalization_by_type.svg",
+        svg::internalization_by_type(ec),
+    )?;
     put("inventory_pnl.svg", svg::inventory_pnl(ec))?;
     put("price_improvement.svg", svg::improvement_hist(ec))?;
     Ok(files)
@@ -219,7 +225,11 @@ pub fn console_summary(scn: &Scenario, ec: &Economics, ls: &LatencySummary) -> S
             format!("{:.3}", r.price_improvement_cents_per_share),
             ANCHORS[1].published,
         ),
-        ("E/Q (all marketable shares)", format!("{:.3}", r.e_over_q), ANCHORS[2].published),
+        (
+            "E/Q (all marketable shares)",
+            format!("{:.3}", r.e_over_q),
+            ANCHORS[2].published,
+        ),
         (
             "E/Q (internalized shares)",
             format!("{:.3}", r.e_over_q_internalized),
@@ -268,7 +278,12 @@ pub fn console_summary(scn: &Scenario, ec: &Economics, ls: &LatencySummary) -> S
     let _ = writeln!(
         s,
         "latency (service per order message, ns): p50 {} p90 {} p99 {} p99.9 {} p99.99 {} max {}",
-        ls.orders.p50, ls.orders.p90, ls.orders.p99, ls.orders.p99_9, ls.orders.p99_99, ls.orders.max
+        ls.orders.p50,
+        ls.orders.p90,
+        ls.orders.p99,
+        ls.orders.p99_9,
+        ls.orders.p99_99,
+        ls.orders.max
     );
     s
 }
@@ -289,11 +304,17 @@ fn markdown(scn: &Scenario, ec: &Economics, ls: &LatencySummary) -> String {
         ec.quote_updates
     );
     let _ = writeln!(s, "## Against published figures\n");
-    let _ = writeln!(s, "| figure | flowmatch | published | source |\n|---|---:|---|---|");
+    let _ = writeln!(
+        s,
+        "| figure | flowmatch | published | source |\n|---|---:|---|---|"
+    );
     let ours = [
         format!("{:.2}%", m.internalized_pct),
         format!("{:.3}", r.price_improvement_cents_per_share),
-        format!("{:.3} (internalized only: {:.3})", r.e_over_q, r.e_over_q_internalized),
+        format!(
+            "{:.3} (internalized only: {:.3})",
+            r.e_over_q, r.e_over_q_internalized
+        ),
         format!("{:.2}", ec.pfof_cents_per_100_shares),
     ];
     for (a, o) in ANCHORS.iter().zip(ours) {
@@ -350,7 +371,11 @@ fn markdown(scn: &Scenario, ec: &Economics, ls: &LatencySummary) -> String {
     for (k, v) in &ec.rule605_by_class {
         r605(&mut s, k, v);
     }
-    let _ = writeln!(s, "\nRealized spread (¢/share) by horizon: {}\n", fmt_pairs(&r.realized_spread_cents));
+    let _ = writeln!(
+        s,
+        "\nRealized spread (¢/share) by horizon: {}\n",
+        fmt_pairs(&r.realized_spread_cents)
+    );
     let l = &ec.nonmarketable_limits;
     let _ = writeln!(
         s,
@@ -391,7 +416,11 @@ fn markdown(scn: &Scenario, ec: &Economics, ls: &LatencySummary) -> String {
         s,
         "| messages | count | p50 ns | p90 | p99 | p99.9 | p99.99 | max | mean |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
-    for (n, x) in [("all", &ls.all), ("orders", &ls.orders), ("quotes", &ls.quotes)] {
+    for (n, x) in [
+        ("all", &ls.all),
+        ("orders", &ls.orders),
+        ("quotes", &ls.quotes),
+    ] {
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {:.1} |",

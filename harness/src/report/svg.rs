@@ -14,7 +14,9 @@ const B: f64 = 60.0;
 const COLORS: [&str; 4] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"];
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 struct Frame {
@@ -168,11 +170,7 @@ pub fn latency_curve(
         v
     };
     let s = [series(all), series(orders), series(quotes)];
-    let ymax = s
-        .iter()
-        .flatten()
-        .map(|p| p.1)
-        .fold(1.0f64, f64::max);
+    let ymax = s.iter().flatten().map(|p| p.1).fold(1.0f64, f64::max);
     let mut f = Frame::new(
         "Internalizer service time per message",
         "percentile (0 = p0, 1 = p90, 2 = p99, 3 = p99.9, 4 = p99.99, 5 = p99.999)",
@@ -238,7 +236,10 @@ pub fn internalization_by_type(ec: &Economics) -> String {
 pub fn inventory_pnl(ec: &Economics) -> String {
     let s = &ec.samples;
     let tmax = s.last().map(|x| x.t_s).unwrap_or(1.0);
-    let imax = s.iter().map(|x| x.inventory.unsigned_abs() as f64).fold(1.0, f64::max);
+    let imax = s
+        .iter()
+        .map(|x| x.inventory.unsigned_abs() as f64)
+        .fold(1.0, f64::max);
     let pmax = s
         .iter()
         .map(|x| x.net_pnl.abs().max(x.trading_pnl.abs()))
@@ -256,8 +257,18 @@ pub fn inventory_pnl(ec: &Economics) -> String {
     let k = imax / pmax;
     let net: Vec<(f64, f64)> = s.iter().map(|x| (x.t_s, x.net_pnl * k)).collect();
     let tr: Vec<(f64, f64)> = s.iter().map(|x| (x.t_s, x.trading_pnl * k)).collect();
-    f.line(&tr, COLORS[2], &format!("trading P&L (±${})", num(pmax * 1.1)), 1);
-    f.line(&net, COLORS[1], &format!("net P&L (±${})", num(pmax * 1.1)), 2);
+    f.line(
+        &tr,
+        COLORS[2],
+        &format!("trading P&L (±${})", num(pmax * 1.1)),
+        1,
+    );
+    f.line(
+        &net,
+        COLORS[1],
+        &format!("net P&L (±${})", num(pmax * 1.1)),
+        2,
+    );
     f.finish()
 }
 

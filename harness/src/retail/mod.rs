@@ -136,7 +136,7 @@ impl Default for RetailConfig {
             buy_bias: 0.0,
             touch_frac: 0.10,
             offset_max_spreads: 2.0,
-            cancel_mean_s: 300.0,
+            cancel_mean_s: 120.0,
             keep_to_close: 0.2,
             wash_frac: 0.0,
         }
@@ -158,7 +158,10 @@ impl RetailConfig {
         }
         for b in &self.brokers {
             if !b.weight.is_finite() || b.weight <= 0.0 {
-                return Err(("brokers.weight", format!("broker {:?}: must be > 0", b.name)));
+                return Err((
+                    "brokers.weight",
+                    format!("broker {:?}: must be > 0", b.name),
+                ));
             }
             if !b.pfof_cents_per_100.is_finite() || b.pfof_cents_per_100 < 0.0 {
                 return Err((
@@ -208,13 +211,19 @@ impl RetailConfig {
             ));
         }
         if !self.odd_lot_mu.is_finite() || !(0.0..=4.6).contains(&self.odd_lot_mu) {
-            return Err(("odd_lot_mu", "must be within 0..=4.6 (median below 100 shares)".into()));
+            return Err((
+                "odd_lot_mu",
+                "must be within 0..=4.6 (median below 100 shares)".into(),
+            ));
         }
         if !self.odd_lot_sigma.is_finite() || !(0.01..=5.0).contains(&self.odd_lot_sigma) {
             return Err(("odd_lot_sigma", "must be within 0.01..=5".into()));
         }
         if !self.hawkes_branching.is_finite() || !(0.0..0.95).contains(&self.hawkes_branching) {
-            return Err(("hawkes_branching", "must be within 0..0.95 (stationary)".into()));
+            return Err((
+                "hawkes_branching",
+                "must be within 0..0.95 (stationary)".into(),
+            ));
         }
         if !self.hawkes_decay_s.is_finite() || self.hawkes_decay_s <= 0.0 {
             return Err(("hawkes_decay_s", "must be > 0".into()));
@@ -324,7 +333,16 @@ fn draw_size<R: Rng>(cfg: &RetailConfig, odd: &LogNormal<f64>, rng: &mut R) -> Q
         200
     } else if u < cfg.size_100 + cfg.size_200 + cfg.size_large {
         // Round lots 300..=1000 with weight 1/lots: larger ones rarer.
-        const W: [f64; 8] = [1.0 / 3.0, 0.25, 0.2, 1.0 / 6.0, 1.0 / 7.0, 0.125, 1.0 / 9.0, 0.1];
+        const W: [f64; 8] = [
+            1.0 / 3.0,
+            0.25,
+            0.2,
+            1.0 / 6.0,
+            1.0 / 7.0,
+            0.125,
+            1.0 / 9.0,
+            0.1,
+        ];
         let total: f64 = W.iter().sum();
         let mut v = rng.random::<f64>() * total;
         for (i, w) in W.iter().enumerate() {
@@ -445,7 +463,8 @@ pub fn generate(retail: &RetailConfig, market: &MarketConfig, seed: u64) -> Flow
             u -= br.weight;
         }
         let broker = (b + 1) as u16;
-        let account: Account = broker as u32 * 1_000_000 + rng.random_range(0..retail.brokers[b].accounts);
+        let account: Account =
+            broker as u32 * 1_000_000 + rng.random_range(0..retail.brokers[b].accounts);
         // Direction: AR(1) imbalance.
         z = retail.imbalance_phi * z + innov.sample(&mut rng);
         let p_buy = (0.5 + retail.buy_bias + z).clamp(0.02, 0.98);
@@ -494,9 +513,16 @@ pub fn generate(retail: &RetailConfig, market: &MarketConfig, seed: u64) -> Flow
             Side::Sell => far - c * TICKS_PER_CENT,
         };
         let (class, ord) = if u < cum[0] {
-            (OrderClass::Market, NewOrder::market(next_id(broker), account, side, qty))
+            (
+                OrderClass::Market,
+                NewOrder::market(next_id(broker), account, side, qty),
+            )
         } else if u < cum[1] {
-            let c = if rng.random::<f64>() < 0.5 { 0 } else { rng.random_range(1..=2) };
+            let c = if rng.random::<f64>() < 0.5 {
+                0
+            } else {
+                rng.random_range(1..=2)
+            };
             (
                 OrderClass::MarketableLimit,
                 NewOrder::limit(next_id(broker), account, side, through(c), qty),
@@ -547,7 +573,16 @@ pub fn generate(retail: &RetailConfig, market: &MarketConfig, seed: u64) -> Flow
                         qty: o.qty,
                     },
                 });
-                schedule_cancel(retail, &life, &mut rng, new_id, o.broker, ts, day_ns, &mut stream);
+                schedule_cancel(
+                    retail,
+                    &life,
+                    &mut rng,
+                    new_id,
+                    o.broker,
+                    ts,
+                    day_ns,
+                    &mut stream,
+                );
                 continue;
             }
             // No order to replace: an IOC instead.
@@ -577,7 +612,16 @@ pub fn generate(retail: &RetailConfig, market: &MarketConfig, seed: u64) -> Flow
                 r.remove(0);
             }
             r.push(orders.len() - 1);
-            schedule_cancel(retail, &life, &mut rng, ord.id, broker, ts, day_ns, &mut stream);
+            schedule_cancel(
+                retail,
+                &life,
+                &mut rng,
+                ord.id,
+                broker,
+                ts,
+                day_ns,
+                &mut stream,
+            );
         }
     }
     // Stable sort: equal (ts, producer) keep generation order.
@@ -650,11 +694,12 @@ pub fn retail_commands(seed: u64, n: usize) -> Vec<Command> {
             } => {
                 out.push(Command::Cancel { id });
                 if let Some(&(side, account)) = side_acct.get(&new_id) {
-                    out.push(Command::New(NewOrder::limit(new_id, account, side, price, qty)));
+                    out.push(Command::New(NewOrder::limit(
+                        new_id, account, side, price, qty,
+                    )));
                 }
             }
         }
     }
     out
 }
-

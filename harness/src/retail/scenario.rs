@@ -32,8 +32,8 @@ pub struct WholesalerConfig {
 impl Default for WholesalerConfig {
     fn default() -> Self {
         WholesalerConfig {
-            improvement_fraction: 0.30,
-            max_autoex_qty: 500,
+            improvement_fraction: 0.45,
+            max_autoex_qty: 400,
             collar_cents: 3.0,
             max_inventory: 5_000,
             hedge_threshold: 3_000,
@@ -56,7 +56,8 @@ impl WholesalerConfig {
     }
 
     pub fn validate(&self) -> Result<(), (&'static str, String)> {
-        if !self.improvement_fraction.is_finite() || !(0.0..=0.5).contains(&self.improvement_fraction)
+        if !self.improvement_fraction.is_finite()
+            || !(0.0..=0.5).contains(&self.improvement_fraction)
         {
             return Err((
                 "improvement_fraction",
@@ -138,7 +139,8 @@ impl Scenario {
                 s.market.drift_cents = 4_000.0;
                 s.market.jump_prob = 0.2;
                 s.market.jump_mean_cents = 4.0;
-                s.market.spread_weights = vec![0.05, 0.10, 0.15, 0.15, 0.15, 0.15, 0.10, 0.10, 0.05];
+                s.market.spread_weights =
+                    vec![0.05, 0.10, 0.15, 0.15, 0.15, 0.15, 0.10, 0.10, 0.05];
                 s.market.spread_change_prob = 0.5;
                 s.market.quote_interval_ms = 100.0;
                 s.market.top_size = 300;
@@ -168,9 +170,8 @@ impl Scenario {
     /// Parse a TOML scenario file's text. Unknown fields, wrong types and invalid values
     /// are errors naming the field.
     pub fn from_toml(text: &str) -> Result<Scenario, ScenarioError> {
-        let s: Scenario = toml::from_str(text).map_err(|e| {
-            ScenarioError(format!("scenario file: {}", e.to_string().trim_end()))
-        })?;
+        let s: Scenario = toml::from_str(text)
+            .map_err(|e| ScenarioError(format!("scenario file: {}", e.to_string().trim_end())))?;
         s.validate()?;
         Ok(s)
     }
@@ -192,7 +193,9 @@ impl Scenario {
         }
         self.retail.validate().map_err(|e| err("retail", e))?;
         self.market.validate().map_err(|e| err("market", e))?;
-        self.wholesaler.validate().map_err(|e| err("wholesaler", e))?;
+        self.wholesaler
+            .validate()
+            .map_err(|e| err("wholesaler", e))?;
         // Cross-table consistency.
         let max_spread = self.market.spread_weights.len() as f64;
         if self.wholesaler.collar_cents < 1.0 && max_spread >= 1.0 {
