@@ -27,6 +27,7 @@
 //! `bench-results/` (see the README).
 
 use super::id_index::IdIndex;
+use super::pool::Pool;
 use super::*;
 use crate::command::{Command, Event, EventSink, NewOrder};
 
@@ -112,9 +113,9 @@ impl Ladder {
 /// The fast price-time (and pro-rata) book. See the module docs for the layout.
 pub struct FastBook {
     cfg: BookConfig,
-    slots: Vec<Slot>,
+    slots: Pool<Slot>,
     free_slot: u32,
-    levels: Vec<Level>,
+    levels: Pool<Level>,
     free_level: u32,
     bids: Ladder,
     asks: Ladder,
@@ -166,9 +167,9 @@ impl FastBook {
             .collect();
         FastBook {
             cfg,
-            slots,
+            slots: Pool::from_vec(slots),
             free_slot: 0,
-            levels,
+            levels: Pool::from_vec(levels),
             free_level: 0,
             bids: Ladder::new(Side::Buy, level_cap),
             asks: Ladder::new(Side::Sell, level_cap),
@@ -205,18 +206,17 @@ impl FastBook {
     fn alloc_slot(&mut self, s: Slot) -> u32 {
         if self.free_slot != NIL {
             let i = self.free_slot;
-            self.free_slot = self.slots[i as usize].next;
-            self.slots[i as usize] = s;
+            self.free_slot = self.slots[i].next;
+            self.slots[i] = s;
             i
         } else {
-            self.slots.push(s);
-            (self.slots.len() - 1) as u32
+            self.slots.push(s)
         }
     }
 
     #[inline]
     fn free_slot(&mut self, i: u32) {
-        self.slots[i as usize].next = self.free_slot;
+        self.slots[i].next = self.free_slot;
         self.free_slot = i;
     }
 
@@ -231,12 +231,11 @@ impl FastBook {
         };
         if self.free_level != NIL {
             let i = self.free_level;
-            self.free_level = self.levels[i as usize].head;
-            self.levels[i as usize] = l;
+            self.free_level = self.levels[i].head;
+            self.levels[i] = l;
             i
         } else {
-            self.levels.push(l);
-            (self.levels.len() - 1) as u32
+            self.levels.push(l)
         }
     }
 
@@ -244,7 +243,7 @@ impl FastBook {
     /// checks the count before reading `head` never follows the free-list link.
     #[inline]
     fn free_level(&mut self, i: u32) {
-        let l = &mut self.levels[i as usize];
+        let l = &mut self.levels[i];
         debug_assert_eq!(l.count, 0);
         l.head = self.free_level;
         l.tail = NIL;
@@ -260,7 +259,7 @@ impl FastBook {
         match self.ladder(side).search(key) {
             Ok(pos) => {
                 let li = self.ladder(side).levels[pos];
-                if self.levels[li as usize].count == 0 {
+                if self.levels[li].count == 0 {
                     self.ladder_mut(side).empties -= 1;
                 }
                 li
@@ -282,7 +281,7 @@ impl FastBook {
             let Some(&li) = self.ladder(side).levels.last() else {
                 return;
             };
-            if self.levels[li as usize].count != 0 {
+            if self.levels[li].count != 0 {
                 return;
             }
             let ladder = self.ladder_mut(side);
@@ -311,7 +310,7 @@ impl FastBook {
         let mut w = 0;
         for r in 0..ladder.levels.len() {
             let li = ladder.levels[r];
-            if self.levels[li as usize].count == 0 {
+            if self.levels[li].count == 0 {
                 self.free_level(li);
             } else {
                 ladder.keys[w] = ladder.keys[r];
@@ -339,7 +338,7 @@ impl FastBook {
         stp: Stp,
     ) {
         let li = self.level_for(side, price);
-        let tail = self.levels[li as usize].tail;
+        let tail = self.levels[li].tail;
         let si = self.alloc_slot(Slot {
             id,
             qty,
@@ -351,11 +350,11 @@ impl FastBook {
             tif,
             stp,
         });
-        let lvl = &mut self.levels[li as usize];
+        let lvl = &mut self.levels[li];
         if tail == NIL {
             lvl.head = si;
         } else {
-            self.slots[tail as usize].next = si;
+            self.slots[tail].next = si;
         }
         lvl.tail = si;
         lvl.count += 1;
@@ -366,25 +365,25 @@ impl FastBook {
 
     /// Unlink a resting order from its level and free it (the caller emits any event).
     fn remove(&mut self, si: u32) {
-        let s = self.slots[si as usize];
+        let s = self.slots[si];
         let li = s.level;
         if s.prev != NIL {
-            self.slots[s.prev as usize].next = s.next;
+            self.slots[s.prev].next = s.next;
         } else {
-            self.levels[li as usize].head = s.next;
+            self.levels[li].head = s.next;
         }
         if s.next != NIL {
-            self.slots[s.next as usize].prev = s.prev;
+            self.slots[s.next].prev = s.prev;
         } else {
-            self.levels[li as usize].tail = s.prev;
+            self.levels[li].tail = s.prev;
         }
-        let lvl = &mut self.levels[li as usize];
+        let lvl = &mut self.levels[li];
         lvl.count -= 1;
         lvl.total -= s.qty;
         self.index.remove(s.id);
         self.free_slot(si);
         self.live -= 1;
-        if self.levels[li as usize].count == 0 {
+        if self.levels[li].count == 0 {
             self.level_emptied(s.side);
         }
     }
@@ -393,16 +392,16 @@ impl FastBook {
     /// Returns true if the order left the book.
     #[inline]
     fn take(&mut self, si: u32, q: Qty) -> bool {
-        let s = &mut self.slots[si as usize];
+        let s = &mut self.slots[si];
         s.qty -= q;
         let li = s.level;
         if s.qty == 0 {
             // `remove` subtracts the (now zero) open quantity; subtract the taken part here.
-            self.levels[li as usize].total -= q;
+            self.levels[li].total -= q;
             self.remove(si);
             true
         } else {
-            self.levels[li as usize].total -= q;
+            self.levels[li].total -= q;
             false
         }
     }
@@ -455,7 +454,7 @@ impl FastBook {
     #[inline]
     fn would_cross(&self, side: Side, price: Price) -> bool {
         match self.best_level(side.opposite()) {
-            Some(li) => side.accepts(price, self.levels[li as usize].price),
+            Some(li) => side.accepts(price, self.levels[li].price),
             None => false,
         }
     }
@@ -505,7 +504,7 @@ impl FastBook {
         si: u32,
         sink: &mut S,
     ) -> (Qty, bool) {
-        let m = self.slots[si as usize];
+        let m = self.slots[si];
         match stp {
             Stp::None => unreachable!("STP none is an ordinary trade"),
             Stp::CancelTaker => {
@@ -579,7 +578,7 @@ impl FastBook {
             let Some(li) = self.best_level(opp) else {
                 break;
             };
-            let price = self.levels[li as usize].price;
+            let price = self.levels[li].price;
             if let Some(l) = limit {
                 if !side.accepts(l, price) {
                     break;
@@ -587,9 +586,9 @@ impl FastBook {
             }
             // Consume this level from its head. When it empties, `remove` pops it and the
             // loop moves on to the next best level.
-            while rem > 0 && self.levels[li as usize].count > 0 {
-                let si = self.levels[li as usize].head;
-                let m = &self.slots[si as usize];
+            while rem > 0 && self.levels[li].count > 0 {
+                let si = self.levels[li].head;
+                let m = &self.slots[si];
                 if stp != Stp::None && m.account == account {
                     let (r, stopped) = self.self_trade(id, rem, stp, si, sink);
                     rem = r;
@@ -639,7 +638,7 @@ impl FastBook {
             let Some(li) = self.best_level(opp) else {
                 break;
             };
-            let price = self.levels[li as usize].price;
+            let price = self.levels[li].price;
             if let Some(l) = limit {
                 if !side.accepts(l, price) {
                     break;
@@ -647,10 +646,10 @@ impl FastBook {
             }
             // 1. Self-trade prevention, in time order.
             if stp != Stp::None {
-                let mut si = self.levels[li as usize].head;
+                let mut si = self.levels[li].head;
                 while si != NIL {
-                    let next = self.slots[si as usize].next;
-                    if self.slots[si as usize].account == account {
+                    let next = self.slots[si].next;
+                    if self.slots[si].account == account {
                         let (r, stopped) = self.self_trade(id, rem, stp, si, sink);
                         rem = r;
                         if stopped {
@@ -663,14 +662,14 @@ impl FastBook {
                     si = next;
                 }
                 // The level may have emptied (and been popped): start over at the best.
-                if self.levels[li as usize].count == 0 || self.best_level(opp) != Some(li) {
+                if self.levels[li].count == 0 || self.best_level(opp) != Some(li) {
                     continue;
                 }
             }
             // 2. Top order, FIFO.
             if top_order {
-                let si = self.levels[li as usize].head;
-                let m = &self.slots[si as usize];
+                let si = self.levels[li].head;
+                let m = &self.slots[si];
                 let q = rem.min(m.qty);
                 sink.event(Event::Trade {
                     taker: id,
@@ -680,7 +679,7 @@ impl FastBook {
                 });
                 rem -= q;
                 self.take(si, q);
-                if self.levels[li as usize].count == 0 {
+                if self.levels[li].count == 0 {
                     continue; // the level emptied and was popped
                 }
                 if rem == 0 {
@@ -688,12 +687,12 @@ impl FastBook {
                 }
             }
             // 3. Allocation.
-            let total = self.levels[li as usize].total;
+            let total = self.levels[li].total;
             if rem >= total {
                 // Everyone fills completely, in time order; the level empties and is popped.
-                for _ in 0..self.levels[li as usize].count {
-                    let si = self.levels[li as usize].head;
-                    let m = &self.slots[si as usize];
+                for _ in 0..self.levels[li].count {
+                    let si = self.levels[li].head;
+                    let m = &self.slots[si];
                     let q = m.qty;
                     sink.event(Event::Trade {
                         taker: id,
@@ -709,10 +708,10 @@ impl FastBook {
             self.scratch.clear();
             let (q_all, t_all) = (rem as u128, total as u128);
             let mut allocated: Qty = 0;
-            let mut si = self.levels[li as usize].head;
+            let mut si = self.levels[li].head;
             let mut pos = 0u32;
             while si != NIL {
-                let s = &self.slots[si as usize];
+                let s = &self.slots[si];
                 let share = q_all * s.qty as u128;
                 let a = (share / t_all) as Qty;
                 allocated += a;
@@ -738,7 +737,7 @@ impl FastBook {
                 if a == 0 {
                     continue;
                 }
-                let mid = self.slots[si as usize].id;
+                let mid = self.slots[si].id;
                 sink.event(Event::Trade {
                     taker: id,
                     maker: mid,
@@ -769,7 +768,7 @@ impl FastBook {
         let pro_rata = matches!(self.cfg.policy, MatchPolicy::ProRata { .. });
         let mut need = qty;
         for &li in ladder.levels.iter().rev() {
-            let lvl = &self.levels[li as usize];
+            let lvl = &self.levels[li];
             if lvl.count == 0 {
                 continue;
             }
@@ -781,7 +780,7 @@ impl FastBook {
             let mut si = lvl.head;
             let mut level_qty: Qty = 0;
             while si != NIL {
-                let m = &self.slots[si as usize];
+                let m = &self.slots[si];
                 if stp != Stp::None && m.account == account {
                     match stp {
                         // CM only removes the maker; the others cut the taker short.
@@ -809,7 +808,7 @@ impl FastBook {
     fn cancel<S: EventSink>(&mut self, id: OrderId, sink: &mut S) {
         match self.index.get(id) {
             Some(si) => {
-                let qty = self.slots[si as usize].qty;
+                let qty = self.slots[si].qty;
                 sink.event(Event::Cancel {
                     id,
                     qty,
@@ -846,7 +845,7 @@ impl FastBook {
             });
             return;
         }
-        let s = self.slots[si as usize];
+        let s = self.slots[si];
         if s.tif == Tif::Post && self.would_cross(s.side, price) {
             sink.event(Event::Reject {
                 id,
@@ -855,10 +854,10 @@ impl FastBook {
             return;
         }
         sink.event(Event::Replaced { id });
-        let cur_price = self.levels[s.level as usize].price;
+        let cur_price = self.levels[s.level].price;
         if price == cur_price && qty <= s.qty {
-            self.slots[si as usize].qty = qty;
-            self.levels[s.level as usize].total -= s.qty - qty;
+            self.slots[si].qty = qty;
+            self.levels[s.level].total -= s.qty - qty;
             return;
         }
         self.remove(si);
@@ -885,21 +884,19 @@ impl OrderBook for FastBook {
     }
 
     fn best_bid(&self) -> Option<Price> {
-        self.best_level(Side::Buy)
-            .map(|li| self.levels[li as usize].price)
+        self.best_level(Side::Buy).map(|li| self.levels[li].price)
     }
 
     fn best_ask(&self) -> Option<Price> {
-        self.best_level(Side::Sell)
-            .map(|li| self.levels[li as usize].price)
+        self.best_level(Side::Sell).map(|li| self.levels[li].price)
     }
 
     fn order(&self, id: OrderId) -> Option<RestingOrder> {
         let si = self.index.get(id)?;
-        let s = &self.slots[si as usize];
+        let s = &self.slots[si];
         Some(RestingOrder {
             side: s.side,
-            price: self.levels[s.level as usize].price,
+            price: self.levels[s.level].price,
             id: s.id,
             account: s.account,
             open_qty: s.qty,
@@ -913,10 +910,10 @@ impl OrderBook for FastBook {
     fn for_each_order(&self, f: &mut dyn FnMut(&RestingOrder)) {
         for side in [Side::Buy, Side::Sell] {
             for &li in self.ladder(side).levels.iter().rev() {
-                let lvl = &self.levels[li as usize];
+                let lvl = &self.levels[li];
                 let mut si = lvl.head;
                 while si != NIL {
-                    let s = &self.slots[si as usize];
+                    let s = &self.slots[si];
                     f(&RestingOrder {
                         side,
                         price: lvl.price,
@@ -932,7 +929,7 @@ impl OrderBook for FastBook {
 
     fn for_each_level(&self, side: Side, f: &mut dyn FnMut(&LevelView)) {
         for &li in self.ladder(side).levels.iter().rev() {
-            let lvl = &self.levels[li as usize];
+            let lvl = &self.levels[li];
             if lvl.count > 0 {
                 f(&LevelView {
                     price: lvl.price,

@@ -8,6 +8,7 @@
 
 mod fast;
 mod id_index;
+mod pool;
 mod reference;
 
 pub use fast::FastBook;
