@@ -21,7 +21,7 @@ use crate::retail::{Flow, OrderClass, OrderInfo};
 use flowmatch_core::internalizer::{
     FillKind, Internalizer, IxCancel, IxEvent, IxSink, Msg, RouteReason,
 };
-use flowmatch_core::{OrderBook, ReferenceBook, Side};
+use flowmatch_core::{FastBook, OrderBook, Side};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -147,7 +147,7 @@ pub fn simulate(
         capacity: (flow.orders.len() / 2).clamp(1024, 1 << 20),
         ..Default::default()
     };
-    let book = ReferenceBook::new(book_cfg);
+    let book = FastBook::new(book_cfg);
     let exch = crate::market::SimExchange::new(&scn.market);
     let mut ix = Internalizer::new(scn.wholesaler.to_ix(), book, exch);
     simulate_with(scn, flow, &index, &mut ix, keep_events, &mut progress)
