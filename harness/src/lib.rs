@@ -6,6 +6,7 @@
 
 pub mod clock;
 pub mod cmd;
+pub mod compare;
 pub mod latency;
 pub mod market;
 pub mod metrics;

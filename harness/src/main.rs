@@ -16,6 +16,8 @@ enum Command {
     Replay(cmd::replay::Args),
     /// Simulate a day of retail flow through the wholesaler and report execution quality.
     Run(cmd::run::Args),
+    /// Our books and crates.io peers side by side: throughput, latency, fills cross-check.
+    Compare(cmd::compare::Args),
     /// Measure ingress hop, service and end-to-end latency percentiles and throughput.
     Latency(cmd::latency::Args),
 }
@@ -25,6 +27,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Replay(a) => cmd::replay::run(a),
         Command::Run(a) => cmd::run::run(a),
+        Command::Compare(a) => cmd::compare::run(a),
         Command::Latency(a) => cmd::latency::run(a),
     };
     ExitCode::from(code)

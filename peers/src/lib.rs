@@ -24,8 +24,7 @@ pub use matchcore_adapter::MatchcoreAdapter;
 pub use nanobook_adapter::NanobookAdapter;
 
 use flowmatch_core::{
-    BookConfig, Command, Event, EventSink, OrderBook, OrderId, Price, Qty, ReferenceBook, Stp,
-    Tif,
+    BookConfig, Command, Event, EventSink, OrderBook, OrderId, Price, Qty, ReferenceBook, Stp, Tif,
 };
 
 /// One fill as every matcher reports it, in flowmatch's own id space: the taker's id, the
@@ -250,7 +249,17 @@ mod tests {
 
     #[test]
     fn price_bijection_is_monotone_and_exact() {
-        let ps = [Price::MIN, Price::MIN + 1, -5, -1, 0, 1, 7, Price::MAX - 1, Price::MAX];
+        let ps = [
+            Price::MIN,
+            Price::MIN + 1,
+            -5,
+            -1,
+            0,
+            1,
+            7,
+            Price::MAX - 1,
+            Price::MAX,
+        ];
         for w in ps.windows(2) {
             assert!(price_to_u64(w[0]) < price_to_u64(w[1]));
         }

@@ -116,7 +116,8 @@ impl Matcher for LobsterAdapter {
                     let rests = self.limit(o.id, o.side, p, o.qty, fills);
                     if rests {
                         if o.tif == Tif::Ioc || o.tif == Tif::Fok {
-                            self.book.execute(lb::OrderType::Cancel { id: o.id as u128 });
+                            self.book
+                                .execute(lb::OrderType::Cancel { id: o.id as u128 });
                         } else {
                             self.sides.insert(o.id, o.side);
                         }

@@ -103,25 +103,26 @@ impl Matcher for MatchcoreAdapter {
         self.theirs_to_ours.push(cmd.id());
         let kind = match *cmd {
             Command::New(o) => {
-                let order = match (o.ord_type, o.price) {
-                    (OrdType::Market, _) | (_, None) => mc::NewOrder::Market(
-                        mc::MarketOrder::new(mc::Quantity(o.qty), side(o.side), false),
-                    ),
-                    (OrdType::Limit, Some(p)) => {
-                        let tif = match o.tif {
-                            Tif::Gtc | Tif::Post => mc::TimeInForce::Gtc,
-                            Tif::Ioc => mc::TimeInForce::Ioc,
-                            Tif::Fok => mc::TimeInForce::Fok,
-                        };
-                        mc::NewOrder::Limit(mc::LimitOrder::new(
-                            mc::Price(price_to_u64(p)),
-                            mc::QuantityPolicy::Standard {
-                                quantity: mc::Quantity(o.qty),
-                            },
-                            mc::OrderFlags::new(side(o.side), o.tif == Tif::Post, tif),
-                        ))
-                    }
-                };
+                let order =
+                    match (o.ord_type, o.price) {
+                        (OrdType::Market, _) | (_, None) => mc::NewOrder::Market(
+                            mc::MarketOrder::new(mc::Quantity(o.qty), side(o.side), false),
+                        ),
+                        (OrdType::Limit, Some(p)) => {
+                            let tif = match o.tif {
+                                Tif::Gtc | Tif::Post => mc::TimeInForce::Gtc,
+                                Tif::Ioc => mc::TimeInForce::Ioc,
+                                Tif::Fok => mc::TimeInForce::Fok,
+                            };
+                            mc::NewOrder::Limit(mc::LimitOrder::new(
+                                mc::Price(price_to_u64(p)),
+                                mc::QuantityPolicy::Standard {
+                                    quantity: mc::Quantity(o.qty),
+                                },
+                                mc::OrderFlags::new(side(o.side), o.tif == Tif::Post, tif),
+                            ))
+                        }
+                    };
                 self.ours_to_theirs.insert(o.id, theirs);
                 mc::CommandKind::Submit(mc::SubmitCmd { order })
             }

@@ -1,0 +1,248 @@
+//! `flowmatch compare`: our books and crates.io peers, side by side, on the same streams,
+//! interleaved in one process on one machine.
+//!
+//! For each workload the full stream is generated once (seeded), then restricted to the
+//! *common subset* every peer can express ([`flowmatch_peers::restrict`] with the
+//! intersection of all capabilities). Every matcher runs that identical stream, so each
+//! throughput ratio compares the same work. Our fast book's figure on the full, unrestricted
+//! stream is reported beside it.
+//!
+//! Runs are interleaved (rep 1: A B C …, rep 2: A B C …), so a noisy neighbour or a
+//! frequency change hits every matcher alike; each cell reports the median and min–max.
+//! Separately: per-command service-time histograms (TSC clock), the fill cross-check of
+//! every peer against our fast book on the peer's own subset, and how fills are shared
+//! between small and large resting orders under price-time and pro-rata.
+
+pub mod crosscheck;
+pub mod distribution;
+pub mod driver;
+pub mod report;
+
+use crate::workload::{adversarial, equity};
+use driver::MatcherKind;
+use flowmatch_core::Command;
+use flowmatch_peers::{restrict, Capabilities};
+
+/// A named, seeded command stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Workload {
+    EquityCalm,
+    EquityTrending,
+    EquityFlashCrash,
+    /// The retail flow of the main-job issue ([`crate::retail::retail_commands`]).
+    Retail,
+    Adversarial,
+}
+
+impl Workload {
+    pub const ALL: [Workload; 5] = [
+        Workload::EquityCalm,
+        Workload::EquityTrending,
+        Workload::EquityFlashCrash,
+        Workload::Retail,
+        Workload::Adversarial,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::EquityCalm => "equity-mixed/calm",
+            Workload::EquityTrending => "equity-mixed/trending",
+            Workload::EquityFlashCrash => "equity-mixed/flash-crash",
+            Workload::Retail => "retail",
+            Workload::Adversarial => "adversarial",
+        }
+    }
+
+    /// The full stream: `n` commands from `seed`. Same arguments, same stream.
+    pub fn generate(self, seed: u64, n: usize) -> Vec<Command> {
+        use equity::{EquityConfig, EquityVariant};
+        match self {
+            Workload::EquityCalm => {
+                equity::generate(&EquityConfig::variant(EquityVariant::Calm), seed, n)
+            }
+            Workload::EquityTrending => {
+                equity::generate(&EquityConfig::variant(EquityVariant::Trending), seed, n)
+            }
+            Workload::EquityFlashCrash => {
+                equity::generate(&EquityConfig::variant(EquityVariant::FlashCrash), seed, n)
+            }
+            Workload::Retail => {
+                // `n` counts order arrivals there; the stream (with cancels) is longer.
+                let mut v = crate::retail::retail_commands(seed, n);
+                v.truncate(n);
+                v
+            }
+            Workload::Adversarial => adversarial::generate(seed, n),
+        }
+    }
+}
+
+/// What `flowmatch compare` runs. The defaults finish in a few minutes on 2 cores.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub seed: u64,
+    /// Commands per workload stream (before restriction to the common subset).
+    pub commands: usize,
+    /// Interleaved repetitions of every (workload, matcher) pass.
+    pub reps: usize,
+    /// Commands per workload in the fill cross-check.
+    pub cross_commands: usize,
+    /// Commands per workload in the per-command latency pass.
+    pub latency_commands: usize,
+    pub matchers: Vec<MatcherKind>,
+    pub workloads: Vec<Workload>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            seed: 42,
+            commands: 200_000,
+            reps: 5,
+            cross_commands: 50_000,
+            latency_commands: 100_000,
+            matchers: MatcherKind::ALL.to_vec(),
+            workloads: Workload::ALL.to_vec(),
+        }
+    }
+}
+
+/// The capabilities of the common subset of the configured peers.
+pub fn common_capabilities(matchers: &[MatcherKind]) -> Capabilities {
+    let caps: Vec<Capabilities> = matchers.iter().map(|m| m.capabilities()).collect();
+    Capabilities::intersect(&caps)
+}
+
+/// The common-subset stream of a workload, and the full stream it came from.
+pub fn streams(w: Workload, cfg: &Config) -> (Vec<Command>, Vec<Command>) {
+    let full = w.generate(cfg.seed, cfg.commands);
+    let (common, _) = restrict(&full, &common_capabilities(&cfg.matchers));
+    (full, common)
+}
+
+pub use report::{run, Report};
+
+/// Which stream a screening run drives a peer with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScreenMode {
+    /// The common-subset stream used for throughput.
+    Common,
+    /// The peer's own subset of the first `cross_commands` commands (the cross-check).
+    Own,
+}
+
+/// Find whether a peer returns from every command of a stream, without risking this
+/// process: the stream is run in a child `flowmatch compare --screen ...` process that
+/// reports each command index before applying it, and is killed once a single command
+/// has not returned for `timeout`. Returns
+/// the index of the command the peer did not return from, or `None` if it finished.
+///
+/// Needed because a peer can loop forever on a legal stream (nanobook 0.19.3 does, see
+/// peers/README.md); a thread cannot be stopped, a process can.
+pub fn screen(
+    peer: MatcherKind,
+    w: Workload,
+    mode: ScreenMode,
+    cfg: &Config,
+    timeout: std::time::Duration,
+) -> std::io::Result<Option<usize>> {
+    use std::io::Read;
+    use std::process::{Command as Proc, Stdio};
+    let spec = format!(
+        "{}:{}:{}:{}:{}:{}",
+        peer.name(),
+        w.name(),
+        if mode == ScreenMode::Common {
+            "common"
+        } else {
+            "own"
+        },
+        cfg.seed,
+        cfg.commands,
+        cfg.cross_commands
+    );
+    let out_path = std::env::temp_dir().join(format!(
+        "flowmatch-screen-{}-{}.txt",
+        std::process::id(),
+        spec.replace(['/', ':'], "_")
+    ));
+    let file = std::fs::File::create(&out_path)?;
+    let mut child = Proc::new(std::env::current_exe()?)
+        .args(["compare", "--screen", &spec])
+        .stdout(Stdio::from(file))
+        .stderr(Stdio::null())
+        .spawn()?;
+    // Killed when the output stops growing for `timeout`: one command that takes that long
+    // has, for any practical purpose, not returned.
+    let mut last_len = 0;
+    let mut last_change = std::time::Instant::now();
+    let finished = loop {
+        if let Some(st) = child.try_wait()? {
+            break st.success();
+        }
+        let len = std::fs::metadata(&out_path).map_or(0, |m| m.len());
+        if len != last_len {
+            last_len = len;
+            last_change = std::time::Instant::now();
+        } else if last_change.elapsed() > timeout {
+            child.kill()?;
+            child.wait()?;
+            break false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut s = String::new();
+    std::fs::File::open(&out_path)?.read_to_string(&mut s)?;
+    let _ = std::fs::remove_file(&out_path);
+    if finished && s.lines().last() == Some("done") {
+        return Ok(None);
+    }
+    // The last index written is the command that was started and never returned.
+    Ok(s.lines()
+        .rev()
+        .find_map(|l| l.parse::<usize>().ok())
+        .or(Some(0)))
+}
+
+/// The child side of [`screen`]: parse the spec, run the peer, print each index before
+/// applying the command (flushed, so the parent sees it even if the peer never returns),
+/// then `done`.
+pub fn screen_child(spec: &str) -> Result<(), String> {
+    use std::io::Write;
+    let parts: Vec<&str> = spec.split(':').collect();
+    if parts.len() != 6 {
+        return Err(format!("bad --screen spec `{spec}`"));
+    }
+    let peer = MatcherKind::ALL
+        .into_iter()
+        .find(|m| m.name() == parts[0])
+        .ok_or_else(|| format!("unknown matcher `{}`", parts[0]))?;
+    let w = Workload::ALL
+        .into_iter()
+        .find(|w| w.name() == parts[1])
+        .ok_or_else(|| format!("unknown workload `{}`", parts[1]))?;
+    let num = |s: &str| {
+        s.parse::<u64>()
+            .map_err(|e| format!("bad number `{s}`: {e}"))
+    };
+    let cfg = Config {
+        seed: num(parts[3])?,
+        commands: num(parts[4])? as usize,
+        cross_commands: num(parts[5])? as usize,
+        ..Config::default()
+    };
+    let cmds = if parts[2] == "common" {
+        streams(w, &cfg).1
+    } else {
+        let full = w.generate(cfg.seed, cfg.commands);
+        let n = cfg.cross_commands.min(full.len());
+        restrict(&full[..n], &peer.capabilities()).0
+    };
+    let mut out = std::io::stdout().lock();
+    driver::drive_with_progress(peer, &cmds, &mut |i| {
+        let _ = writeln!(out, "{i}");
+        let _ = out.flush();
+    });
+    let _ = writeln!(out, "done");
+    Ok(())
+}

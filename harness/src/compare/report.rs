@@ -1,0 +1,894 @@
+//! Running the comparison and writing what it found: console table, `report.json`,
+//! `report.md` and SVG charts under one directory (by default `bench-results/compare/`).
+
+use super::crosscheck::{cross_check, CrossCheck};
+use super::distribution::{fill_distribution, FillDistribution};
+use super::driver::{latency, new_histogram, throughput, MatcherKind};
+use super::{screen, streams, Config, ScreenMode, Workload};
+use flowmatch_peers::{restrict, Capabilities, Dropped};
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::path::Path;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Machine {
+    pub cpu: String,
+    pub logical_cores: usize,
+    pub os: String,
+}
+
+impl Machine {
+    pub fn detect() -> Machine {
+        let cpu = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("model name"))
+                    .and_then(|l| l.split(':').nth(1))
+                    .map(|s| s.trim().to_string())
+            })
+            .unwrap_or_else(|| "unknown".to_string());
+        Machine {
+            cpu,
+            logical_cores: std::thread::available_parallelism().map_or(0, |n| n.get()),
+            os: std::env::consts::OS.to_string(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct WorkloadInfo {
+    pub name: &'static str,
+    pub full_commands: usize,
+    pub common_commands: usize,
+    /// What restriction to the common subset left out.
+    pub dropped: Dropped,
+}
+
+/// Throughput of one matcher on one workload's common-subset stream.
+#[derive(Clone, Debug, Serialize)]
+pub struct Cell {
+    pub workload: &'static str,
+    pub matcher: &'static str,
+    /// Millions of commands per second: median, min, max over the repetitions.
+    pub median_mcps: f64,
+    pub min_mcps: f64,
+    pub max_mcps: f64,
+    /// This matcher's median / our fast book's median on the same stream.
+    pub ratio_to_fast: f64,
+    pub runs_mcps: Vec<f64>,
+    pub fills: u64,
+    /// The matcher never returned from this command of the stream (index, text): no
+    /// throughput, and its worst case counts as 0.
+    pub hung_at: Option<(usize, String)>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct WorstCase {
+    pub matcher: &'static str,
+    pub workload: &'static str,
+    pub median_mcps: f64,
+}
+
+/// The issue's bar: fast book's worst case ≥ 2× the best peer's worst case.
+#[derive(Clone, Debug, Serialize)]
+pub struct Bar {
+    pub fast_worst_mcps: f64,
+    pub best_peer: &'static str,
+    pub best_peer_worst_mcps: f64,
+    pub ratio: f64,
+    pub pass: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Latency {
+    pub matcher: &'static str,
+    pub count: u64,
+    pub mean_ns: f64,
+    pub p50_ns: u64,
+    pub p90_ns: u64,
+    pub p99_ns: u64,
+    pub p999_ns: u64,
+    pub p9999_ns: u64,
+    pub max_ns: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub command: String,
+    pub machine: Machine,
+    pub seed: u64,
+    pub commands_per_workload: usize,
+    pub reps: usize,
+    pub matchers: Vec<&'static str>,
+    pub peers_not_built: Vec<String>,
+    pub common_subset: CapabilitiesOut,
+    pub workloads: Vec<WorkloadInfo>,
+    pub throughput: Vec<Cell>,
+    /// Our fast book on the full (unrestricted) streams, same repetitions.
+    pub fast_full_stream: Vec<Cell>,
+    pub worst_case: Vec<WorstCase>,
+    pub bar: Option<Bar>,
+    pub latency: Vec<Latency>,
+    pub cross_checks: Vec<CrossCheck>,
+    pub fill_distribution: Vec<FillDistribution>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CapabilitiesOut {
+    pub stp: bool,
+    pub fok: bool,
+    pub post_only: bool,
+    pub keep_priority_replace: bool,
+    pub min_price: i64,
+    pub max_price: i64,
+}
+
+impl From<Capabilities> for CapabilitiesOut {
+    fn from(c: Capabilities) -> Self {
+        CapabilitiesOut {
+            stp: c.stp,
+            fok: c.fok,
+            post_only: c.post_only,
+            keep_priority_replace: c.keep_priority_replace,
+            min_price: c.min_price,
+            max_price: c.max_price,
+        }
+    }
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.total_cmp(b));
+    if s.is_empty() {
+        return 0.0;
+    }
+    let m = s.len() / 2;
+    if s.len() % 2 == 1 {
+        s[m]
+    } else {
+        (s[m - 1] + s[m]) / 2.0
+    }
+}
+
+fn cell(workload: &'static str, matcher: &'static str, runs: &[f64], fills: u64) -> Cell {
+    Cell {
+        workload,
+        matcher,
+        median_mcps: median(runs),
+        min_mcps: runs.iter().copied().fold(f64::INFINITY, f64::min),
+        max_mcps: runs.iter().copied().fold(0.0, f64::max),
+        ratio_to_fast: 0.0,
+        runs_mcps: runs.to_vec(),
+        fills,
+        hung_at: None,
+    }
+}
+
+/// Run the whole comparison. `progress` receives one line per stage.
+pub fn run(cfg: &Config, command: &str, progress: &mut dyn FnMut(&str)) -> Report {
+    let common_caps = super::common_capabilities(&cfg.matchers);
+    let mut infos = Vec::new();
+    let mut data = Vec::new();
+    for &w in &cfg.workloads {
+        progress(&format!(
+            "generating {} ({} commands)",
+            w.name(),
+            cfg.commands
+        ));
+        let (full, common) = streams(w, cfg);
+        let (_, dropped) = restrict(&full, &common_caps);
+        infos.push(WorkloadInfo {
+            name: w.name(),
+            full_commands: full.len(),
+            common_commands: common.len(),
+            dropped,
+        });
+        data.push((w, full, common));
+    }
+
+    // Screen each peer on each stream in a child process: a peer that never returns from a
+    // command would otherwise stop the whole comparison.
+    let stall = std::time::Duration::from_secs(5);
+    let mut hung_common = std::collections::HashMap::new();
+    let mut hung_own = std::collections::HashMap::new();
+    for &m in cfg.matchers.iter().filter(|m| m.is_peer()) {
+        for (wi, (w, _, _)) in data.iter().enumerate() {
+            progress(&format!("screening {} on {}", m.name(), w.name()));
+            for (mode, map) in [
+                (ScreenMode::Common, &mut hung_common),
+                (ScreenMode::Own, &mut hung_own),
+            ] {
+                match screen(m, *w, mode, cfg, stall) {
+                    Ok(Some(k)) => {
+                        progress(&format!(
+                            "  {} did not return from command {k} ({mode:?} stream)",
+                            m.name()
+                        ));
+                        map.insert((m, wi), k);
+                    }
+                    Ok(None) => {}
+                    Err(e) => progress(&format!(
+                        "  screening failed to run ({e}); assuming it finishes"
+                    )),
+                }
+            }
+        }
+    }
+
+    // Interleaved throughput: every rep runs every workload through every matcher.
+    let nm = cfg.matchers.len();
+    let nw = data.len();
+    let mut runs = vec![vec![Vec::new(); nm]; nw];
+    let mut fills = vec![vec![0u64; nm]; nw];
+    let mut full_runs = vec![Vec::new(); nw];
+    for rep in 0..cfg.reps {
+        progress(&format!("throughput rep {}/{}", rep + 1, cfg.reps));
+        for (wi, (_, full, common)) in data.iter().enumerate() {
+            for (mi, &m) in cfg.matchers.iter().enumerate() {
+                if rep == 0 {
+                    progress(&format!(
+                        "  first pass: {} on {}",
+                        m.name(),
+                        data[wi].0.name()
+                    ));
+                }
+                if hung_common.contains_key(&(m, wi)) {
+                    continue;
+                }
+                let p = throughput(m, common);
+                runs[wi][mi].push(p.commands_per_sec() / 1e6);
+                fills[wi][mi] = p.fills;
+            }
+            let p = throughput(MatcherKind::Fast, full);
+            full_runs[wi].push(p.commands_per_sec() / 1e6);
+        }
+    }
+    let mut cells = Vec::new();
+    let mut fast_full = Vec::new();
+    for (wi, (w, _, _)) in data.iter().enumerate() {
+        let fast_med = cfg
+            .matchers
+            .iter()
+            .position(|&m| m == MatcherKind::Fast)
+            .map(|i| median(&runs[wi][i]));
+        for (mi, &m) in cfg.matchers.iter().enumerate() {
+            let mut c = cell(w.name(), m.name(), &runs[wi][mi], fills[wi][mi]);
+            if let Some(&k) = hung_common.get(&(m, wi)) {
+                let (_, _, common) = &data[wi];
+                c.hung_at = Some((k, super::crosscheck::command_text(&common[k])));
+                c.median_mcps = 0.0;
+                c.min_mcps = 0.0;
+            }
+            if let Some(f) = fast_med {
+                c.ratio_to_fast = c.median_mcps / f.max(1e-12);
+            }
+            cells.push(c);
+        }
+        fast_full.push(cell(w.name(), "fast (full stream)", &full_runs[wi], 0));
+    }
+
+    // Worst case per matcher across workloads, and the bar.
+    let worst_case: Vec<WorstCase> = cfg
+        .matchers
+        .iter()
+        .filter_map(|m| {
+            cells
+                .iter()
+                .filter(|c| c.matcher == m.name())
+                .min_by(|a, b| a.median_mcps.total_cmp(&b.median_mcps))
+                .map(|c| WorstCase {
+                    matcher: c.matcher,
+                    workload: c.workload,
+                    median_mcps: c.median_mcps,
+                })
+        })
+        .collect();
+    let fast_worst = worst_case.iter().find(|w| w.matcher == "fast");
+    let best_peer = worst_case
+        .iter()
+        .filter(|w| MatcherKind::PEERS.iter().any(|p| p.name() == w.matcher))
+        .max_by(|a, b| a.median_mcps.total_cmp(&b.median_mcps));
+    let bar = match (fast_worst, best_peer) {
+        (Some(f), Some(p)) => Some(Bar {
+            fast_worst_mcps: f.median_mcps,
+            best_peer: p.matcher,
+            best_peer_worst_mcps: p.median_mcps,
+            ratio: f.median_mcps / p.median_mcps.max(1e-12),
+            pass: f.median_mcps >= 2.0 * p.median_mcps,
+        }),
+        _ => None,
+    };
+
+    // Per-command service time, all workloads merged per matcher.
+    progress("per-command latency");
+    let clock = quanta::Clock::new();
+    let mut lat = Vec::new();
+    for &m in &cfg.matchers {
+        let mut h = new_histogram();
+        for (wi, (_, _, common)) in data.iter().enumerate() {
+            let n = cfg.latency_commands.min(common.len());
+            let n = hung_common.get(&(m, wi)).map_or(n, |&k| n.min(k));
+            latency(m, &common[..n], &clock, &mut h);
+        }
+        lat.push(Latency {
+            matcher: m.name(),
+            count: h.len(),
+            mean_ns: h.mean(),
+            p50_ns: h.value_at_quantile(0.50),
+            p90_ns: h.value_at_quantile(0.90),
+            p99_ns: h.value_at_quantile(0.99),
+            p999_ns: h.value_at_quantile(0.999),
+            p9999_ns: h.value_at_quantile(0.9999),
+            max_ns: h.max(),
+        });
+    }
+
+    // Cross-check every peer on its own subset of every workload.
+    progress("cross-check");
+    let mut checks = Vec::new();
+    for &m in cfg.matchers.iter().filter(|m| m.is_peer()) {
+        for (wi, (w, full, _)) in data.iter().enumerate() {
+            let n = cfg.cross_commands.min(full.len());
+            checks.push(cross_check(
+                m,
+                w.name(),
+                &full[..n],
+                hung_own.get(&(m, wi)).copied(),
+            ));
+        }
+    }
+
+    progress("fill distribution by policy");
+    let dist = data
+        .iter()
+        .filter(|(w, _, _)| *w != Workload::Adversarial)
+        .map(|(w, full, _)| fill_distribution(w.name(), full))
+        .collect();
+
+    let notes = vec![
+        "Workloads: equity-mixed in three variants (harness/src/workload/equity.rs), retail (the main-job flow, flowmatch_harness::retail::retail_commands) and adversarial (harness/src/workload/adversarial.rs); all seeded.".to_string(),
+        "Throughput: each matcher runs the identical common-subset stream of each workload (what every peer can express); our fast book's figure on the full stream is listed separately.".to_string(),
+        "Latency: per-command service time measured with the TSC clock (quanta) around each apply, including the cost of the two clock reads; all workloads merged per matcher.".to_string(),
+        "All three crates.io peers (matchcore 0.4, nanobook 0.19, lobster 0.7) build here; their translation and limits are documented in peers/README.md.".to_string(),
+    ];
+
+    Report {
+        command: command.to_string(),
+        machine: Machine::detect(),
+        seed: cfg.seed,
+        commands_per_workload: cfg.commands,
+        reps: cfg.reps,
+        matchers: cfg.matchers.iter().map(|m| m.name()).collect(),
+        peers_not_built: Vec::new(),
+        common_subset: common_caps.into(),
+        workloads: infos,
+        throughput: cells,
+        fast_full_stream: fast_full,
+        worst_case,
+        bar,
+        latency: lat,
+        cross_checks: checks,
+        fill_distribution: dist,
+        notes,
+    }
+}
+
+impl Report {
+    fn cell(&self, w: &str, m: &str) -> Option<&Cell> {
+        self.throughput
+            .iter()
+            .find(|c| c.workload == w && c.matcher == m)
+    }
+
+    /// The console summary.
+    pub fn console(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "flowmatch compare — {} commands/workload, {} interleaved reps, seed {} — {} ({} cores)",
+            self.commands_per_workload, self.reps, self.seed, self.machine.cpu, self.machine.logical_cores
+        );
+        let _ = writeln!(
+            s,
+            "\nThroughput, M commands/s (median; ratio to fast) on the common-subset stream:"
+        );
+        let _ = write!(s, "{:<26}", "workload");
+        for m in &self.matchers {
+            let _ = write!(s, "{:>22}", m);
+        }
+        let _ = writeln!(s);
+        for w in &self.workloads {
+            let _ = write!(s, "{:<26}", w.name);
+            for m in &self.matchers {
+                let t = self
+                    .cell(w.name, m)
+                    .map(|c| match &c.hung_at {
+                        Some((k, _)) => format!("HUNG@{k}"),
+                        None => format!("{:.2} ({:.2}x)", c.median_mcps, c.ratio_to_fast),
+                    })
+                    .unwrap_or_default();
+                let _ = write!(s, "{:>22}", t);
+            }
+            let _ = writeln!(s);
+        }
+        let _ = write!(s, "{:<26}", "worst case");
+        for m in &self.matchers {
+            let t = self
+                .worst_case
+                .iter()
+                .find(|w| w.matcher == *m)
+                .map(|w| format!("{:.2}", w.median_mcps))
+                .unwrap_or_default();
+            let _ = write!(s, "{:>22}", t);
+        }
+        let _ = writeln!(s);
+        if let Some(b) = &self.bar {
+            let _ = writeln!(
+                s,
+                "\nBar (fast worst case >= 2x best peer worst case): fast {:.2} vs {} {:.2} = {:.2}x -> {}",
+                b.fast_worst_mcps,
+                b.best_peer,
+                b.best_peer_worst_mcps,
+                b.ratio,
+                if b.pass { "PASS" } else { "FAIL" }
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\nService time per command, ns (p50 / p99 / p99.99 / max):"
+        );
+        for l in &self.latency {
+            let _ = writeln!(
+                s,
+                "  {:<16} {:>8} {:>8} {:>10} {:>12}",
+                l.matcher, l.p50_ns, l.p99_ns, l.p9999_ns, l.max_ns
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\nCross-check of fills against our fast book (each peer on its own subset):"
+        );
+        for c in &self.cross_checks {
+            if let Some((k, t)) = &c.hung_at {
+                let _ = writeln!(
+                    s,
+                    "  {:<10} {:<26} HUNG: never returned from command {} `{}`; first {} commands compared below",
+                    c.peer, c.workload, k, t, k
+                );
+            }
+            match &c.first_difference {
+                None => {
+                    let _ = writeln!(
+                        s,
+                        "  {:<10} {:<26} agree ({} commands, {} fills)",
+                        c.peer, c.workload, c.commands, c.our_fills
+                    );
+                }
+                Some(d) => {
+                    let _ = writeln!(
+                        s,
+                        "  {:<10} {:<26} DIFFER at command {} `{}`: {} ({} differing commands)",
+                        c.peer, c.workload, d.index, d.command, d.explanation, c.differing_commands
+                    );
+                }
+            }
+        }
+        let _ = writeln!(
+            s,
+            "\nShare of traded quantity by resting-order size (small / medium / large):"
+        );
+        for d in &self.fill_distribution {
+            for p in &d.policies {
+                let _ = writeln!(
+                    s,
+                    "  {:<26} {:<13} {:>5.1}% {:>5.1}% {:>5.1}%",
+                    d.workload,
+                    p.policy,
+                    p.classes[0].share_pct,
+                    p.classes[1].share_pct,
+                    p.classes[2].share_pct
+                );
+            }
+        }
+        for n in &self.notes {
+            let _ = writeln!(s, "note: {n}");
+        }
+        s
+    }
+
+    /// The Markdown report.
+    pub fn markdown(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "# flowmatch compare\n");
+        let _ = writeln!(s, "Command: `{}`  ", self.command);
+        let _ = writeln!(
+            s,
+            "Machine: {} ({} logical cores, {}); seed {}; {} commands per workload; {} interleaved repetitions.\n",
+            self.machine.cpu, self.machine.logical_cores, self.machine.os, self.seed, self.commands_per_workload, self.reps
+        );
+        let _ = writeln!(
+            s,
+            "## Throughput (M commands/s, median [min–max], ratio to fast)\n"
+        );
+        let _ = writeln!(
+            s,
+            "Every matcher runs the identical common-subset stream of each workload.\n"
+        );
+        let _ = write!(s, "| workload |");
+        for m in &self.matchers {
+            let _ = write!(s, " {m} |");
+        }
+        let _ = writeln!(s, " fast, full stream |");
+        let _ = writeln!(s, "|---|{}---|", "---|".repeat(self.matchers.len()));
+        for (wi, w) in self.workloads.iter().enumerate() {
+            let _ = write!(s, "| {} |", w.name);
+            for m in &self.matchers {
+                match self.cell(w.name, m) {
+                    Some(Cell {
+                        hung_at: Some((k, t)),
+                        ..
+                    }) => {
+                        let _ = write!(s, " **hung** at command {k} `{t}` |");
+                    }
+                    Some(c) => {
+                        let _ = write!(
+                            s,
+                            " {:.2} [{:.2}–{:.2}] {:.2}× |",
+                            c.median_mcps, c.min_mcps, c.max_mcps, c.ratio_to_fast
+                        );
+                    }
+                    None => {
+                        let _ = write!(s, " – |");
+                    }
+                }
+            }
+            let f = &self.fast_full_stream[wi];
+            let _ = writeln!(
+                s,
+                " {:.2} [{:.2}–{:.2}] |",
+                f.median_mcps, f.min_mcps, f.max_mcps
+            );
+        }
+        let _ = write!(s, "| **worst case** |");
+        for m in &self.matchers {
+            match self.worst_case.iter().find(|w| w.matcher == *m) {
+                Some(w) => {
+                    let _ = write!(s, " **{:.2}** ({}) |", w.median_mcps, w.workload);
+                }
+                None => {
+                    let _ = write!(s, " – |");
+                }
+            }
+        }
+        let _ = writeln!(s, " |\n");
+        if let Some(b) = &self.bar {
+            let _ = writeln!(
+                s,
+                "Bar: fast worst case {:.2} M/s vs best peer worst case ({}) {:.2} M/s = **{:.2}×** → **{}** (needs ≥ 2×).\n",
+                b.fast_worst_mcps,
+                b.best_peer,
+                b.best_peer_worst_mcps,
+                b.ratio,
+                if b.pass { "pass" } else { "fail" }
+            );
+        }
+        let _ = writeln!(s, "![throughput](throughput.svg)\n");
+        let _ = writeln!(s, "### Streams\n");
+        let _ = writeln!(s, "| workload | full | common subset | left out: rejected by our book / FOK / post-only / priority-keeping replace / price range; STP cleared |");
+        let _ = writeln!(s, "|---|---|---|---|");
+        for w in &self.workloads {
+            let d = &w.dropped;
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} / {} / {} / {} / {}; {} |",
+                w.name,
+                w.full_commands,
+                w.common_commands,
+                d.rejected,
+                d.fok,
+                d.post_only,
+                d.keep_priority_replace,
+                d.price_range,
+                d.stp_cleared
+            );
+        }
+        let _ = writeln!(s, "\n## Service time per command (ns, all workloads)\n");
+        let _ = writeln!(
+            s,
+            "| matcher | p50 | p90 | p99 | p99.9 | p99.99 | max | mean |"
+        );
+        let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
+        for l in &self.latency {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} | {:.0} |",
+                l.matcher, l.p50_ns, l.p90_ns, l.p99_ns, l.p999_ns, l.p9999_ns, l.max_ns, l.mean_ns
+            );
+        }
+        let _ = writeln!(s, "\n![latency](latency.svg)\n");
+        let _ = writeln!(s, "## Cross-check of fills against our fast book\n");
+        let _ = writeln!(s, "Each peer runs its own expressible subset of the first commands of each workload; fills (taker, maker, price, qty, in order) are compared command by command.\n");
+        let _ = writeln!(s, "| peer | workload | commands | our fills | result |");
+        let _ = writeln!(s, "|---|---|---|---|---|");
+        for c in &self.cross_checks {
+            let hung = c.hung_at.as_ref().map_or(String::new(), |(k, t)| {
+                format!("**hung**: never returned from command {k} `{t}`; compared the {k} commands before it: ")
+            });
+            let r = hung + &match &c.first_difference {
+                None => "agree".to_string(),
+                Some(d) => format!(
+                    "**differ** at command {} `{}`: {} (ours: {:?}; peer: {:?}); {} differing commands",
+                    d.index,
+                    d.command,
+                    d.explanation,
+                    d.ours.iter().map(|f| (f.maker, f.price, f.qty)).collect::<Vec<_>>(),
+                    d.theirs.iter().map(|f| (f.maker, f.price, f.qty)).collect::<Vec<_>>(),
+                    c.differing_commands
+                ),
+            };
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} |",
+                c.peer, c.workload, c.commands, c.our_fills, r
+            );
+        }
+        let _ = writeln!(s, "\n## Who gets filled: price-time vs pro-rata\n");
+        let _ = writeln!(s, "Resting orders in three size classes (terciles of limit sizes in the stream). Share of all traded quantity, and fill ratio (traded / entered) per class.\n");
+        let _ = writeln!(s, "| workload | policy | small share | medium share | large share | small fill ratio | medium fill ratio | large fill ratio |");
+        let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
+        for d in &self.fill_distribution {
+            for p in &d.policies {
+                let c = &p.classes;
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {:.1}% | {:.1}% | {:.1}% | {:.1}% | {:.1}% | {:.1}% |",
+                    d.workload,
+                    p.policy,
+                    c[0].share_pct,
+                    c[1].share_pct,
+                    c[2].share_pct,
+                    c[0].fill_ratio_pct,
+                    c[1].fill_ratio_pct,
+                    c[2].fill_ratio_pct
+                );
+            }
+        }
+        let _ = writeln!(s, "\n![fills](fill-distribution.svg)\n");
+        let _ = writeln!(s, "## Notes\n");
+        for n in &self.notes {
+            let _ = writeln!(s, "- {n}");
+        }
+        s
+    }
+
+    /// Write report.json, report.md and the SVG charts into `dir`.
+    pub fn write(&self, dir: &Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        let json = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        std::fs::write(dir.join("report.json"), json + "\n")?;
+        std::fs::write(dir.join("report.md"), self.markdown())?;
+        let groups: Vec<String> = self.workloads.iter().map(|w| w.name.to_string()).collect();
+        let series: Vec<(String, Vec<f64>)> = self
+            .matchers
+            .iter()
+            .map(|m| {
+                let v = self
+                    .workloads
+                    .iter()
+                    .map(|w| self.cell(w.name, m).map_or(0.0, |c| c.median_mcps))
+                    .collect();
+                (m.to_string(), v)
+            })
+            .collect();
+        std::fs::write(
+            dir.join("throughput.svg"),
+            svg::grouped_bars(
+                "Throughput, M commands/s (median, common subset)",
+                &groups,
+                &series,
+                false,
+            ),
+        )?;
+        let pct = ["p50", "p90", "p99", "p99.9", "p99.99", "max"];
+        let groups: Vec<String> = pct.iter().map(|s| s.to_string()).collect();
+        let series: Vec<(String, Vec<f64>)> = self
+            .latency
+            .iter()
+            .map(|l| {
+                let v = [
+                    l.p50_ns, l.p90_ns, l.p99_ns, l.p999_ns, l.p9999_ns, l.max_ns,
+                ]
+                .iter()
+                .map(|&x| x as f64)
+                .collect();
+                (l.matcher.to_string(), v)
+            })
+            .collect();
+        std::fs::write(
+            dir.join("latency.svg"),
+            svg::grouped_bars(
+                "Service time per command, ns (log scale)",
+                &groups,
+                &series,
+                true,
+            ),
+        )?;
+        if let Some(d) = self.fill_distribution.first() {
+            let groups: Vec<String> = d.policies[0]
+                .classes
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} ({}..={})",
+                        c.class,
+                        c.min_qty,
+                        if c.max_qty == u64::MAX {
+                            "max".to_string()
+                        } else {
+                            c.max_qty.to_string()
+                        }
+                    )
+                })
+                .collect();
+            let series: Vec<(String, Vec<f64>)> = d
+                .policies
+                .iter()
+                .map(|p| {
+                    (
+                        p.policy.to_string(),
+                        p.classes.iter().map(|c| c.share_pct).collect(),
+                    )
+                })
+                .collect();
+            std::fs::write(
+                dir.join("fill-distribution.svg"),
+                svg::grouped_bars(
+                    &format!("Share of traded qty by resting size, % ({})", d.workload),
+                    &groups,
+                    &series,
+                    false,
+                ),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Minimal hand-written SVG: no fonts or system libraries needed, and byte-identical for
+/// identical numbers.
+pub mod svg {
+    use std::fmt::Write as _;
+
+    const COLORS: [&str; 8] = [
+        "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    ];
+
+    fn esc(s: &str) -> String {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    }
+
+    /// A grouped bar chart: one group per label, one bar per series in each group.
+    pub fn grouped_bars(
+        title: &str,
+        groups: &[String],
+        series: &[(String, Vec<f64>)],
+        log: bool,
+    ) -> String {
+        let (w, h) = (960.0, 480.0);
+        let (l, r, t, b) = (70.0, 180.0, 40.0, 70.0);
+        let pw = w - l - r;
+        let ph = h - t - b;
+        let max = series
+            .iter()
+            .flat_map(|(_, v)| v.iter().copied())
+            .fold(0.0f64, f64::max)
+            .max(1e-9);
+        let (lo, hi) = if log {
+            (0.0, max.log10().ceil().max(1.0))
+        } else {
+            (0.0, max * 1.1)
+        };
+        let y = |v: f64| -> f64 {
+            let x = if log { v.max(1.0).log10() } else { v };
+            t + ph - (x - lo) / (hi - lo) * ph
+        };
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
+        );
+        let _ = writeln!(s, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
+        let _ = writeln!(
+            s,
+            r#"<text x="{}" y="22" text-anchor="middle" font-size="15">{}</text>"#,
+            w / 2.0,
+            esc(title)
+        );
+        // Axis and gridlines.
+        let ticks: Vec<f64> = if log {
+            (0..=hi as i32).map(|e| 10f64.powi(e)).collect()
+        } else {
+            (0..=5).map(|k| hi * k as f64 / 5.0).collect()
+        };
+        for tv in ticks {
+            let yy = y(tv);
+            let _ = writeln!(
+                s,
+                r##"<line x1="{l}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}" stroke="#ddd"/>"##,
+                l + pw
+            );
+            let label = if tv >= 100.0 {
+                format!("{tv:.0}")
+            } else {
+                format!("{tv:.2}")
+            };
+            let _ = writeln!(
+                s,
+                r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{label}</text>"#,
+                l - 6.0,
+                yy + 4.0
+            );
+        }
+        let _ = writeln!(
+            s,
+            r#"<line x1="{l}" y1="{t}" x2="{l}" y2="{:.1}" stroke="black"/>"#,
+            t + ph
+        );
+        let _ = writeln!(
+            s,
+            r#"<line x1="{l}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="black"/>"#,
+            t + ph,
+            l + pw,
+            t + ph
+        );
+        let ng = groups.len().max(1) as f64;
+        let ns = series.len().max(1) as f64;
+        let gw = pw / ng;
+        let bw = gw * 0.8 / ns;
+        for (gi, g) in groups.iter().enumerate() {
+            let gx = l + gi as f64 * gw;
+            for (si, (_, vals)) in series.iter().enumerate() {
+                let v = vals.get(gi).copied().unwrap_or(0.0);
+                let x = gx + gw * 0.1 + si as f64 * bw;
+                let yy = y(v);
+                let _ = writeln!(
+                    s,
+                    r#"<rect x="{x:.1}" y="{yy:.1}" width="{:.1}" height="{:.1}" fill="{}"><title>{}: {v:.3}</title></rect>"#,
+                    bw.max(1.0),
+                    (t + ph - yy).max(0.0),
+                    COLORS[si % COLORS.len()],
+                    esc(&series[si].0)
+                );
+            }
+            let _ = writeln!(
+                s,
+                r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+                gx + gw / 2.0,
+                t + ph + 18.0,
+                esc(g)
+            );
+        }
+        for (si, (name, _)) in series.iter().enumerate() {
+            let yy = t + 10.0 + si as f64 * 20.0;
+            let _ = writeln!(
+                s,
+                r#"<rect x="{:.1}" y="{:.1}" width="12" height="12" fill="{}"/>"#,
+                l + pw + 15.0,
+                yy - 10.0,
+                COLORS[si % COLORS.len()]
+            );
+            let _ = writeln!(
+                s,
+                r#"<text x="{:.1}" y="{yy:.1}">{}</text>"#,
+                l + pw + 32.0,
+                esc(name)
+            );
+        }
+        s.push_str("</svg>\n");
+        s
+    }
+}
