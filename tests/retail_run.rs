@@ -24,6 +24,7 @@ fn args(scenario: &str, orders: usize, out: &PathBuf) -> Args {
         duration: None,
         out: Some(out.clone()),
         quiet: true,
+        print_scenario: false,
     }
 }
 
@@ -202,4 +203,18 @@ fn retail_commands_is_deterministic_and_well_formed() {
         }
     )));
     assert!(ev.iter().any(|e| matches!(e, Event::Trade { .. })));
+}
+
+#[test]
+fn shipped_scenario_files_equal_the_presets() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("harness/scenarios");
+    for p in PRESETS {
+        let text = std::fs::read_to_string(dir.join(format!("{p}.toml"))).unwrap();
+        let s = Scenario::from_toml(&text).unwrap_or_else(|e| panic!("{p}: {e}"));
+        assert_eq!(
+            s,
+            Scenario::preset(p).unwrap(),
+            "harness/scenarios/{p}.toml drifted"
+        );
+    }
 }

@@ -32,6 +32,10 @@ pub struct Args {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Print the resolved scenario as TOML (every knob, with its value) and exit: a
+    /// starting point for a scenario file.
+    #[arg(long)]
+    pub print_scenario: bool,
 }
 
 /// Resolve `--scenario` and the overrides into a validated scenario.
@@ -77,6 +81,18 @@ pub fn run(a: Args) -> u8 {
             return 2;
         }
     };
+    if a.print_scenario {
+        match toml::to_string(&scn) {
+            Ok(t) => {
+                print!("{t}");
+                return 0;
+            }
+            Err(e) => {
+                eprintln!("error: cannot print the scenario: {e}");
+                return 1;
+            }
+        }
+    }
     let started = Instant::now();
     let flow = generate(&scn.retail, &scn.market, scn.seed);
     let total = flow.stream.len() as u64;

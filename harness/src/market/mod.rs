@@ -51,7 +51,7 @@ impl Default for MarketConfig {
             drift_cents: 0.0,
             jump_prob: 0.0,
             jump_mean_cents: 1.0,
-            spread_weights: vec![0.30, 0.30, 0.18, 0.10, 0.07, 0.05],
+            spread_weights: vec![0.25, 0.25, 0.20, 0.12, 0.10, 0.08],
             spread_change_prob: 0.2,
             quote_interval_ms: 500.0,
             top_size: 800,
