@@ -25,7 +25,7 @@ fn stress(kind: QueueKind, producers: usize, capacity: usize, per_producer: u64)
                 let mut chunk = [Msg { producer: 0, n: 0 }; 3];
                 while n < per_producer {
                     // Alternate single pushes and batch pushes.
-                    if n % 2 == 0 {
+                    if n.is_multiple_of(2) {
                         match tx.try_push(Msg {
                             producer: p as u32,
                             n,

@@ -324,6 +324,8 @@ struct Row {
 #[derive(Serialize)]
 struct Summary {
     machine: String,
+    /// `/proc/loadavg` at the end of the run (above ~2: contended).
+    load_average: String,
     git_commit: String,
     command: String,
     pinned: bool,
@@ -446,6 +448,7 @@ fn main() {
     );
     let summary = Summary {
         machine: machine(),
+        load_average: flowmatch_harness::cmd::latency::load_average(),
         git_commit: git_commit(),
         command: if quick {
             "QUEUES_QUICK=1 cargo bench -p flowmatch-harness --bench queues".into()
@@ -479,8 +482,8 @@ fn markdown(s: &Summary) -> String {
     let mut m = String::new();
     m.push_str("# Queue benchmarks: one-way hop latency (ns) and throughput\n\n");
     m.push_str(&format!(
-        "- machine: {}\n- commit: {}\n- command: `{}`\n- pinned to two cores: {}\n- {}-byte messages, capacity {}, {} latency samples, {} messages for throughput\n- {}\n- SPSC median / ping-pong floor: {:.2}x; ArrayQueue median / SPSC median: {:.2}x\n\n",
-        s.machine, s.git_commit, s.command, s.pinned, s.message_bytes, s.capacity,
+        "- machine: {}\n- load average at the end: {}\n- commit: {}\n- command: `{}`\n- pinned to two cores: {}\n- {}-byte messages, capacity {}, {} latency samples, {} messages for throughput\n- {}\n- SPSC median / ping-pong floor: {:.2}x; ArrayQueue median / SPSC median: {:.2}x\n\n",
+        s.machine, s.load_average, s.git_commit, s.command, s.pinned, s.message_bytes, s.capacity,
         s.latency_samples, s.throughput_messages, s.placement, s.spsc_over_floor,
         s.arrayqueue_over_spsc
     ));

@@ -158,7 +158,6 @@ impl<C: Clock> OutSink<'_, C> {
             rec.event = self.buf[i];
             rec.t_publish = t;
             self.emitted += 1;
-            let mut rec = rec;
             loop {
                 match self.out.stage(rec) {
                     Ok(()) => break,
@@ -249,7 +248,7 @@ impl<M: Copy + Send, P: Processor<M>, C: Clock> Engine<M, P, C> {
             let mut sink = OutSink {
                 out: &mut *out,
                 clock: &*clock,
-                buf: &mut **buf,
+                buf,
                 len: 0,
                 emitted: 0,
                 stats: &mut *stats,

@@ -89,7 +89,7 @@ pub fn parse_rate(s: &str) -> Result<f64, String> {
         .parse()
         .map_err(|_| format!("rate {s:?} is not a number (examples: 500000, 500k, 1.5M)"))?;
     let r = v * mul;
-    if !(r.is_finite() && r >= 1.0 && r <= 1e9) {
+    if !(r.is_finite() && (1.0..=1e9).contains(&r)) {
         return Err(format!("rate {s:?} must be between 1 and 1e9 commands/s"));
     }
     Ok(r)
@@ -127,6 +127,9 @@ struct RunJson {
 #[derive(Serialize)]
 struct Summary {
     machine: String,
+    /// `/proc/loadavg` when the run ended: on a shared 2-core machine anything above ~2
+    /// means the engine or the client did not have a core to itself.
+    load_average: String,
     git_commit: String,
     command: String,
     tsc_ghz: f64,
@@ -274,6 +277,7 @@ fn run_inner(a: &Args) -> Result<(), (u8, String)> {
     }
     let summary = Summary {
         machine: machine(),
+        load_average: load_average(),
         git_commit: git_commit(),
         command: std::env::args().collect::<Vec<_>>().join(" "),
         tsc_ghz: clock.ticks_per_ns(),
@@ -289,6 +293,8 @@ fn run_inner(a: &Args) -> Result<(), (u8, String)> {
     };
     let json = serde_json::to_string_pretty(&summary).expect("summary serialises");
     write(&a.out.join("summary.json"), &(json + "\n"))?;
+    let load = load_average();
+    println!("load average {load} (above ~2 on this 2-core machine, the figures are contended)");
     println!("wrote {}/summary.json and .hgrm files", a.out.display());
     Ok(())
 }
@@ -392,6 +398,13 @@ pub fn machine() -> String {
         .map(|n| n.get())
         .unwrap_or(0);
     format!("{model}, {cpus} CPUs")
+}
+
+/// The first three fields of `/proc/loadavg` (empty if unreadable).
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
 }
 
 /// The commit the binary was run from (empty if git is unavailable).

@@ -285,7 +285,7 @@ pub fn run(spec: &RunSpec, stream: &Cycle, clock: &TscClock) -> Result<RunResult
         );
         std::hint::spin_loop();
     }
-    let (_book, mut engine_stats) = handle.join().expect("engine thread panicked");
+    let (_book, engine_stats) = handle.join().expect("engine thread panicked");
     drain(
         &mut out_rx,
         &mut completed,
@@ -293,7 +293,6 @@ pub fn run(spec: &RunSpec, stream: &Cycle, clock: &TscClock) -> Result<RunResult
         &mut recorded,
         &mut last_publish,
     );
-    engine_stats.events = engine_stats.events.max(0);
     let elapsed_s = clock.delta_ns(start, last_publish) as f64 / 1e9;
     Ok(RunResult {
         load: spec.load,
