@@ -8,6 +8,7 @@ pub mod clock;
 pub mod cmd;
 pub mod compare;
 pub mod latency;
+pub mod lobster;
 pub mod market;
 pub mod metrics;
 pub mod report;
