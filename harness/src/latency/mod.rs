@@ -316,23 +316,24 @@ pub fn run(spec: &RunSpec, stream: &Cycle, clock: &TscClock) -> Result<RunResult
     })
 }
 
-/// The saturation knee of a rate sweep: the highest offered rate that the engine still
-/// sustained (achieved at least 97% of offered, not truncated) with an end-to-end p99 no
-/// more than 10x that of the lowest rate tried. Past it, queueing dominates. `None` if
-/// even the lowest rate failed.
+/// Median end-to-end latency (ns) above which a rate counts as saturated: the median
+/// command is then waiting behind a backlog, not just crossing two cores and a book.
+pub const KNEE_P50_NS: u64 = 20_000;
+
+/// The saturation knee of a rate sweep: the highest offered rate that the engine sustained
+/// (achieved at least 97% of offered, sending not cut short) with a median end-to-end
+/// latency under [`KNEE_P50_NS`]. The median, not a high percentile, decides, because on a
+/// shared machine a single descheduling makes p99 noisy at any rate while a backlog moves
+/// the median. `None` if no rate qualified.
 pub fn find_knee(results: &[(f64, f64, u64, bool)]) -> Option<f64> {
-    // (offered, achieved, e2e p99 ns, truncated), in any order.
-    let mut rs: Vec<_> = results.to_vec();
-    rs.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let base_p99 = rs.first()?.2.max(1);
-    let mut knee = None;
-    for (offered, achieved, p99, truncated) in rs {
-        if truncated || achieved < 0.97 * offered || p99 > base_p99.saturating_mul(10) {
-            break;
-        }
-        knee = Some(offered);
-    }
-    knee
+    // (offered, achieved, e2e p50 ns, truncated), in any order.
+    results
+        .iter()
+        .filter(|&&(offered, achieved, p50, truncated)| {
+            !truncated && achieved >= 0.97 * offered && p50 <= KNEE_P50_NS
+        })
+        .map(|r| r.0)
+        .max_by(|a, b| a.total_cmp(b))
 }
 
 #[cfg(test)]
@@ -371,9 +372,15 @@ mod tests {
             (1e6, 0.999e6, 900, false),
             (5e5, 5e5, 800, false),
             (2e6, 1.99e6, 5_000, false),
-            (4e6, 2.5e6, 900_000, false),
+            (3e6, 2.95e6, 3_000_000, false), // kept up on average but backlogged
+            (4e6, 2.5e6, 900, false),        // fell behind
         ];
         assert_eq!(find_knee(&r), Some(2e6));
+        // A noisy low rate does not hide a clean higher one.
+        assert_eq!(
+            find_knee(&[(2.5e5, 2.5e5, 2_000_000, false), (1e6, 1e6, 500, false)]),
+            Some(1e6)
+        );
         assert_eq!(find_knee(&[(1e6, 1e5, 1, false)]), None);
         assert_eq!(find_knee(&[(1e6, 1e6, 1, true)]), None);
         assert_eq!(find_knee(&[]), None);
