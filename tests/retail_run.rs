@@ -25,6 +25,9 @@ fn args(scenario: &str, orders: usize, out: &PathBuf) -> Args {
         out: Some(out.clone()),
         quiet: true,
         print_scenario: false,
+        queue: flowmatch_core::ingress::QueueKind::Spsc,
+        rate: 2_000_000.0,
+        no_engine: false,
     }
 }
 

@@ -45,6 +45,9 @@ use crate::book::OrderBook;
 use crate::command::{Command, Event, NewOrder};
 use crate::types::*;
 
+mod wire;
+pub use wire::{decode, encode};
+
 /// Ticks per US cent when flowmatch prices retail flow (1 tick = $0.0001).
 pub const TICKS_PER_CENT: Price = 100;
 

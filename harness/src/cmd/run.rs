@@ -32,6 +32,15 @@ pub struct Args {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Queue kind for the threaded engine run: spsc, multi or arrayqueue.
+    #[arg(long, default_value = "spsc")]
+    pub queue: flowmatch_core::ingress::QueueKind,
+    /// Offered rate (messages per second) of the open-loop engine run.
+    #[arg(long, default_value_t = 500_000.0)]
+    pub rate: f64,
+    /// Skip the threaded engine run (latency then only from the single-threaded timing).
+    #[arg(long)]
+    pub no_engine: bool,
     /// Print the resolved scenario as TOML (every knob, with its value) and exit: a
     /// starting point for a scenario file.
     #[arg(long)]
@@ -113,17 +122,31 @@ pub fn run(a: Args) -> u8 {
     let (rec, lat) = metrics::simulate(&scn, &flow, false, |n| bar.set_position(n));
     bar.finish_and_clear();
     let ec = metrics::economics(&scn, &flow, &rec);
+    let mut ls = report::latency_summary(&lat);
+    let engine = if a.no_engine {
+        None
+    } else {
+        match metrics::threaded::run_threaded(&scn, &flow, a.queue, a.rate, false) {
+            Ok(t) => {
+                ls.engine = Some(report::engine_latency(&t, &rec));
+                Some(t)
+            }
+            Err(e) => {
+                eprintln!("error: engine run: {e}");
+                return 2;
+            }
+        }
+    };
     let wall = started.elapsed().as_secs_f64();
     let dir = a
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("bench-results").join(&scn.name));
-    let ls = report::latency_summary(&lat);
     // A closed stdout (e.g. piped into `head`) must not panic the run: ignore write errors.
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
     let _ = write!(out, "{}", report::console_summary(&scn, &ec, &ls));
-    match report::write_all(&dir, &scn, &ec, &lat, wall) {
+    match report::write_all(&dir, &scn, &ec, &lat, &ls, engine.as_ref(), wall) {
         Ok(files) => {
             let _ = writeln!(
                 out,

@@ -26,6 +26,8 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
+pub mod threaded;
+
 /// Realized-spread and markout horizons, in seconds of simulated time.
 pub const HORIZONS_S: [f64; 6] = [0.05, 1.0, 5.0, 15.0, 60.0, 300.0];
 
@@ -117,6 +119,9 @@ pub struct RunRecord {
     pub routed_by_reason: BTreeMap<String, u64>,
     pub hedged_shares: u64,
     pub exchange_shares: u64,
+    /// Number and order-sensitive digest of every event, to compare with an engine run.
+    pub event_count: u64,
+    pub event_digest: u64,
 }
 
 /// Collects events during [`simulate`] (pre-sized buffer, cleared per message).
@@ -190,6 +195,8 @@ pub fn simulate_with<B: OrderBook>(
     let mut last_mid2 = 0i128;
     let mut hedged = 0u64;
     let mut exchange_shares = 0u64;
+    let mut digest = threaded::Digest::default();
+    let mut event_count = 0u64;
 
     for (n, m) in flow.stream.iter().enumerate() {
         if n & 0xFFFF == 0 {
@@ -229,6 +236,8 @@ pub fn simulate_with<B: OrderBook>(
         let abs = ix.inventory().unsigned_abs();
         max_abs_inv = max_abs_inv.max(abs);
         for e in &buf.0 {
+            digest.add(e);
+            event_count += 1;
             if let Some(ev) = events.as_mut() {
                 ev.push((m.ts, *e));
             }
@@ -362,6 +371,8 @@ pub fn simulate_with<B: OrderBook>(
             routed_by_reason,
             hedged_shares: hedged,
             exchange_shares,
+            event_count,
+            event_digest: digest.0,
         },
         lat,
     )

@@ -151,35 +151,37 @@ fn num(v: f64) -> String {
     }
 }
 
-/// Latency percentile curve: x = log10(1/(1-p)) ("nines"), y = latency in ns.
-pub fn latency_curve(
-    all: &Histogram<u64>,
-    orders: &Histogram<u64>,
-    quotes: &Histogram<u64>,
-) -> String {
-    let series = |h: &Histogram<u64>| -> Vec<(f64, f64)> {
-        let mut v = vec![];
+/// Latency percentile curves: x = log10(1/(1-p)) ("nines"), y = latency in ns.
+pub fn latency_curve(series: &[(&str, &Histogram<u64>)]) -> String {
+    let pts = |h: &Histogram<u64>| -> Vec<(f64, f64)> {
         if h.is_empty() {
-            return v;
+            return vec![];
         }
-        for i in 0..=50 {
-            let nines = i as f64 * 0.1; // up to 99.999%
-            let p = 1.0 - 10f64.powf(-nines);
-            v.push((nines, h.value_at_quantile(p) as f64));
-        }
-        v
+        (0..=50)
+            .map(|i| {
+                let nines = i as f64 * 0.1; // up to p99.999
+                let p = 1.0 - 10f64.powf(-nines);
+                (nines, h.value_at_quantile(p) as f64)
+            })
+            .collect()
     };
-    let s = [series(all), series(orders), series(quotes)];
-    let ymax = s.iter().flatten().map(|p| p.1).fold(1.0f64, f64::max);
+    let s: Vec<(&str, Vec<(f64, f64)>)> = series.iter().map(|(n, h)| (*n, pts(h))).collect();
+    // Log scale on y: latencies span orders of magnitude.
+    let ymax = s
+        .iter()
+        .flat_map(|x| &x.1)
+        .map(|p| p.1)
+        .fold(10.0f64, f64::max);
     let mut f = Frame::new(
-        "Internalizer service time per message",
-        "percentile (0 = p0, 1 = p90, 2 = p99, 3 = p99.9, 4 = p99.99, 5 = p99.999)",
-        "nanoseconds",
+        "Latency by percentile",
+        "percentile (1 = p90, 2 = p99, 3 = p99.9, 4 = p99.99, 5 = p99.999)",
+        "log10(nanoseconds)",
         (0.0, 5.0),
-        (0.0, ymax * 1.05),
+        (0.0, ymax.log10().ceil()),
     );
-    for (i, (pts, name)) in s.iter().zip(["all", "orders", "quotes"]).enumerate() {
-        f.line(pts, COLORS[i], name, i);
+    for (i, (name, p)) in s.iter().enumerate() {
+        let lp: Vec<(f64, f64)> = p.iter().map(|(x, y)| (*x, y.max(1.0).log10())).collect();
+        f.line(&lp, COLORS[i % COLORS.len()], name, i);
     }
     f.finish()
 }

@@ -1,0 +1,223 @@
+//! The same retail stream pushed through the threaded engine (lock-free ingress, engine
+//! thread running the internalizer, output ring), for latency.
+//!
+//! One producer pushes the merged, time-ordered stream: the market-data feed and the
+//! brokers are merged by simulated time before the engine (a sequencer), so the engine
+//! applies exactly the order the single-threaded economics used and its events are the
+//! same — which the report checks with a digest and `tests/retail_engine.rs` checks event by
+//! event. Latency is measured open-loop: each message has an intended send time on a fixed
+//! schedule, and end-to-end latency runs from that time to the publication of the
+//! message's first event, so a stall of the client or the engine is never hidden.
+//! Messages that produce no event (most quote updates) have no latency sample.
+
+use crate::market::SimExchange;
+use crate::retail::scenario::Scenario;
+use crate::retail::Flow;
+use flowmatch_core::engine::{Engine, EngineConfig, EngineStats, Output, Stamped};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use flowmatch_core::ingress::{ingress, spsc, QueueKind};
+use flowmatch_core::internalizer::{decode, encode, Internalizer, IxEvent, Msg};
+use flowmatch_core::{BookConfig, Event, FastBook};
+use hdrhistogram::Histogram;
+
+/// Result of a threaded run.
+pub struct ThreadedRun {
+    pub kind: QueueKind,
+    /// Offered rate, messages per second (open loop).
+    pub offered_rate: f64,
+    /// Messages per second actually achieved (push of the first to last event drained).
+    pub achieved_rate: f64,
+    /// Intended send time to first event published, ns.
+    pub e2e: Histogram<u64>,
+    /// Enqueue to dequeue by the engine, ns.
+    pub hop: Histogram<u64>,
+    /// Dequeue to first event published, ns.
+    pub service: Histogram<u64>,
+    pub stats: EngineStats,
+    pub event_count: u64,
+    pub event_digest: u64,
+    /// Decoded events with the global sequence number of their message (when kept).
+    pub events: Option<Vec<(u64, IxEvent)>>,
+    /// The wholesaler's final inventory as the engine thread left it.
+    pub final_inventory: i64,
+}
+
+/// Order-sensitive digest of an event stream (FNV-style mixing of every field).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Digest(pub u64);
+
+impl Default for Digest {
+    fn default() -> Self {
+        Digest(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Digest {
+    #[inline]
+    fn mix(&mut self, v: u64) {
+        self.0 = (self.0 ^ v)
+            .wrapping_mul(0x0000_0100_0000_01b3)
+            .rotate_left(5);
+    }
+    /// Add one internalizer event (through its wire form, which is exact).
+    #[inline]
+    pub fn add(&mut self, e: &IxEvent) {
+        match encode(*e) {
+            Event::Ack { id } => {
+                self.mix(1);
+                self.mix(id)
+            }
+            Event::Replaced { id } => {
+                self.mix(2);
+                self.mix(id)
+            }
+            Event::Trade {
+                taker,
+                maker,
+                price,
+                qty,
+            } => {
+                self.mix(3);
+                self.mix(taker);
+                self.mix(maker);
+                self.mix(price as u64);
+                self.mix(qty)
+            }
+            Event::Cancel { id, qty, reason } => {
+                self.mix(4);
+                self.mix(id);
+                self.mix(qty);
+                self.mix(reason as u64)
+            }
+            Event::Reject { id, reason } => {
+                self.mix(5);
+                self.mix(id);
+                self.mix(reason as u64)
+            }
+        }
+    }
+}
+
+fn hist() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds")
+}
+
+/// Push `flow` through the engine at `rate` messages per second (open loop).
+pub fn run_threaded(
+    scn: &Scenario,
+    flow: &Flow,
+    kind: QueueKind,
+    rate: f64,
+    keep_events: bool,
+) -> Result<ThreadedRun, String> {
+    if !(rate.is_finite() && rate > 0.0) {
+        return Err(format!("offered rate must be > 0, not {rate}"));
+    }
+    // Read the core list once, before anything pins itself.
+    let cores = core_affinity::get_core_ids().unwrap_or_default();
+    let engine_core = if cores.len() >= 2 {
+        Some(cores[1])
+    } else {
+        None
+    };
+    let (mut txs, rx) =
+        ingress::<Stamped<Msg>>(kind, 1, 1 << 14).map_err(|e| format!("ingress: {e}"))?;
+    let mut tx = txs.pop().expect("one producer");
+    let (out_tx, mut out_rx) = spsc::channel::<Output>(1 << 16);
+    let clock = quanta::Clock::new();
+    let c = clock.clone();
+    let now = move || c.delta_as_nanos(0, c.raw());
+    let book_cfg = BookConfig {
+        capacity: (flow.orders.len() / 2).clamp(1024, 1 << 20),
+        ..Default::default()
+    };
+    let ix = Internalizer::new(
+        scn.wholesaler.to_ix(),
+        FastBook::new(book_cfg),
+        SimExchange::new(&scn.market),
+    );
+    let engine = Engine::new(rx, out_tx, ix, now.clone(), EngineConfig::default());
+    // The engine thread: pinned to its own core when there are two, running until the
+    // stop flag is up and its ingress is drained (`Engine::run`).
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let handle = std::thread::Builder::new()
+        .name("flowmatch-engine".into())
+        .spawn(move || {
+            let pinned = engine_core.map(core_affinity::set_for_current).unwrap_or(false);
+            let (p, mut stats) = engine.run(&flag);
+            stats.pinned = pinned;
+            (p, stats)
+        })
+        .map_err(|e| format!("cannot start the engine thread: {e}"))?;
+
+    let (mut e2e, mut hop, mut service) = (hist(), hist(), hist());
+    let mut digest = Digest::default();
+    let mut count = 0u64;
+    let mut events = keep_events.then(|| Vec::with_capacity(flow.stream.len() * 3));
+    let period_ns = 1e9 / rate;
+    let n = flow.stream.len();
+    let mut i = 0usize;
+    let mut stopped = false;
+    let start = now();
+    let mut last_out = start;
+    let mut drain = |out_rx: &mut spsc::Consumer<Output>| {
+        out_rx.pop_batch(1024, |o: Output| {
+            if o.index == 0 {
+                let _ = e2e.record(o.t_publish.saturating_sub(o.t_intended).max(1));
+                let _ = hop.record(o.t_dequeue.saturating_sub(o.t_enqueue).max(1));
+                let _ = service.record(o.t_publish.saturating_sub(o.t_dequeue).max(1));
+            }
+            last_out = o.t_publish;
+            if let Some(e) = decode(o.event) {
+                digest.add(&e);
+                count += 1;
+                if let Some(v) = events.as_mut() {
+                    v.push((o.seq, e));
+                }
+            }
+        })
+    };
+    loop {
+        if i < n {
+            let intended = start + (i as f64 * period_ns) as u64;
+            let t = now();
+            if t >= intended {
+                let m = Stamped {
+                    msg: flow.stream[i].msg,
+                    t_intended: intended,
+                    t_enqueue: t,
+                };
+                if tx.try_push(m).is_ok() {
+                    i += 1;
+                }
+            }
+        } else if !stopped {
+            // Release: every push above is visible to the engine's final drain.
+            stop.store(true, Ordering::Release);
+            stopped = true;
+        }
+        let got = drain(&mut out_rx);
+        if stopped && got == 0 && handle.is_finished() && drain(&mut out_rx) == 0 {
+            break;
+        }
+    }
+    let (ix, stats) = handle
+        .join()
+        .map_err(|_| "the engine thread panicked".to_string())?;
+    let secs = (last_out.saturating_sub(start)) as f64 / 1e9;
+    Ok(ThreadedRun {
+        kind,
+        offered_rate: rate,
+        achieved_rate: if secs > 0.0 { n as f64 / secs } else { 0.0 },
+        e2e,
+        hop,
+        service,
+        stats,
+        event_count: count,
+        event_digest: digest.0,
+        events,
+        final_inventory: ix.inventory(),
+    })
+}
