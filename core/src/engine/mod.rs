@@ -26,7 +26,9 @@
 //!
 //! The core has no clock of its own: the engine is handed one ([`Clock`], any
 //! `Fn() -> u64`), in whatever unit the caller likes (the harness passes raw TSC ticks).
-//! After construction nothing on this path allocates (given a book that does not).
+//! After construction nothing on this path allocates (given a book that does not). The only
+//! per-message scratch is the fixed event buffer, so no arena (bumpalo) is needed: an
+//! oversized message simply flushes its events in several chunks.
 
 use crate::book::OrderBook;
 use crate::command::{Command, Event, EventSink};
@@ -335,7 +337,8 @@ impl<P> EngineHandle<P> {
 }
 
 /// Starts `engine` on a new thread named `flowmatch-engine`, pinned to `core` if given
-/// (read the core list once, before any thread pins itself, and hand the ids out).
+/// (read the core list once, before any thread pins itself, and hand the ids out). Like
+/// `std::thread::spawn`, panics only if the operating system refuses a new thread.
 pub fn spawn<M, P, C>(
     engine: Engine<M, P, C>,
     core: Option<core_affinity::CoreId>,
@@ -355,7 +358,7 @@ where
             stats.pinned = pinned;
             (p, stats)
         })
-        .expect("spawning the engine thread");
+        .expect("the OS refused to start the engine thread");
     EngineHandle { stop, join }
 }
 

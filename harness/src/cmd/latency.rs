@@ -247,7 +247,7 @@ fn run_inner(a: &Args) -> Result<(), (u8, String)> {
             load,
             ..base.clone()
         };
-        let r = latency::run(&spec, &stream, &clock).map_err(|e| bad(e.to_string()))?;
+        let r = latency::run(&spec, &stream, &clock).map_err(|e| (1, e))?;
         let label = match load {
             Load::Closed => format!("{}-closed", a.queue.name()),
             Load::Open { rate } => format!("{}-open-{}", a.queue.name(), rate.round() as u64),

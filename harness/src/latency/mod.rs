@@ -152,8 +152,9 @@ pub struct RunResult {
 const CHUNK: usize = 32;
 
 /// Runs the engine with a fresh `FastBook` under `spec.load`, replaying `stream`.
-pub fn run(spec: &RunSpec, stream: &Cycle, clock: &TscClock) -> Result<RunResult, IngressError> {
-    let (mut txs, rx) = ingress::<Stamped<Command>>(spec.queue, spec.producers, spec.capacity)?;
+pub fn run(spec: &RunSpec, stream: &Cycle, clock: &TscClock) -> Result<RunResult, String> {
+    let (mut txs, rx) = ingress::<Stamped<Command>>(spec.queue, spec.producers, spec.capacity)
+        .map_err(|e: IngressError| e.to_string())?;
     let (out_tx, mut out_rx) = spsc::channel::<Output>(spec.out_capacity);
     let book = FastBook::new(spec.book);
     let eng = Engine::new(
@@ -285,7 +286,9 @@ pub fn run(spec: &RunSpec, stream: &Cycle, clock: &TscClock) -> Result<RunResult
         );
         std::hint::spin_loop();
     }
-    let (_book, engine_stats) = handle.join().expect("engine thread panicked");
+    let (_book, engine_stats) = handle
+        .join()
+        .map_err(|_| "the engine thread panicked".to_string())?;
     drain(
         &mut out_rx,
         &mut completed,
