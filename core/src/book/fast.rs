@@ -558,6 +558,18 @@ impl FastBook {
         }
     }
 
+    /// The opposite side's best level, if a taker of `side` with this limit may trade
+    /// there (market orders accept any price).
+    #[inline]
+    fn eligible_level(&self, side: Side, limit: Option<Price>) -> Option<(u32, Price)> {
+        let li = self.best_level(side.opposite())?;
+        let price = self.levels[li].price;
+        match limit {
+            Some(l) if !side.accepts(l, price) => None,
+            _ => Some((li, price)),
+        }
+    }
+
     /// Price-time matching: walk the opposite ladder from the best level, each level's
     /// FIFO from the head. Every maker before the current one has left the book, so the
     /// current maker is always its level's head.
@@ -572,18 +584,11 @@ impl FastBook {
         stp: Stp,
         sink: &mut S,
     ) -> Outcome {
-        let opp = side.opposite();
         let mut rem = qty;
         while rem > 0 {
-            let Some(li) = self.best_level(opp) else {
+            let Some((li, price)) = self.eligible_level(side, limit) else {
                 break;
             };
-            let price = self.levels[li].price;
-            if let Some(l) = limit {
-                if !side.accepts(l, price) {
-                    break;
-                }
-            }
             // Consume this level from its head. When it empties, `remove` pops it and the
             // loop moves on to the next best level.
             while rem > 0 && self.levels[li].count > 0 {
@@ -635,15 +640,9 @@ impl FastBook {
         let opp = side.opposite();
         let mut rem = qty;
         while rem > 0 {
-            let Some(li) = self.best_level(opp) else {
+            let Some((li, price)) = self.eligible_level(side, limit) else {
                 break;
             };
-            let price = self.levels[li].price;
-            if let Some(l) = limit {
-                if !side.accepts(l, price) {
-                    break;
-                }
-            }
             // 1. Self-trade prevention, in time order.
             if stp != Stp::None {
                 let mut si = self.levels[li].head;
