@@ -22,6 +22,9 @@ pub struct Args {
     /// Commands per workload in the per-command latency pass.
     #[arg(long, default_value_t = 100_000)]
     pub latency_commands: usize,
+    /// Milliseconds a peer may spend on one command before it is declared hung.
+    #[arg(long, default_value_t = 5_000)]
+    pub stall_ms: u64,
     /// Output directory.
     #[arg(long, default_value = "bench-results/compare")]
     pub out: PathBuf,
@@ -51,6 +54,7 @@ pub fn run(a: Args) -> u8 {
         reps: a.reps,
         cross_commands: a.cross_commands,
         latency_commands: a.latency_commands,
+        stall: std::time::Duration::from_millis(a.stall_ms.max(1)),
         ..Config::default()
     };
     let command: Vec<String> = std::env::args().collect();

@@ -91,6 +91,8 @@ pub struct Config {
     pub latency_commands: usize,
     pub matchers: Vec<MatcherKind>,
     pub workloads: Vec<Workload>,
+    /// A peer that has not returned from one command for this long is declared hung.
+    pub stall: std::time::Duration,
 }
 
 impl Default for Config {
@@ -103,6 +105,7 @@ impl Default for Config {
             latency_commands: 100_000,
             matchers: MatcherKind::ALL.to_vec(),
             workloads: Workload::ALL.to_vec(),
+            stall: std::time::Duration::from_secs(5),
         }
     }
 }
@@ -120,6 +123,8 @@ pub fn streams(w: Workload, cfg: &Config) -> (Vec<Command>, Vec<Command>) {
     (full, common)
 }
 
+/// The peer adapters, re-exported for tests and tools that drive them directly.
+pub use flowmatch_peers as peers;
 pub use report::{run, Report};
 
 /// Which stream a screening run drives a peer with.

@@ -4,7 +4,7 @@
 use super::crosscheck::{cross_check, CrossCheck};
 use super::distribution::{fill_distribution, FillDistribution};
 use super::driver::{latency, new_histogram, throughput, MatcherKind};
-use super::{screen, streams, Config, ScreenMode, Workload};
+use super::{screen, streams, Config, ScreenMode};
 use flowmatch_peers::{restrict, Capabilities, Dropped};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -190,7 +190,7 @@ pub fn run(cfg: &Config, command: &str, progress: &mut dyn FnMut(&str)) -> Repor
 
     // Screen each peer on each stream in a child process: a peer that never returns from a
     // command would otherwise stop the whole comparison.
-    let stall = std::time::Duration::from_secs(5);
+    let stall = cfg.stall;
     let mut hung_common = std::collections::HashMap::new();
     let mut hung_own = std::collections::HashMap::new();
     for &m in cfg.matchers.iter().filter(|m| m.is_peer()) {
@@ -343,7 +343,6 @@ pub fn run(cfg: &Config, command: &str, progress: &mut dyn FnMut(&str)) -> Repor
     progress("fill distribution by policy");
     let dist = data
         .iter()
-        .filter(|(w, _, _)| *w != Workload::Adversarial)
         .map(|(w, full, _)| fill_distribution(w.name(), full))
         .collect();
 
@@ -477,18 +476,20 @@ impl Report {
         }
         let _ = writeln!(
             s,
-            "\nShare of traded quantity by resting-order size (small / medium / large):"
+            "\nShare of traded quantity by resting-order size (small <= median < large), and fill ratio of each:"
         );
         for d in &self.fill_distribution {
             for p in &d.policies {
                 let _ = writeln!(
                     s,
-                    "  {:<26} {:<13} {:>5.1}% {:>5.1}% {:>5.1}%",
+                    "  {:<26} {:<13} small (<= {}): {:>5.1}% of traded, {:>5.1}% of orders filled | large: {:>5.1}%, {:>5.1}% of orders filled",
                     d.workload,
                     p.policy,
+                    p.classes[0].max_qty,
                     p.classes[0].share_pct,
+                    p.classes[0].orders_filled_pct,
                     p.classes[1].share_pct,
-                    p.classes[2].share_pct
+                    p.classes[1].orders_filled_pct
                 );
             }
         }
@@ -635,23 +636,26 @@ impl Report {
             );
         }
         let _ = writeln!(s, "\n## Who gets filled: price-time vs pro-rata\n");
-        let _ = writeln!(s, "Resting orders in three size classes (terciles of limit sizes in the stream). Share of all traded quantity, and fill ratio (traded / entered) per class.\n");
-        let _ = writeln!(s, "| workload | policy | small share | medium share | large share | small fill ratio | medium fill ratio | large fill ratio |");
-        let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
+        let _ = writeln!(s, "Resting orders in two size classes split at the median limit size of the stream (small: at most the median). Share of all traded quantity (as makers), and fill ratio (maker-side traded / entered) per class.\n");
+        let _ = writeln!(s, "| workload | policy | small (≤ median) | small share | large share | small fill ratio | large fill ratio | small orders filled | large orders filled | fills (small / large) |");
+        let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|");
         for d in &self.fill_distribution {
             for p in &d.policies {
                 let c = &p.classes;
                 let _ = writeln!(
                     s,
-                    "| {} | {} | {:.1}% | {:.1}% | {:.1}% | {:.1}% | {:.1}% | {:.1}% |",
+                    "| {} | {} | ≤ {} | {:.1}% | {:.1}% | {:.1}% | {:.1}% | {:.1}% | {:.1}% | {} / {} |",
                     d.workload,
                     p.policy,
+                    c[0].max_qty,
                     c[0].share_pct,
                     c[1].share_pct,
-                    c[2].share_pct,
                     c[0].fill_ratio_pct,
                     c[1].fill_ratio_pct,
-                    c[2].fill_ratio_pct
+                    c[0].orders_filled_pct,
+                    c[1].orders_filled_pct,
+                    c[0].fills,
+                    c[1].fills
                 );
             }
         }
@@ -715,7 +719,13 @@ impl Report {
                 true,
             ),
         )?;
-        if let Some(d) = self.fill_distribution.first() {
+        // The deep levels of the adversarial stream show the policies' difference best.
+        let chosen = self
+            .fill_distribution
+            .iter()
+            .find(|d| d.workload == "adversarial")
+            .or(self.fill_distribution.first());
+        if let Some(d) = chosen {
             let groups: Vec<String> = d.policies[0]
                 .classes
                 .iter()
@@ -745,7 +755,10 @@ impl Report {
             std::fs::write(
                 dir.join("fill-distribution.svg"),
                 svg::grouped_bars(
-                    &format!("Share of traded qty by resting size, % ({})", d.workload),
+                    &format!(
+                        "Resting orders that got any fill, % by size class ({})",
+                        d.workload
+                    ),
                     &groups,
                     &series,
                     false,
