@@ -237,7 +237,7 @@ fn run_inner(a: &Args) -> Result<(), (u8, String)> {
         pin.is_some()
     );
     println!(
-        "{:<16} {:>11} {:>11} {:<8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}",
+        "{:<24} {:>11} {:>11} {:<8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}",
         "run", "offered/s", "achieved/s", "path", "p50", "p90", "p99", "p99.9", "p99.99", "max"
     );
     let mut runs = Vec::new();
@@ -330,7 +330,7 @@ fn print_run(label: &str, r: &RunResult) {
             ("", "", String::new())
         };
         println!(
-            "{:<16} {:>11} {:>11} {:<8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}",
+            "{:<24} {:>11} {:>11} {:<8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}",
             l,
             o,
             ach,
@@ -345,13 +345,13 @@ fn print_run(label: &str, r: &RunResult) {
     }
     if r.truncated {
         println!(
-            "{:<16} (fell behind: sending cut short, the engine could not keep up)",
+            "{:<24} (fell behind: sending cut short, the engine could not keep up)",
             ""
         );
     }
     if r.completed != r.sent {
         println!(
-            "{:<16} WARNING: {} sent but {} completed",
+            "{:<24} WARNING: {} sent but {} completed",
             "", r.sent, r.completed
         );
     }
