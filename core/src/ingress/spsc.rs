@@ -88,27 +88,33 @@ pub struct Consumer<T> {
 /// Creates a ring holding at least `capacity` items (rounded up to a power of two; a
 /// capacity of 0 is taken as 1). All memory is allocated here, never afterwards.
 pub fn channel<T: Copy + Send>(capacity: usize) -> (Producer<T>, Consumer<T>) {
+    channel_from(capacity, 0)
+}
+
+/// A ring whose counters start at `start` instead of 0 (tests use it to cross the `usize`
+/// wrap-around of the counters).
+fn channel_from<T: Copy + Send>(capacity: usize, start: usize) -> (Producer<T>, Consumer<T>) {
     let cap = capacity.max(1).next_power_of_two();
     let buf: Box<[UnsafeCell<MaybeUninit<T>>]> = (0..cap)
         .map(|_| UnsafeCell::new(MaybeUninit::uninit()))
         .collect();
     let shared = Arc::new(Shared {
-        head: CachePadded(AtomicUsize::new(0)),
-        tail: CachePadded(AtomicUsize::new(0)),
+        head: CachePadded(AtomicUsize::new(start)),
+        tail: CachePadded(AtomicUsize::new(start)),
         buf,
     });
     (
         Producer {
             shared: shared.clone(),
-            tail: 0,
+            tail: start,
             staged: 0,
-            head_cache: 0,
+            head_cache: start,
             mask: cap - 1,
         },
         Consumer {
             shared,
-            head: 0,
-            tail_cache: 0,
+            head: start,
+            tail_cache: start,
             mask: cap - 1,
         },
     )
@@ -124,13 +130,13 @@ impl<T: Copy + Send> Producer<T> {
     /// Free slots, reloading the consumer's position if the cache shows fewer than `want`.
     #[inline]
     fn free(&mut self, want: usize) -> usize {
-        let used = (self.tail + self.staged).wrapping_sub(self.head_cache);
+        let used = (self.tail.wrapping_add(self.staged)).wrapping_sub(self.head_cache);
         let free = self.capacity() - used;
         if free >= want {
             return free;
         }
         self.head_cache = self.shared.head.load(Ordering::Acquire);
-        self.capacity() - (self.tail + self.staged).wrapping_sub(self.head_cache)
+        self.capacity() - (self.tail.wrapping_add(self.staged)).wrapping_sub(self.head_cache)
     }
 
     /// Writes `v` into the slot at position `pos`.
@@ -152,7 +158,7 @@ impl<T: Copy + Send> Producer<T> {
         if self.free(1) == 0 {
             return Err(Full(v));
         }
-        self.write(self.tail + self.staged, v);
+        self.write(self.tail.wrapping_add(self.staged), v);
         self.staged += 1;
         self.commit();
         Ok(())
@@ -163,7 +169,7 @@ impl<T: Copy + Send> Producer<T> {
     #[inline]
     pub fn push_slice(&mut self, items: &[T]) -> usize {
         let n = self.free(items.len()).min(items.len());
-        let base = self.tail + self.staged;
+        let base = self.tail.wrapping_add(self.staged);
         for (i, v) in items[..n].iter().enumerate() {
             self.write(base.wrapping_add(i), *v);
         }
@@ -182,7 +188,7 @@ impl<T: Copy + Send> Producer<T> {
         if self.free(1) == 0 {
             return Err(Full(v));
         }
-        self.write(self.tail + self.staged, v);
+        self.write(self.tail.wrapping_add(self.staged), v);
         self.staged += 1;
         Ok(())
     }
@@ -313,6 +319,23 @@ mod tests {
             }
         }
         assert_eq!(next_in, next_out);
+    }
+
+    #[test]
+    fn counters_wrap_around_usize() {
+        // Start 5 short of the wrap: 40 rounds of 3 items cross it mid-batch.
+        let (mut p, mut c) = channel_from::<u32>(4, usize::MAX - 5);
+        for i in 0..40u32 {
+            p.try_push(i).unwrap();
+            assert_eq!(p.push_slice(&[i + 1000, i + 2000]), 2);
+            assert_eq!(p.push_slice(&[7, 7]), 1, "only one slot left");
+            assert_eq!(c.len(), 4);
+            assert_eq!(c.pop(), Some(i));
+            let mut got = Vec::new();
+            assert_eq!(c.pop_batch(3, |v| got.push(v)), 3);
+            assert_eq!(got, [i + 1000, i + 2000, 7]);
+            assert!(c.is_empty());
+        }
     }
 
     #[test]
