@@ -44,6 +44,16 @@ impl IdIndex {
         }
     }
 
+    /// The entry in bucket `i`.
+    #[inline(always)]
+    fn at(&self, i: usize) -> Entry {
+        debug_assert!(i <= self.mask && self.mask + 1 == self.entries.len());
+        // SAFETY: every bucket number is reduced with `& self.mask`, and `mask` is
+        // `entries.len() - 1` for the life of the table (both set together in
+        // `with_capacity`; `entries` is never resized in place), so `i < len`.
+        unsafe { *self.entries.get_unchecked(i) }
+    }
+
     #[inline]
     fn home(&self, key: u64) -> usize {
         let high = (key >> self.bits).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - self.bits);
@@ -55,7 +65,7 @@ impl IdIndex {
     fn find(&self, key: u64) -> Option<usize> {
         let mut i = self.home(key);
         loop {
-            let e = self.entries[i];
+            let e = self.at(i);
             if e.val == EMPTY {
                 return None;
             }
@@ -68,7 +78,7 @@ impl IdIndex {
 
     #[inline]
     pub(crate) fn get(&self, key: u64) -> Option<u32> {
-        self.find(key).map(|i| self.entries[i].val)
+        self.find(key).map(|i| self.at(i).val)
     }
 
     #[inline]
@@ -84,7 +94,7 @@ impl IdIndex {
             self.grow();
         }
         let mut i = self.home(key);
-        while self.entries[i].val != EMPTY {
+        while self.at(i).val != EMPTY {
             i = (i + 1) & self.mask;
         }
         self.entries[i] = Entry { key, val };
@@ -95,14 +105,14 @@ impl IdIndex {
     #[inline]
     pub(crate) fn remove(&mut self, key: u64) -> Option<u32> {
         let mut hole = self.find(key)?;
-        let val = self.entries[hole].val;
+        let val = self.at(hole).val;
         self.len -= 1;
         // Backward shift: pull later members of the probe run into the hole when the hole
         // lies between their home and their current bucket (cyclically).
         let mut j = hole;
         loop {
             j = (j + 1) & self.mask;
-            let e = self.entries[j];
+            let e = self.at(j);
             if e.val == EMPTY {
                 break;
             }
