@@ -16,13 +16,13 @@ fn scratch(name: &str) -> PathBuf {
     d
 }
 
-fn args(scenario: &str, orders: usize, out: &PathBuf) -> Args {
+fn args(scenario: &str, orders: usize, out: &std::path::Path) -> Args {
     Args {
         scenario: scenario.into(),
         seed: None,
         orders: Some(orders),
         duration: None,
-        out: Some(out.clone()),
+        out: Some(out.to_path_buf()),
         quiet: true,
         print_scenario: false,
         queue: flowmatch_core::ingress::QueueKind::Spsc,

@@ -524,8 +524,8 @@ fn r605(flow: &Flow, rec: &RunRecord, pick: &dyn Fn(&OrderInfo) -> bool) -> Rule
     let (mut eff_i, mut quoted_i) = (0.0, 0.0);
     let (mut imp, mut at, mut out) = (0u64, 0u64, 0u64);
     let mut real = [0.0f64; HORIZONS_S.len()];
-    // PI histogram buckets of 0.1 cent from -2 to +3 cents.
-    let mut hist = vec![0u64; 51];
+    // PI histogram buckets of 0.1 cent from -2 to +3 cents (the end ones open-ended).
+    let mut hist = vec![0u64; 50];
     for f in &rec.fills {
         if f.kind == FillKind::AgencyMaker {
             continue; // the maker was non-marketable when it arrived
@@ -559,7 +559,7 @@ fn r605(flow: &Flow, rec: &RunRecord, pick: &dyn Fn(&OrderInfo) -> bool) -> Rule
         }
         let b = ((improvement / 100.0 + 2.0) * 10.0)
             .floor()
-            .clamp(0.0, 50.0) as usize;
+            .clamp(0.0, 49.0) as usize;
         hist[b] += f.qty;
         for (k, h) in HORIZONS_S.iter().enumerate() {
             let mh = mid_at(&flow.quotes, f.ts + (h * 1e9) as u64);

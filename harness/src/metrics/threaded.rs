@@ -14,12 +14,12 @@ use crate::market::SimExchange;
 use crate::retail::scenario::Scenario;
 use crate::retail::Flow;
 use flowmatch_core::engine::{Engine, EngineConfig, EngineStats, Output, Stamped};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use flowmatch_core::ingress::{ingress, spsc, QueueKind};
 use flowmatch_core::internalizer::{decode, encode, Internalizer, IxEvent, Msg};
 use flowmatch_core::{BookConfig, Event, FastBook};
 use hdrhistogram::Histogram;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// Result of a threaded run.
 pub struct ThreadedRun {
@@ -145,7 +145,9 @@ pub fn run_threaded(
     let handle = std::thread::Builder::new()
         .name("flowmatch-engine".into())
         .spawn(move || {
-            let pinned = engine_core.map(core_affinity::set_for_current).unwrap_or(false);
+            let pinned = engine_core
+                .map(core_affinity::set_for_current)
+                .unwrap_or(false);
             let (p, mut stats) = engine.run(&flag);
             stats.pinned = pinned;
             (p, stats)

@@ -265,7 +265,7 @@ pub fn console_summary(scn: &Scenario, ec: &Economics, ls: &LatencySummary) -> S
         "scenario {} (seed {}): {} orders, {} quote updates, {} messages",
         scn.name, scn.seed, ec.orders, ec.quote_updates, ec.messages
     );
-    let _ = writeln!(s, "{:<44} {:>16}   {}", "", "flowmatch", "published");
+    let _ = writeln!(s, "{:<44} {:>16}   published", "", "flowmatch");
     let rows = [
         (
             "internalized (% of marketable shares)",

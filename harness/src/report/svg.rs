@@ -25,17 +25,27 @@ struct Frame {
     x1: f64,
     y0: f64,
     y1: f64,
+    /// Numeric labels under the x axis (off for category charts).
+    x_ticks: bool,
 }
 
 impl Frame {
-    fn new(title: &str, xlabel: &str, ylabel: &str, x: (f64, f64), y: (f64, f64)) -> Frame {
+    fn new(
+        title: &str,
+        xlabel: &str,
+        ylabel: &str,
+        x: (f64, f64),
+        y: (f64, f64),
+        x_ticks: bool,
+    ) -> Frame {
         let (mut y0, mut y1) = y;
-        if !(y1 > y0) {
+        // Also catches NaN bounds.
+        if y1.partial_cmp(&y0) != Some(std::cmp::Ordering::Greater) {
             y0 -= 1.0;
             y1 += 1.0;
         }
         let (mut x0, mut x1) = x;
-        if !(x1 > x0) {
+        if x1.partial_cmp(&x0) != Some(std::cmp::Ordering::Greater) {
             x0 -= 1.0;
             x1 += 1.0;
         }
@@ -65,7 +75,14 @@ impl Frame {
             T + (H - T - B) / 2.0,
             esc(ylabel)
         );
-        let mut f = Frame { s, x0, x1, y0, y1 };
+        let mut f = Frame {
+            s,
+            x0,
+            x1,
+            y0,
+            y1,
+            x_ticks,
+        };
         f.axes();
         f
     }
@@ -96,6 +113,9 @@ impl Frame {
                 y + 4.0,
                 num(v)
             );
+            if !self.x_ticks {
+                continue;
+            }
             let vx = self.x0 + fy * (self.x1 - self.x0);
             let x = self.px(vx);
             let _ = writeln!(
@@ -178,6 +198,7 @@ pub fn latency_curve(series: &[(&str, &Histogram<u64>)]) -> String {
         "log10(nanoseconds)",
         (0.0, 5.0),
         (0.0, ymax.log10().ceil()),
+        true,
     );
     for (i, (name, p)) in s.iter().enumerate() {
         let lp: Vec<(f64, f64)> = p.iter().map(|(x, y)| (*x, y.max(1.0).log10())).collect();
@@ -196,6 +217,7 @@ pub fn internalization_by_type(ec: &Economics) -> String {
         "% of shares",
         (0.0, n),
         (0.0, 100.0),
+        false,
     );
     // Replace the numeric x labels with the type names.
     let bw = (W - L - R) / n * 0.6;
@@ -252,6 +274,7 @@ pub fn inventory_pnl(ec: &Economics) -> String {
         "inventory (shares)",
         (0.0, tmax),
         (-imax * 1.1, imax * 1.1),
+        true,
     );
     let inv: Vec<(f64, f64)> = s.iter().map(|x| (x.t_s, x.inventory as f64)).collect();
     f.line(&inv, COLORS[0], "inventory", 0);
@@ -286,8 +309,9 @@ pub fn improvement_hist(ec: &Economics) -> String {
         "Price improvement per share (marketable orders)",
         "cents per share (negative: outside the quote)",
         "% of executed shares",
-        (-2.0, 3.1),
+        (-2.0, 3.0),
         (0.0, ymax * 1.1),
+        true,
     );
     for (lo, n) in h {
         let pctv = *n as f64 / total as f64 * 100.0;
