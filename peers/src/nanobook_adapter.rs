@@ -20,6 +20,7 @@ use flowmatch_core::{Command, OrdType, OrderId, Side, Tif};
 use nanobook as nb;
 use rustc_hash::FxHashMap;
 
+/// A power of two (tested with a mask).
 const HISTORY_EVERY: u64 = 1 << 16;
 
 /// nanobook's `Exchange` with id translation.
@@ -133,7 +134,7 @@ impl Matcher for NanobookAdapter {
         }
         self.ex.clear_trades();
         self.commands += 1;
-        if self.commands % HISTORY_EVERY == 0 {
+        if self.commands & (HISTORY_EVERY - 1) == 0 {
             self.ex.clear_order_history();
         }
     }
