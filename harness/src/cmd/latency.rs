@@ -387,20 +387,18 @@ fn to_json(label: String, r: &RunResult, files: Vec<String>) -> RunJson {
     }
 }
 
-/// The CPU model, for the record (`lscpu`'s "Model name", read from /proc/cpuinfo).
+/// The CPU model and count, for the record (`lscpu`'s "Model name" and "CPU(s)", read from
+/// /proc/cpuinfo: unlike `available_parallelism` it does not shrink once this thread is
+/// pinned).
 pub fn machine() -> String {
-    let model = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_string())
-        })
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = info
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(|m| m.trim().to_string())
         .unwrap_or_else(|| "unknown".into());
-    let cpus = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(0);
+    let cpus = info.lines().filter(|l| l.starts_with("processor")).count();
     format!("{model}, {cpus} CPUs")
 }
 
