@@ -57,6 +57,10 @@ pub struct LatencySummary {
     pub quotes: Percentiles,
     /// The same stream through the threaded engine, if it was run.
     pub engine: Option<EngineLatency>,
+    /// `/proc/loadavg` when the run started: on a shared 2-core machine the engine's
+    /// busy-polling thread is descheduled for whole time slices when the load exceeds the
+    /// core count, and the tail (or more) of the latency shows it.
+    pub load_average: Option<String>,
 }
 
 /// Latency through the threaded engine (ns).
@@ -128,6 +132,9 @@ pub fn latency_summary(l: &Latency) -> LatencySummary {
         orders: Percentiles::of(&l.orders),
         quotes: Percentiles::of(&l.quotes),
         engine: None,
+        load_average: std::fs::read_to_string("/proc/loadavg")
+            .ok()
+            .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" ")),
     }
 }
 
@@ -346,8 +353,9 @@ pub fn console_summary(scn: &Scenario, ec: &Economics, ls: &LatencySummary) -> S
         );
         let _ = writeln!(
             s,
-            "engine events identical to the single-threaded run: {}",
-            e.events_identical_to_single_threaded
+            "engine events identical to the single-threaded run: {}; load average {}",
+            e.events_identical_to_single_threaded,
+            ls.load_average.as_deref().unwrap_or("unknown")
         );
     }
     s
@@ -513,8 +521,9 @@ fn markdown(scn: &Scenario, ec: &Economics, ls: &LatencySummary) -> String {
     }
     let _ = writeln!(
         s,
-        "\nShared 2-core virtual machine: the tail percentiles include noisy-neighbour stalls.\n\n\
-         Charts: `latency.svg`, `internalization_by_type.svg`, `inventory_pnl.svg`, `price_improvement.svg`."
+        "\nShared 2-core virtual machine (load average at the start: {}): the tail percentiles include noisy-neighbour stalls, and with a load above the core count the engine thread loses whole time slices, which shows in every engine percentile.\n\n\
+         Charts: `latency.svg`, `internalization_by_type.svg`, `inventory_pnl.svg`, `price_improvement.svg`.",
+        ls.load_average.as_deref().unwrap_or("unknown")
     );
     s
 }
