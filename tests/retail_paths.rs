@@ -440,6 +440,35 @@ fn cancel_replace_and_rejects() {
             reason: IxReject::UnknownId
         }]
     );
+    // Fill-or-kill is refused; a marketable post-only is refused, a passive one rests.
+    let ev = send(
+        &mut x,
+        Msg::Order(NewOrder::limit(D, 1, Side::Buy, 100_200, 10).with_tif(Tif::Fok)),
+    );
+    assert_eq!(
+        ev,
+        vec![IxEvent::Rejected {
+            id: D,
+            reason: IxReject::Book(RejectReason::BadTif)
+        }]
+    );
+    let ev = send(
+        &mut x,
+        Msg::Order(NewOrder::limit(D, 1, Side::Buy, 100_200, 10).with_tif(Tif::Post)),
+    );
+    assert_eq!(
+        ev,
+        vec![IxEvent::Rejected {
+            id: D,
+            reason: IxReject::Book(RejectReason::WouldCross)
+        }]
+    );
+    let ev = send(
+        &mut x,
+        Msg::Order(NewOrder::limit(D, 1, Side::Buy, 100_100, 10).with_tif(Tif::Post)),
+    );
+    assert_eq!(ev[1], IxEvent::Rested { id: D, qty: 10 });
+    send(&mut x, Msg::Cancel { id: D });
     // A non-marketable IOC is cancelled, never rests.
     let ev = send(
         &mut x,

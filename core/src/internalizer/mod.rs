@@ -30,6 +30,15 @@
 //! The wholesaler's inventory is netted across all fills; when it exceeds the hedge
 //! threshold the excess over the hedge target is sold or bought on the exchange.
 //!
+//! Time in force: market and IOC remainders are cancelled, GTC and post-only limits rest
+//! (a marketable post-only is rejected `WouldCross`), fill-or-kill is rejected `BadTif`
+//! (it cannot be honoured across internal and exchange liquidity without a dry run of the
+//! exchange).
+//!
+//! Finding the orders a quote makes marketable walks the internal book through
+//! [`OrderBook::for_each_order`] (the trait has no early exit), so that step is linear in
+//! the resting orders; it runs only when the best resting price is actually crossed.
+//!
 //! # Guarantees (each checked by tests in `tests/retail_*.rs`)
 //! - No internal fill (agency or principal) is at a price worse than the NBBO at the
 //!   moment the order is handled, and no fill at all is past the customer's limit.
@@ -533,6 +542,23 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
             None => true,
             Some(p) => o.side.accepts(p, far),
         };
+        // Fill-or-kill cannot be honoured across internal and exchange liquidity without a
+        // dry run of the exchange; a marketable post-only order would take liquidity.
+        // Both are refused rather than executed against their instructions.
+        if o.tif == Tif::Fok {
+            sink.ix_event(IxEvent::Rejected {
+                id: o.id,
+                reason: IxReject::Book(RejectReason::BadTif),
+            });
+            return;
+        }
+        if o.tif == Tif::Post && marketable {
+            sink.ix_event(IxEvent::Rejected {
+                id: o.id,
+                reason: IxReject::Book(RejectReason::WouldCross),
+            });
+            return;
+        }
         sink.ix_event(IxEvent::Accepted {
             id: o.id,
             marketable,
@@ -584,7 +610,7 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
             tif: Tif::Gtc,
             ..o
         };
-        let ioc = matches!(o.tif, Tif::Ioc | Tif::Fok);
+        let ioc = o.tif == Tif::Ioc;
         let ord = if ioc { ord.with_tif(Tif::Ioc) } else { ord };
         let left = self.apply_to_book(ord, sink);
         if left > 0 {
