@@ -955,6 +955,19 @@ mod tests {
         ev
     }
 
+    /// The ladder's top-eight fast path against a plain binary search over every key, for
+    /// ladders of every size around the fast path's edge, keys present and absent.
+    #[test]
+    fn ladder_search_matches_binary_search() {
+        for n in 0..24i64 {
+            let mut l = Ladder::new(Side::Buy, 0);
+            l.keys = (0..n).map(|k| k * 2).collect();
+            for key in -2..(2 * n + 2) {
+                assert_eq!(l.search(key), l.keys.binary_search(&key), "n {n} key {key}");
+            }
+        }
+    }
+
     /// The worked example of issue 2, checked by hand.
     #[test]
     fn issue_example() {
