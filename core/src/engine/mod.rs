@@ -32,7 +32,7 @@
 
 use crate::book::OrderBook;
 use crate::command::{Command, Event, EventSink};
-use crate::ingress::{spin_hint, spsc, Receiver};
+use crate::ingress::{spin_hint, spsc, CachePadded, Receiver};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -312,7 +312,9 @@ impl<M: Copy + Send, P: Processor<M>, C: Clock> Engine<M, P, C> {
 
 /// A running engine thread.
 pub struct EngineHandle<P> {
-    stop: Arc<AtomicBool>,
+    /// Padded: the engine polls it whenever idle, so it must not share a line with
+    /// anything the client writes.
+    stop: Arc<CachePadded<AtomicBool>>,
     join: JoinHandle<(P, EngineStats)>,
 }
 
@@ -348,7 +350,7 @@ where
     P: Processor<M> + Send + 'static,
     C: Clock + Send + 'static,
 {
-    let stop = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(CachePadded(AtomicBool::new(false)));
     let flag = stop.clone();
     let join = std::thread::Builder::new()
         .name("flowmatch-engine".into())

@@ -64,6 +64,11 @@ unsafe impl<T: Send> Sync for Shared<T> {}
 unsafe impl<T: Send> Send for Shared<T> {}
 
 /// The writing end of a ring. Not `Clone`: there is exactly one producer.
+///
+/// Aligned to 128 bytes: its fields are written on every push, so it must not share a
+/// cache line with anything the other thread writes (a `Vec` of handles allocated next to
+/// the consumer's would otherwise false-share).
+#[repr(align(128))]
 pub struct Producer<T> {
     shared: Arc<Shared<T>>,
     /// Private copy of `tail` (this side is its only writer).
@@ -75,7 +80,9 @@ pub struct Producer<T> {
     mask: usize,
 }
 
-/// The reading end of a ring. Not `Clone`: there is exactly one consumer.
+/// The reading end of a ring. Not `Clone`: there is exactly one consumer. Aligned to 128
+/// bytes for the same reason as [`Producer`].
+#[repr(align(128))]
 pub struct Consumer<T> {
     shared: Arc<Shared<T>>,
     /// Private copy of `head` (this side is its only writer).
