@@ -424,6 +424,62 @@ pub fn git_commit() -> String {
 mod tests {
     use super::*;
 
+    fn args(out: &Path) -> Args {
+        Args {
+            queue: QueueKind::Multi,
+            rate: vec![100_000.0, 200_000.0],
+            duration: 0.05,
+            warmup: 0.01,
+            batch: 16,
+            no_pin: true,
+            producers: 2,
+            capacity: 64,
+            stream: StreamKind::Equity,
+            stream_len: 5_000,
+            seed: 1,
+            no_closed: false,
+            out: out.to_path_buf(),
+        }
+    }
+
+    #[test]
+    fn writes_summary_and_hgrm_files() {
+        let out =
+            std::env::temp_dir().join(format!("flowmatch-latency-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        assert_eq!(run(args(&out)), 0);
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+                .unwrap();
+        let runs = json["runs"].as_array().unwrap();
+        assert_eq!(runs.len(), 3, "closed + two rates");
+        assert_eq!(runs[0]["label"], "multi-closed");
+        assert_eq!(runs[2]["label"], "multi-open-200000");
+        for r in runs {
+            assert_eq!(r["sent"], r["completed"]);
+            for f in r["hgrm_files"].as_array().unwrap() {
+                let text = std::fs::read_to_string(out.join(f.as_str().unwrap())).unwrap();
+                assert!(text.contains("1/(1-Percentile)") && text.contains("#[Max"));
+            }
+        }
+        let _ = std::fs::remove_dir_all(&out);
+    }
+
+    #[test]
+    fn bad_arguments_exit_2_without_running() {
+        let out = std::env::temp_dir().join("flowmatch-latency-never-written");
+        let mut a = args(&out);
+        a.queue = QueueKind::Spsc;
+        assert_eq!(run(a), 2);
+        let mut a = args(&out);
+        a.duration = f64::NAN;
+        assert_eq!(run(a), 2);
+        let mut a = args(&out);
+        a.batch = 0;
+        assert_eq!(run(a), 2);
+        assert!(!out.exists());
+    }
+
     #[test]
     fn rates_parse_with_suffixes_and_reject_nonsense() {
         assert_eq!(parse_rate("1M"), Ok(1e6));

@@ -369,6 +369,58 @@ mod tests {
         assert!(Cycle::new(&[]).is_none());
     }
 
+    /// Functional only (no timing assertions): every command sent comes back, the
+    /// histograms hold the post-warm-up commands, the engine's counts agree with the client's.
+    #[test]
+    fn short_runs_complete_every_command_for_every_queue_kind() {
+        let cmds = crate::workload::equity::generate(
+            &crate::workload::equity::EquityConfig::default(),
+            5,
+            20_000,
+        );
+        let stream = Cycle::new(&cmds).unwrap();
+        let clock = TscClock::new();
+        for (queue, producers) in [
+            (QueueKind::Spsc, 1),
+            (QueueKind::Multi, 3),
+            (QueueKind::ArrayQueue, 2),
+        ] {
+            for load in [Load::Closed, Load::Open { rate: 200_000.0 }] {
+                let spec = RunSpec {
+                    queue,
+                    producers,
+                    capacity: 64,
+                    out_capacity: 256,
+                    load,
+                    duration: Duration::from_millis(60),
+                    warmup: Duration::from_millis(20),
+                    ..RunSpec::default()
+                };
+                let r = run(&spec, &stream, &clock).unwrap();
+                let what = format!("{queue:?} {load:?}");
+                assert!(r.sent > 0, "{what}");
+                assert_eq!(r.completed, r.sent, "{what}");
+                assert_eq!(r.engine.messages, r.sent, "{what}");
+                assert_eq!(r.engine.events, r.events, "{what}");
+                assert!(r.events >= r.sent, "{what}: every command has an event");
+                assert!(r.recorded > 0 && r.recorded <= r.completed, "{what}");
+                assert_eq!(r.hists.e2e.len(), r.recorded, "{what}");
+                assert_eq!(r.producers, producers);
+                if let Load::Open { rate } = load {
+                    // The schedule fixes how many commands are offered: rate x (warm-up + run).
+                    assert_eq!(r.sent, (rate * 0.08).ceil() as u64, "{what}");
+                }
+            }
+        }
+        // A bad shape is an error, not a panic.
+        let bad = RunSpec {
+            queue: QueueKind::Spsc,
+            producers: 2,
+            ..RunSpec::default()
+        };
+        assert!(run(&bad, &stream, &clock).is_err());
+    }
+
     #[test]
     fn knee_is_last_sustained_rate() {
         let r = [
