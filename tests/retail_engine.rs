@@ -27,7 +27,7 @@ fn engine_events_equal_single_threaded_for_every_queue_kind() {
         assert!(single.len() > 10_000);
         for kind in [QueueKind::Spsc, QueueKind::Multi, QueueKind::ArrayQueue] {
             for _ in 0..2 {
-                let t = run_threaded(&s, &flow, kind, 50_000_000.0, true).unwrap();
+                let t = run_threaded(&s, &flow, kind, 50_000_000.0, true, &mut |_| {}).unwrap();
                 let ev = t.events.as_ref().unwrap();
                 // Sequence numbers never go back, and the last one is the last message.
                 assert!(ev.windows(2).all(|w| w[0].0 <= w[1].0), "{kind:?}");
@@ -55,7 +55,7 @@ fn bad_rate_is_an_error_not_a_hang() {
     let flow = generate(&s.retail, &s.market, 1);
     for r in [0.0, -1.0, f64::NAN, f64::INFINITY] {
         assert!(
-            run_threaded(&s, &flow, QueueKind::Spsc, r, false).is_err(),
+            run_threaded(&s, &flow, QueueKind::Spsc, r, false, &mut |_| {}).is_err(),
             "{r}"
         );
     }

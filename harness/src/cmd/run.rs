@@ -120,13 +120,16 @@ pub fn run(a: Args) -> u8 {
         b
     };
     let (rec, lat) = metrics::simulate(&scn, &flow, false, |n| bar.set_position(n));
-    bar.finish_and_clear();
+    bar.set_position(0);
+    bar.set_message(format!("engine run {}", scn.name));
     let ec = metrics::economics(&scn, &flow, &rec);
     let mut ls = report::latency_summary(&lat);
     let engine = if a.no_engine {
         None
     } else {
-        match metrics::threaded::run_threaded(&scn, &flow, a.queue, a.rate, false) {
+        match metrics::threaded::run_threaded(&scn, &flow, a.queue, a.rate, false, &mut |n| {
+            bar.set_position(n)
+        }) {
             Ok(t) => {
                 ls.engine = Some(report::engine_latency(&t, &rec));
                 Some(t)
@@ -137,6 +140,7 @@ pub fn run(a: Args) -> u8 {
             }
         }
     };
+    bar.finish_and_clear();
     let wall = started.elapsed().as_secs_f64();
     let dir = a
         .out

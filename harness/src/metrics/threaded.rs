@@ -103,13 +103,15 @@ fn hist() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds")
 }
 
-/// Push `flow` through the engine at `rate` messages per second (open loop).
+/// Push `flow` through the engine at `rate` messages per second (open loop). `progress`
+/// is told the number of messages pushed every 64 Ki messages.
 pub fn run_threaded(
     scn: &Scenario,
     flow: &Flow,
     kind: QueueKind,
     rate: f64,
     keep_events: bool,
+    progress: &mut dyn FnMut(u64),
 ) -> Result<ThreadedRun, String> {
     if !(rate.is_finite() && rate > 0.0) {
         return Err(format!("offered rate must be > 0, not {rate}"));
@@ -193,6 +195,10 @@ pub fn run_threaded(
                 };
                 if tx.try_push(m).is_ok() {
                     i += 1;
+                    // Rarely enough (every 64 Ki messages) not to disturb the timing.
+                    if i & 0xFFFF == 0 {
+                        progress(i as u64);
+                    }
                 }
             }
         } else if !stopped {
