@@ -239,7 +239,9 @@ pub fn run(spec: &RunSpec, stream: &Cycle, clock: &TscClock) -> Result<RunResult
                 }
             }
         };
+        let mut busy = false;
         if sent < due {
+            busy = true;
             let k = ((due - sent) as usize).min(CHUNK);
             for (j, slot) in chunk[..k].iter_mut().enumerate() {
                 let i = sent + j as u64;
@@ -259,13 +261,18 @@ pub fn run(spec: &RunSpec, stream: &Cycle, clock: &TscClock) -> Result<RunResult
                 producer = 0;
             }
         }
-        drain(
+        let drained = drain(
             &mut out_rx,
             &mut completed,
             &mut events,
             &mut recorded,
             &mut last_publish,
         );
+        if !busy && drained == 0 {
+            // Idle: pause before polling again, so this thread does not hammer the output
+            // ring's tail line while the engine is trying to write it.
+            std::hint::spin_loop();
+        }
         if sent == limit && completed == sent {
             break;
         }
