@@ -124,9 +124,11 @@ pub struct FastBook {
     asks: Ladder,
     index: IdIndex,
     live: usize,
-    /// Pro-rata scratch: (time position, slot, allocation, remainder) per participant.
+    /// Pro-rata scratch, in time order: (slot, allocation) per participant.
     /// Pre-sized; it only grows if a level ever holds more orders than it has seen before.
-    scratch: Vec<(u32, u32, Qty, u128)>,
+    scratch: Vec<(u32, Qty)>,
+    /// Pro-rata leftover ranking: (remainder, time position) per participant.
+    ranking: Vec<(Qty, u32)>,
 }
 
 /// What the matching walk left of the taker.
@@ -179,6 +181,7 @@ impl FastBook {
             index: IdIndex::with_capacity(cap),
             live: 0,
             scratch: Vec::with_capacity(1024),
+            ranking: Vec::with_capacity(1024),
         }
     }
 
@@ -708,6 +711,7 @@ impl FastBook {
                 continue;
             }
             self.scratch.clear();
+            self.ranking.clear();
             let (q_all, t_all) = (rem as u128, total as u128);
             let mut allocated: Qty = 0;
             let mut si = self.levels[li].head;
@@ -717,25 +721,28 @@ impl FastBook {
                 let share = q_all * s.qty as u128;
                 let a = (share / t_all) as Qty;
                 allocated += a;
-                self.scratch.push((pos, si, a, share % t_all));
+                self.scratch.push((si, a));
+                // The remainder is below `total`, which is a `Qty`.
+                self.ranking.push(((share % t_all) as Qty, pos));
                 pos += 1;
                 si = s.next;
             }
-            // Largest remainder first, ties to the earlier arrival. Keys are unique (the
-            // position breaks ties), so an unstable sort is deterministic and, unlike the
-            // stable sort, never allocates.
+            // The `left` units go one each to the largest remainders, ties to the earlier
+            // arrival. Keys are unique (the position breaks ties), so a selection (O(n),
+            // no allocation) picks exactly the same participants a full sort would.
             let left = (rem - allocated) as usize;
             if left > 0 {
-                self.scratch
-                    .sort_unstable_by_key(|e| (std::cmp::Reverse(e.3), e.0));
-                for e in &mut self.scratch[..left] {
-                    e.2 += 1;
+                let key = |e: &(Qty, u32)| (std::cmp::Reverse(e.0), e.1);
+                if left < self.ranking.len() {
+                    self.ranking.select_nth_unstable_by_key(left - 1, key);
                 }
-                self.scratch.sort_unstable_by_key(|e| e.0);
+                for &(_, p) in &self.ranking[..left] {
+                    self.scratch[p as usize].1 += 1;
+                }
             }
             // 4. Print fills in time order.
             for k in 0..self.scratch.len() {
-                let (_, si, a, _) = self.scratch[k];
+                let (si, a) = self.scratch[k];
                 if a == 0 {
                     continue;
                 }
