@@ -25,6 +25,7 @@ fn args(scenario: &str, orders: usize, out: &std::path::Path) -> Args {
         out: Some(out.to_path_buf()),
         quiet: true,
         print_scenario: false,
+        policy: None,
         queue: flowmatch_core::ingress::QueueKind::Spsc,
         rate: 2_000_000.0,
         no_engine: false,
@@ -220,4 +221,28 @@ fn shipped_scenario_files_equal_the_presets() {
             "harness/scenarios/{p}.toml drifted"
         );
     }
+}
+
+/// The internal book's matching policy is selectable (scenario field and `--policy`), is
+/// recorded in the report, and a pro-rata run still accounts for every share.
+#[test]
+fn matching_policy_is_selectable_in_scenarios_and_on_the_command_line() {
+    use flowmatch_core::MatchPolicy;
+    let s = Scenario::from_toml("[wholesaler]\nmatching = \"pro-rata\"\n").unwrap();
+    assert_eq!(
+        s.wholesaler.matching.policy(),
+        MatchPolicy::ProRata { top_order: false }
+    );
+    let e = Scenario::from_toml("[wholesaler]\nmatching = \"fifo\"\n").unwrap_err();
+    assert!(e.to_string().contains("matching"), "{e}");
+
+    let out = scratch("pro-rata-top");
+    let mut a = args("retail", 8_000, &out);
+    a.policy = Some(flowmatch_harness::cmd::PolicyArg::ProRataTop);
+    assert_eq!(run(a), 0);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(json["scenario"]["wholesaler"]["matching"], "pro-rata-top");
+    assert_eq!(json["economics"]["conservation"]["unaccounted"], 0);
+    let _ = std::fs::remove_dir_all(&out);
 }

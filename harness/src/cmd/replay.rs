@@ -10,9 +10,10 @@
 //! The loop formats every event into one reused `String` and hands it to a buffered
 //! writer in large chunks, so replaying allocates nothing per command or per event.
 
+use super::PolicyArg;
 use crate::text::{self, CommandReader, ReadError};
 use flowmatch_core::{
-    BookConfig, Event, EventSink, FastBook, MatchPolicy, OrderBook, Price, Qty, ReferenceBook,
+    BookConfig, Event, EventSink, FastBook, OrderBook, Price, Qty, ReferenceBook,
 };
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
@@ -25,27 +26,6 @@ pub enum BookKind {
     Fast,
     /// The plain reference book (test oracle).
     Reference,
-}
-
-/// How quantity is shared within a price level.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum PolicyArg {
-    /// Price-time (FIFO).
-    PriceTime,
-    /// Pro-rata by resting size, largest-remainder rounding.
-    ProRata,
-    /// Pro-rata after a FIFO allocation to the order at the head of the level.
-    ProRataTop,
-}
-
-impl PolicyArg {
-    pub fn policy(self) -> MatchPolicy {
-        match self {
-            PolicyArg::PriceTime => MatchPolicy::PriceTime,
-            PolicyArg::ProRata => MatchPolicy::ProRata { top_order: false },
-            PolicyArg::ProRataTop => MatchPolicy::ProRata { top_order: true },
-        }
-    }
 }
 
 #[derive(clap::Args, Debug)]

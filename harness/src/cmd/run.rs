@@ -41,6 +41,9 @@ pub struct Args {
     /// Skip the threaded engine run (latency then only from the single-threaded timing).
     #[arg(long)]
     pub no_engine: bool,
+    /// Matching policy of the internal book (overrides the scenario's `wholesaler.matching`).
+    #[arg(long, value_enum)]
+    pub policy: Option<crate::cmd::PolicyArg>,
     /// Print the resolved scenario as TOML (every knob, with its value) and exit: a
     /// starting point for a scenario file.
     #[arg(long)]
@@ -77,6 +80,9 @@ pub fn load(a: &Args) -> Result<Scenario, String> {
     }
     if let Some(d) = a.duration {
         s.retail.day_seconds = d;
+    }
+    if let Some(p) = a.policy {
+        s.wholesaler.matching = p;
     }
     s.validate().map_err(|e| e.to_string())?;
     Ok(s)

@@ -148,14 +148,21 @@ pub fn simulate(
         .enumerate()
         .map(|(i, o)| (o.id, i))
         .collect();
-    let book_cfg = flowmatch_core::BookConfig {
-        capacity: (flow.orders.len() / 2).clamp(1024, 1 << 20),
-        ..Default::default()
-    };
-    let book = FastBook::new(book_cfg);
+    let book = FastBook::new(book_config(scn, flow));
     let exch = crate::market::SimExchange::new(&scn.market);
     let mut ix = Internalizer::new(scn.wholesaler.to_ix(), book, exch);
     simulate_with(scn, flow, &index, &mut ix, keep_events, &mut progress)
+}
+
+/// The internal book's configuration for a scenario: storage sized to the flow, the
+/// scenario's matching policy. Shared by the single-threaded and the threaded runs so
+/// both run the same book.
+pub fn book_config(scn: &Scenario, flow: &Flow) -> flowmatch_core::BookConfig {
+    flowmatch_core::BookConfig {
+        capacity: (flow.orders.len() / 2).clamp(1024, 1 << 20),
+        policy: scn.wholesaler.matching.policy(),
+        ..Default::default()
+    }
 }
 
 /// As [`simulate`], with a caller-chosen internalizer (e.g. over the reference book).

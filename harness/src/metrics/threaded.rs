@@ -16,7 +16,7 @@ use crate::retail::Flow;
 use flowmatch_core::engine::{Engine, EngineConfig, EngineStats, Output, Stamped};
 use flowmatch_core::ingress::{ingress, spsc, QueueKind};
 use flowmatch_core::internalizer::{decode, encode, Internalizer, IxEvent, Msg};
-use flowmatch_core::{BookConfig, Event, FastBook};
+use flowmatch_core::{Event, FastBook};
 use hdrhistogram::Histogram;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -130,10 +130,7 @@ pub fn run_threaded(
     let clock = quanta::Clock::new();
     let c = clock.clone();
     let now = move || c.delta_as_nanos(0, c.raw());
-    let book_cfg = BookConfig {
-        capacity: (flow.orders.len() / 2).clamp(1024, 1 << 20),
-        ..Default::default()
-    };
+    let book_cfg = super::book_config(scn, flow);
     let ix = Internalizer::new(
         scn.wholesaler.to_ix(),
         FastBook::new(book_cfg),

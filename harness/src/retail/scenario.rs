@@ -27,6 +27,8 @@ pub struct WholesalerConfig {
     pub hedge_threshold: u64,
     /// Absolute inventory a hedge brings the position back to.
     pub hedge_target: u64,
+    /// Matching policy of the internal book: `price-time`, `pro-rata` or `pro-rata-top`.
+    pub matching: crate::cmd::PolicyArg,
 }
 
 impl Default for WholesalerConfig {
@@ -38,6 +40,7 @@ impl Default for WholesalerConfig {
             max_inventory: 5_000,
             hedge_threshold: 3_000,
             hedge_target: 1_000,
+            matching: crate::cmd::PolicyArg::PriceTime,
         }
     }
 }
