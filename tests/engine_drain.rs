@@ -35,7 +35,16 @@ fn run_engine(
     let (mut txs, rx) = ingress::<Stamped<Command>>(kind, producers, capacity).unwrap();
     let (out_tx, mut out_rx) = spsc::channel::<Output>(out_capacity);
     let book = FastBook::new(BookConfig::default());
-    let eng = Engine::new(rx, out_tx, book, || 0u64, EngineConfig { batch });
+    let eng = Engine::new(
+        rx,
+        out_tx,
+        book,
+        || 0u64,
+        EngineConfig {
+            batch,
+            ..EngineConfig::default()
+        },
+    );
     let h = engine::spawn(eng, None);
 
     let mut outputs: Vec<Output> = Vec::with_capacity(cmds.len() * 3);

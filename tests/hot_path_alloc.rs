@@ -103,7 +103,7 @@ fn pop_match_publish_allocates_nothing_after_warmup() {
         out_tx,
         book,
         fake_clock as fn() -> u64,
-        EngineConfig { batch: 64 },
+        EngineConfig::default(),
     );
 
     let warm_events = feed(&cmds[..WARM], &mut txs[0], &mut eng, &mut out_rx);

@@ -18,6 +18,13 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// Engine idle strategy (see `flowmatch_core::engine::Idle`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum IdleArg {
+    Pause,
+    Spin,
+}
+
 /// Which command stream to replay.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum StreamKind {
@@ -45,6 +52,11 @@ pub struct Args {
     /// Most commands the engine takes per poll.
     #[arg(long, default_value_t = 64)]
     pub batch: usize,
+    /// What the engine does when a poll finds nothing: `pause` (a spin-wait hint) or
+    /// `spin` (poll again at once; worth comparing on virtual machines, where pause loops
+    /// can be trapped by the hypervisor).
+    #[arg(long, value_enum, default_value = "pause")]
+    pub engine_idle: IdleArg,
     /// Do not pin the client and engine threads to cores.
     #[arg(long)]
     pub no_pin: bool,
@@ -138,6 +150,7 @@ struct Summary {
     seed: u64,
     duration_s: f64,
     warmup_s: f64,
+    engine_idle: String,
     capacity: usize,
     hgrm_unit: &'static str,
     /// Highest offered rate sustained (>= 97% achieved) with median e2e under 20 us.
@@ -214,6 +227,10 @@ fn run_inner(a: &Args) -> Result<(), (u8, String)> {
         queue: a.queue,
         producers: a.producers,
         batch: a.batch,
+        idle: match a.engine_idle {
+            IdleArg::Pause => flowmatch_core::engine::Idle::Pause,
+            IdleArg::Spin => flowmatch_core::engine::Idle::Spin,
+        },
         capacity: a.capacity,
         duration: Duration::from_secs_f64(a.duration),
         warmup: Duration::from_secs_f64(a.warmup),
@@ -289,6 +306,7 @@ fn run_inner(a: &Args) -> Result<(), (u8, String)> {
         seed: a.seed,
         duration_s: a.duration,
         warmup_s: a.warmup,
+        engine_idle: format!("{:?}", a.engine_idle).to_lowercase(),
         capacity: a.capacity,
         hgrm_unit: "microseconds",
         knee_rate: if sweep.len() > 1 { knee } else { None },
@@ -431,6 +449,7 @@ mod tests {
             duration: 0.05,
             warmup: 0.01,
             batch: 16,
+            engine_idle: IdleArg::Spin,
             no_pin: true,
             producers: 2,
             capacity: 64,

@@ -33,7 +33,7 @@ pub mod hist;
 pub use hist::{PathHistograms, Percentiles};
 
 use crate::clock::TscClock;
-use flowmatch_core::engine::{self, Engine, EngineConfig, EngineStats, Output, Stamped};
+use flowmatch_core::engine::{self, Engine, EngineConfig, EngineStats, Idle, Output, Stamped};
 use flowmatch_core::ingress::{ingress, spsc, IngressError, QueueKind};
 use flowmatch_core::{BookConfig, Command, FastBook};
 use serde::Serialize;
@@ -56,6 +56,8 @@ pub struct RunSpec {
     pub producers: usize,
     /// Most commands the engine takes per poll.
     pub batch: usize,
+    /// What the engine does when a poll finds nothing.
+    pub idle: Idle,
     /// Slots per ingress ring (total for `ArrayQueue`).
     pub capacity: usize,
     /// Slots in the engine's output ring.
@@ -77,6 +79,7 @@ impl Default for RunSpec {
             queue: QueueKind::Spsc,
             producers: 1,
             batch: 64,
+            idle: Idle::Pause,
             capacity: 1024,
             out_capacity: 1 << 14,
             load: Load::Closed,
@@ -162,7 +165,10 @@ pub fn run(spec: &RunSpec, stream: &Cycle, clock: &TscClock) -> Result<RunResult
         out_tx,
         book,
         clock.source(),
-        EngineConfig { batch: spec.batch },
+        EngineConfig {
+            batch: spec.batch,
+            idle: spec.idle,
+        },
     );
     let client_pinned = spec
         .pin
