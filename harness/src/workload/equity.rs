@@ -355,7 +355,10 @@ mod tests {
         for c in &cmds {
             book.apply(c, &mut ev);
         }
-        let rejects = ev.iter().filter(|e| matches!(e, Event::Reject { .. })).count();
+        let rejects = ev
+            .iter()
+            .filter(|e| matches!(e, Event::Reject { .. }))
+            .count();
         let share = rejects as f64 / cmds.len() as f64;
         assert!((0.001..0.03).contains(&share), "rejects {share}");
         assert!(book.len() > 1_000, "resting {}", book.len());
