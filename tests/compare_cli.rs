@@ -2,47 +2,12 @@
 //! report file, lists every matcher, reports matchcore's trade-through and nanobook's hang
 //! (both known defects of those crates, see peers/README.md), and lobster's agreement.
 //!
-//! The root package does not own the binary, so (as in `cli_replay.rs`) the test builds
-//! it with the same cargo and profile, or uses `FLOWMATCH_BIN` if set.
+//! The binary is located (and built if needed) by `tests/common/flowmatch_bin.rs`.
 
-use std::path::{Path, PathBuf};
+#[path = "common/flowmatch_bin.rs"]
+mod flowmatch_bin;
+use flowmatch_bin::flowmatch_bin;
 use std::process::Command;
-
-fn flowmatch_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("FLOWMATCH_BIN") {
-        return PathBuf::from(p);
-    }
-    let exe = std::env::current_exe().expect("current_exe");
-    let profile_dir = exe.parent().and_then(Path::parent).expect("target layout");
-    let target_dir = profile_dir.parent().expect("target layout");
-    let profile_args: Vec<&str> = match profile_dir.file_name().and_then(|s| s.to_str()) {
-        Some("debug") => vec!["--profile", "test"],
-        Some("release") => vec!["--release"],
-        Some(other) => vec!["--profile", other],
-        None => panic!("unexpected target layout {}", exe.display()),
-    };
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "flowmatch-harness",
-            "--bin",
-            "flowmatch",
-        ])
-        .args(&profile_args)
-        .arg("--target-dir")
-        .arg(target_dir)
-        .output()
-        .expect("run cargo build for the flowmatch binary");
-    assert!(
-        out.status.success(),
-        "building flowmatch failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    profile_dir.join("flowmatch")
-}
 
 #[test]
 fn compare_writes_its_report_and_names_every_peer_finding() {

@@ -10,51 +10,10 @@ use flowmatch_core::engine::{Engine, EngineConfig, Output, Stamped};
 use flowmatch_core::ingress::{ingress, spsc, QueueKind};
 use flowmatch_core::{BookConfig, Command, FastBook};
 use flowmatch_harness::workload::equity::{generate, EquityConfig};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::{allocations_in, assert_counter_counts};
 use std::sync::atomic::{AtomicU64, Ordering};
-
-struct Counting;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-}
-
-fn count() {
-    // `try_with`: the thread-local may be gone while a thread is being torn down.
-    if COUNTING.try_with(|c| c.get()).unwrap_or(false) {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: forwards every call unchanged to the system allocator; counting has no effect on
-// the memory returned.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: same contract as our caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: same contract as our caller's.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: same contract as our caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as our caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 /// Feeds `cmds` through the engine in chunks, stepping it and draining its output.
 /// Returns the number of events received.
@@ -109,23 +68,13 @@ fn pop_match_publish_allocates_nothing_after_warmup() {
     let warm_events = feed(&cmds[..WARM], &mut txs[0], &mut eng, &mut out_rx);
     assert!(warm_events >= WARM as u64);
 
-    ALLOCS.store(0, Ordering::Relaxed);
-    COUNTING.with(|c| c.set(true));
-    let events = feed(&cmds[WARM..], &mut txs[0], &mut eng, &mut out_rx);
-    COUNTING.with(|c| c.set(false));
-    let allocs = ALLOCS.load(Ordering::Relaxed);
+    let (events, allocs) =
+        allocations_in(|| feed(&cmds[WARM..], &mut txs[0], &mut eng, &mut out_rx));
 
     // The window really exercised the path (and the counter really counts).
     assert!(events >= MEASURED as u64, "{events}");
     assert_eq!(eng.stats().messages, (WARM + MEASURED) as u64);
-    COUNTING.with(|c| c.set(true));
-    let probe = std::hint::black_box(vec![1u8; 16]);
-    COUNTING.with(|c| c.set(false));
-    drop(probe);
-    assert!(
-        ALLOCS.load(Ordering::Relaxed) > allocs,
-        "the counting allocator counts"
-    );
+    assert_counter_counts();
 
     assert_eq!(
         allocs, 0,

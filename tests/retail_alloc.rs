@@ -8,50 +8,9 @@ use flowmatch_core::{BookConfig, FastBook};
 use flowmatch_harness::market::SimExchange;
 use flowmatch_harness::retail::generate;
 use flowmatch_harness::retail::scenario::Scenario;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-struct Counting;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-}
-
-fn count() {
-    if COUNTING.try_with(|c| c.get()).unwrap_or(false) {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: forwards every call unchanged to the system allocator; counting has no effect on
-// the memory returned.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: same contract as our caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: same contract as our caller's.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: same contract as our caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as our caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::{allocations_in, assert_counter_counts};
 
 /// Counts events without storing them.
 #[derive(Default)]
@@ -78,14 +37,13 @@ fn internalizer_does_not_allocate_after_warm_up() {
         for m in &flow.stream[..warm] {
             ix.on_message(&m.msg, &mut sink);
         }
-        ALLOCS.store(0, Ordering::Relaxed);
-        COUNTING.with(|c| c.set(true));
-        for m in &flow.stream[warm..] {
-            ix.on_message(&m.msg, &mut sink);
-        }
-        COUNTING.with(|c| c.set(false));
-        let n = ALLOCS.load(Ordering::Relaxed);
+        let ((), n) = allocations_in(|| {
+            for m in &flow.stream[warm..] {
+                ix.on_message(&m.msg, &mut sink);
+            }
+        });
         assert!(sink.0 > 100_000, "{preset}: only {} events", sink.0);
         assert_eq!(n, 0, "{preset}: {n} allocations after warm-up");
+        assert_counter_counts();
     }
 }
