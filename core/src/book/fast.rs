@@ -131,6 +131,20 @@ pub struct FastBook {
     ranking: Vec<(Qty, u32)>,
 }
 
+/// An order entering the matching walk: a new order, or a resting one re-entering after
+/// a replace that lost its priority.
+#[derive(Clone, Copy, Debug)]
+struct Taker {
+    id: OrderId,
+    account: Account,
+    side: Side,
+    /// `None` for market orders.
+    limit: Option<Price>,
+    qty: Qty,
+    tif: Tif,
+    stp: Stp,
+}
+
 /// What the matching walk left of the taker.
 struct Outcome {
     remaining: Qty,
@@ -333,16 +347,15 @@ impl FastBook {
     // ---- order linking ---------------------------------------------------------------
 
     /// Append a new resting order at the tail of its level.
-    fn rest(
-        &mut self,
-        id: OrderId,
-        account: Account,
-        side: Side,
-        price: Price,
-        qty: Qty,
-        tif: Tif,
-        stp: Stp,
-    ) {
+    fn rest(&mut self, t: &Taker, price: Price, qty: Qty) {
+        let Taker {
+            id,
+            account,
+            side,
+            tif,
+            stp,
+            ..
+        } = *t;
         let li = self.level_for(side, price);
         let tail = self.levels[li].tail;
         let si = self.alloc_slot(Slot {
@@ -428,7 +441,16 @@ impl FastBook {
             });
             return;
         }
-        self.execute(o.id, o.account, o.side, o.price, o.qty, o.tif, o.stp, sink);
+        let t = Taker {
+            id: o.id,
+            account: o.account,
+            side: o.side,
+            limit: o.price,
+            qty: o.qty,
+            tif: o.tif,
+            stp: o.stp,
+        };
+        self.execute(&t, sink);
     }
 
     fn validate_new(&self, o: &NewOrder) -> Option<RejectReason> {
@@ -466,33 +488,18 @@ impl FastBook {
     }
 
     /// Match an accepted order, then rest or cancel its remainder.
-    #[allow(clippy::too_many_arguments)]
-    fn execute<S: EventSink>(
-        &mut self,
-        id: OrderId,
-        account: Account,
-        side: Side,
-        limit: Option<Price>,
-        qty: Qty,
-        tif: Tif,
-        stp: Stp,
-        sink: &mut S,
-    ) {
+    fn execute<S: EventSink>(&mut self, t: &Taker, sink: &mut S) {
         let out = match self.cfg.policy {
-            MatchPolicy::PriceTime => self.match_fifo(id, account, side, limit, qty, stp, sink),
-            MatchPolicy::ProRata { top_order } => {
-                self.match_pro_rata(id, account, side, limit, qty, stp, top_order, sink)
-            }
+            MatchPolicy::PriceTime => self.match_fifo(t, sink),
+            MatchPolicy::ProRata { top_order } => self.match_pro_rata(t, top_order, sink),
         };
         if out.remaining == 0 || out.stopped {
             return;
         }
-        match (tif, limit) {
-            (Tif::Gtc | Tif::Post, Some(price)) => {
-                self.rest(id, account, side, price, out.remaining, tif, stp)
-            }
+        match (t.tif, t.limit) {
+            (Tif::Gtc | Tif::Post, Some(price)) => self.rest(t, price, out.remaining),
             _ => sink.event(Event::Cancel {
-                id,
+                id: t.id,
                 qty: out.remaining,
                 reason: CancelReason::Ioc,
             }),
@@ -579,17 +586,16 @@ impl FastBook {
     /// Price-time matching: walk the opposite ladder from the best level, each level's
     /// FIFO from the head. Every maker before the current one has left the book, so the
     /// current maker is always its level's head.
-    #[allow(clippy::too_many_arguments)]
-    fn match_fifo<S: EventSink>(
-        &mut self,
-        id: OrderId,
-        account: Account,
-        side: Side,
-        limit: Option<Price>,
-        qty: Qty,
-        stp: Stp,
-        sink: &mut S,
-    ) -> Outcome {
+    fn match_fifo<S: EventSink>(&mut self, t: &Taker, sink: &mut S) -> Outcome {
+        let Taker {
+            id,
+            account,
+            side,
+            limit,
+            qty,
+            stp,
+            ..
+        } = *t;
         let mut rem = qty;
         while rem > 0 {
             let Some((li, price)) = self.eligible_level(side, limit) else {
@@ -631,18 +637,21 @@ impl FastBook {
     /// Pro-rata matching, per `docs/SEMANTICS.md`: per level, STP first (time order), then
     /// the optional top order FIFO, then proportional allocation with largest-remainder
     /// rounding (ties to the earlier arrival); fills printed in time order.
-    #[allow(clippy::too_many_arguments)]
     fn match_pro_rata<S: EventSink>(
         &mut self,
-        id: OrderId,
-        account: Account,
-        side: Side,
-        limit: Option<Price>,
-        qty: Qty,
-        stp: Stp,
+        t: &Taker,
         top_order: bool,
         sink: &mut S,
     ) -> Outcome {
+        let Taker {
+            id,
+            account,
+            side,
+            limit,
+            qty,
+            stp,
+            ..
+        } = *t;
         let opp = side.opposite();
         let mut rem = qty;
         while rem > 0 {
@@ -870,7 +879,16 @@ impl FastBook {
             return;
         }
         self.remove(si);
-        self.execute(id, s.account, s.side, Some(price), qty, s.tif, s.stp, sink);
+        let t = Taker {
+            id,
+            account: s.account,
+            side: s.side,
+            limit: Some(price),
+            qty,
+            tif: s.tif,
+            stp: s.stp,
+        };
+        self.execute(&t, sink);
     }
 }
 
