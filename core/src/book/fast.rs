@@ -27,12 +27,9 @@
 //! `bench-results/` (see the README).
 
 use super::id_index::IdIndex;
-use super::pool::Pool;
+use super::pool::{FreeLink, Pool, NIL};
 use super::*;
 use crate::command::{Command, Event, EventSink, NewOrder};
-
-/// Sentinel for "no slot" in the intrusive lists.
-const NIL: u32 = u32::MAX;
 
 /// A resting order. 40 bytes.
 #[derive(Clone, Copy, Debug)]
@@ -57,6 +54,31 @@ struct Level {
     head: u32,
     tail: u32,
     count: u32,
+}
+
+/// A free slot lends its `next` link to the pool's free list.
+impl FreeLink for Slot {
+    #[inline]
+    fn free_link(&self) -> u32 {
+        self.next
+    }
+    #[inline]
+    fn set_free_link(&mut self, next: u32) {
+        self.next = next;
+    }
+}
+
+/// A free level lends its `head` link to the pool's free list (its `count` stays 0, so no
+/// walk follows it).
+impl FreeLink for Level {
+    #[inline]
+    fn free_link(&self) -> u32 {
+        self.head
+    }
+    #[inline]
+    fn set_free_link(&mut self, next: u32) {
+        self.head = next;
+    }
 }
 
 /// The sorted price levels of one side, best at the end.
@@ -117,9 +139,7 @@ impl Ladder {
 pub struct FastBook {
     cfg: BookConfig,
     slots: Pool<Slot>,
-    free_slot: u32,
     levels: Pool<Level>,
-    free_level: u32,
     bids: Ladder,
     asks: Ladder,
     index: IdIndex,
@@ -156,40 +176,36 @@ impl FastBook {
     pub fn new(cfg: BookConfig) -> Self {
         let cap = cfg.capacity.max(16);
         let level_cap = cap.min(1 << 16);
-        // Both pools are built as full free lists (0 -> 1 -> 2 ...), which writes every
-        // page now instead of faulting them in on the hot path.
-        let slots = (0..cap)
-            .map(|i| Slot {
+        // Both pools are pre-filled free lists: every page is written now, not faulted in
+        // on the hot path.
+        let slots = Pool::prefilled(
+            cap,
+            Slot {
                 id: 0,
                 qty: 0,
-                next: if i + 1 < cap { (i + 1) as u32 } else { NIL },
+                next: NIL,
                 prev: NIL,
                 level: NIL,
                 account: 0,
                 side: Side::Buy,
                 tif: Tif::Gtc,
                 stp: Stp::None,
-            })
-            .collect();
-        let levels = (0..level_cap)
-            .map(|i| Level {
+            },
+        );
+        let levels = Pool::prefilled(
+            level_cap,
+            Level {
                 price: 0,
                 total: 0,
-                head: if i + 1 < level_cap {
-                    (i + 1) as u32
-                } else {
-                    NIL
-                },
+                head: NIL,
                 tail: NIL,
                 count: 0,
-            })
-            .collect();
+            },
+        );
         FastBook {
             cfg,
-            slots: Pool::from_vec(slots),
-            free_slot: 0,
-            levels: Pool::from_vec(levels),
-            free_level: 0,
+            slots,
+            levels,
             bids: Ladder::new(Side::Buy, level_cap),
             asks: Ladder::new(Side::Sell, level_cap),
             index: IdIndex::with_capacity(cap),
@@ -223,51 +239,23 @@ impl FastBook {
     // ---- slab management -------------------------------------------------------------
 
     #[inline]
-    fn alloc_slot(&mut self, s: Slot) -> u32 {
-        if self.free_slot != NIL {
-            let i = self.free_slot;
-            self.free_slot = self.slots[i].next;
-            self.slots[i] = s;
-            i
-        } else {
-            self.slots.push(s)
-        }
-    }
-
-    #[inline]
-    fn free_slot(&mut self, i: u32) {
-        self.slots[i].next = self.free_slot;
-        self.free_slot = i;
-    }
-
-    #[inline]
     fn alloc_level(&mut self, price: Price) -> u32 {
-        let l = Level {
+        self.levels.alloc(Level {
             price,
             total: 0,
             head: NIL,
             tail: NIL,
             count: 0,
-        };
-        if self.free_level != NIL {
-            let i = self.free_level;
-            self.free_level = self.levels[i].head;
-            self.levels[i] = l;
-            i
-        } else {
-            self.levels.push(l)
-        }
+        })
     }
 
     /// Return a level to the pool. A freed level keeps `count == 0`, so a walk that
     /// checks the count before reading `head` never follows the free-list link.
     #[inline]
     fn free_level(&mut self, i: u32) {
-        let l = &mut self.levels[i];
-        debug_assert_eq!(l.count, 0);
-        l.head = self.free_level;
-        l.tail = NIL;
-        self.free_level = i;
+        debug_assert_eq!(self.levels[i].count, 0);
+        self.levels[i].tail = NIL;
+        self.levels.release(i);
     }
 
     // ---- ladder maintenance ----------------------------------------------------------
@@ -358,7 +346,7 @@ impl FastBook {
         } = *t;
         let li = self.level_for(side, price);
         let tail = self.levels[li].tail;
-        let si = self.alloc_slot(Slot {
+        let si = self.slots.alloc(Slot {
             id,
             qty,
             next: NIL,
@@ -400,7 +388,7 @@ impl FastBook {
         lvl.count -= 1;
         lvl.total -= s.qty;
         self.index.remove(s.id);
-        self.free_slot(si);
+        self.slots.release(si);
         self.live -= 1;
         if self.levels[li].count == 0 {
             self.level_emptied(s.side);
