@@ -399,17 +399,7 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
                     });
                     return;
                 }
-                self.scratch.clear();
-                self.book.apply(&Command::Cancel { id }, &mut self.scratch);
-                for e in &self.scratch {
-                    if let Event::Cancel { id, qty, .. } = *e {
-                        sink.ix_event(IxEvent::Cancelled {
-                            id,
-                            qty,
-                            reason: IxCancel::User,
-                        });
-                    }
-                }
+                self.cancel_resting(id, IxCancel::User, sink);
             }
             Msg::Replace {
                 id,
@@ -442,20 +432,22 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
                     sink.ix_event(IxEvent::Rejected { id: new_id, reason });
                     return;
                 }
-                self.scratch.clear();
-                self.book.apply(&Command::Cancel { id }, &mut self.scratch);
-                for e in &self.scratch {
-                    if let Event::Cancel { id, qty, .. } = *e {
-                        sink.ix_event(IxEvent::Cancelled {
-                            id,
-                            qty,
-                            reason: IxCancel::Replaced,
-                        });
-                    }
-                }
+                self.cancel_resting(id, IxCancel::Replaced, sink);
                 // Only GTC orders rest, so the replacement is GTC too.
                 let o = NewOrder::limit(new_id, old.account, old.side, price, qty);
                 self.on_order(o, sink);
+            }
+        }
+    }
+
+    /// Take a resting customer order out of the internal book, reporting the quantity
+    /// removed with `reason` (a user cancel, or the old half of a replace).
+    fn cancel_resting<S: IxSink>(&mut self, id: OrderId, reason: IxCancel, sink: &mut S) {
+        self.scratch.clear();
+        self.book.apply(&Command::Cancel { id }, &mut self.scratch);
+        for e in &self.scratch {
+            if let Event::Cancel { id, qty, .. } = *e {
+                sink.ix_event(IxEvent::Cancelled { id, qty, reason });
             }
         }
     }
