@@ -31,8 +31,10 @@ use super::pool::{FreeLink, Pool, NIL};
 use super::*;
 use crate::command::{Command, Event, EventSink, NewOrder};
 
-/// A resting order. 40 bytes.
+/// A resting order: what matching and unlinking touch, 32 bytes aligned to 32 so that
+/// no slot straddles two cache lines (at 40 bytes, half of them did).
 #[derive(Clone, Copy, Debug)]
+#[repr(C, align(32))]
 struct Slot {
     id: OrderId,
     qty: Qty,
@@ -40,20 +42,29 @@ struct Slot {
     next: u32,
     prev: u32,
     level: u32,
+    /// Read on every fill when the taker has a self-trade-prevention mode.
     account: Account,
-    side: Side,
+}
+
+/// What only a replace reads of a resting order, kept apart from the hot [`Slot`]
+/// (same index).
+#[derive(Clone, Copy, Debug)]
+struct Meta {
     tif: Tif,
     stp: Stp,
 }
 
-/// One price level: a FIFO of slots. 32 bytes.
+/// One price level: a FIFO of slots, and the side it belongs to (so an order's side
+/// need not be stored per order). 32 bytes, aligned like [`Slot`].
 #[derive(Clone, Copy, Debug)]
+#[repr(C, align(32))]
 struct Level {
     price: Price,
     total: Qty,
     head: u32,
     tail: u32,
     count: u32,
+    side: Side,
 }
 
 /// A free slot lends its `next` link to the pool's free list.
@@ -121,17 +132,25 @@ impl Ladder {
         // finding the spot costs no mispredicted branch per key scanned (cachegrind on
         // 1M equity-mixed commands: 4.09M -> 3.75M mispredicts against a scan loop).
         const TOP: usize = 8;
-        let scan = n.min(TOP);
-        let greater = keys[n - scan..].iter().filter(|&&k| k > key).count();
-        if greater < scan || scan < TOP {
-            let pos = n - greater; // keys[..pos] <= key < keys[pos..]
-            return if pos > 0 && keys[pos - 1] == key {
-                Ok(pos - 1)
-            } else {
-                Err(pos)
-            };
+        let greater = if n >= TOP {
+            // A fixed-length window compiles to straight-line vector compares; a
+            // variable-length `iter().filter().count()` compiled to a loop with a branch
+            // per key (callgrind: 78 -> 31 instructions per rest for the search).
+            let top: &[i64; TOP] = keys[n - TOP..].try_into().expect("TOP keys");
+            let g = top.iter().map(|&k| (k > key) as usize).sum::<usize>();
+            if g == TOP {
+                return keys[..n - TOP].binary_search(&key);
+            }
+            g
+        } else {
+            keys.iter().filter(|&&k| k > key).count()
+        };
+        let pos = n - greater; // keys[..pos] <= key < keys[pos..]
+        if pos > 0 && keys[pos - 1] == key {
+            Ok(pos - 1)
+        } else {
+            Err(pos)
         }
-        keys[..n - scan].binary_search(&key)
     }
 }
 
@@ -139,6 +158,8 @@ impl Ladder {
 pub struct FastBook {
     cfg: BookConfig,
     slots: Pool<Slot>,
+    /// `meta[i]` belongs to `slots[i]`.
+    meta: Vec<Meta>,
     levels: Pool<Level>,
     bids: Ladder,
     asks: Ladder,
@@ -187,11 +208,15 @@ impl FastBook {
                 prev: NIL,
                 level: NIL,
                 account: 0,
-                side: Side::Buy,
-                tif: Tif::Gtc,
-                stp: Stp::None,
             },
         );
+        let meta = vec![
+            Meta {
+                tif: Tif::Gtc,
+                stp: Stp::None,
+            };
+            cap
+        ];
         let levels = Pool::prefilled(
             level_cap,
             Level {
@@ -200,11 +225,13 @@ impl FastBook {
                 head: NIL,
                 tail: NIL,
                 count: 0,
+                side: Side::Buy,
             },
         );
         FastBook {
             cfg,
             slots,
+            meta,
             levels,
             bids: Ladder::new(Side::Buy, level_cap),
             asks: Ladder::new(Side::Sell, level_cap),
@@ -239,13 +266,14 @@ impl FastBook {
     // ---- slab management -------------------------------------------------------------
 
     #[inline]
-    fn alloc_level(&mut self, price: Price) -> u32 {
+    fn alloc_level(&mut self, side: Side, price: Price) -> u32 {
         self.levels.alloc(Level {
             price,
             total: 0,
             head: NIL,
             tail: NIL,
             count: 0,
+            side,
         })
     }
 
@@ -273,7 +301,7 @@ impl FastBook {
                 li
             }
             Err(pos) => {
-                let li = self.alloc_level(price);
+                let li = self.alloc_level(side, price);
                 let ladder = self.ladder_mut(side);
                 ladder.keys.insert(pos, key);
                 ladder.levels.insert(pos, li);
@@ -353,10 +381,12 @@ impl FastBook {
             prev: tail,
             level: li,
             account,
-            side,
-            tif,
-            stp,
         });
+        let meta = Meta { tif, stp };
+        match self.meta.get_mut(si as usize) {
+            Some(m) => *m = meta,
+            None => self.meta.push(meta), // the slot pool just grew past its pre-fill
+        }
         let lvl = &mut self.levels[li];
         if tail == NIL {
             lvl.head = si;
@@ -391,7 +421,7 @@ impl FastBook {
         self.slots.release(si);
         self.live -= 1;
         if self.levels[li].count == 0 {
-            self.level_emptied(s.side);
+            self.level_emptied(self.levels[li].side);
         }
     }
 
@@ -852,7 +882,9 @@ impl FastBook {
             return;
         }
         let s = self.slots[si];
-        if s.tif == Tif::Post && self.would_cross(s.side, price) {
+        let Meta { tif, stp } = self.meta[si as usize];
+        let side = self.levels[s.level].side;
+        if tif == Tif::Post && self.would_cross(side, price) {
             sink.event(Event::Reject {
                 id,
                 reason: RejectReason::WouldCross,
@@ -870,11 +902,11 @@ impl FastBook {
         let t = Taker {
             id,
             account: s.account,
-            side: s.side,
+            side,
             limit: Some(price),
             qty,
-            tif: s.tif,
-            stp: s.stp,
+            tif,
+            stp,
         };
         self.execute(&t, sink);
     }
@@ -910,7 +942,7 @@ impl OrderBook for FastBook {
         let si = self.index.get(id)?;
         let s = &self.slots[si];
         Some(RestingOrder {
-            side: s.side,
+            side: self.levels[s.level].side,
             price: self.levels[s.level].price,
             id: s.id,
             account: s.account,
@@ -979,6 +1011,15 @@ mod tests {
                 assert_eq!(l.search(key), l.keys.binary_search(&key), "n {n} key {key}");
             }
         }
+    }
+
+    /// The layout the module docs promise: one slot or level never straddles a cache line.
+    #[test]
+    fn slots_and_levels_are_half_a_cache_line() {
+        assert_eq!(std::mem::size_of::<Slot>(), 32);
+        assert_eq!(std::mem::align_of::<Slot>(), 32);
+        assert_eq!(std::mem::size_of::<Level>(), 32);
+        assert_eq!(std::mem::align_of::<Level>(), 32);
     }
 
     /// The worked example of issue 2, checked by hand.

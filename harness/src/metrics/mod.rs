@@ -453,6 +453,29 @@ pub struct Rule605 {
     pub realized_spread_cents: Vec<(String, f64)>,
     /// Price improvement histogram: (cents/share bucket lower edge, shares).
     pub improvement_histogram: Vec<(f64, u64)>,
+    /// The same figures per fill kind (agency, principal, routed), so that a reader sees
+    /// where the all-shares E/Q comes from: the all-shares E/Q is the quoted-spread-weighted
+    /// mean of these (`Σ share_of_quoted · E/Q_kind`).
+    pub by_kind: Vec<KindQuality>,
+}
+
+/// Execution quality of one fill kind within a Rule 605 group.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct KindQuality {
+    /// `agency` (incoming order crossed with a resting customer order), `principal`
+    /// (filled by the wholesaler) or `routed` (filled on the exchange).
+    pub kind: String,
+    pub executed_shares: u64,
+    /// Percent of the group's executed shares.
+    pub pct_of_shares: f64,
+    /// Percent of the group's quoted-spread dollars (the weight of this kind in E/Q).
+    pub pct_of_quoted: f64,
+    pub avg_quoted_spread_cents: f64,
+    pub e_over_q: f64,
+    pub price_improvement_cents_per_share: f64,
+    pub pct_shares_improved: f64,
+    pub pct_shares_at_quote: f64,
+    pub pct_shares_outside_quote: f64,
 }
 
 /// Non-marketable limit orders.
@@ -461,6 +484,15 @@ pub struct Limits {
     pub orders: u64,
     pub shares: u64,
     pub filled_shares: u64,
+    /// Where the resting shares ended: crossed with an incoming customer order (agency),
+    /// filled by the wholesaler when the NBBO moved through them, filled on the exchange
+    /// (routed when the NBBO moved through them and the inventory was full), cancelled
+    /// (by the customer, a replace or self-trade prevention), open at the close.
+    pub agency_filled_shares: u64,
+    pub wholesaler_filled_shares: u64,
+    pub exchange_filled_shares: u64,
+    pub cancelled_shares: u64,
+    pub open_at_close_shares: u64,
     pub fill_rate_pct: f64,
     pub mean_time_to_first_fill_s: f64,
     pub median_time_to_first_fill_s: f64,
@@ -533,6 +565,8 @@ fn r605(flow: &Flow, rec: &RunRecord, pick: &dyn Fn(&OrderInfo) -> bool) -> Rule
     let mut real = [0.0f64; HORIZONS_S.len()];
     // PI histogram buckets of 0.1 cent from -2 to +3 cents (the end ones open-ended).
     let mut hist = vec![0u64; 50];
+    // Per kind (agency taker, principal, exchange): shares, eff, quoted, PI, improved, at, out.
+    let mut kinds = [(0u64, 0.0f64, 0.0f64, 0.0f64, 0u64, 0u64, 0u64); 3];
     for f in &rec.fills {
         if f.kind == FillKind::AgencyMaker {
             continue; // the maker was non-marketable when it arrived
@@ -557,6 +591,22 @@ fn r605(flow: &Flow, rec: &RunRecord, pick: &dyn Fn(&OrderInfo) -> bool) -> Rule
         }
         let improvement = d * (far - p); // ticks per share
         pi += improvement * q;
+        let k = &mut kinds[match f.kind {
+            FillKind::Principal => 1,
+            FillKind::Exchange => 2,
+            _ => 0,
+        }];
+        k.0 += f.qty;
+        k.1 += e;
+        k.2 += s;
+        k.3 += improvement * q;
+        if improvement > 0.0 {
+            k.4 += f.qty;
+        } else if improvement == 0.0 {
+            k.5 += f.qty;
+        } else {
+            k.6 += f.qty;
+        }
         if improvement > 0.0 {
             imp += f.qty;
         } else if improvement == 0.0 {
@@ -597,6 +647,29 @@ fn r605(flow: &Flow, rec: &RunRecord, pick: &dyn Fn(&OrderInfo) -> bool) -> Rule
         .iter()
         .enumerate()
         .map(|(i, s)| (round6(i as f64 / 10.0 - 2.0), *s))
+        .collect();
+    r.by_kind = ["agency", "principal", "routed"]
+        .iter()
+        .zip(kinds)
+        .map(|(name, (n, e, s, pi, imp, at, out))| {
+            let nf = n.max(1) as f64;
+            KindQuality {
+                kind: name.to_string(),
+                executed_shares: n,
+                pct_of_shares: pct(n, r.executed_shares),
+                pct_of_quoted: if quoted > 0.0 {
+                    100.0 * s / quoted
+                } else {
+                    0.0
+                },
+                avg_quoted_spread_cents: s / nf / 100.0,
+                e_over_q: if s > 0.0 { e / s } else { 0.0 },
+                price_improvement_cents_per_share: pi / nf / 100.0,
+                pct_shares_improved: pct(imp, n),
+                pct_shares_at_quote: pct(at, n),
+                pct_shares_outside_quote: pct(out, n),
+            }
+        })
         .collect();
     r
 }
@@ -651,6 +724,11 @@ pub fn economics(scn: &Scenario, flow: &Flow, rec: &RunRecord) -> Economics {
             lim.orders += 1;
             lim.shares += info.qty;
             lim.filled_shares += o.agency + o.principal + o.exchange;
+            lim.agency_filled_shares += o.agency;
+            lim.wholesaler_filled_shares += o.principal;
+            lim.exchange_filled_shares += o.exchange;
+            lim.cancelled_shares += o.cancelled;
+            lim.open_at_close_shares += rec.open_at_close.get(&info.id).copied().unwrap_or(0);
             if let Some(t) = o.first_fill_ts {
                 ttf.push((t - info.ts) as f64 / 1e9);
             }
@@ -771,6 +849,20 @@ impl Economics {
             }
             for (_, v) in &mut x.realized_spread_cents {
                 *v = round6(*v);
+            }
+            for k in &mut x.by_kind {
+                for v in [
+                    &mut k.pct_of_shares,
+                    &mut k.pct_of_quoted,
+                    &mut k.avg_quoted_spread_cents,
+                    &mut k.e_over_q,
+                    &mut k.price_improvement_cents_per_share,
+                    &mut k.pct_shares_improved,
+                    &mut k.pct_shares_at_quote,
+                    &mut k.pct_shares_outside_quote,
+                ] {
+                    *v = round6(*v);
+                }
             }
         }
         split(&mut self.marketable);

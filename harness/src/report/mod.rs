@@ -317,11 +317,39 @@ pub fn console_summary(scn: &Scenario, ec: &Economics, ls: &LatencySummary) -> S
     );
     let _ = writeln!(
         s,
-        "shares improved / at / outside the quote: {:.1}% / {:.1}% / {:.1}%; non-marketable limit fill rate {:.1}%",
+        "where E/Q comes from (kind: % of executed shares, E/Q, PI ¢/share, % at the quote): {}",
+        r.by_kind
+            .iter()
+            .map(|k| format!(
+                "{} {:.1}%, {:.3}, {:.3}, {:.1}%",
+                k.kind,
+                k.pct_of_shares,
+                k.e_over_q,
+                k.price_improvement_cents_per_share,
+                k.pct_shares_at_quote
+            ))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    let l = &ec.nonmarketable_limits;
+    let _ = writeln!(
+        s,
+        "shares improved / at / outside the quote: {:.1}% / {:.1}% / {:.1}%; avg quoted spread {:.2}¢",
         r.pct_shares_improved,
         r.pct_shares_at_quote,
         r.pct_shares_outside_quote,
-        ec.nonmarketable_limits.fill_rate_pct
+        r.avg_quoted_spread_cents
+    );
+    let _ = writeln!(
+        s,
+        "non-marketable limits: fill rate {:.1}% of {} shares (agency {}, wholesaler on a quote move {}, exchange {}; cancelled {}, open {})",
+        l.fill_rate_pct,
+        l.shares,
+        l.agency_filled_shares,
+        l.wholesaler_filled_shares,
+        l.exchange_filled_shares,
+        l.cancelled_shares,
+        l.open_at_close_shares
     );
     let p = &ec.pnl;
     let _ = writeln!(
