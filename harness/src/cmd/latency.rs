@@ -8,10 +8,19 @@
 //! service time and end to end, names the saturation knee, and writes
 //! `summary.json` plus one `.hgrm` percentile file per run and path under `--out`.
 //!
+//! Two baselines run in the same invocation, so the tail can be attributed:
+//! - a **platform jitter probe** first (both cores, pinned, 1 s): how often and how long
+//!   each core is taken away from us, and the end-to-end latency curve those gaps alone
+//!   imply at each offered rate ([`latency::probe`]): a floor no software can beat;
+//! - a **null pipeline** after each real run at the same load: same client, rings and
+//!   engine thread, but the engine applies nothing and echoes one event per command. If
+//!   its tail matches the book's, the book is not the tail.
+//!
 //! Exit status: 0 on success, 2 for bad arguments, 1 if the results could not be written.
 
 use crate::clock::TscClock;
-use crate::latency::{self, hist, Cycle, Load, Percentiles, RunResult, RunSpec};
+use crate::latency::probe::{self, CoreSummary, Floor};
+use crate::latency::{self, hist, Cycle, Load, Percentiles, Pipeline, RunResult, RunSpec};
 use crate::workload::{adversarial, equity};
 use flowmatch_core::ingress::QueueKind;
 use serde::Serialize;
@@ -80,6 +89,12 @@ pub struct Args {
     /// Skip the closed-loop maximum-throughput run.
     #[arg(long)]
     pub no_closed: bool,
+    /// Skip the null-pipeline baseline (same client, rings and engine thread, no book).
+    #[arg(long)]
+    pub no_null: bool,
+    /// Seconds the platform jitter probe runs before the measured runs (0 skips it).
+    #[arg(long, default_value_t = 1.0)]
+    pub probe: f64,
     /// Output directory.
     #[arg(long, default_value = "bench-results/latency")]
     pub out: PathBuf,
@@ -112,6 +127,8 @@ const DEFAULT_RATES: [f64; 6] = [250e3, 500e3, 1e6, 1.5e6, 2e6, 3e6];
 #[derive(Serialize)]
 struct RunJson {
     label: String,
+    /// `book` (FastBook applies every command) or `null` (echo, the harness baseline).
+    pipeline: Pipeline,
     load: Load,
     queue: &'static str,
     producers: usize,
@@ -133,8 +150,30 @@ struct RunJson {
     queue_ns: Percentiles,
     service_ns: Percentiles,
     e2e_ns: Percentiles,
+    /// Fraction of recorded commands with end-to-end latency over 5 µs.
+    e2e_over_5us_fraction: f64,
+    /// Minor page faults (whole process) during the run.
+    minor_faults: Option<u64>,
     hgrm_files: Vec<String>,
 }
+
+#[derive(Serialize)]
+struct ProbeJson {
+    duration_s: f64,
+    /// Gaps longer than this (ns) are kept; the model uses them.
+    record_ns: u64,
+    /// Which probe core stands for the client and which for the engine in the model.
+    client_core: Option<usize>,
+    engine_core: Option<usize>,
+    cores: Vec<CoreSummary>,
+    /// Time both cores were in a gap over 5 µs at once (the host pausing the whole VM).
+    both_cores_lost_over_5us_ns: u64,
+    model: &'static str,
+    /// The floor the gaps imply at each offered rate of the run.
+    floors: Vec<Floor>,
+}
+
+const MODEL: &str = "open-loop stream at the offered rate over the probe window; a command due at t inside a client-core gap is sent at the gap's end s, and if s is inside an engine-core gap it is taken at that gap's end e; delay = e - t; the pipeline itself costs nothing and catches up instantly";
 
 #[derive(Serialize)]
 struct Summary {
@@ -156,6 +195,8 @@ struct Summary {
     /// Highest offered rate sustained (>= 97% achieved) with median e2e under 20 us.
     knee_rate: Option<f64>,
     knee_rule: &'static str,
+    /// The platform jitter probe (absent with `--probe 0`).
+    probe: Option<ProbeJson>,
     runs: Vec<RunJson>,
 }
 
@@ -184,6 +225,9 @@ fn run_inner(a: &Args) -> Result<(), (u8, String)> {
         return Err(bad(
             "--batch, --capacity and --stream-len must be at least 1",
         ));
+    }
+    if !(a.probe.is_finite() && (0.0..=600.0).contains(&a.probe)) {
+        return Err(bad("--probe must be between 0 and 600 seconds"));
     }
     if a.producers == 0 || a.producers > 1024 {
         return Err(bad("--producers must be between 1 and 1024"));
@@ -223,6 +267,23 @@ fn run_inner(a: &Args) -> Result<(), (u8, String)> {
     };
     let stream = Cycle::new(&cmds).ok_or_else(|| bad("the command stream is empty"))?;
 
+    // The probe runs first, while no thread of ours is pinned or spinning.
+    let probe_traces = if a.probe > 0.0 {
+        eprintln!(
+            "platform jitter probe: {} s on every core at once...",
+            a.probe
+        );
+        let probe_cores: &[core_affinity::CoreId] = if a.no_pin { &[] } else { &cores };
+        Some(probe::run(
+            probe_cores,
+            !a.no_pin,
+            Duration::from_secs_f64(a.probe),
+            &clock,
+        ))
+    } else {
+        None
+    };
+
     let base = RunSpec {
         queue: a.queue,
         producers: a.producers,
@@ -259,32 +320,56 @@ fn run_inner(a: &Args) -> Result<(), (u8, String)> {
     );
     let mut runs = Vec::new();
     let mut sweep = Vec::new();
+    // (rate, book, null) end-to-end summaries of the open-loop runs, for the comparison.
+    let mut side_by_side: Vec<SideBySide> = Vec::new();
+    let pipelines: &[Pipeline] = if a.no_null {
+        &[Pipeline::Book]
+    } else {
+        &[Pipeline::Book, Pipeline::Null]
+    };
     for load in loads {
-        let spec = RunSpec {
-            load,
-            ..base.clone()
-        };
-        let r = latency::run(&spec, &stream, &clock).map_err(|e| (1, e))?;
-        let label = match load {
-            Load::Closed => format!("{}-closed", a.queue.name()),
-            Load::Open { rate } => format!("{}-open-{}", a.queue.name(), rate.round() as u64),
-        };
-        print_run(&label, &r);
-        let mut files = Vec::new();
-        for (path, h) in r.hists.paths() {
-            let name = format!("{label}-{path}.hgrm");
-            write(&a.out.join(&name), &hist::hgrm(h))?;
-            files.push(name);
+        for &pipeline in pipelines {
+            let spec = RunSpec {
+                pipeline,
+                load,
+                ..base.clone()
+            };
+            let r = latency::run(&spec, &stream, &clock).map_err(|e| (1, e))?;
+            let what = match pipeline {
+                Pipeline::Book => a.queue.name().to_string(),
+                Pipeline::Null => format!("{}-null", a.queue.name()),
+            };
+            let label = match load {
+                Load::Closed => format!("{what}-closed"),
+                Load::Open { rate } => format!("{what}-open-{}", rate.round() as u64),
+            };
+            print_run(&label, &r);
+            let mut files = Vec::new();
+            for (path, h) in r.hists.paths() {
+                let name = format!("{label}-{path}.hgrm");
+                write(&a.out.join(&name), &hist::hgrm(h))?;
+                files.push(name);
+            }
+            if let Load::Open { rate } = load {
+                let e2e = (Percentiles::of(&r.hists.e2e), over_bar(&r.hists.e2e));
+                match pipeline {
+                    Pipeline::Book => {
+                        sweep.push((rate, r.achieved_rate, e2e.0.p50, r.truncated));
+                        side_by_side.push(SideBySide {
+                            rate,
+                            book: e2e,
+                            null: None,
+                        });
+                    }
+                    Pipeline::Null => {
+                        if let Some(row) = side_by_side.last_mut() {
+                            row.null = Some(e2e);
+                        }
+                    }
+                }
+            }
+            runs.push(to_json(label, &r, files));
         }
-        if let Load::Open { rate } = load {
-            sweep.push((
-                rate,
-                r.achieved_rate,
-                Percentiles::of(&r.hists.e2e).p50,
-                r.truncated,
-            ));
-        }
-        runs.push(to_json(label, &r, files));
     }
     let knee = latency::find_knee(&sweep);
     match knee {
@@ -295,6 +380,13 @@ fn run_inner(a: &Args) -> Result<(), (u8, String)> {
         }
         None => {}
     }
+    let open_rates: Vec<f64> = side_by_side.iter().map(|x| x.rate).collect();
+    let probe_json = probe_traces.map(|traces| {
+        let json = probe_json(&traces, a.probe, pin.is_some(), &open_rates);
+        print_probe(&json);
+        json
+    });
+    print_side_by_side(&side_by_side, probe_json.as_ref());
     let summary = Summary {
         machine: machine(),
         load_average: load_average(),
@@ -311,6 +403,7 @@ fn run_inner(a: &Args) -> Result<(), (u8, String)> {
         hgrm_unit: "microseconds",
         knee_rate: if sweep.len() > 1 { knee } else { None },
         knee_rule: "highest offered rate with achieved >= 97% of offered and e2e p50 <= 20 us",
+        probe: probe_json,
         runs,
     };
     let json = serde_json::to_string_pretty(&summary).expect("summary serialises");
@@ -375,9 +468,126 @@ fn print_run(label: &str, r: &RunResult) {
     }
 }
 
+/// One open-loop rate: end-to-end percentiles and share over 5 µs, book and null.
+struct SideBySide {
+    rate: f64,
+    book: (Percentiles, f64),
+    null: Option<(Percentiles, f64)>,
+}
+
+/// Fraction of the recorded values over [`probe::BAR_NS`] (to the histogram's precision).
+fn over_bar(h: &hdrhistogram::Histogram<u64>) -> f64 {
+    if h.is_empty() {
+        return 0.0;
+    }
+    let over = h.count_between(probe::BAR_NS + 1, hist::HIGH_NS);
+    over as f64 / h.len() as f64
+}
+
+/// The probe's JSON: per-core counts, the shared-pause time and the floor at each rate.
+/// The first trace stands for the client core and the second for the engine core (the
+/// runs pin the client to the first core and the engine to the second).
+fn probe_json(traces: &[probe::CoreTrace], secs: f64, pinned: bool, rates: &[f64]) -> ProbeJson {
+    let empty = probe::CoreTrace::from_gaps(Vec::new(), 0);
+    let client = traces.first().unwrap_or(&empty);
+    let engine = traces.get(1).unwrap_or(client);
+    ProbeJson {
+        duration_s: secs,
+        record_ns: probe::RECORD_NS,
+        client_core: if pinned { client.core } else { None },
+        engine_core: if pinned { engine.core } else { None },
+        cores: traces.iter().map(CoreSummary::from).collect(),
+        both_cores_lost_over_5us_ns: probe::overlap_ns(&client.gaps, &engine.gaps, probe::BAR_NS),
+        model: MODEL,
+        floors: rates
+            .iter()
+            .map(|&r| probe::floor(client, engine, r))
+            .collect(),
+    }
+}
+
+fn print_probe(p: &ProbeJson) {
+    println!(
+        "platform jitter probe ({} s, every core at once, doing nothing but read the clock):",
+        p.duration_s
+    );
+    println!(
+        "  {:<6} {:>7} {:>7} {:>7} {:>7} {:>7} {:>16} {:>9}",
+        "core", ">1us", ">5us", ">10us", ">100us", ">1ms", "lost in >5us", "max gap"
+    );
+    for c in &p.cores {
+        println!(
+            "  {:<6} {:>7} {:>7} {:>7} {:>7} {:>7} {:>9} {:>5.2}% {:>9}",
+            c.core.map_or("-".to_string(), |i| i.to_string()),
+            c.gaps_over_1us,
+            c.gaps_over_5us,
+            c.gaps_over_10us,
+            c.gaps_over_100us,
+            c.gaps_over_1ms,
+            fmt_ns(c.lost_over_5us_ns),
+            c.lost_over_5us_pct,
+            fmt_ns(c.max_gap_ns)
+        );
+    }
+    println!(
+        "  both cores in a >5us gap at once: {}",
+        fmt_ns(p.both_cores_lost_over_5us_ns)
+    );
+}
+
+/// The measured e2e next to the floor the gaps imply, per open-loop rate.
+fn print_side_by_side(rows: &[SideBySide], probe: Option<&ProbeJson>) {
+    if rows.is_empty() {
+        return;
+    }
+    println!(
+        "end to end, open loop: floor implied by the probe's gaps alone / null pipeline / book"
+    );
+    println!(
+        "  {:>9} {:<6} {:>8} {:>9} {:>9} {:>9} {:>10}",
+        "rate", "", ">5us", "p50", "p99", "p99.9", "max"
+    );
+    for row in rows {
+        let floor = probe.and_then(|p| p.floors.iter().find(|f| f.rate == row.rate));
+        let mut lines: Vec<(&str, Percentiles, f64)> = Vec::new();
+        if let Some(f) = floor {
+            lines.push(("floor", f.delay_ns, f.over_bar_fraction));
+        }
+        if let Some((n, no)) = row.null {
+            lines.push(("null", n, no));
+        }
+        lines.push(("book", row.book.0, row.book.1));
+        for (i, (what, p, over)) in lines.iter().enumerate() {
+            // The model records "no delay" as 1 ns (the histogram's lowest value).
+            let f = |ns: u64| {
+                if *what == "floor" && ns <= 1 {
+                    "0".to_string()
+                } else {
+                    fmt_ns(ns)
+                }
+            };
+            println!(
+                "  {:>9} {:<6} {:>7.3}% {:>9} {:>9} {:>9} {:>10}",
+                if i == 0 {
+                    format!("{:.0}", row.rate)
+                } else {
+                    String::new()
+                },
+                what,
+                100.0 * over,
+                f(p.p50),
+                f(p.p99),
+                f(p.p99_9),
+                f(p.max)
+            );
+        }
+    }
+}
+
 fn to_json(label: String, r: &RunResult, files: Vec<String>) -> RunJson {
     RunJson {
         label,
+        pipeline: r.pipeline,
         load: r.load,
         queue: r.queue.name(),
         producers: r.producers,
@@ -401,6 +611,8 @@ fn to_json(label: String, r: &RunResult, files: Vec<String>) -> RunJson {
         queue_ns: Percentiles::of(&r.hists.queue),
         service_ns: Percentiles::of(&r.hists.service),
         e2e_ns: Percentiles::of(&r.hists.e2e),
+        e2e_over_5us_fraction: over_bar(&r.hists.e2e),
+        minor_faults: r.minor_faults,
         hgrm_files: files,
     }
 }
@@ -457,6 +669,8 @@ mod tests {
             stream_len: 5_000,
             seed: 1,
             no_closed: false,
+            no_null: false,
+            probe: 0.02,
             out: out.to_path_buf(),
         }
     }
@@ -471,9 +685,36 @@ mod tests {
             serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
                 .unwrap();
         let runs = json["runs"].as_array().unwrap();
-        assert_eq!(runs.len(), 3, "closed + two rates");
-        assert_eq!(runs[0]["label"], "multi-closed");
-        assert_eq!(runs[2]["label"], "multi-open-200000");
+        let labels: Vec<&str> = runs.iter().map(|r| r["label"].as_str().unwrap()).collect();
+        assert_eq!(
+            labels,
+            [
+                "multi-closed",
+                "multi-null-closed",
+                "multi-open-100000",
+                "multi-null-open-100000",
+                "multi-open-200000",
+                "multi-null-open-200000"
+            ],
+            "closed + two rates, each with its null baseline"
+        );
+        assert_eq!(runs[1]["pipeline"], "null");
+        assert_eq!(runs[2]["pipeline"], "book");
+        // The null pipeline echoes exactly one event per command.
+        for r in runs.iter().filter(|r| r["pipeline"] == "null") {
+            assert_eq!(r["events"], r["sent"]);
+        }
+        let probe = &json["probe"];
+        assert_eq!(
+            probe["cores"].as_array().unwrap().len(),
+            2,
+            "two unpinned threads"
+        );
+        let floors = probe["floors"].as_array().unwrap();
+        assert_eq!(floors.len(), 2, "one floor per open-loop rate");
+        assert_eq!(floors[1]["rate"], 200_000.0);
+        // 20 ms of probe at 200k/s models 4,000 commands.
+        assert_eq!(floors[1]["commands"], 4_000);
         for r in runs {
             assert_eq!(r["sent"], r["completed"]);
             for f in r["hgrm_files"].as_array().unwrap() {
@@ -495,6 +736,9 @@ mod tests {
         assert_eq!(run(a), 2);
         let mut a = args(&out);
         a.batch = 0;
+        assert_eq!(run(a), 2);
+        let mut a = args(&out);
+        a.probe = -1.0;
         assert_eq!(run(a), 2);
         assert!(!out.exists());
     }

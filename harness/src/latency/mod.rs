@@ -27,15 +27,24 @@
 //! throughput ([`Load::Closed`]: the ingress is kept full; intended = enqueue time, so
 //! end-to-end there is the response time under saturation), and a rate sweep
 //! ([`find_knee`]).
+//!
+//! # Baselines
+//! [`Pipeline::Null`] runs the same client, rings and engine thread with a processor that
+//! applies nothing and echoes one `ACK` per command (the Disruptor's harness-overhead
+//! baseline): whatever tail it shows is not the book's. [`probe`] measures, in the same
+//! invocation, how long each core is taken away from us, and models the latency floor
+//! those gaps alone impose.
 
 pub mod hist;
+pub mod probe;
 
 pub use hist::{PathHistograms, Percentiles};
 
 use crate::clock::TscClock;
+use flowmatch_core::engine::Processor;
 use flowmatch_core::engine::{self, Engine, EngineConfig, EngineStats, Idle, Output, Stamped};
 use flowmatch_core::ingress::{ingress, spsc, IngressError, QueueKind};
-use flowmatch_core::{BookConfig, Command, FastBook};
+use flowmatch_core::{BookConfig, Command, Event, EventSink, FastBook};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -49,9 +58,39 @@ pub enum Load {
     Closed,
 }
 
+/// What the engine thread does with each command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Pipeline {
+    /// A fresh `FastBook` applies every command (the product).
+    Book,
+    /// Nothing is applied: one `ACK` per command is echoed (the harness-overhead baseline).
+    Null,
+}
+
+impl Pipeline {
+    pub fn name(self) -> &'static str {
+        match self {
+            Pipeline::Book => "book",
+            Pipeline::Null => "null",
+        }
+    }
+}
+
+/// The null processor: one `ACK` per command, no state.
+pub struct Echo;
+
+impl Processor<Command> for Echo {
+    #[inline]
+    fn process<S: EventSink>(&mut self, msg: &Command, sink: &mut S) {
+        sink.event(Event::Ack { id: msg.id() });
+    }
+}
+
 /// One measured run.
 #[derive(Clone, Debug)]
 pub struct RunSpec {
+    pub pipeline: Pipeline,
     pub queue: QueueKind,
     pub producers: usize,
     /// Most commands the engine takes per poll.
@@ -76,6 +115,7 @@ pub struct RunSpec {
 impl Default for RunSpec {
     fn default() -> Self {
         RunSpec {
+            pipeline: Pipeline::Book,
             queue: QueueKind::Spsc,
             producers: 1,
             batch: 64,
@@ -129,6 +169,7 @@ impl<'a> Cycle<'a> {
 
 /// What one run measured.
 pub struct RunResult {
+    pub pipeline: Pipeline,
     pub load: Load,
     pub queue: QueueKind,
     pub producers: usize,
@@ -149,21 +190,44 @@ pub struct RunResult {
     pub client_pinned: bool,
     /// The open-loop run fell so far behind that sending was cut short.
     pub truncated: bool,
+    /// Minor page faults of the whole process from the first send slot to the end (from
+    /// `/proc/self/stat`; `None` where that is unreadable).
+    pub minor_faults: Option<u64>,
 }
 
 /// Commands sent per push (the client batches overdue commands into one push).
 const CHUNK: usize = 32;
 
-/// Runs the engine with a fresh `FastBook` under `spec.load`, replaying `stream`.
+/// Runs the engine under `spec.load`, replaying `stream`, with a fresh `FastBook` or the
+/// null processor as `spec.pipeline` says.
 pub fn run(spec: &RunSpec, stream: &Cycle, clock: &TscClock) -> Result<RunResult, String> {
+    match spec.pipeline {
+        Pipeline::Book => run_with(spec, stream, clock, FastBook::new(spec.book)),
+        Pipeline::Null => run_with(spec, stream, clock, Echo),
+    }
+}
+
+/// Minor page faults of this process so far (field 10 of `/proc/self/stat`).
+pub fn minor_faults() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) is parenthesised and may hold spaces: count after it.
+    let rest = &s[s.rfind(')')? + 1..];
+    rest.split_whitespace().nth(7)?.parse().ok()
+}
+
+fn run_with<P: Processor<Command> + Send + 'static>(
+    spec: &RunSpec,
+    stream: &Cycle,
+    clock: &TscClock,
+    proc: P,
+) -> Result<RunResult, String> {
     let (mut txs, rx) = ingress::<Stamped<Command>>(spec.queue, spec.producers, spec.capacity)
         .map_err(|e: IngressError| e.to_string())?;
     let (out_tx, mut out_rx) = spsc::channel::<Output>(spec.out_capacity);
-    let book = FastBook::new(spec.book);
     let eng = Engine::new(
         rx,
         out_tx,
-        book,
+        proc,
         clock.source(),
         EngineConfig {
             batch: spec.batch,
@@ -224,6 +288,7 @@ pub fn run(spec: &RunSpec, stream: &Cycle, clock: &TscClock) -> Result<RunResult
         })
     };
 
+    let faults_start = minor_faults();
     loop {
         let now = clock.raw();
         let due = match spec.load {
@@ -294,7 +359,8 @@ pub fn run(spec: &RunSpec, stream: &Cycle, clock: &TscClock) -> Result<RunResult
         );
         std::hint::spin_loop();
     }
-    let (_book, engine_stats) = handle
+    let faults_end = minor_faults();
+    let (_proc, engine_stats) = handle
         .join()
         .map_err(|_| "the engine thread panicked".to_string())?;
     drain(
@@ -306,6 +372,7 @@ pub fn run(spec: &RunSpec, stream: &Cycle, clock: &TscClock) -> Result<RunResult
     );
     let elapsed_s = clock.delta_ns(start, last_publish) as f64 / 1e9;
     Ok(RunResult {
+        pipeline: spec.pipeline,
         load: spec.load,
         queue: spec.queue,
         producers: txs.len(),
@@ -324,6 +391,9 @@ pub fn run(spec: &RunSpec, stream: &Cycle, clock: &TscClock) -> Result<RunResult
         engine: engine_stats,
         client_pinned,
         truncated,
+        minor_faults: faults_start
+            .zip(faults_end)
+            .map(|(a, b)| b.saturating_sub(a)),
     })
 }
 
@@ -437,6 +507,57 @@ mod tests {
             ..RunSpec::default()
         };
         assert!(run(&bad, &stream, &clock).is_err());
+    }
+
+    /// The null pipeline runs the same client and engine but echoes exactly one `ACK` per
+    /// command, whatever the command (checked against the stream itself).
+    #[test]
+    fn null_pipeline_echoes_one_ack_per_command() {
+        let cmds = crate::workload::equity::generate(
+            &crate::workload::equity::EquityConfig::default(),
+            3,
+            5_000,
+        );
+        let stream = Cycle::new(&cmds).unwrap();
+        let clock = TscClock::new();
+        let mut echo_events = Vec::new();
+        for i in 0..10 {
+            Echo.process(&stream.get(i), &mut echo_events);
+        }
+        let ids: Vec<Event> = (0..10)
+            .map(|i| Event::Ack {
+                id: stream.get(i).id(),
+            })
+            .collect();
+        assert_eq!(echo_events, ids);
+        for load in [Load::Closed, Load::Open { rate: 200_000.0 }] {
+            let spec = RunSpec {
+                pipeline: Pipeline::Null,
+                capacity: 1 << 14,
+                out_capacity: 1 << 16,
+                load,
+                duration: Duration::from_millis(40),
+                warmup: Duration::from_millis(10),
+                ..RunSpec::default()
+            };
+            let r = run(&spec, &stream, &clock).unwrap();
+            assert_eq!(r.pipeline, Pipeline::Null);
+            assert!(r.sent > 0);
+            assert_eq!(r.completed, r.sent, "{load:?}");
+            assert_eq!(r.events, r.sent, "{load:?}: one event per command");
+            assert_eq!(r.engine.events, r.sent);
+        }
+    }
+
+    #[test]
+    fn minor_faults_are_read_and_grow_when_memory_is_touched() {
+        let Some(a) = minor_faults() else {
+            return; // no /proc here
+        };
+        let v = vec![1u8; 8 << 20];
+        let b = minor_faults().unwrap();
+        assert!(b >= a + 1, "{a} -> {b}");
+        assert_eq!(v.iter().map(|&x| x as u64).sum::<u64>(), 8 << 20);
     }
 
     #[test]
