@@ -10,17 +10,24 @@
 //! # What happens to a retail order
 //! A *marketable* order (a market order, or a limit at or through the NBBO on the other
 //! side) goes through, in this order:
-//! 1. **Agency cross** against resting retail orders at least as good as the NBBO for it,
-//!    at the resting order's price: the order is sent to the internal book as an IOC
-//!    limited at the NBBO (buy: the offer; sell: the bid) with self-trade prevention
-//!    `CancelMaker`, so a customer never trades with itself and, because the cross runs
-//!    before any principal fill, a resting customer order always has priority over the
-//!    wholesaler at the same price or better.
+//! 1. **Agency cross** against resting retail orders at least as good for it as the price
+//!    it would otherwise get, at the resting order's price: the order is sent to the
+//!    internal book as an IOC with self-trade prevention `CancelMaker` (a customer never
+//!    trades with itself), limited at the wholesaler's improved principal price when the
+//!    wholesaler can fill it (step 2), else at the NBBO (buy: the offer; sell: the bid).
+//!    Best execution: a resting order *at* the NBBO is worse for the incoming order than
+//!    the improved principal price, so it is not crossed while principal is available.
+//!    Customer priority still holds: the cross runs before any principal fill, so the
+//!    wholesaler never trades for itself at a price a resting customer order would accept.
 //! 2. **Principal fill** from the wholesaler at the NBBO improved by
 //!    `spread * improvement_permille / 1000` ticks, within the risk limits (auto-execution
-//!    size, quoted-spread collar, inventory); whatever does not fit is
-//! 3. **routed** to the exchange ([`Venue`]) as an IOC limited by the customer's limit.
-//!    Anything the displayed depth cannot fill is cancelled (`NoLiquidity`).
+//!    size, the wide-quote rule, inventory). What principal leaves (inventory full) is
+//!    crossed against resting orders at the NBBO, and whatever is still left is
+//! 3. **routed** to the exchange ([`Venue`]) as an IOC limited at the tighter of the
+//!    customer's limit and the **price collar** (buy: offer + collar; sell: bid − collar).
+//!    What the displayed depth within that limit cannot fill is cancelled: `Collar` when
+//!    displayed depth beyond the collar (within the customer's limit) was left untaken,
+//!    `NoLiquidity` otherwise.
 //!
 //! A *non-marketable* limit rests in the internal book (it may first cross resting retail
 //! orders priced inside the NBBO). When a quote update makes resting orders marketable,
@@ -152,8 +159,9 @@ pub enum FillKind {
 pub enum RouteReason {
     /// Larger than the maximum auto-execution size.
     Size,
-    /// Quoted spread wider than the collar: the quote is not trusted for principal pricing.
-    Collar,
+    /// Quoted spread wider than `max_autoex_spread_ticks`: the wholesaler does not
+    /// auto-execute against a quote that wide (an abnormal or stale market).
+    WideQuote,
     /// A principal fill would have taken the inventory past its limit.
     Inventory,
     /// The NBBO is locked or crossed.
@@ -171,6 +179,10 @@ pub enum IxCancel {
     Ioc,
     /// Routed, but the displayed depth within its limit ran out.
     NoLiquidity,
+    /// Routed, and the price collar stopped it: displayed depth was left beyond the collar
+    /// (and within the customer's limit), but no customer fill may be more than the
+    /// collar beyond the NBBO.
+    Collar,
     /// Self-trade prevented: a resting order removed because its own account's incoming
     /// order would have traded with it.
     Stp,
@@ -257,6 +269,9 @@ pub trait Venue {
         limit: Option<Price>,
         fill: F,
     ) -> Qty;
+    /// Displayed quantity a taker of `side` could still take no worse than `limit`
+    /// (`None`: any displayed price), without taking it.
+    fn displayed(&self, side: Side, limit: Option<Price>) -> Qty;
 }
 
 /// The wholesaler's policy and risk limits.
@@ -269,8 +284,14 @@ pub struct IxConfig {
     pub improvement_permille: u32,
     /// Largest order (total quantity) the wholesaler will fill as principal.
     pub max_autoex_qty: Qty,
-    /// Widest quoted spread (ticks) at which the wholesaler prices against the NBBO.
+    /// Price collar (ticks): no customer fill, internal or routed, more than this beyond
+    /// the NBBO in force when the order is handled (buy: above offer + collar; sell: below
+    /// bid − collar). Internal fills are at the NBBO or better anyway; the collar limits
+    /// routed orders walking the exchange's displayed depth.
     pub collar_ticks: Price,
+    /// Widest quoted spread (ticks) at which the wholesaler still fills as principal
+    /// (the wide-quote rule); orders arriving on a wider quote are routed (`WideQuote`).
+    pub max_autoex_spread_ticks: Price,
     /// Largest absolute inventory (shares) after any principal fill.
     pub max_inventory: Qty,
     /// Absolute inventory above which the excess is hedged on the exchange.
@@ -285,7 +306,8 @@ impl Default for IxConfig {
             account: u32::MAX,
             improvement_permille: 300,
             max_autoex_qty: 500,
-            collar_ticks: 10 * TICKS_PER_CENT,
+            collar_ticks: 5 * TICKS_PER_CENT,
+            max_autoex_spread_ticks: 10 * TICKS_PER_CENT,
             max_inventory: 5_000,
             hedge_threshold: 3_000,
             hedge_target: 1_000,
@@ -302,8 +324,11 @@ impl IxConfig {
                 "must be at most 500 (improvement beyond the midpoint)",
             ));
         }
-        if self.collar_ticks <= 0 {
-            return Err(("collar_ticks", "must be positive"));
+        if self.collar_ticks < 0 {
+            return Err(("collar_ticks", "must not be negative"));
+        }
+        if self.max_autoex_spread_ticks <= 0 {
+            return Err(("max_autoex_spread_ticks", "must be positive"));
         }
         if self.hedge_target > self.hedge_threshold {
             return Err(("hedge_target", "must not exceed hedge_threshold"));
@@ -348,6 +373,7 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
         cfg.improvement_permille = cfg.improvement_permille.min(500);
         cfg.hedge_threshold = cfg.hedge_threshold.min(cfg.max_inventory);
         cfg.hedge_target = cfg.hedge_target.min(cfg.hedge_threshold);
+        cfg.collar_ticks = cfg.collar_ticks.max(0);
         Internalizer {
             cfg,
             book,
@@ -559,38 +585,51 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
             self.rest(o, sink);
             return;
         }
-        // 1. Agency cross, limited at the NBBO.
-        let mut left = self.cross(o, far, sink);
-        if left == 0 {
-            return;
-        }
-        // 2. Principal, within the risk limits.
-        let route_reason = if o.qty > self.cfg.max_autoex_qty {
+        // The risk limits decide whether the wholesaler fills as principal at all.
+        let no_principal = if o.qty > self.cfg.max_autoex_qty {
             Some(RouteReason::Size)
-        } else if q.spread() > self.cfg.collar_ticks {
-            Some(RouteReason::Collar)
+        } else if q.spread() > self.cfg.max_autoex_spread_ticks {
+            Some(RouteReason::WideQuote)
         } else {
             None
         };
-        let mut reason = route_reason.unwrap_or(RouteReason::Inventory);
-        if route_reason.is_none() {
-            let imp = improvement(q.spread(), self.cfg.improvement_permille);
-            let price = match o.side {
-                Side::Buy => far - imp,
-                Side::Sell => far + imp,
-            };
+        let principal_price = match no_principal {
+            None => {
+                let imp = improvement(q.spread(), self.cfg.improvement_permille);
+                Some(match o.side {
+                    Side::Buy => far - imp,
+                    Side::Sell => far + imp,
+                })
+            }
+            Some(_) => None,
+        };
+        // 1. Agency cross, limited at the best price the order would otherwise get.
+        let cross_limit = match principal_price {
+            Some(p) if self.room(o.side.opposite()) > 0 => p,
+            _ => far,
+        };
+        let mut left = self.cross(o, o.qty, cross_limit, sink);
+        if left == 0 {
+            return;
+        }
+        // 2. Principal, within the inventory limit.
+        if let Some(price) = principal_price {
             let n = left.min(self.room(o.side.opposite()));
             if n > 0 {
                 self.principal_fill(o.id, o.side, price, n, sink);
                 left -= n;
                 self.hedge_if_needed(sink);
             }
-            reason = RouteReason::Inventory;
+            // What the inventory limit left may still meet resting orders at the NBBO.
+            if left > 0 && cross_limit != far {
+                left = self.cross(o, left, far, sink);
+            }
         }
         if left == 0 {
             return;
         }
-        // 3. Route the rest to the exchange, limited by the customer's limit.
+        // 3. Route the rest to the exchange, within the customer's limit and the collar.
+        let reason = no_principal.unwrap_or(RouteReason::Inventory);
         self.route(o.id, o.side, left, o.price, reason, sink);
     }
 
@@ -621,18 +660,19 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
         }
     }
 
-    /// Agency cross of a marketable order, as an IOC at `far` (the NBBO it would take).
-    /// Returns the quantity left.
-    fn cross<S: IxSink>(&mut self, o: NewOrder, far: Price, sink: &mut S) -> Qty {
+    /// Agency cross of `qty` of marketable order `o`, as an IOC limited at `limit` (at or
+    /// better than the NBBO it would take). Returns the quantity left.
+    fn cross<S: IxSink>(&mut self, o: NewOrder, qty: Qty, limit: Price, sink: &mut S) -> Qty {
         match self.book.best(o.side.opposite()) {
-            Some(best) if o.side.accepts(far, best) => {}
-            _ => return o.qty,
+            Some(best) if o.side.accepts(limit, best) => {}
+            _ => return qty,
         }
         let ord = NewOrder {
             ord_type: OrdType::Limit,
-            price: Some(far),
+            price: Some(limit),
             tif: Tif::Ioc,
             stp: Stp::CancelMaker,
+            qty,
             ..o
         };
         self.apply_to_book(ord, sink)
@@ -730,8 +770,11 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
         });
     }
 
-    /// Route `qty` of customer order `id` to the exchange, no worse than `limit`.
-    /// Reports fills and cancels the unfilled rest. Returns the quantity filled.
+    /// Route `qty` of customer order `id` to the exchange, no worse than the customer's
+    /// `limit` nor than the price collar around the NBBO in force. Reports fills and
+    /// cancels the unfilled rest (`Collar` if the collar stopped it short of displayed
+    /// depth the customer's limit would have taken, else `NoLiquidity`). Returns the
+    /// quantity filled.
     fn route<S: IxSink>(
         &mut self,
         id: OrderId,
@@ -743,7 +786,19 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
     ) -> Qty {
         sink.ix_event(IxEvent::Routed { id, qty, reason });
         self.stats.routed_shares += qty;
-        let filled = self.venue.execute(side, qty, limit, |price, q| {
+        // The collar price: `collar_ticks` beyond the far side of the NBBO (saturating:
+        // quotes near the i64 limits cannot overflow). Orders are only handled with a
+        // valid quote, so the `None` arm is defensive.
+        let collar = self.quote.map(|q| match side {
+            Side::Buy => q.ask.saturating_add(self.cfg.collar_ticks),
+            Side::Sell => q.bid.saturating_sub(self.cfg.collar_ticks),
+        });
+        let (eff, collar_binds) = match (limit, collar) {
+            (Some(l), Some(c)) if side.accepts(l, c) && l != c => (Some(c), true),
+            (None, Some(c)) => (Some(c), true),
+            (l, _) => (l, false),
+        };
+        let filled = self.venue.execute(side, qty, eff, |price, q| {
             sink.ix_event(IxEvent::Fill {
                 id,
                 kind: FillKind::Exchange,
@@ -754,10 +809,15 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
         });
         let filled = filled.min(qty);
         if filled < qty {
+            let reason = if collar_binds && self.venue.displayed(side, limit) > 0 {
+                IxCancel::Collar
+            } else {
+                IxCancel::NoLiquidity
+            };
             sink.ix_event(IxEvent::Cancelled {
                 id,
                 qty: qty - filled,
-                reason: IxCancel::NoLiquidity,
+                reason,
             });
         }
         filled

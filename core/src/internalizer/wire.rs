@@ -23,12 +23,13 @@ const M_HEDGE_SELL: u64 = u64::MAX - 6;
 const M_REJ_NOQUOTE: u64 = u64::MAX - 7;
 const M_REJ_UNKNOWN: u64 = u64::MAX - 8;
 const M_REJ_CROSSED: u64 = u64::MAX - 9;
+const M_CXL_COLLAR: u64 = u64::MAX - 10;
 const M_ROUTE: u64 = u64::MAX - 16; // - reason code (0..4)
 
 fn route_code(r: RouteReason) -> u64 {
     match r {
         RouteReason::Size => 0,
-        RouteReason::Collar => 1,
+        RouteReason::WideQuote => 1,
         RouteReason::Inventory => 2,
         RouteReason::BadQuote => 3,
     }
@@ -90,6 +91,7 @@ pub fn encode(e: IxEvent) -> Event {
             },
             IxCancel::Replaced => marker(id, M_CXL_REPLACED, 0, qty),
             IxCancel::NoLiquidity => marker(id, M_CXL_NOLIQ, 0, qty),
+            IxCancel::Collar => marker(id, M_CXL_COLLAR, 0, qty),
         },
         IxEvent::Hedge { side, price, qty } => marker(
             0,
@@ -156,6 +158,11 @@ pub fn decode(e: Event) -> Option<IxEvent> {
                     qty,
                     reason: IxCancel::NoLiquidity,
                 },
+                M_CXL_COLLAR => IxEvent::Cancelled {
+                    id,
+                    qty,
+                    reason: IxCancel::Collar,
+                },
                 M_HEDGE_BUY | M_HEDGE_SELL => IxEvent::Hedge {
                     side: if maker == M_HEDGE_BUY {
                         Side::Buy
@@ -178,7 +185,7 @@ pub fn decode(e: Event) -> Option<IxEvent> {
                     qty,
                     reason: match M_ROUTE - m {
                         0 => RouteReason::Size,
-                        1 => RouteReason::Collar,
+                        1 => RouteReason::WideQuote,
                         2 => RouteReason::Inventory,
                         _ => RouteReason::BadQuote,
                     },
@@ -269,7 +276,7 @@ mod tests {
         }
         for reason in [
             RouteReason::Size,
-            RouteReason::Collar,
+            RouteReason::WideQuote,
             RouteReason::Inventory,
             RouteReason::BadQuote,
         ] {
@@ -280,6 +287,7 @@ mod tests {
             IxCancel::Replaced,
             IxCancel::Ioc,
             IxCancel::NoLiquidity,
+            IxCancel::Collar,
             IxCancel::Stp,
         ] {
             all.push(IxEvent::Cancelled { id, qty: 5, reason });

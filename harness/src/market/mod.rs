@@ -47,11 +47,15 @@ impl Default for MarketConfig {
     fn default() -> Self {
         MarketConfig {
             start_price: 50.0,
-            daily_vol_cents: 100.0,
+            // 70 cents on $50: 1.4% a day, about 22% annualized, a normal day for a liquid
+            // large cap (was 100: 2%, a busy day).
+            daily_vol_cents: 70.0,
             drift_cents: 0.0,
             jump_prob: 0.0,
             jump_mean_cents: 1.0,
-            spread_weights: vec![0.25, 0.25, 0.20, 0.12, 0.10, 0.08],
+            // Liquid large caps sit mostly at 1-2 cents: 70% of the time here, mean 2.0
+            // cents (was 1-6 cents, mean 2.8: a mid cap).
+            spread_weights: vec![0.40, 0.30, 0.18, 0.12],
             spread_change_prob: 0.2,
             quote_interval_ms: 500.0,
             top_size: 800,
@@ -317,6 +321,17 @@ impl Venue for SimExchange {
         let done = qty - left;
         self.executed += done;
         done
+    }
+
+    fn displayed(&self, side: Side, limit: Option<Price>) -> Qty {
+        let book = match side {
+            Side::Buy => &self.asks,
+            Side::Sell => &self.bids,
+        };
+        (0..book.levels)
+            .take_while(|&i| limit.is_none_or(|l| side.accepts(l, book.price[i])))
+            .map(|i| book.size[i])
+            .sum()
     }
 }
 

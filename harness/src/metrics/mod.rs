@@ -117,6 +117,8 @@ pub struct RunRecord {
     pub final_cash_ticks: i128,
     pub max_abs_inventory: u64,
     pub routed_by_reason: BTreeMap<String, u64>,
+    /// Routed shares the exchange did not fill, by cancel reason (`collar`, `no_liquidity`).
+    pub routed_unfilled_by_reason: BTreeMap<String, u64>,
     pub hedged_shares: u64,
     pub exchange_shares: u64,
     /// Number and order-sensitive digest of every event, to compare with an engine run.
@@ -183,6 +185,7 @@ pub fn simulate_with<B: OrderBook>(
     let mut events = keep_events.then(|| Vec::with_capacity(flow.stream.len() * 3));
     let mut rejects: BTreeMap<String, u64> = BTreeMap::new();
     let mut routed_by_reason: BTreeMap<String, u64> = BTreeMap::new();
+    let mut routed_unfilled: BTreeMap<String, u64> = BTreeMap::new();
     let mut stp = 0u64;
     let mut buf = Buf(Vec::with_capacity(4096));
     let mut max_abs_inv = 0u64;
@@ -327,6 +330,14 @@ pub fn simulate_with<B: OrderBook>(
                     if reason == IxCancel::Stp {
                         stp += 1;
                     }
+                    let unfilled = match reason {
+                        IxCancel::Collar => Some("collar"),
+                        IxCancel::NoLiquidity => Some("no_liquidity"),
+                        _ => None,
+                    };
+                    if let Some(k) = unfilled {
+                        *routed_unfilled.entry(k.into()).or_default() += qty;
+                    }
                     if let Some(&i) = index.get(&id) {
                         outcomes[i].cancelled += qty;
                         if reason == IxCancel::Stp {
@@ -376,6 +387,7 @@ pub fn simulate_with<B: OrderBook>(
             final_cash_ticks: ix.cash(),
             max_abs_inventory: max_abs_inv,
             routed_by_reason,
+            routed_unfilled_by_reason: routed_unfilled,
             hedged_shares: hedged,
             exchange_shares,
             event_count,
@@ -388,7 +400,7 @@ pub fn simulate_with<B: OrderBook>(
 pub fn route_name(r: RouteReason) -> &'static str {
     match r {
         RouteReason::Size => "size_over_autoex",
-        RouteReason::Collar => "spread_over_collar",
+        RouteReason::WideQuote => "wide_quote",
         RouteReason::Inventory => "inventory_limit",
         RouteReason::BadQuote => "bad_quote",
     }
@@ -528,6 +540,10 @@ pub struct Economics {
     pub by_class: BTreeMap<String, Split>,
     pub by_broker: BTreeMap<String, Split>,
     pub routed_by_reason: BTreeMap<String, u64>,
+    /// Routed shares left unfilled, by reason: `collar` (the price collar stopped the
+    /// order short of displayed depth) or `no_liquidity` (displayed depth within the
+    /// customer's limit ran out).
+    pub routed_unfilled_by_reason: BTreeMap<String, u64>,
     pub rule605: Rule605,
     pub rule605_by_class: BTreeMap<String, Rule605>,
     pub nonmarketable_limits: Limits,
@@ -750,6 +766,7 @@ pub fn economics(scn: &Scenario, flow: &Flow, rec: &RunRecord) -> Economics {
     }
     ec.nonmarketable_limits = lim;
     ec.routed_by_reason = rec.routed_by_reason.clone();
+    ec.routed_unfilled_by_reason = rec.routed_unfilled_by_reason.clone();
     ec.rule605 = r605(flow, rec, &|_| true);
     for c in OrderClass::ALL {
         let r = r605(flow, rec, &|i: &OrderInfo| i.class == c);

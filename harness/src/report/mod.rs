@@ -305,7 +305,7 @@ pub fn console_summary(scn: &Scenario, ec: &Economics, ls: &LatencySummary) -> S
     }
     let _ = writeln!(
         s,
-        "split of marketable shares: agency {} / principal {} / routed {} (routed: {})",
+        "split of marketable shares: agency {} / principal {} / routed {} (routed shares of all orders by reason: {})",
         m.agency_shares,
         m.principal_shares,
         m.routed_shares,
@@ -314,6 +314,19 @@ pub fn console_summary(scn: &Scenario, ec: &Economics, ls: &LatencySummary) -> S
             .map(|(k, v)| format!("{k} {v}"))
             .collect::<Vec<_>>()
             .join(", ")
+    );
+    let _ = writeln!(
+        s,
+        "routed shares left unfilled: {}",
+        if ec.routed_unfilled_by_reason.is_empty() {
+            "none".to_string()
+        } else {
+            ec.routed_unfilled_by_reason
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
     );
     let _ = writeln!(
         s,
@@ -448,7 +461,11 @@ fn markdown(scn: &Scenario, ec: &Economics, ls: &LatencySummary) -> String {
     for (k, v) in &ec.by_broker {
         row(&mut s, &format!("broker: {k}"), v);
     }
-    let _ = writeln!(s, "\nRouted shares by reason: {:?}\n", ec.routed_by_reason);
+    let _ = writeln!(
+        s,
+        "\nRouted shares by reason: {:?}; routed shares left unfilled by reason: {:?}\n",
+        ec.routed_by_reason, ec.routed_unfilled_by_reason
+    );
     let _ = writeln!(s, "## Rule 605 statistics (marketable orders)\n");
     let _ = writeln!(
         s,

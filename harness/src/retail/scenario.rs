@@ -19,8 +19,13 @@ pub struct WholesalerConfig {
     pub improvement_fraction: f64,
     /// Largest order (shares) filled as principal; larger ones are routed.
     pub max_autoex_qty: u64,
-    /// Widest quoted spread (cents) at which principal fills are priced off the NBBO.
+    /// Price collar (cents): no customer fill more than this beyond the NBBO at receipt
+    /// (a buy never above offer + collar, a sell never below bid − collar). Routed orders
+    /// go to the exchange limited at the collar; what it stops is cancelled (`Collar`).
     pub collar_cents: f64,
+    /// Wide-quote rule: orders arriving while the quoted spread (cents) is wider than this
+    /// are routed (`wide_quote`) instead of filled as principal.
+    pub max_autoex_spread_cents: f64,
     /// Largest absolute inventory (shares).
     pub max_inventory: u64,
     /// Absolute inventory past which the excess is hedged on the exchange.
@@ -33,13 +38,28 @@ pub struct WholesalerConfig {
 
 impl Default for WholesalerConfig {
     fn default() -> Self {
+        // Calibrated so that the `retail` day lands on the published anchors (see
+        // harness/scenarios/retail.toml for the reasons, one per knob).
         WholesalerConfig {
+            // 45% of the spread: with a 1.9-cent mean spread, about 0.85 cents on principal
+            // fills and ~0.55 cents/share over all marketable shares (Rule 605: 0.5-0.6).
             improvement_fraction: 0.45,
-            max_autoex_qty: 400,
-            collar_cents: 3.0,
-            max_inventory: 5_000,
-            hedge_threshold: 3_000,
-            hedge_target: 1_000,
+            // Orders above one round lot are routed (after crossing resting customer orders at
+            // the NBBO): with inventory-driven routing this sends about a quarter of the
+            // marketable shares out, as the 28.6% of Battalio et al. (2025). A stand-in: real
+            // auto-execution sizes are larger, but the generated orders stop at 1,000 shares.
+            max_autoex_qty: 100,
+            // A price collar: no customer fill more than 5 cents (0.1% of $50) beyond the NBBO.
+            collar_cents: 5.0,
+            // Wholesalers like wide spreads; only an abnormal quote (over 10 cents on a
+            // 1-4 cent stock) stops auto-execution.
+            max_autoex_spread_cents: 10.0,
+            // The wholesaler manages risk by routing the side it is already positioned on
+            // instead of hedging: a hedge pays half the spread and the access fee (~1.3
+            // cents/share) against a principal capture of 0.05 x spread (~0.1 cent/share).
+            max_inventory: 300,
+            hedge_threshold: 300,
+            hedge_target: 300,
             matching: crate::cmd::PolicyArg::PriceTime,
         }
     }
@@ -52,6 +72,8 @@ impl WholesalerConfig {
             improvement_permille: (self.improvement_fraction * 1000.0).round() as u32,
             max_autoex_qty: self.max_autoex_qty,
             collar_ticks: (self.collar_cents * TICKS_PER_CENT as f64).round() as i64,
+            max_autoex_spread_ticks: (self.max_autoex_spread_cents * TICKS_PER_CENT as f64).round()
+                as i64,
             max_inventory: self.max_inventory,
             hedge_threshold: self.hedge_threshold,
             hedge_target: self.hedge_target,
@@ -67,8 +89,19 @@ impl WholesalerConfig {
                 "must be within 0..=0.5 (no improvement past the midpoint)".into(),
             ));
         }
-        if !self.collar_cents.is_finite() || !(0.01..=1e6).contains(&self.collar_cents) {
-            return Err(("collar_cents", "must be within 0.01..=1e6".into()));
+        if !self.collar_cents.is_finite() || !(0.0..=1e6).contains(&self.collar_cents) {
+            return Err((
+                "collar_cents",
+                "must be within 0..=1e6 (cents beyond the NBBO)".into(),
+            ));
+        }
+        if !self.max_autoex_spread_cents.is_finite()
+            || !(0.01..=1e6).contains(&self.max_autoex_spread_cents)
+        {
+            return Err((
+                "max_autoex_spread_cents",
+                "must be within 0.01..=1e6".into(),
+            ));
         }
         if self.max_inventory > i64::MAX as u64 / 4 {
             return Err(("max_inventory", "too large".into()));
@@ -77,6 +110,7 @@ impl WholesalerConfig {
             let f = match f {
                 "improvement_permille" => "improvement_fraction",
                 "collar_ticks" => "collar_cents",
+                "max_autoex_spread_ticks" => "max_autoex_spread_cents",
                 other => other,
             };
             (f, why.to_string())
@@ -132,7 +166,14 @@ impl Scenario {
             "retail" => {}
             "meme-squeeze" => {
                 // A January-2021-style day: ten times the orders, heavy one-sided buying,
-                // wide and jumpy quotes, a price that runs up.
+                // wide and jumpy quotes, a price that runs up. The wholesaler holds a larger
+                // book and hedges past 3,000 shares; quotes wider than 6 cents are not
+                // auto-executed; routed orders may walk at most 2 cents past the NBBO.
+                s.wholesaler.max_inventory = 5_000;
+                s.wholesaler.hedge_threshold = 3_000;
+                s.wholesaler.hedge_target = 1_000;
+                s.wholesaler.max_autoex_spread_cents = 6.0;
+                s.wholesaler.collar_cents = 2.0;
                 s.retail.orders *= 10;
                 s.retail.buy_bias = 0.2;
                 s.retail.imbalance_sigma = 0.15;
@@ -201,10 +242,10 @@ impl Scenario {
             .map_err(|e| err("wholesaler", e))?;
         // Cross-table consistency.
         let max_spread = self.market.spread_weights.len() as f64;
-        if self.wholesaler.collar_cents < 1.0 && max_spread >= 1.0 {
+        if self.wholesaler.max_autoex_spread_cents < 1.0 && max_spread >= 1.0 {
             return Err(ScenarioError(format!(
-                "scenario field `wholesaler.collar_cents`: {} is below the narrowest possible spread (1 cent): the wholesaler could never trade",
-                self.wholesaler.collar_cents
+                "scenario field `wholesaler.max_autoex_spread_cents`: {} is below the narrowest possible spread (1 cent): the wholesaler could never trade",
+                self.wholesaler.max_autoex_spread_cents
             )));
         }
         Ok(())
