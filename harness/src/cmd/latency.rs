@@ -9,12 +9,13 @@
 //! `summary.json` plus one `.hgrm` percentile file per run and path under `--out`.
 //!
 //! Two baselines run in the same invocation, so the tail can be attributed:
-//! - a **platform jitter probe** first (both cores, pinned, 1 s): how often and how long
-//!   each core is taken away from us, and the end-to-end latency curve those gaps alone
-//!   imply at each offered rate ([`latency::probe`]): a floor no software can beat;
 //! - a **null pipeline** after each real run at the same load: same client, rings and
 //!   engine thread, but the engine applies nothing and echoes one event per command. If
-//!   its tail matches the book's, the book is not the tail.
+//!   its tail matches the book's, the book is not the tail;
+//! - a **platform jitter probe** between the two (both cores, pinned, 1 s; the host's
+//!   behaviour drifts over seconds, so each open-loop rate gets its own): how often and how
+//!   long each core is taken away from us, and the end-to-end latency curve those gaps
+//!   alone imply at that rate ([`latency::probe`]): a floor no software can beat.
 //!
 //! Exit status: 0 on success, 2 for bad arguments, 1 if the results could not be written.
 
@@ -92,7 +93,8 @@ pub struct Args {
     /// Skip the null-pipeline baseline (same client, rings and engine thread, no book).
     #[arg(long)]
     pub no_null: bool,
-    /// Seconds the platform jitter probe runs before the measured runs (0 skips it).
+    /// Seconds the platform jitter probe runs at each open-loop rate, between the book and
+    /// the null run (0 skips it).
     #[arg(long, default_value_t = 1.0)]
     pub probe: f64,
     /// Output directory.
@@ -159,6 +161,8 @@ struct RunJson {
 
 #[derive(Serialize)]
 struct ProbeJson {
+    /// The open-loop rate whose runs this probe sits between.
+    rate: f64,
     duration_s: f64,
     /// Gaps longer than this (ns) are kept; the model uses them.
     record_ns: u64,
@@ -168,9 +172,8 @@ struct ProbeJson {
     cores: Vec<CoreSummary>,
     /// Time both cores were in a gap over 5 µs at once (the host pausing the whole VM).
     both_cores_lost_over_5us_ns: u64,
-    model: &'static str,
-    /// The floor the gaps imply at each offered rate of the run.
-    floors: Vec<Floor>,
+    /// The floor the gaps imply at `rate` (see `probe_model`).
+    floor: Floor,
 }
 
 const MODEL: &str = "open-loop stream at the offered rate over the probe window; a command due at t inside a client-core gap is sent at the gap's end s, and if s is inside an engine-core gap it is taken at that gap's end e; delay = e - t; the pipeline itself costs nothing and catches up instantly";
@@ -195,8 +198,10 @@ struct Summary {
     /// Highest offered rate sustained (>= 97% achieved) with median e2e under 20 us.
     knee_rate: Option<f64>,
     knee_rule: &'static str,
-    /// The platform jitter probe (absent with `--probe 0`).
-    probe: Option<ProbeJson>,
+    /// How a probe's gaps become a latency floor.
+    probe_model: &'static str,
+    /// One platform jitter probe per open-loop rate (none with `--probe 0`).
+    probes: Vec<ProbeJson>,
     runs: Vec<RunJson>,
 }
 
@@ -267,23 +272,6 @@ fn run_inner(a: &Args) -> Result<(), (u8, String)> {
     };
     let stream = Cycle::new(&cmds).ok_or_else(|| bad("the command stream is empty"))?;
 
-    // The probe runs first, while no thread of ours is pinned or spinning.
-    let probe_traces = if a.probe > 0.0 {
-        eprintln!(
-            "platform jitter probe: {} s on every core at once...",
-            a.probe
-        );
-        let probe_cores: &[core_affinity::CoreId] = if a.no_pin { &[] } else { &cores };
-        Some(probe::run(
-            probe_cores,
-            !a.no_pin,
-            Duration::from_secs_f64(a.probe),
-            &clock,
-        ))
-    } else {
-        None
-    };
-
     let base = RunSpec {
         queue: a.queue,
         producers: a.producers,
@@ -327,8 +315,12 @@ fn run_inner(a: &Args) -> Result<(), (u8, String)> {
     } else {
         &[Pipeline::Book, Pipeline::Null]
     };
+    let mut probes = Vec::new();
     for load in loads {
-        for &pipeline in pipelines {
+        for (k, &pipeline) in pipelines.iter().enumerate() {
+            if let (Load::Open { rate }, true, 1) = (load, a.probe > 0.0, k) {
+                probes.push(run_probe(a, &cores, &clock, rate, pin.is_some()));
+            }
             let spec = RunSpec {
                 pipeline,
                 load,
@@ -370,6 +362,9 @@ fn run_inner(a: &Args) -> Result<(), (u8, String)> {
             }
             runs.push(to_json(label, &r, files));
         }
+        if let (Load::Open { rate }, true, true) = (load, a.probe > 0.0, a.no_null) {
+            probes.push(run_probe(a, &cores, &clock, rate, pin.is_some()));
+        }
     }
     let knee = latency::find_knee(&sweep);
     match knee {
@@ -380,13 +375,7 @@ fn run_inner(a: &Args) -> Result<(), (u8, String)> {
         }
         None => {}
     }
-    let open_rates: Vec<f64> = side_by_side.iter().map(|x| x.rate).collect();
-    let probe_json = probe_traces.map(|traces| {
-        let json = probe_json(&traces, a.probe, pin.is_some(), &open_rates);
-        print_probe(&json);
-        json
-    });
-    print_side_by_side(&side_by_side, probe_json.as_ref());
+    print_side_by_side(&side_by_side, &probes);
     let summary = Summary {
         machine: machine(),
         load_average: load_average(),
@@ -403,7 +392,8 @@ fn run_inner(a: &Args) -> Result<(), (u8, String)> {
         hgrm_unit: "microseconds",
         knee_rate: if sweep.len() > 1 { knee } else { None },
         knee_rule: "highest offered rate with achieved >= 97% of offered and e2e p50 <= 20 us",
-        probe: probe_json,
+        probe_model: MODEL,
+        probes,
         runs,
     };
     let json = serde_json::to_string_pretty(&summary).expect("summary serialises");
@@ -484,71 +474,72 @@ fn over_bar(h: &hdrhistogram::Histogram<u64>) -> f64 {
     over as f64 / h.len() as f64
 }
 
-/// The probe's JSON: per-core counts, the shared-pause time and the floor at each rate.
-/// The first trace stands for the client core and the second for the engine core (the
-/// runs pin the client to the first core and the engine to the second).
-fn probe_json(traces: &[probe::CoreTrace], secs: f64, pinned: bool, rates: &[f64]) -> ProbeJson {
+/// Runs the jitter probe on every core (pinned unless `--no-pin`), prints one compact line
+/// and returns its summary with the floor at `rate`. The first core stands for the client
+/// and the second for the engine (the runs pin them so).
+fn run_probe(
+    a: &Args,
+    cores: &[core_affinity::CoreId],
+    clock: &TscClock,
+    rate: f64,
+    pinned: bool,
+) -> ProbeJson {
+    let probe_cores: &[core_affinity::CoreId] = if pinned { cores } else { &[] };
+    let traces = probe::run(probe_cores, pinned, Duration::from_secs_f64(a.probe), clock);
     let empty = probe::CoreTrace::from_gaps(Vec::new(), 0);
     let client = traces.first().unwrap_or(&empty);
     let engine = traces.get(1).unwrap_or(client);
-    ProbeJson {
-        duration_s: secs,
+    let p = ProbeJson {
+        rate,
+        duration_s: a.probe,
         record_ns: probe::RECORD_NS,
         client_core: if pinned { client.core } else { None },
         engine_core: if pinned { engine.core } else { None },
         cores: traces.iter().map(CoreSummary::from).collect(),
         both_cores_lost_over_5us_ns: probe::overlap_ns(&client.gaps, &engine.gaps, probe::BAR_NS),
-        model: MODEL,
-        floors: rates
-            .iter()
-            .map(|&r| probe::floor(client, engine, r))
-            .collect(),
-    }
-}
-
-fn print_probe(p: &ProbeJson) {
+        floor: probe::floor(client, engine, rate),
+    };
+    let cores_text: Vec<String> = p
+        .cores
+        .iter()
+        .map(|c| {
+            format!(
+                "core {}: gaps >1us {} >5us {} >10us {} >100us {} >1ms {}, lost {:.2}%, max {}",
+                c.core.map_or("-".to_string(), |i| i.to_string()),
+                c.gaps_over_1us,
+                c.gaps_over_5us,
+                c.gaps_over_10us,
+                c.gaps_over_100us,
+                c.gaps_over_1ms,
+                c.lost_over_5us_pct,
+                fmt_ns(c.max_gap_ns)
+            )
+        })
+        .collect();
     println!(
-        "platform jitter probe ({} s, every core at once, doing nothing but read the clock):",
-        p.duration_s
-    );
-    println!(
-        "  {:<6} {:>7} {:>7} {:>7} {:>7} {:>7} {:>16} {:>9}",
-        "core", ">1us", ">5us", ">10us", ">100us", ">1ms", "lost in >5us", "max gap"
-    );
-    for c in &p.cores {
-        println!(
-            "  {:<6} {:>7} {:>7} {:>7} {:>7} {:>7} {:>9} {:>5.2}% {:>9}",
-            c.core.map_or("-".to_string(), |i| i.to_string()),
-            c.gaps_over_1us,
-            c.gaps_over_5us,
-            c.gaps_over_10us,
-            c.gaps_over_100us,
-            c.gaps_over_1ms,
-            fmt_ns(c.lost_over_5us_ns),
-            c.lost_over_5us_pct,
-            fmt_ns(c.max_gap_ns)
-        );
-    }
-    println!(
-        "  both cores in a >5us gap at once: {}",
+        "{:<24} jitter probe {} s: {}; both at once {}",
+        "",
+        a.probe,
+        cores_text.join("; "),
         fmt_ns(p.both_cores_lost_over_5us_ns)
     );
+    p
 }
 
 /// The measured e2e next to the floor the gaps imply, per open-loop rate.
-fn print_side_by_side(rows: &[SideBySide], probe: Option<&ProbeJson>) {
+fn print_side_by_side(rows: &[SideBySide], probes: &[ProbeJson]) {
     if rows.is_empty() {
         return;
     }
     println!(
-        "end to end, open loop: floor implied by the probe's gaps alone / null pipeline / book"
+        "end to end, open loop: floor implied by the probe's gaps alone / null pipeline / book (>5us: share of commands)"
     );
     println!(
         "  {:>9} {:<6} {:>8} {:>9} {:>9} {:>9} {:>10}",
         "rate", "", ">5us", "p50", "p99", "p99.9", "max"
     );
     for row in rows {
-        let floor = probe.and_then(|p| p.floors.iter().find(|f| f.rate == row.rate));
+        let floor = probes.iter().find(|p| p.rate == row.rate).map(|p| p.floor);
         let mut lines: Vec<(&str, Percentiles, f64)> = Vec::new();
         if let Some(f) = floor {
             lines.push(("floor", f.delay_ns, f.over_bar_fraction));
@@ -704,17 +695,18 @@ mod tests {
         for r in runs.iter().filter(|r| r["pipeline"] == "null") {
             assert_eq!(r["events"], r["sent"]);
         }
-        let probe = &json["probe"];
+        let probes = json["probes"].as_array().unwrap();
+        assert_eq!(probes.len(), 2, "one probe per open-loop rate");
+        let probe = &probes[1];
+        assert_eq!(probe["rate"], 200_000.0);
         assert_eq!(
             probe["cores"].as_array().unwrap().len(),
             2,
             "two unpinned threads"
         );
-        let floors = probe["floors"].as_array().unwrap();
-        assert_eq!(floors.len(), 2, "one floor per open-loop rate");
-        assert_eq!(floors[1]["rate"], 200_000.0);
+        assert_eq!(probe["floor"]["rate"], 200_000.0);
         // 20 ms of probe at 200k/s models 4,000 commands.
-        assert_eq!(floors[1]["commands"], 4_000);
+        assert_eq!(probe["floor"]["commands"], 4_000);
         for r in runs {
             assert_eq!(r["sent"], r["completed"]);
             for f in r["hgrm_files"].as_array().unwrap() {
