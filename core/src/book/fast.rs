@@ -26,7 +26,7 @@
 //! keeps the top of book in one or two cache lines. The measured comparison is in
 //! `bench-results/` (see the README).
 
-use super::id_index::IdIndex;
+use super::id_index::{IdIndex, Vacancy};
 use super::pool::{FreeLink, Pool, NIL};
 use super::*;
 use crate::command::{Command, Event, EventSink, NewOrder};
@@ -362,24 +362,23 @@ impl FastBook {
 
     // ---- order linking ---------------------------------------------------------------
 
-    /// Append a new resting order at the tail of its level.
-    fn rest(&mut self, t: &Taker, price: Price, qty: Qty) {
-        let Taker {
+    /// A new resting order: a fresh slot at the tail of its level, and its id indexed
+    /// (from where the duplicate-id check stopped, if nothing has changed since).
+    fn rest(&mut self, o: &NewOrder, price: Price, qty: Qty, at: Vacancy) {
+        let NewOrder {
             id,
             account,
             side,
             tif,
             stp,
             ..
-        } = *t;
-        let li = self.level_for(side, price);
-        let tail = self.levels[li].tail;
+        } = *o;
         let si = self.slots.alloc(Slot {
             id,
             qty,
             next: NIL,
-            prev: tail,
-            level: li,
+            prev: NIL,
+            level: NIL,
             account,
         });
         let meta = Meta { tif, stp };
@@ -387,21 +386,50 @@ impl FastBook {
             Some(m) => *m = meta,
             None => self.meta.push(meta), // the slot pool just grew past its pre-fill
         }
-        let lvl = &mut self.levels[li];
-        if tail == NIL {
-            lvl.head = si;
-        } else {
-            self.slots[tail].next = si;
-        }
-        lvl.tail = si;
-        lvl.count += 1;
-        lvl.total += qty;
-        self.index.insert(id, si);
+        self.link_tail(si, side, price, qty);
+        self.index.insert_at(id, si, at);
         self.live += 1;
     }
 
-    /// Unlink a resting order from its level and free it (the caller emits any event).
+    /// Put slot `si` (not linked anywhere) at the tail of the `side` level at `price`,
+    /// with `qty` open.
+    #[inline]
+    fn link_tail(&mut self, si: u32, side: Side, price: Price, qty: Qty) {
+        let li = self.level_for(side, price);
+        let tail = self.levels[li].tail;
+        let s = &mut self.slots[si];
+        s.qty = qty;
+        s.level = li;
+        s.prev = tail;
+        s.next = NIL;
+        if tail == NIL {
+            self.levels[li].head = si;
+        } else {
+            self.slots[tail].next = si;
+        }
+        let lvl = &mut self.levels[li];
+        lvl.tail = si;
+        lvl.count += 1;
+        lvl.total += qty;
+    }
+
+    /// Take a resting order out of the book: unindex, unlink and free it (the caller
+    /// emits any event).
     fn remove(&mut self, si: u32) {
+        self.index.remove(self.slots[si].id);
+        self.unlink(si);
+        self.free_slot(si);
+    }
+
+    /// Return an unlinked, unindexed slot to the pool.
+    #[inline]
+    fn free_slot(&mut self, si: u32) {
+        self.slots.release(si);
+        self.live -= 1;
+    }
+
+    /// Unlink slot `si` from its level's FIFO (the slot and its id stay as they are).
+    fn unlink(&mut self, si: u32) {
         let s = self.slots[si];
         let li = s.level;
         if s.prev != NIL {
@@ -417,9 +445,6 @@ impl FastBook {
         let lvl = &mut self.levels[li];
         lvl.count -= 1;
         lvl.total -= s.qty;
-        self.index.remove(s.id);
-        self.slots.release(si);
-        self.live -= 1;
         if self.levels[li].count == 0 {
             self.level_emptied(self.levels[li].side);
         }
@@ -445,12 +470,33 @@ impl FastBook {
 
     // ---- commands --------------------------------------------------------------------
 
+    #[inline(never)]
     fn new_order<S: EventSink>(&mut self, o: &NewOrder, sink: &mut S) {
-        if let Some(reason) = self.validate_new(o) {
-            sink.event(Event::Reject { id: o.id, reason });
+        let vacancy = match self.validate_new(o) {
+            Ok(v) => v,
+            Err(reason) => {
+                sink.event(Event::Reject { id: o.id, reason });
+                return;
+            }
+        };
+        sink.event(Event::Ack { id: o.id });
+        // Most orders meet nothing: rest or cancel them without entering the matching
+        // walk (no taker to build, no outcome to unpack).
+        if self.eligible_level(o.side, o.price).is_none() {
+            match (o.tif, o.price) {
+                (Tif::Gtc | Tif::Post, Some(price)) => self.rest(o, price, o.qty, vacancy),
+                _ => sink.event(Event::Cancel {
+                    id: o.id,
+                    qty: o.qty,
+                    reason: if o.tif == Tif::Fok {
+                        CancelReason::Fok
+                    } else {
+                        CancelReason::Ioc
+                    },
+                }),
+            }
             return;
         }
-        sink.event(Event::Ack { id: o.id });
         if o.tif == Tif::Fok && !self.fok_fills(o.side, o.account, o.price, o.qty, o.stp) {
             sink.event(Event::Cancel {
                 id: o.id,
@@ -468,32 +514,37 @@ impl FastBook {
             tif: o.tif,
             stp: o.stp,
         };
-        self.execute(&t, sink);
+        if let Some((price, qty)) = self.execute(&t, sink) {
+            self.rest(o, price, qty, vacancy);
+        }
     }
 
-    fn validate_new(&self, o: &NewOrder) -> Option<RejectReason> {
+    /// The checks of `docs/SEMANTICS.md`, in order. An accepted order gets back where
+    /// its id would be indexed.
+    fn validate_new(&self, o: &NewOrder) -> Result<Vacancy, RejectReason> {
         if !self.cfg.qty_ok(o.qty) {
-            return Some(RejectReason::BadQty);
+            return Err(RejectReason::BadQty);
         }
         match (o.ord_type, o.price) {
             (OrdType::Limit, Some(p)) if self.cfg.price_ok(p) => {}
             (OrdType::Market, None) => {}
-            _ => return Some(RejectReason::BadPrice),
+            _ => return Err(RejectReason::BadPrice),
         }
         if o.ord_type == OrdType::Market && matches!(o.tif, Tif::Gtc | Tif::Post) {
-            return Some(RejectReason::BadTif);
+            return Err(RejectReason::BadTif);
         }
-        if self.index.contains(o.id) {
-            return Some(RejectReason::DuplicateId);
-        }
+        let vacancy = match self.index.lookup_for_insert(o.id) {
+            Ok(_) => return Err(RejectReason::DuplicateId),
+            Err(v) => v,
+        };
         if o.tif == Tif::Post {
             if let Some(p) = o.price {
                 if self.would_cross(o.side, p) {
-                    return Some(RejectReason::WouldCross);
+                    return Err(RejectReason::WouldCross);
                 }
             }
         }
-        None
+        Ok(vacancy)
     }
 
     /// Would a `side` order at `price` meet the opposite best?
@@ -505,22 +556,28 @@ impl FastBook {
         }
     }
 
-    /// Match an accepted order, then rest or cancel its remainder.
-    fn execute<S: EventSink>(&mut self, t: &Taker, sink: &mut S) {
+    /// Match an accepted order and cancel an IOC remainder. Returns the price and
+    /// quantity that should rest, if any (the caller rests it: a new slot for a new
+    /// order, the same slot for a replace).
+    #[inline]
+    fn execute<S: EventSink>(&mut self, t: &Taker, sink: &mut S) -> Option<(Price, Qty)> {
         let out = match self.cfg.policy {
             MatchPolicy::PriceTime => self.match_fifo(t, sink),
             MatchPolicy::ProRata { top_order } => self.match_pro_rata(t, top_order, sink),
         };
         if out.remaining == 0 || out.stopped {
-            return;
+            return None;
         }
         match (t.tif, t.limit) {
-            (Tif::Gtc | Tif::Post, Some(price)) => self.rest(t, price, out.remaining),
-            _ => sink.event(Event::Cancel {
-                id: t.id,
-                qty: out.remaining,
-                reason: CancelReason::Ioc,
-            }),
+            (Tif::Gtc | Tif::Post, Some(price)) => Some((price, out.remaining)),
+            _ => {
+                sink.event(Event::Cancel {
+                    id: t.id,
+                    qty: out.remaining,
+                    reason: CancelReason::Ioc,
+                });
+                None
+            }
         }
     }
 
@@ -841,16 +898,20 @@ impl FastBook {
         false
     }
 
+    #[inline(never)]
     fn cancel<S: EventSink>(&mut self, id: OrderId, sink: &mut S) {
-        match self.index.get(id) {
-            Some(si) => {
+        match self.index.lookup_for_remove(id) {
+            Some((bucket, si)) => {
                 let qty = self.slots[si].qty;
                 sink.event(Event::Cancel {
                     id,
                     qty,
                     reason: CancelReason::User,
                 });
-                self.remove(si);
+                // One probe serves the lookup and the removal.
+                self.index.remove_at(id, bucket);
+                self.unlink(si);
+                self.free_slot(si);
             }
             None => sink.event(Event::Reject {
                 id,
@@ -859,6 +920,7 @@ impl FastBook {
         }
     }
 
+    #[inline(never)]
     fn replace<S: EventSink>(&mut self, id: OrderId, price: Price, qty: Qty, sink: &mut S) {
         let Some(si) = self.index.get(id) else {
             sink.event(Event::Reject {
@@ -898,7 +960,9 @@ impl FastBook {
             self.levels[s.level].total -= s.qty - qty;
             return;
         }
-        self.remove(si);
+        // Lose priority: leave the level, re-enter as a taker, and rest again in the same
+        // slot under the same index entry (neither is touched unless the order ends).
+        self.unlink(si);
         let t = Taker {
             id,
             account: s.account,
@@ -908,7 +972,13 @@ impl FastBook {
             tif,
             stp,
         };
-        self.execute(&t, sink);
+        match self.execute(&t, sink) {
+            Some((price, qty)) => self.link_tail(si, side, price, qty),
+            None => {
+                self.index.remove(id);
+                self.free_slot(si);
+            }
+        }
     }
 }
 

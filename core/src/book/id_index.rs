@@ -36,6 +36,21 @@ struct Entry {
     dist: u32,
 }
 
+/// Where an absent id would be inserted, as of one version of the table.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Vacancy {
+    bucket: usize,
+    dist: u32,
+    version: u64,
+}
+
+/// Where a present id sits, as of one version of the table.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Bucket {
+    index: usize,
+    version: u64,
+}
+
 const VACANT: Entry = Entry {
     key: 0,
     val: EMPTY,
@@ -48,6 +63,8 @@ pub(crate) struct IdIndex {
     mask: usize,
     bits: u32,
     len: usize,
+    /// Bumped by every insert and remove, so a [`Vacancy`] can tell it is still exact.
+    version: u64,
     /// Buckets examined, for the tests' bound on probe lengths.
     #[cfg(test)]
     probes: std::cell::Cell<u64>,
@@ -62,6 +79,7 @@ impl IdIndex {
             mask: buckets - 1,
             bits: buckets.trailing_zeros(),
             len: 0,
+            version: 0,
             #[cfg(test)]
             probes: std::cell::Cell::new(0),
         }
@@ -92,9 +110,10 @@ impl IdIndex {
         ((key ^ high) as usize) & self.mask
     }
 
-    /// Bucket holding `key`, if present.
+    /// Bucket holding `key`, if present; otherwise where the probe stopped, which is
+    /// exactly where a Robin Hood insert of `key` would place it.
     #[inline]
-    fn find(&self, key: u64) -> Option<usize> {
+    fn probe(&self, key: u64) -> Result<usize, Vacancy> {
         let mut i = self.home(key);
         let mut d = 0u32;
         loop {
@@ -102,14 +121,44 @@ impl IdIndex {
             // An empty bucket, or an entry nearer its home than we are to ours, ends the
             // run of entries that could be `key` (runs are ordered by home bucket).
             if e.val == EMPTY || e.dist < d {
-                return None;
+                return Err(Vacancy {
+                    bucket: i,
+                    dist: d,
+                    version: self.version,
+                });
             }
             if e.key == key {
-                return Some(i);
+                return Ok(i);
             }
             i = (i + 1) & self.mask;
             d += 1;
         }
+    }
+
+    /// Bucket holding `key`, if present.
+    #[inline]
+    fn find(&self, key: u64) -> Option<usize> {
+        self.probe(key).ok()
+    }
+
+    /// Look `key` up for an insert that may follow: `Err` carries where it would go, so
+    /// the insert need not probe again if nothing changed in between.
+    #[inline]
+    pub(crate) fn lookup_for_insert(&self, key: u64) -> Result<u32, Vacancy> {
+        self.probe(key).map(|i| self.at(i).val)
+    }
+
+    /// Look `key` up for a removal that may follow: the bucket and the value.
+    #[inline]
+    pub(crate) fn lookup_for_remove(&self, key: u64) -> Option<(Bucket, u32)> {
+        let i = self.find(key)?;
+        Some((
+            Bucket {
+                index: i,
+                version: self.version,
+            },
+            self.at(i).val,
+        ))
     }
 
     #[inline]
@@ -125,12 +174,32 @@ impl IdIndex {
     /// Insert an id known to be absent.
     #[inline]
     pub(crate) fn insert(&mut self, key: u64, val: u32) {
+        let at = Vacancy {
+            bucket: self.home(key),
+            dist: 0,
+            version: self.version,
+        };
+        self.insert_at(key, val, at);
+    }
+
+    /// Insert an id known to be absent, starting from where `lookup_for_insert` stopped
+    /// if the table has not changed since (else from its home bucket).
+    #[inline]
+    pub(crate) fn insert_at(&mut self, key: u64, val: u32, at: Vacancy) {
         debug_assert!(val != EMPTY && !self.contains(key));
         if (self.len + 1) * 2 > self.entries.len() {
             self.grow();
+            return self.insert(key, val);
         }
-        let mut e = Entry { key, val, dist: 0 };
-        let mut i = self.home(key);
+        // Every bucket between the home and `at.bucket` holds an entry that stays ahead
+        // of `key` (the probe passed it), so starting there is the same insert.
+        let (mut i, dist) = if at.version == self.version {
+            (at.bucket, at.dist)
+        } else {
+            (self.home(key), 0)
+        };
+        self.version = self.version.wrapping_add(1);
+        let mut e = Entry { key, val, dist };
         loop {
             let cur = self.at(i);
             if cur.val == EMPTY {
@@ -151,9 +220,27 @@ impl IdIndex {
     /// Remove an id; returns its slot if it was present.
     #[inline]
     pub(crate) fn remove(&mut self, key: u64) -> Option<u32> {
-        let mut hole = self.find(key)?;
+        let hole = self.find(key)?;
+        Some(self.remove_bucket(hole))
+    }
+
+    /// Remove the entry `lookup_for_remove` found, without probing again if the table
+    /// has not changed since.
+    #[inline]
+    pub(crate) fn remove_at(&mut self, key: u64, at: Bucket) -> Option<u32> {
+        if at.version == self.version {
+            debug_assert_eq!(self.at(at.index).key, key);
+            Some(self.remove_bucket(at.index))
+        } else {
+            self.remove(key)
+        }
+    }
+
+    #[inline]
+    fn remove_bucket(&mut self, mut hole: usize) -> u32 {
         let val = self.at(hole).val;
         self.len -= 1;
+        self.version = self.version.wrapping_add(1);
         // Backward shift: move each following entry one bucket back until an empty bucket
         // or an entry already at its home (it, and everything after it, cannot move).
         loop {
@@ -167,14 +254,18 @@ impl IdIndex {
             hole = j;
         }
         self.put(hole, VACANT);
-        Some(val)
+        val
     }
 
     /// Double the table (only when more ids are live than the configured capacity).
     #[cold]
     fn grow(&mut self) {
         let old = std::mem::take(&mut self.entries);
+        let version = self.version;
         *self = IdIndex::with_capacity(old.len());
+        // Continue the version sequence past every insert below, so that no position
+        // taken before the move can pass for current.
+        self.version = version;
         for e in old {
             if e.val != EMPTY {
                 self.insert(e.key, e.val);
@@ -220,6 +311,62 @@ mod tests {
             }
             for (k, v) in &m {
                 assert_eq!(t.get(*k), Some(*v));
+            }
+        }
+    }
+
+    /// The two-step forms (look up, maybe change the table, then insert or remove at the
+    /// remembered place) against std's HashMap: a remembered place must be used only if
+    /// nothing moved since, so other inserts and removes are interleaved at random.
+    #[test]
+    fn remembered_places_match_a_hashmap() {
+        for seed in 0..4u64 {
+            let mut rng = ChaCha8Rng::seed_from_u64(100 + seed);
+            let mut t = IdIndex::with_capacity(8); // small: the table grows mid-run
+            let mut m: HashMap<u64, u32> = HashMap::new();
+            for step in 0..20_000u32 {
+                let k = rng.random_range(0..200u64) << (seed * 7);
+                let other = rng.random_range(0..200u64) << (seed * 7);
+                let meddle = rng.random_bool(0.5);
+                let meddle_with = |t: &mut IdIndex, m: &mut HashMap<u64, u32>| {
+                    if other == k {
+                        return;
+                    }
+                    if m.remove(&other).is_some() {
+                        t.remove(other);
+                    } else {
+                        m.insert(other, step);
+                        t.insert(other, step);
+                    }
+                };
+                if rng.random_bool(0.5) {
+                    match t.lookup_for_insert(k) {
+                        Ok(v) => assert_eq!(Some(&v), m.get(&k)),
+                        Err(at) => {
+                            assert!(!m.contains_key(&k));
+                            if meddle {
+                                meddle_with(&mut t, &mut m);
+                            }
+                            t.insert_at(k, step, at);
+                            m.insert(k, step);
+                        }
+                    }
+                } else {
+                    match t.lookup_for_remove(k) {
+                        None => assert!(!m.contains_key(&k)),
+                        Some((at, v)) => {
+                            assert_eq!(Some(&v), m.get(&k));
+                            if meddle {
+                                meddle_with(&mut t, &mut m);
+                            }
+                            assert_eq!(t.remove_at(k, at), m.remove(&k));
+                        }
+                    }
+                }
+                assert_eq!(t.len, m.len());
+            }
+            for (k, v) in &m {
+                assert_eq!(t.get(*k), Some(*v), "seed {seed} key {k}");
             }
         }
     }
