@@ -5,6 +5,8 @@
 //!   better than the NBBO in force when the message was handled; a routed order's first
 //!   exchange fill is at the NBBO and later ones walk away from it level by level;
 //! - **limits**: no fill past the customer's limit;
+//! - **price collar**: no customer fill more than `collar_ticks` beyond the NBBO in force
+//!   when the message was handled;
 //! - **customer priority**: after a principal trade at price P, no customer order that
 //!   would have traded at P is left resting;
 //! - **risk**: the inventory never passes `max_inventory` after a principal fill, and no
@@ -97,6 +99,16 @@ fn check_run<B: OrderBook>(scn: &Scenario, flow: &Flow, book: B) -> Vec<IxEvent>
                         assert!(o.side.accepts(l, price), "fill past limit: {e:?} limit {l}");
                     }
                     let far = q.far(o.side);
+                    if kind != FillKind::AgencyMaker {
+                        let collar = match o.side {
+                            Side::Buy => far + cfg.collar_ticks,
+                            Side::Sell => far - cfg.collar_ticks,
+                        };
+                        assert!(
+                            o.side.accepts(collar, price),
+                            "past the collar: {e:?} {q:?}"
+                        );
+                    }
                     match kind {
                         FillKind::AgencyTaker | FillKind::Principal => assert!(
                             o.side.accepts(far, price),
@@ -272,7 +284,9 @@ fn retail_invariants_on_every_fill_fast_equals_reference() {
             ..
         }
     )));
-    assert!(has(&|e| matches!(e, IxEvent::Hedge { .. })));
+    // The default wholesaler does not hedge (it routes on its inventory limit instead) and
+    // its wide-quote rule does not bind on a normal day: both paths are required of the
+    // meme-squeeze run below.
     assert!(has(&|e| matches!(
         e,
         IxEvent::Routed {
@@ -283,7 +297,7 @@ fn retail_invariants_on_every_fill_fast_equals_reference() {
     assert!(has(&|e| matches!(
         e,
         IxEvent::Routed {
-            reason: RouteReason::Collar,
+            reason: RouteReason::Inventory,
             ..
         }
     )));
@@ -311,7 +325,15 @@ fn meme_squeeze_invariants_and_risk_limits_bind() {
     assert!(ev.iter().any(|e| matches!(
         e,
         IxEvent::Routed {
-            reason: RouteReason::Collar,
+            reason: RouteReason::WideQuote,
+            ..
+        }
+    )));
+    assert!(ev.iter().any(|e| matches!(e, IxEvent::Hedge { .. })));
+    assert!(ev.iter().any(|e| matches!(
+        e,
+        IxEvent::Cancelled {
+            reason: IxCancel::Collar,
             ..
         }
     )));

@@ -1,5 +1,6 @@
 //! Hand-checked small scenarios for each path through the internalizer: agency cross,
-//! principal fill with price improvement, routing (size, collar, inventory), hedging,
+//! principal fill with price improvement, routing (size, wide quote, inventory), the
+//! price collar on routed orders, best execution of the agency cross, hedging,
 //! customer priority when the NBBO moves through resting orders, self-trade prevention,
 //! negative prices and rejects. Every expected event list below was worked out by hand
 //! from the rules in `core/src/internalizer/mod.rs`.
@@ -31,7 +32,8 @@ fn cfg() -> IxConfig {
         account: 999,
         improvement_permille: 450,
         max_autoex_qty: 400,
-        collar_ticks: 3 * C,
+        collar_ticks: 5 * C,
+        max_autoex_spread_ticks: 3 * C,
         max_inventory: 5_000,
         hedge_threshold: 3_000,
         hedge_target: 1_000,
@@ -193,9 +195,9 @@ fn large_order_routed_walks_displayed_depth() {
 }
 
 #[test]
-fn wide_quote_is_routed_by_the_collar() {
+fn wide_quote_is_routed_by_the_wide_quote_rule() {
     let mut x = ix(cfg());
-    send(&mut x, quote(100_000, 100_500)); // 5 cents > 3-cent collar
+    send(&mut x, quote(100_000, 100_500)); // 5 cents > the 3-cent wide-quote rule
     let ev = send(&mut x, Msg::Order(NewOrder::market(A, 1, Side::Sell, 100)));
     assert_eq!(
         &ev[1..],
@@ -203,11 +205,185 @@ fn wide_quote_is_routed_by_the_collar() {
             IxEvent::Routed {
                 id: A,
                 qty: 100,
-                reason: RouteReason::Collar
+                reason: RouteReason::WideQuote
             },
             fill(A, FillKind::Exchange, 100_000, 100, 0),
         ]
     );
+    // At exactly 3 cents the wholesaler still fills: 10.03 - 45% of 3 cents = 10.01650.
+    send(&mut x, quote(100_000, 100_300));
+    let ev = send(&mut x, Msg::Order(NewOrder::market(B, 1, Side::Buy, 100)));
+    assert_eq!(ev[1..], [fill(B, FillKind::Principal, 100_165, 100, 0)]);
+}
+
+/// Exchange with ten displayed levels of 300 shares one cent apart, best level 200.
+fn deep_ix(cfg: IxConfig) -> Internalizer<ReferenceBook, SimExchange> {
+    let m = MarketConfig {
+        depth_size: 300,
+        depth_levels: 10,
+        ..Default::default()
+    };
+    Internalizer::new(
+        cfg,
+        ReferenceBook::new(BookConfig::default()),
+        SimExchange::new(&m),
+    )
+}
+
+#[test]
+fn routed_market_order_stops_at_the_price_collar() {
+    // Collar 2 cents: a buy never pays more than offer + 0.02.
+    let mut x = deep_ix(IxConfig {
+        collar_ticks: 2 * C,
+        ..cfg()
+    });
+    send(&mut x, quote(100_000, 100_200));
+    // A market buy of 1,500 (over auto-ex 400): displayed 200 at 10.02, 300 at 10.03,
+    // 300 at 10.04, 300 at 10.05 ... The collar is 10.04: 800 fill, the 700 left are
+    // cancelled for the collar (displayed depth at 10.05 and beyond was left).
+    let ev = send(&mut x, Msg::Order(NewOrder::market(A, 1, Side::Buy, 1_500)));
+    assert_eq!(
+        &ev[1..],
+        &[
+            IxEvent::Routed {
+                id: A,
+                qty: 1_500,
+                reason: RouteReason::Size
+            },
+            fill(A, FillKind::Exchange, 100_200, 200, 0),
+            fill(A, FillKind::Exchange, 100_300, 300, 0),
+            fill(A, FillKind::Exchange, 100_400, 300, 0),
+            IxEvent::Cancelled {
+                id: A,
+                qty: 700,
+                reason: IxCancel::Collar
+            },
+        ]
+    );
+    // A sell of 600 limited at 9.90 (looser than the collar, bid - 0.02 = 9.98): the
+    // collar binds: 200 at 10.00, 300 at 9.99, 100 at 9.98.
+    let ev = send(
+        &mut x,
+        Msg::Order(NewOrder::limit(B, 2, Side::Sell, 99_000, 600)),
+    );
+    assert_eq!(
+        &ev[2..],
+        &[
+            fill(B, FillKind::Exchange, 100_000, 200, 0),
+            fill(B, FillKind::Exchange, 99_900, 300, 0),
+            fill(B, FillKind::Exchange, 99_800, 100, 0),
+        ]
+    );
+    // The customer's own limit tighter than the collar: a buy limited at 10.02 for 500
+    // after the 10.02 level is gone finds nothing within its limit: NoLiquidity, not Collar.
+    let ev = send(
+        &mut x,
+        Msg::Order(NewOrder::limit(D, 3, Side::Buy, 100_200, 500)),
+    );
+    assert_eq!(
+        &ev[2..],
+        &[IxEvent::Cancelled {
+            id: D,
+            qty: 500,
+            reason: IxCancel::NoLiquidity
+        }]
+    );
+}
+
+#[test]
+fn collar_holds_for_orders_routed_by_the_wide_quote_rule_and_zero_collar() {
+    // Collar 0: routed orders fill at the NBBO only.
+    let mut x = deep_ix(IxConfig {
+        collar_ticks: 0,
+        ..cfg()
+    });
+    send(&mut x, quote(100_000, 100_500)); // wide: routed
+    let ev = send(&mut x, Msg::Order(NewOrder::market(A, 1, Side::Sell, 350)));
+    assert_eq!(
+        &ev[1..],
+        &[
+            IxEvent::Routed {
+                id: A,
+                qty: 350,
+                reason: RouteReason::WideQuote
+            },
+            fill(A, FillKind::Exchange, 100_000, 200, 0),
+            IxEvent::Cancelled {
+                id: A,
+                qty: 150,
+                reason: IxCancel::Collar
+            },
+        ]
+    );
+}
+
+#[test]
+fn agency_cross_only_when_it_beats_the_principal_price() {
+    let mut x = ix(cfg());
+    send(&mut x, quote(100_000, 100_200));
+    // A resting customer sell AT the offer (10.02) and one inside it at 10.01.
+    send(
+        &mut x,
+        Msg::Order(NewOrder::limit(A, 1, Side::Sell, 100_200, 100)),
+    );
+    // A market buy of 100: principal would pay 10.0110; the resting sell at 10.02 is worse
+    // for the buyer, so the wholesaler fills it and the resting order stays.
+    let ev = send(&mut x, Msg::Order(NewOrder::market(D, 2, Side::Buy, 100)));
+    assert_eq!(ev[1..], [fill(D, FillKind::Principal, 100_110, 100, 0)]);
+    assert_eq!(x.book().len(), 1);
+    // A market buy of 500 (over auto-ex): no principal, so it crosses the resting sell at
+    // the offer (as good as the exchange) and routes the other 400: 200 at 10.02, 200 at
+    // 10.03.
+    let ev = send(&mut x, Msg::Order(NewOrder::market(B, 3, Side::Buy, 500)));
+    assert_eq!(
+        &ev[1..],
+        &[
+            fill(B, FillKind::AgencyTaker, 100_200, 100, A),
+            fill(A, FillKind::AgencyMaker, 100_200, 100, B),
+            IxEvent::Routed {
+                id: B,
+                qty: 400,
+                reason: RouteReason::Size
+            },
+            fill(B, FillKind::Exchange, 100_200, 200, 0),
+            fill(B, FillKind::Exchange, 100_300, 200, 0),
+        ]
+    );
+}
+
+#[test]
+fn inventory_full_principal_then_agency_at_the_nbbo_then_route() {
+    let mut x = ix(IxConfig {
+        max_inventory: 100,
+        hedge_threshold: 100,
+        hedge_target: 100,
+        ..cfg()
+    });
+    send(&mut x, quote(100_000, 100_200));
+    // Resting customer buy at the bid (10.00) for 100.
+    send(
+        &mut x,
+        Msg::Order(NewOrder::limit(A, 1, Side::Buy, 100_000, 100)),
+    );
+    // A market sell of 300: principal price 10.0090 beats the resting 10.00, so the
+    // wholesaler buys first, up to its 100-share room; then the resting buy at the NBBO
+    // takes 100; the last 100 go to the exchange at the bid.
+    let ev = send(&mut x, Msg::Order(NewOrder::market(D, 2, Side::Sell, 300)));
+    assert_eq!(
+        &ev[1..],
+        &[
+            fill(D, FillKind::Principal, 100_090, 100, 0),
+            fill(D, FillKind::AgencyTaker, 100_000, 100, A),
+            fill(A, FillKind::AgencyMaker, 100_000, 100, D),
+            IxEvent::Routed {
+                id: D,
+                qty: 100,
+                reason: RouteReason::Inventory
+            },
+            fill(D, FillKind::Exchange, 100_000, 100, 0),
+        ]
+    );
+    assert_eq!(x.inventory(), 100);
 }
 
 #[test]
@@ -333,9 +509,12 @@ fn self_trade_prevented_then_principal() {
     send(&mut x, quote(100_000, 100_200));
     send(
         &mut x,
-        Msg::Order(NewOrder::limit(A, 7, Side::Sell, 100_200, 100)),
+        Msg::Order(NewOrder::limit(A, 7, Side::Sell, 100_100, 100)),
     );
-    // Same account 7 buys: its resting sell is cancelled (STP), the buy gets principal.
+    // Same account 7 buys: its resting sell at 10.01 beats the principal price 10.0110, so
+    // the cross would take it, but it is the buyer's own: cancelled (STP), and the buy gets
+    // principal. (A resting sell at the offer would not be crossed at all: see
+    // `agency_cross_only_when_it_beats_the_principal_price`.)
     let ev = send(&mut x, Msg::Order(NewOrder::market(B, 7, Side::Buy, 100)));
     assert_eq!(
         &ev[1..],
