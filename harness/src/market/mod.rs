@@ -377,6 +377,11 @@ mod tests {
         assert_eq!(n, 250);
         assert_eq!(fills, vec![(10_000, 200), (9_900, 50)]);
         assert_eq!(x.executed, 950);
+        // What is still displayed: bids 250 at 0.9900 and 300 at 0.9800; asks none.
+        assert_eq!(x.displayed(Side::Sell, None), 550);
+        assert_eq!(x.displayed(Side::Sell, Some(9_900)), 250);
+        assert_eq!(x.displayed(Side::Sell, Some(10_000)), 0);
+        assert_eq!(x.displayed(Side::Buy, None), 0);
     }
 
     #[test]

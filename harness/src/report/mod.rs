@@ -492,14 +492,40 @@ fn markdown(scn: &Scenario, ec: &Economics, ls: &LatencySummary) -> String {
     }
     let _ = writeln!(
         s,
+        "\nWhere E/Q comes from (all marketable orders, by fill kind; E/Q over all shares is the \
+         mean of the kinds' E/Q weighted by their share of quoted spread):\n\n\
+         | kind | executed shares | % of shares | % of quoted spread | quoted spread ¢ | E/Q | PI ¢/share | improved % | at % | outside % |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    for k in &r.by_kind {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {:.1} | {:.1} | {:.3} | {:.3} | {:.3} | {:.1} | {:.1} | {:.1} |",
+            k.kind,
+            k.executed_shares,
+            k.pct_of_shares,
+            k.pct_of_quoted,
+            k.avg_quoted_spread_cents,
+            k.e_over_q,
+            k.price_improvement_cents_per_share,
+            k.pct_shares_improved,
+            k.pct_shares_at_quote,
+            k.pct_shares_outside_quote
+        );
+    }
+    let _ = writeln!(
+        s,
         "\nRealized spread (¢/share) by horizon: {}\n",
         fmt_pairs(&r.realized_spread_cents)
     );
     let l = &ec.nonmarketable_limits;
     let _ = writeln!(
         s,
-        "Non-marketable limits: {} orders, {} shares, fill rate {:.2}%, time to first fill mean {:.1} s / median {:.1} s.\n",
-        l.orders, l.shares, l.fill_rate_pct, l.mean_time_to_first_fill_s, l.median_time_to_first_fill_s
+        "Non-marketable limits: {} orders, {} shares, fill rate {:.2}%, time to first fill mean {:.1} s / median {:.1} s. \
+         Where their shares ended: crossed with incoming customer orders {}, filled by the wholesaler when the NBBO moved through them {}, \
+         filled on the exchange {}, cancelled {}, open at the close {}.\n",
+        l.orders, l.shares, l.fill_rate_pct, l.mean_time_to_first_fill_s, l.median_time_to_first_fill_s,
+        l.agency_filled_shares, l.wholesaler_filled_shares, l.exchange_filled_shares, l.cancelled_shares, l.open_at_close_shares
     );
     let p = &ec.pnl;
     let _ = writeln!(s, "## Wholesaler P&L (dollars)\n");
@@ -575,23 +601,36 @@ fn markdown(scn: &Scenario, ec: &Economics, ls: &LatencySummary) -> String {
 
 /// How the default scenario reaches the anchors: mechanisms, not output adjustments.
 const CALIBRATION: &str = "### How the figures come about\n\n\
-- **Routing** (the share not internalized; published: 28.6%) comes from the wholesaler's three risk limits \
-acting on the generated flow: orders above the auto-execution size (400 shares: the \
-larger round lots) are routed whole; orders arriving while the quoted spread is wider \
-than the collar (3 cents; the default spread is 1-6 cents, wider than 3 about 30% of \
-the time) are routed because the NBBO is not trusted for principal pricing; and orders \
-that would take the inventory past its limit are routed (rare in the default, frequent \
-in `meme-squeeze`).\n\
-- **Price improvement** is 45% of the quoted spread on principal fills (integer ticks of \
-$0.0001, rounded down). Agency crosses execute at the resting customer order's price, which \
-is at the NBBO when it is crossed, so they add shares at the quote; routed orders pay the \
-NBBO or worse (walking displayed depth). The all-shares E/Q is therefore higher than the \
-internalized-shares E/Q; the published 0.3-0.5 is closest to the latter.\n\
+- **Routing** (the share not internalized; published: 28.6%) comes from two risk limits \
+acting on the generated flow: orders above the auto-execution size (one round lot; a \
+stand-in, since real auto-execution sizes are larger but the generated orders stop at \
+1,000 shares) first cross resting customer orders at the NBBO and route the rest; and \
+orders that would take the inventory past its limit (300 shares) are routed: the \
+wholesaler manages its position by routing, not hedging. The wide-quote rule (10 cents) \
+does not bind on a normal day; routing the widest-spread shares would be backwards \
+(wholesalers like wide spreads) and would inflate E/Q.\n\
+- **Agency crosses** run only where they are the best execution for the incoming order: \
+against resting customer orders at least as good as the wholesaler's improved price, or, \
+for an order the wholesaler will not fill, at the NBBO (as good as the exchange). A resting \
+order *at* the NBBO is worse for the taker than the principal price, so it waits for a \
+larger order or for the NBBO to move through it.\n\
+- **Price improvement** is 45% of the quoted spread on principal fills (ticks of $0.0001, \
+rounded down), on a spread that is 1-2 cents 70% of the time. The per-kind table below \
+shows where E/Q comes from: principal shares at 1 - 2 x 0.45 = 0.1, agency shares between \
+that and 1, routed shares at 1 or more (the quote, or worse walking displayed depth); the \
+all-shares E/Q is their quoted-spread-weighted mean.\n\
+- **Price collar**: no customer fill more than the collar beyond the NBBO at receipt; \
+routed orders go to the exchange limited at it, and what displayed depth beyond it would \
+have filled is cancelled (`collar`).\n\
 - **PFOF** is each broker's rate (20, 35, 60 cents per 100 shares) times its executed \
-marketable shares.\n\
-- The flow carries no information about future prices (the mid is an independent random \
-walk), so markouts average out and the wholesaler's result is spread capture minus hedging \
-costs, fees and payments: with this much improvement it does not cover the payments.\n";
+marketable shares (all of them, routed ones included, as Rule 606 counts them).\n\
+- **The wholesaler loses money, honestly.** The flow carries no information about future \
+prices (the mid is an independent random walk), so markouts average out and the result is \
+spread capture minus fees and payments. With anchor-level improvement the principal capture \
+is (0.5 - 0.45) x spread = about 0.1 cent per principal share, while PFOF costs about 0.33 \
+cent per executed marketable share and routing costs the 0.3-cent access fee: capture \
+cannot cover them on a 2-cent stock. Wholesalers' profits come from elsewhere (wider-spread \
+stocks, informed-flow avoidance) that this model does not have.\n";
 
 fn fmt_pairs(v: &[(String, f64)]) -> String {
     v.iter()
