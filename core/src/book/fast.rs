@@ -1006,6 +1006,11 @@ impl FastBook {
         // Lose priority: leave the level, re-enter as a taker, and rest again in the same
         // slot under the same index entry (neither is touched unless the order ends).
         self.unlink(si);
+        // Resting orders are GTC or post-only, so one that meets nothing simply rests.
+        if self.eligible_level(side, Some(price)).is_none() {
+            self.link_tail(si, side, price, qty);
+            return;
+        }
         let t = Taker {
             id,
             account: s.account,
