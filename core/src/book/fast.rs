@@ -407,6 +407,7 @@ impl FastBook {
 
     /// A new resting order: a fresh slot at the tail of its level, and its id indexed
     /// (from where the duplicate-id check stopped, if nothing has changed since).
+    #[inline(always)]
     fn rest(&mut self, o: &NewOrder, price: Price, qty: Qty, at: Vacancy) {
         let NewOrder {
             id,
@@ -472,6 +473,7 @@ impl FastBook {
     }
 
     /// Unlink slot `si` from its level's FIFO (the slot and its id stay as they are).
+    #[inline(always)]
     fn unlink(&mut self, si: u32) {
         let s = self.slots[si];
         let li = s.level;
