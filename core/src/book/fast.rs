@@ -2,29 +2,43 @@
 //!
 //! # Layout, and why
 //! - **Orders** live in one slab (`Vec<Slot>`) allocated up front and recycled through a
-//!   free list, so a new order never allocates. Each slot is 40 bytes and carries the
-//!   `prev`/`next` indices of its level's FIFO, so unlinking any order is O(1).
+//!   free list, so a new order never allocates. A slot is 32 bytes aligned to 32 (id, open
+//!   quantity, the `prev`/`next` indices of its level's FIFO, level, account), so no slot
+//!   straddles two cache lines and unlinking any order is O(1). Time in force and STP mode,
+//!   read only by a replace, sit in a parallel array (`meta`).
 //! - **Levels** live in a second slab (`Vec<Level>`, 32 bytes each: price, aggregate
-//!   quantity, FIFO head and tail, order count), also recycled.
+//!   quantity, FIFO head and tail, order count, side), also recycled.
 //! - **Price ladders**, one per side, are sorted vectors of *keys* with the best price at
 //!   the end: the key of a bid is its price, the key of an ask is `!price` (bitwise not,
 //!   which reverses the order of `i64` without overflow), so one ascending search serves
 //!   both sides and the whole `i64` domain is legal. The best level is `last()`: O(1).
-//!   Most activity is near the touch, so a search scans a few keys from the end before
-//!   falling back to binary search, and inserts near the top move few bytes.
+//!   A search scans the top eight keys before falling back to binary search, and inserts
+//!   near the top move few bytes.
+//! - **A level cache** per side, direct-mapped on `price mod 256`, answers "which level
+//!   holds this price" for most new orders and replaces without the ladder search (prices
+//!   near the touch are contiguous ticks, so they do not collide); it is exact because a
+//!   hit is checked against the level's own price and whether it is still in its ladder.
 //! - **Id lookup** is [`IdIndex`](super::id_index), an open-addressing table pre-sized
 //!   to twice the configured capacity whose hash keeps neighbouring ids in neighbouring
-//!   buckets (see its docs for why).
+//!   buckets (see its docs for why). A new order probes it once: the duplicate-id check
+//!   remembers where the id would go and the insert starts there if nothing moved in
+//!   between; a cancel likewise looks up and removes with one probe. A replace that loses
+//!   priority keeps its slot and its index entry.
 //!
 //! Cancel and reduce are O(1): unlinking is O(1) and a level that becomes empty is left
 //! in its ladder (*lazily* removed) unless it is the best level, which is popped at once so
 //! the best price stays O(1). Empty levels are reused when an order arrives at their price
 //! and swept out in one pass when they outnumber the live ones (amortized O(1)).
 //!
+//! Orders (and replaces) that meet nothing on the other side go straight to resting or
+//! cancelling without entering the matching walk.
+//!
 //! Why not a flat price-indexed array: the issue requires the whole `i64` domain, and even
 //! a windowed array thrashes cache when prices spread; a short sorted vector of 8-byte keys
-//! keeps the top of book in one or two cache lines. The measured comparison is in
-//! `bench-results/` (see the README).
+//! keeps the top of book in one or two cache lines, and the level cache gives the O(1)
+//! price lookup a window would, without its reach limit. Each step above was kept only if
+//! callgrind and a side-by-side wall-clock run agreed (the commits say by how much); the
+//! results are in `bench-results/book/` (see the README).
 
 use super::id_index::{IdIndex, Vacancy};
 use super::pool::{FreeLink, Pool, NIL};
