@@ -189,8 +189,8 @@ pub struct FastBook {
     /// `meta[i]` belongs to `slots[i]`.
     meta: Vec<Meta>,
     levels: Pool<Level>,
-    bids: Ladder,
-    asks: Ladder,
+    /// Bids and asks, indexed by `Side as usize` (an index, not a branch).
+    ladders: [Ladder; 2],
     /// Per side, indexed by `Side as usize`.
     level_cache: [LevelCache; 2],
     index: IdIndex,
@@ -264,8 +264,10 @@ impl FastBook {
             slots,
             meta,
             levels,
-            bids: Ladder::new(Side::Buy, level_cap),
-            asks: Ladder::new(Side::Sell, level_cap),
+            ladders: [
+                Ladder::new(Side::Buy, level_cap),
+                Ladder::new(Side::Sell, level_cap),
+            ],
             level_cache: [[NIL; LEVEL_CACHE]; 2],
             index: IdIndex::with_capacity(cap),
             live: 0,
@@ -276,18 +278,12 @@ impl FastBook {
 
     #[inline]
     fn ladder(&self, side: Side) -> &Ladder {
-        match side {
-            Side::Buy => &self.bids,
-            Side::Sell => &self.asks,
-        }
+        &self.ladders[side as usize]
     }
 
     #[inline]
     fn ladder_mut(&mut self, side: Side) -> &mut Ladder {
-        match side {
-            Side::Buy => &mut self.bids,
-            Side::Sell => &mut self.asks,
-        }
+        &mut self.ladders[side as usize]
     }
 
     #[inline]
