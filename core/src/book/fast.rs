@@ -1086,20 +1086,31 @@ impl OrderBook for FastBook {
 
     fn for_each_order(&self, f: &mut dyn FnMut(&RestingOrder)) {
         for side in [Side::Buy, Side::Sell] {
-            for &li in self.ladder(side).levels.iter().rev() {
-                let lvl = &self.levels[li];
-                let mut si = lvl.head;
-                while si != NIL {
-                    let s = &self.slots[si];
-                    f(&RestingOrder {
-                        side,
-                        price: lvl.price,
-                        id: s.id,
-                        account: s.account,
-                        open_qty: s.qty,
-                    });
-                    si = s.next;
+            self.for_each_order_of(side, &mut |o| {
+                f(o);
+                true
+            });
+        }
+    }
+
+    fn for_each_order_of(&self, side: Side, f: &mut dyn FnMut(&RestingOrder) -> bool) {
+        for &li in self.ladder(side).levels.iter().rev() {
+            let lvl = &self.levels[li];
+            // A lazily emptied level has no head; freed levels are not in the ladder.
+            let mut si = lvl.head;
+            while si != NIL {
+                let s = &self.slots[si];
+                let going = f(&RestingOrder {
+                    side,
+                    price: lvl.price,
+                    id: s.id,
+                    account: s.account,
+                    open_qty: s.qty,
+                });
+                if !going {
+                    return;
                 }
+                si = s.next;
             }
         }
     }
@@ -1228,6 +1239,63 @@ mod tests {
         // Cancel the best: the best must become 900, not a phantom emptied level.
         b.apply(&Command::Cancel { id: 1 }, &mut ev);
         assert_eq!(b.best_bid(), Some(900));
+    }
+
+    /// The early-stopping walk of one side against the trait's default (a filter over the
+    /// reference book's full dump), on random books with lazily emptied levels, stopping
+    /// after 0, 1, a few and all orders.
+    #[test]
+    fn walk_of_one_side_stops_where_asked() {
+        use crate::book::reference::ReferenceBook;
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let mut fast = FastBook::new(BookConfig::default());
+        let mut reference = ReferenceBook::new(BookConfig::default());
+        let mut sink = crate::command::CountingSink::default();
+        for id in 1..=3_000u64 {
+            let cmd = if id > 10 && rng.random_bool(0.4) {
+                Command::Cancel {
+                    id: rng.random_range(1..id),
+                }
+            } else {
+                let side = if rng.random_bool(0.5) { Side::Buy } else { Side::Sell };
+                let price = 1_000 + rng.random_range(-60..60i64);
+                Command::New(NewOrder::limit(id, 1, side, price, rng.random_range(1..50)))
+            };
+            fast.apply(&cmd, &mut sink);
+            reference.apply(&cmd, &mut sink);
+            if id % 250 != 0 {
+                continue;
+            }
+            for side in [Side::Buy, Side::Sell] {
+                for stop_after in [0usize, 1, 7, usize::MAX] {
+                    // Returns the orders seen and how many calls came after `false`.
+                    let walk = |each: &dyn Fn(&mut dyn FnMut(&RestingOrder) -> bool)| {
+                        let (mut seen, mut stopped, mut after_stop) = (Vec::new(), false, 0);
+                        each(&mut |o| {
+                            if stopped {
+                                after_stop += 1;
+                                return false;
+                            }
+                            if seen.len() == stop_after {
+                                stopped = true;
+                                return false;
+                            }
+                            seen.push(*o);
+                            true
+                        });
+                        (seen, after_stop)
+                    };
+                    let (f, fast_after_stop) = walk(&|g| fast.for_each_order_of(side, g));
+                    let (r, _) = walk(&|g| reference.for_each_order_of(side, g));
+                    assert_eq!(f, r, "side {side:?}, stop after {stop_after}, at {id}");
+                    assert_eq!(fast_after_stop, 0, "the fast walk went on after `false`");
+                    if stop_after == usize::MAX {
+                        assert!(!f.is_empty());
+                    }
+                }
+            }
+        }
     }
 
     /// The level cache must never hand back a level that was freed, recycled for another

@@ -76,6 +76,20 @@ pub trait OrderBook {
     /// time priority, then asks likewise.
     fn for_each_order(&self, f: &mut dyn FnMut(&RestingOrder));
 
+    /// The resting orders of one side, from the best price to the worst and in time
+    /// priority within a price, for as long as `f` returns `true`. Lets a caller that
+    /// wants only the top of a side (the orders a quote makes marketable, say) stop there
+    /// instead of visiting the whole book. The default walks [`Self::for_each_order`] and
+    /// filters; books override it with a walk that really stops.
+    fn for_each_order_of(&self, side: Side, f: &mut dyn FnMut(&RestingOrder) -> bool) {
+        let mut going = true;
+        self.for_each_order(&mut |o| {
+            if going && o.side == side {
+                going = f(o);
+            }
+        });
+    }
+
     /// Every non-empty level of one side, from best to worst.
     fn for_each_level(&self, side: Side, f: &mut dyn FnMut(&LevelView));
 

@@ -42,9 +42,9 @@
 //! (it cannot be honoured across internal and exchange liquidity without a dry run of the
 //! exchange).
 //!
-//! Finding the orders a quote makes marketable walks the internal book through
-//! [`OrderBook::for_each_order`] (the trait has no early exit), so that step is linear in
-//! the resting orders; it runs only when the best resting price is actually crossed.
+//! Finding the orders a quote makes marketable walks that side of the internal book from
+//! its best price through [`OrderBook::for_each_order_of`] and stops at the first order
+//! the quote does not reach, so it costs what it fills plus one.
 //!
 //! # Guarantees (each checked by tests in `tests/retail_*.rs`)
 //! - No internal fill (agency or principal) is at a price worse than the NBBO at the
@@ -504,10 +504,12 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
         }
         self.sweep.clear();
         let sweep = &mut self.sweep;
-        self.book.for_each_order(&mut |o| {
-            if o.side == side && side.accepts(o.price, far) {
+        self.book.for_each_order_of(side, &mut |o| {
+            let reached = side.accepts(o.price, far);
+            if reached {
                 sweep.push((o.id, o.price, o.open_qty));
             }
+            reached
         });
         for i in 0..self.sweep.len() {
             let (id, limit, qty) = self.sweep[i];
