@@ -427,12 +427,15 @@ impl FastBook {
             stp,
             ..
         } = *o;
+        let li = self.level_for(side, price);
+        let tail = self.levels[li].tail;
+        // The slot is written once, already linked after the level's tail.
         let si = self.slots.alloc(Slot {
             id,
             qty,
             next: NIL,
-            prev: NIL,
-            level: NIL,
+            prev: tail,
+            level: li,
             account,
         });
         let meta = Meta { tif, stp };
@@ -440,9 +443,23 @@ impl FastBook {
             Some(m) => *m = meta,
             None => self.meta.push(meta), // the slot pool just grew past its pre-fill
         }
-        self.link_tail(si, side, price, qty);
+        self.append(li, si, tail, qty);
         self.index.insert_at(id, si, at);
         self.live += 1;
+    }
+
+    /// Make slot `si`, whose `prev` is already `tail`, the new tail of level `li`.
+    #[inline(always)]
+    fn append(&mut self, li: u32, si: u32, tail: u32, qty: Qty) {
+        if tail == NIL {
+            self.levels[li].head = si;
+        } else {
+            self.slots[tail].next = si;
+        }
+        let lvl = &mut self.levels[li];
+        lvl.tail = si;
+        lvl.count += 1;
+        lvl.total += qty;
     }
 
     /// Put slot `si` (not linked anywhere) at the tail of the `side` level at `price`,
@@ -456,15 +473,7 @@ impl FastBook {
         s.level = li;
         s.prev = tail;
         s.next = NIL;
-        if tail == NIL {
-            self.levels[li].head = si;
-        } else {
-            self.slots[tail].next = si;
-        }
-        let lvl = &mut self.levels[li];
-        lvl.tail = si;
-        lvl.count += 1;
-        lvl.total += qty;
+        self.append(li, si, tail, qty);
     }
 
     /// Take a resting order out of the book: unindex, unlink and free it (the caller
@@ -614,7 +623,7 @@ impl FastBook {
     /// Match an accepted order and cancel an IOC remainder. Returns the price and
     /// quantity that should rest, if any (the caller rests it: a new slot for a new
     /// order, the same slot for a replace).
-    #[inline]
+    #[inline(always)]
     fn execute<S: EventSink>(&mut self, t: &Taker, sink: &mut S) -> Option<(Price, Qty)> {
         let out = match self.cfg.policy {
             MatchPolicy::PriceTime => self.match_fifo(t, sink),
