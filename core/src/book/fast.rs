@@ -45,8 +45,8 @@ use super::pool::{FreeLink, Pool, NIL};
 use super::*;
 use crate::command::{Command, Event, EventSink, NewOrder};
 
-/// A resting order: what matching and unlinking touch, 32 bytes aligned to 32 so that
-/// no slot straddles two cache lines (at 40 bytes, half of them did).
+/// A resting order, 32 bytes aligned to 32 so that no slot straddles two cache lines (at
+/// 40 bytes, half of them did).
 #[derive(Clone, Copy, Debug)]
 #[repr(C, align(32))]
 struct Slot {
@@ -55,17 +55,63 @@ struct Slot {
     /// Next order in the level's FIFO, or the next free slot when on the free list.
     next: u32,
     prev: u32,
-    level: u32,
+    /// The level's index in its low [`LEVEL_BITS`] bits; above them the time in force and
+    /// the STP mode, which only a replace reads. Packing them here instead of in an array
+    /// of their own saves a cache line per new order and per replace (criterion, mixed
+    /// stream: about 4%).
+    level_flags: u32,
     /// Read on every fill when the taker has a self-trade-prevention mode.
     account: Account,
 }
 
-/// What only a replace reads of a resting order, kept apart from the hot [`Slot`]
-/// (same index).
-#[derive(Clone, Copy, Debug)]
-struct Meta {
-    tif: Tif,
-    stp: Stp,
+/// Bits of [`Slot::level_flags`] that hold the level index: at most 2^28 price levels
+/// exist at once (8 GiB of levels; `alloc_level` refuses more).
+const LEVEL_BITS: u32 = 28;
+const LEVEL_MASK: u32 = (1 << LEVEL_BITS) - 1;
+
+impl Slot {
+    /// `level_flags` for a resting order. Only GTC and post-only orders rest.
+    #[inline]
+    fn pack(level: u32, tif: Tif, stp: Stp) -> u32 {
+        debug_assert!(level <= LEVEL_MASK && matches!(tif, Tif::Gtc | Tif::Post));
+        let tif_bit = (tif == Tif::Post) as u32;
+        let stp_code = match stp {
+            Stp::None => 0,
+            Stp::CancelTaker => 1,
+            Stp::CancelMaker => 2,
+            Stp::CancelBoth => 3,
+            Stp::DecrementCancel => 4,
+        };
+        level | tif_bit << LEVEL_BITS | stp_code << (LEVEL_BITS + 1)
+    }
+
+    #[inline]
+    fn level(&self) -> u32 {
+        self.level_flags & LEVEL_MASK
+    }
+
+    #[inline]
+    fn set_level(&mut self, level: u32) {
+        self.level_flags = (self.level_flags & !LEVEL_MASK) | level;
+    }
+
+    fn tif(&self) -> Tif {
+        if self.level_flags >> LEVEL_BITS & 1 == 1 {
+            Tif::Post
+        } else {
+            Tif::Gtc
+        }
+    }
+
+    fn stp(&self) -> Stp {
+        match self.level_flags >> (LEVEL_BITS + 1) {
+            0 => Stp::None,
+            1 => Stp::CancelTaker,
+            2 => Stp::CancelMaker,
+            3 => Stp::CancelBoth,
+            _ => Stp::DecrementCancel,
+        }
+    }
 }
 
 /// One price level: a FIFO of slots, and the side it belongs to (so an order's side
@@ -186,8 +232,6 @@ impl Ladder {
 pub struct FastBook {
     cfg: BookConfig,
     slots: Pool<Slot>,
-    /// `meta[i]` belongs to `slots[i]`.
-    meta: Vec<Meta>,
     levels: Pool<Level>,
     /// Bids and asks, indexed by `Side as usize` (an index, not a branch).
     ladders: [Ladder; 2],
@@ -236,17 +280,10 @@ impl FastBook {
                 qty: 0,
                 next: NIL,
                 prev: NIL,
-                level: NIL,
+                level_flags: LEVEL_MASK,
                 account: 0,
             },
         );
-        let meta = vec![
-            Meta {
-                tif: Tif::Gtc,
-                stp: Stp::None,
-            };
-            cap
-        ];
         let levels = Pool::prefilled(
             level_cap,
             Level {
@@ -262,7 +299,6 @@ impl FastBook {
         FastBook {
             cfg,
             slots,
-            meta,
             levels,
             ladders: [
                 Ladder::new(Side::Buy, level_cap),
@@ -295,7 +331,7 @@ impl FastBook {
 
     #[inline]
     fn alloc_level(&mut self, side: Side, price: Price) -> u32 {
-        self.levels.alloc(Level {
+        let li = self.levels.alloc(Level {
             price,
             total: 0,
             head: NIL,
@@ -303,7 +339,10 @@ impl FastBook {
             count: 0,
             side,
             in_ladder: true,
-        })
+        });
+        // Slots keep a level index in `LEVEL_BITS` bits.
+        assert!(li <= LEVEL_MASK, "more than 2^28 price levels at once");
+        li
     }
 
     /// Return a level to the pool. A freed level keeps `count == 0`, so a walk that
@@ -435,14 +474,9 @@ impl FastBook {
             qty,
             next: NIL,
             prev: tail,
-            level: li,
+            level_flags: Slot::pack(li, tif, stp),
             account,
         });
-        let meta = Meta { tif, stp };
-        match self.meta.get_mut(si as usize) {
-            Some(m) => *m = meta,
-            None => self.meta.push(meta), // the slot pool just grew past its pre-fill
-        }
         self.append(li, si, tail, qty);
         self.index.insert_at(id, si, at);
         self.live += 1;
@@ -470,7 +504,7 @@ impl FastBook {
         let tail = self.levels[li].tail;
         let s = &mut self.slots[si];
         s.qty = qty;
-        s.level = li;
+        s.set_level(li);
         s.prev = tail;
         s.next = NIL;
         self.append(li, si, tail, qty);
@@ -495,7 +529,7 @@ impl FastBook {
     #[inline(always)]
     fn unlink(&mut self, si: u32) {
         let s = self.slots[si];
-        let li = s.level;
+        let li = s.level();
         if s.prev != NIL {
             self.slots[s.prev].next = s.next;
         } else {
@@ -520,7 +554,7 @@ impl FastBook {
     fn take(&mut self, si: u32, q: Qty) -> bool {
         let s = &mut self.slots[si];
         s.qty -= q;
-        let li = s.level;
+        let li = s.level();
         if s.qty == 0 {
             // `remove` subtracts the (now zero) open quantity; subtract the taken part here.
             self.levels[li].total -= q;
@@ -1008,8 +1042,8 @@ impl FastBook {
             return;
         }
         let s = self.slots[si];
-        let Meta { tif, stp } = self.meta[si as usize];
-        let side = self.levels[s.level].side;
+        let (tif, stp, li) = (s.tif(), s.stp(), s.level());
+        let side = self.levels[li].side;
         if tif == Tif::Post && self.would_cross(side, price) {
             sink.event(Event::Reject {
                 id,
@@ -1018,10 +1052,10 @@ impl FastBook {
             return;
         }
         sink.event(Event::Replaced { id });
-        let cur_price = self.levels[s.level].price;
+        let cur_price = self.levels[li].price;
         if price == cur_price && qty <= s.qty {
             self.slots[si].qty = qty;
-            self.levels[s.level].total -= s.qty - qty;
+            self.levels[li].total -= s.qty - qty;
             return;
         }
         // Lose priority: leave the level, re-enter as a taker, and rest again in the same
@@ -1081,8 +1115,8 @@ impl OrderBook for FastBook {
         let si = self.index.get(id)?;
         let s = &self.slots[si];
         Some(RestingOrder {
-            side: self.levels[s.level].side,
-            price: self.levels[s.level].price,
+            side: self.levels[s.level()].side,
+            price: self.levels[s.level()].price,
             id: s.id,
             account: s.account,
             open_qty: s.qty,
@@ -1170,6 +1204,36 @@ mod tests {
         assert_eq!(std::mem::align_of::<Slot>(), 32);
         assert_eq!(std::mem::size_of::<Level>(), 32);
         assert_eq!(std::mem::align_of::<Level>(), 32);
+    }
+
+    /// What a replace reads back of a resting order's time in force, STP mode and level is
+    /// what was packed, for every combination that can rest and levels at both ends.
+    #[test]
+    fn packed_flags_round_trip() {
+        let stps = [
+            Stp::None,
+            Stp::CancelTaker,
+            Stp::CancelMaker,
+            Stp::CancelBoth,
+            Stp::DecrementCancel,
+        ];
+        for level in [0, 1, 12_345, LEVEL_MASK] {
+            for tif in [Tif::Gtc, Tif::Post] {
+                for stp in stps {
+                    let mut s = Slot {
+                        id: 1,
+                        qty: 1,
+                        next: NIL,
+                        prev: NIL,
+                        level_flags: Slot::pack(level, tif, stp),
+                        account: 0,
+                    };
+                    assert_eq!((s.level(), s.tif(), s.stp()), (level, tif, stp));
+                    s.set_level(7);
+                    assert_eq!((s.level(), s.tif(), s.stp()), (7, tif, stp));
+                }
+            }
+        }
     }
 
     /// The worked example of issue 2, checked by hand.
