@@ -5,7 +5,7 @@
 //!   free list, so a new order never allocates. A slot is 32 bytes aligned to 32 (id, open
 //!   quantity, the `prev`/`next` indices of its level's FIFO, level, account), so no slot
 //!   straddles two cache lines and unlinking any order is O(1). Time in force and STP mode,
-//!   read only by a replace, sit in a parallel array (`meta`).
+//!   read only by a replace, ride in the four bits above the level index.
 //! - **Levels** live in a second slab (`Vec<Level>`, 32 bytes each: price, aggregate
 //!   quantity, FIFO head and tail, order count, side), also recycled.
 //! - **Price ladders**, one per side, are sorted vectors of *keys* with the best price at
