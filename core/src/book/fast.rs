@@ -1331,7 +1331,11 @@ mod tests {
                     id: rng.random_range(1..id),
                 }
             } else {
-                let side = if rng.random_bool(0.5) { Side::Buy } else { Side::Sell };
+                let side = if rng.random_bool(0.5) {
+                    Side::Buy
+                } else {
+                    Side::Sell
+                };
                 let price = 1_000 + rng.random_range(-60..60i64);
                 Command::New(NewOrder::limit(id, 1, side, price, rng.random_range(1..50)))
             };
@@ -1387,9 +1391,17 @@ mod tests {
             for (k, &p) in prices.iter().enumerate() {
                 id += 1;
                 // Alternate sides so a price's cache entry is also seen by the other side.
-                let side = if (k + round) % 2 == 0 { Side::Buy } else { Side::Sell };
+                let side = if (k + round) % 2 == 0 {
+                    Side::Buy
+                } else {
+                    Side::Sell
+                };
                 // Keep bids below asks: bids at p - 10_000, asks at p + 10_000.
-                let px = if side == Side::Buy { p - 10_000 } else { p + 10_000 };
+                let px = if side == Side::Buy {
+                    p - 10_000
+                } else {
+                    p + 10_000
+                };
                 cmds.push(Command::New(NewOrder::limit(id, 1, side, px, 5)));
                 // Cancel every other order at once: its level empties and is freed or
                 // left lazily empty, and the next price in the same entry may recycle it.
