@@ -97,5 +97,19 @@ fn compare_writes_its_report_and_names_every_peer_finding() {
     );
     let svg = std::fs::read_to_string(dir.join("throughput.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    // Title and one legend entry per matcher, as text.
+    for w in [
+        "Throughput, M commands/s",
+        "fast",
+        "reference",
+        "matchcore",
+        "nanobook",
+        "lobster",
+    ] {
+        assert!(
+            svg.contains(&format!("\n{w}")),
+            "throughput.svg lacks {w:?}"
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -53,6 +53,24 @@ fn every_preset_runs_and_writes_its_files() {
             if f.ends_with(".svg") {
                 assert!(text.starts_with("<svg") && text.trim_end().ends_with("</svg>"));
                 assert!(!text.contains("NaN"), "{p}: {f} has NaN coordinates");
+                // The chart's title and legend entries are there as text.
+                let want: &[&str] = match f {
+                    "latency.svg" => &["Latency by percentile", "service, orders"],
+                    "internalization_by_type.svg" => &[
+                        "Marketable shares by outcome, per order type",
+                        "agency cross",
+                        "principal",
+                        "routed",
+                    ],
+                    "inventory_pnl.svg" => &["Wholesaler inventory and P&amp;L", "inventory"],
+                    _ => &["Price improvement per share", "at the quote", "outside"],
+                };
+                for w in want {
+                    assert!(
+                        text.contains(&format!("\n{w}")),
+                        "{p}: {f} lacks text {w:?}"
+                    );
+                }
             }
         }
         let json: serde_json::Value =

@@ -688,7 +688,7 @@ impl Report {
             .collect();
         std::fs::write(
             dir.join("throughput.svg"),
-            svg::grouped_bars(
+            grouped_bars(
                 "Throughput, M commands/s (median, common subset)",
                 &groups,
                 &series,
@@ -712,7 +712,7 @@ impl Report {
             .collect();
         std::fs::write(
             dir.join("latency.svg"),
-            svg::grouped_bars(
+            grouped_bars(
                 "Service time per command, ns (log scale)",
                 &groups,
                 &series,
@@ -754,7 +754,7 @@ impl Report {
                 .collect();
             std::fs::write(
                 dir.join("fill-distribution.svg"),
-                svg::grouped_bars(
+                grouped_bars(
                     &format!(
                         "Resting orders that got any fill, % by size class ({})",
                         d.workload
@@ -769,139 +769,19 @@ impl Report {
     }
 }
 
-/// Minimal hand-written SVG: no fonts or system libraries needed, and byte-identical for
-/// identical numbers.
-pub mod svg {
-    use std::fmt::Write as _;
-
-    const COLORS: [&str; 8] = [
-        "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-    ];
-
-    fn esc(s: &str) -> String {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
+/// One bar per matcher (series) in each group, drawn by [`crate::chart`].
+fn grouped_bars(
+    title: &str,
+    groups: &[String],
+    series: &[(String, Vec<f64>)],
+    log: bool,
+) -> String {
+    crate::chart::BarChart {
+        title,
+        groups,
+        series,
+        log_y: log,
+        ..Default::default()
     }
-
-    /// A grouped bar chart: one group per label, one bar per series in each group.
-    pub fn grouped_bars(
-        title: &str,
-        groups: &[String],
-        series: &[(String, Vec<f64>)],
-        log: bool,
-    ) -> String {
-        let (w, h) = (960.0, 480.0);
-        let (l, r, t, b) = (70.0, 180.0, 40.0, 70.0);
-        let pw = w - l - r;
-        let ph = h - t - b;
-        let max = series
-            .iter()
-            .flat_map(|(_, v)| v.iter().copied())
-            .fold(0.0f64, f64::max)
-            .max(1e-9);
-        let (lo, hi) = if log {
-            (0.0, max.log10().ceil().max(1.0))
-        } else {
-            (0.0, max * 1.1)
-        };
-        let y = |v: f64| -> f64 {
-            let x = if log { v.max(1.0).log10() } else { v };
-            t + ph - (x - lo) / (hi - lo) * ph
-        };
-        let mut s = String::new();
-        let _ = writeln!(
-            s,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
-        );
-        let _ = writeln!(s, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
-        let _ = writeln!(
-            s,
-            r#"<text x="{}" y="22" text-anchor="middle" font-size="15">{}</text>"#,
-            w / 2.0,
-            esc(title)
-        );
-        // Axis and gridlines.
-        let ticks: Vec<f64> = if log {
-            (0..=hi as i32).map(|e| 10f64.powi(e)).collect()
-        } else {
-            (0..=5).map(|k| hi * k as f64 / 5.0).collect()
-        };
-        for tv in ticks {
-            let yy = y(tv);
-            let _ = writeln!(
-                s,
-                r##"<line x1="{l}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}" stroke="#ddd"/>"##,
-                l + pw
-            );
-            let label = if tv >= 100.0 {
-                format!("{tv:.0}")
-            } else {
-                format!("{tv:.2}")
-            };
-            let _ = writeln!(
-                s,
-                r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{label}</text>"#,
-                l - 6.0,
-                yy + 4.0
-            );
-        }
-        let _ = writeln!(
-            s,
-            r#"<line x1="{l}" y1="{t}" x2="{l}" y2="{:.1}" stroke="black"/>"#,
-            t + ph
-        );
-        let _ = writeln!(
-            s,
-            r#"<line x1="{l}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="black"/>"#,
-            t + ph,
-            l + pw,
-            t + ph
-        );
-        let ng = groups.len().max(1) as f64;
-        let ns = series.len().max(1) as f64;
-        let gw = pw / ng;
-        let bw = gw * 0.8 / ns;
-        for (gi, g) in groups.iter().enumerate() {
-            let gx = l + gi as f64 * gw;
-            for (si, (_, vals)) in series.iter().enumerate() {
-                let v = vals.get(gi).copied().unwrap_or(0.0);
-                let x = gx + gw * 0.1 + si as f64 * bw;
-                let yy = y(v);
-                let _ = writeln!(
-                    s,
-                    r#"<rect x="{x:.1}" y="{yy:.1}" width="{:.1}" height="{:.1}" fill="{}"><title>{}: {v:.3}</title></rect>"#,
-                    bw.max(1.0),
-                    (t + ph - yy).max(0.0),
-                    COLORS[si % COLORS.len()],
-                    esc(&series[si].0)
-                );
-            }
-            let _ = writeln!(
-                s,
-                r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
-                gx + gw / 2.0,
-                t + ph + 18.0,
-                esc(g)
-            );
-        }
-        for (si, (name, _)) in series.iter().enumerate() {
-            let yy = t + 10.0 + si as f64 * 20.0;
-            let _ = writeln!(
-                s,
-                r#"<rect x="{:.1}" y="{:.1}" width="12" height="12" fill="{}"/>"#,
-                l + pw + 15.0,
-                yy - 10.0,
-                COLORS[si % COLORS.len()]
-            );
-            let _ = writeln!(
-                s,
-                r#"<text x="{:.1}" y="{yy:.1}">{}</text>"#,
-                l + pw + 32.0,
-                esc(name)
-            );
-        }
-        s.push_str("</svg>\n");
-        s
-    }
+    .svg()
 }

@@ -5,11 +5,10 @@
 //! between runs) and the latency (measured, varies) in separate top-level sections, so that
 //! the economics can be compared byte for byte.
 //!
-//! The SVG charts are written by hand (a few lines of SVG each): text is left to the
-//! viewer's fonts, so nothing here needs a font file or fontconfig at build or run time.
+//! The SVG charts are drawn by [`crate::chart`] (plotters, SVG backend, no font features):
+//! text is left to the viewer's fonts, so nothing here needs a font file or fontconfig.
 
-pub mod svg;
-
+use crate::chart::{self, Bin, Series};
 use crate::metrics::{Economics, Latency};
 use crate::retail::scenario::Scenario;
 use hdrhistogram::Histogram;
@@ -235,27 +234,170 @@ pub fn write_all(
         Some(t) => {
             put("engine_end_to_end.hgrm", hgrm(&t.e2e))?;
             put("engine_queue_hop.hgrm", hgrm(&t.hop))?;
-            svg::latency_curve(&[
+            latency_curve(&[
                 ("engine end-to-end", &t.e2e),
                 ("engine queue hop", &t.hop),
                 ("service, orders", &lat.orders),
                 ("service, quotes", &lat.quotes),
             ])
         }
-        None => svg::latency_curve(&[
+        None => latency_curve(&[
             ("service, all", &lat.all),
             ("service, orders", &lat.orders),
             ("service, quotes", &lat.quotes),
         ]),
     };
     put("latency.svg", svg)?;
-    put(
-        "internalization_by_type.svg",
-        svg::internalization_by_type(ec),
-    )?;
-    put("inventory_pnl.svg", svg::inventory_pnl(ec))?;
-    put("price_improvement.svg", svg::improvement_hist(ec))?;
+    put("internalization_by_type.svg", internalization_by_type(ec))?;
+    put("inventory_pnl.svg", inventory_pnl(ec))?;
+    put("price_improvement.svg", improvement_hist(ec))?;
     Ok(files)
+}
+
+/// Percentile label for x = 1/(1-p): 1 → p0, 10 → p90, 1000 → p99.9.
+fn percentile_label(x: f64) -> String {
+    if x.is_nan() || x < 1.0 {
+        return String::new();
+    }
+    let nines = x.log10();
+    if nines < 0.5 {
+        return "p0".into();
+    }
+    let decimals = (nines.round() as usize).saturating_sub(2);
+    format!("p{:.*}", decimals, 100.0 - 100.0 / x)
+}
+
+/// Latency percentile curves on log-log axes: x = 1/(1-p) (p90, p99, p99.9, ... are evenly
+/// spaced), y = nanoseconds.
+pub fn latency_curve(series: &[(&str, &Histogram<u64>)]) -> String {
+    let s: Vec<Series> = series
+        .iter()
+        .map(|(name, h)| Series {
+            name: name.to_string(),
+            points: if h.is_empty() {
+                vec![]
+            } else {
+                (0..=50)
+                    .map(|i| {
+                        let x = 10f64.powf(i as f64 * 0.1); // up to p99.999
+                        let p = 1.0 - 1.0 / x;
+                        (x, (h.value_at_quantile(p) as f64).max(1.0))
+                    })
+                    .collect()
+            },
+            secondary: false,
+        })
+        .collect();
+    chart::LineChart {
+        title: "Latency by percentile",
+        x_label: "percentile (log scale in 1/(1-p): one step per extra nine)",
+        y_label: "nanoseconds (log scale)",
+        x_log: true,
+        y_log: true,
+        x_range: Some((1.0, 1e5)),
+        x_fmt: Some(percentile_label),
+        series: &s,
+        ..Default::default()
+    }
+    .svg()
+}
+
+/// Stacked bars per order type: % of marketable shares agency / principal / routed.
+pub fn internalization_by_type(ec: &Economics) -> String {
+    let groups: Vec<String> = ec.by_class.keys().cloned().collect();
+    let part = |f: fn(&crate::metrics::Split) -> u64| -> Vec<f64> {
+        ec.by_class
+            .values()
+            .map(|s| f(s) as f64 / s.shares.max(1) as f64 * 100.0)
+            .collect()
+    };
+    let series = vec![
+        ("agency cross".to_string(), part(|s| s.agency_shares)),
+        ("principal".to_string(), part(|s| s.principal_shares)),
+        ("routed".to_string(), part(|s| s.routed_shares)),
+    ];
+    chart::BarChart {
+        title: "Marketable shares by outcome, per order type",
+        x_label: "order type",
+        y_label: "% of shares",
+        groups: &groups,
+        series: &series,
+        stacked: true,
+        y_max: Some(100.0),
+        ..Default::default()
+    }
+    .svg()
+}
+
+/// Inventory (shares, left axis) and trading / net P&L (dollars, right axis) over the session.
+pub fn inventory_pnl(ec: &Economics) -> String {
+    let s = &ec.samples;
+    let tmax = s.last().map(|x| x.t_s).unwrap_or(1.0);
+    let imax = s
+        .iter()
+        .map(|x| x.inventory.unsigned_abs() as f64)
+        .fold(1.0, f64::max);
+    let pmax = s
+        .iter()
+        .map(|x| x.net_pnl.abs().max(x.trading_pnl.abs()))
+        .filter(|v| v.is_finite())
+        .fold(1.0, f64::max);
+    let line = |name: &str, secondary: bool, f: &dyn Fn(&crate::metrics::Sample) -> f64| Series {
+        name: name.into(),
+        points: s.iter().map(|x| (x.t_s, f(x))).collect(),
+        secondary,
+    };
+    let series = [
+        line("inventory", false, &|x| x.inventory as f64),
+        line("trading P&L (right)", true, &|x| x.trading_pnl),
+        line("net P&L (right)", true, &|x| x.net_pnl),
+    ];
+    chart::LineChart {
+        title: "Wholesaler inventory and P&L over the session",
+        x_label: "seconds since the open",
+        y_label: "inventory (shares)",
+        x_range: Some((0.0, tmax)),
+        y_range: Some((-imax * 1.1, imax * 1.1)),
+        y2: Some(("P&L (dollars)", (-pmax * 1.1, pmax * 1.1))),
+        series: &series,
+        ..Default::default()
+    }
+    .svg()
+}
+
+/// Distribution of price improvement per share over marketable executed shares.
+pub fn improvement_hist(ec: &Economics) -> String {
+    let h = &ec.rule605.improvement_histogram;
+    let total: u64 = h.iter().map(|x| x.1).sum::<u64>().max(1);
+    let bins: Vec<Bin> = h
+        .iter()
+        .map(|&(lo, n)| Bin {
+            lo,
+            hi: lo + 0.1,
+            value: n as f64 / total as f64 * 100.0,
+            class: if lo < 0.0 {
+                2
+            } else if lo < 0.1 {
+                1
+            } else {
+                0
+            },
+        })
+        .collect();
+    chart::Hist {
+        title: "Price improvement per share (marketable orders)",
+        x_label: "cents per share (negative: outside the quote)",
+        y_label: "% of executed shares",
+        x_range: (-2.0, 3.0),
+        bins: &bins,
+        classes: &[
+            ("improved", chart::COLORS[0]),
+            ("at the quote", chart::GREY),
+            ("outside", chart::COLORS[3]),
+        ],
+        ..Default::default()
+    }
+    .svg()
 }
 
 fn f2(v: f64) -> String {
@@ -637,4 +779,43 @@ fn fmt_pairs(v: &[(String, f64)]) -> String {
         .map(|(k, x)| format!("{k}: {x:.3}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentile_labels_for_log_x() {
+        // x = 1/(1-p): hand-computed p for each decade.
+        let got: Vec<String> = [1.0, 10.0, 100.0, 1e3, 1e4, 1e5]
+            .iter()
+            .map(|&x| percentile_label(x))
+            .collect();
+        assert_eq!(got, ["p0", "p90", "p99", "p99.9", "p99.99", "p99.999"]);
+        assert_eq!(percentile_label(f64::NAN), "");
+        assert_eq!(percentile_label(0.5), "");
+    }
+
+    #[test]
+    fn latency_chart_names_every_series_and_is_deterministic() {
+        let mut a = Histogram::<u64>::new(3).unwrap();
+        for v in [100u64, 200, 300, 40_000] {
+            a.record(v).unwrap();
+        }
+        let empty = Histogram::<u64>::new(3).unwrap();
+        let svg = latency_curve(&[("service, orders", &a), ("service, quotes", &empty)]);
+        for w in [
+            "Latency by percentile",
+            "service, orders",
+            "service, quotes",
+            "p99.9",
+        ] {
+            assert!(svg.contains(&format!("\n{w}\n")), "{w} missing");
+        }
+        assert_eq!(
+            svg,
+            latency_curve(&[("service, orders", &a), ("service, quotes", &empty)])
+        );
+    }
 }

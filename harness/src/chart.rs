@@ -1,0 +1,718 @@
+//! SVG charts for `flowmatch run` and `flowmatch compare`, drawn with `plotters` (SVG backend).
+//!
+//! No font features are enabled: titles, tick labels and legends are emitted as `<text>`
+//! elements and left to the viewer's fonts, so no font files or system libraries are needed.
+//! Everything is integer pixel arithmetic over the input numbers: the same data gives
+//! byte-identical SVG. Non-finite inputs are dropped or clamped, never a panic; if plotters
+//! itself reports an error the chart degrades to an SVG carrying the title and the error.
+
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use std::error::Error;
+
+/// Tableau-10 colours, in order.
+pub const COLORS: [RGBColor; 8] = [
+    RGBColor(0x1f, 0x77, 0xb4),
+    RGBColor(0xff, 0x7f, 0x0e),
+    RGBColor(0x2c, 0xa0, 0x2c),
+    RGBColor(0xd6, 0x27, 0x28),
+    RGBColor(0x94, 0x67, 0xbd),
+    RGBColor(0x8c, 0x56, 0x4b),
+    RGBColor(0xe3, 0x77, 0xc2),
+    RGBColor(0x7f, 0x7f, 0x7f),
+];
+/// Neutral grey (e.g. "at the quote" bins).
+pub const GREY: RGBColor = RGBColor(0x99, 0x99, 0x99);
+
+/// Tick-label formatter.
+pub type Fmt = fn(f64) -> String;
+
+const W: u32 = 960;
+const H: u32 = 480;
+/// Width of the legend strip on the right.
+const LEGEND_W: u32 = 200;
+const FONT: &str = "sans-serif";
+
+type Res<T> = Result<T, Box<dyn Error>>;
+
+/// One named line.
+#[derive(Clone, Debug, Default)]
+pub struct Series {
+    pub name: String,
+    pub points: Vec<(f64, f64)>,
+    /// Drawn against the right-hand axis (`LineChart::y2`).
+    pub secondary: bool,
+}
+
+/// A line chart with several named series.
+#[derive(Default)]
+pub struct LineChart<'a> {
+    pub title: &'a str,
+    pub x_label: &'a str,
+    pub y_label: &'a str,
+    pub x_log: bool,
+    pub y_log: bool,
+    /// Axis ranges; `None` = from the data.
+    pub x_range: Option<(f64, f64)>,
+    pub y_range: Option<(f64, f64)>,
+    pub x_fmt: Option<Fmt>,
+    pub y_fmt: Option<Fmt>,
+    /// Label and range of a linear right-hand axis for the series marked `secondary`.
+    pub y2: Option<(&'a str, (f64, f64))>,
+    pub series: &'a [Series],
+}
+
+/// Bars: one group per label, one bar per series in each group (or stacked).
+#[derive(Default)]
+pub struct BarChart<'a> {
+    pub title: &'a str,
+    pub x_label: &'a str,
+    pub y_label: &'a str,
+    pub groups: &'a [String],
+    /// `(name, one value per group)`; missing values count as 0.
+    pub series: &'a [(String, Vec<f64>)],
+    pub log_y: bool,
+    /// Stack the series in each group instead of placing them side by side.
+    pub stacked: bool,
+    /// Top of the y axis; `None` = from the data.
+    pub y_max: Option<f64>,
+    pub y_fmt: Option<Fmt>,
+}
+
+/// One histogram bin `[lo, hi)`, coloured by `class` (an index into `Hist::classes`).
+#[derive(Clone, Copy, Debug)]
+pub struct Bin {
+    pub lo: f64,
+    pub hi: f64,
+    pub value: f64,
+    pub class: usize,
+}
+
+/// A histogram whose bins are coloured by class, with a legend of the classes.
+#[derive(Default)]
+pub struct Hist<'a> {
+    pub title: &'a str,
+    pub x_label: &'a str,
+    pub y_label: &'a str,
+    pub x_range: (f64, f64),
+    pub bins: &'a [Bin],
+    pub classes: &'a [(&'a str, RGBColor)],
+    pub x_fmt: Option<Fmt>,
+    pub y_fmt: Option<Fmt>,
+}
+
+/// Compact tick label: 1.5M, 25k, 340, 7, 0.25.
+pub fn num(v: f64) -> String {
+    let a = v.abs();
+    if !v.is_finite() {
+        String::new()
+    } else if a >= 1e6 {
+        format!("{:.1}M", v / 1e6)
+    } else if a >= 1e4 {
+        format!("{:.0}k", v / 1e3)
+    } else if a >= 100.0 || v == v.round() {
+        format!("{v:.0}")
+    } else {
+        let s = format!("{v:.2}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// A finite, non-empty linear range (NaN or empty bounds widened by one either side).
+fn lin_span((lo, hi): (f64, f64)) -> (f64, f64) {
+    let lo = if lo.is_finite() { lo } else { 0.0 };
+    let hi = if hi.is_finite() { hi } else { lo + 1.0 };
+    if hi > lo {
+        (lo, hi)
+    } else {
+        (lo - 1.0, hi + 1.0)
+    }
+}
+
+/// Whole decades covering `[lo, hi]`, at least one decade, never below 1e-12.
+fn log_span((lo, hi): (f64, f64)) -> (f64, f64) {
+    let lo = if lo.is_finite() && lo > 0.0 { lo } else { 1.0 }.max(1e-12);
+    let hi = if hi.is_finite() { hi.max(lo) } else { lo };
+    let a = lo.log10().floor();
+    let b = hi.log10().ceil().max(a + 1.0);
+    (10f64.powf(a), 10f64.powf(b))
+}
+
+fn data_bounds<'a>(vals: impl Iterator<Item = &'a f64>, positive_only: bool) -> (f64, f64) {
+    vals.copied()
+        .filter(|v| v.is_finite() && (!positive_only || *v > 0.0))
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        })
+}
+
+/// Render into a string; on a plotters error, a minimal SVG with the title and the error.
+fn render(title: &str, draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> Res<()>) -> String {
+    let mut buf = String::new();
+    let res = {
+        let root = SVGBackend::with_string(&mut buf, (W, H)).into_drawing_area();
+        draw(&root).and_then(|()| root.present().map_err(|e| e.into()))
+    };
+    match res {
+        Ok(()) => buf,
+        Err(e) => {
+            let esc = |s: &str| {
+                s.replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;")
+            };
+            format!(
+                "<svg width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" xmlns=\"http://www.w3.org/2000/svg\">\n\
+                 <text x=\"20\" y=\"30\">{}</text>\n<text x=\"20\" y=\"60\">chart error: {}</text>\n</svg>\n",
+                esc(title),
+                esc(&e.to_string())
+            )
+        }
+    }
+}
+
+/// White background, title on top, legend strip on the right; returns the plot area.
+fn frame<'a>(
+    root: &DrawingArea<SVGBackend<'a>, Shift>,
+    title: &str,
+    legend: &[(String, RGBColor)],
+) -> Res<DrawingArea<SVGBackend<'a>, Shift>> {
+    root.fill(&WHITE)?;
+    let body = root.titled(title, (FONT, 18))?;
+    let (plot, side) = body.split_horizontally(W - LEGEND_W);
+    for (i, (name, color)) in legend.iter().enumerate() {
+        let y = 20 + 22 * i as i32;
+        side.draw(&Rectangle::new([(8, y), (22, y + 12)], color.filled()))?;
+        side.draw(&Text::new(name.as_str(), (28, y), (FONT, 13)))?;
+    }
+    Ok(plot)
+}
+
+impl LineChart<'_> {
+    pub fn svg(&self) -> String {
+        render(self.title, |root| {
+            let series: Vec<Series> = self
+                .series
+                .iter()
+                .map(|s| Series {
+                    name: s.name.clone(),
+                    secondary: s.secondary && self.y2.is_some(),
+                    points: s
+                        .points
+                        .iter()
+                        .copied()
+                        .filter(|(x, y)| {
+                            x.is_finite()
+                                && y.is_finite()
+                                && (!self.x_log || *x > 0.0)
+                                && (!self.y_log || *y > 0.0)
+                        })
+                        .collect(),
+                })
+                .collect();
+            let prim = || {
+                series
+                    .iter()
+                    .filter(|s| !s.secondary)
+                    .flat_map(|s| &s.points)
+            };
+            let xs = data_bounds(series.iter().flat_map(|s| &s.points).map(|p| &p.0), false);
+            let ys = data_bounds(prim().map(|p| &p.1), false);
+            let xr = self.x_range.unwrap_or(xs);
+            let yr = self.y_range.unwrap_or(ys);
+            match (self.x_log, self.y_log) {
+                (false, false) => {
+                    let (x, y) = (lin_span(xr), lin_span(yr));
+                    self.draw(root, &series, x.0..x.1, y.0..y.1, x, y)
+                }
+                (true, false) => {
+                    let (x, y) = (log_span(xr), lin_span(yr));
+                    self.draw(root, &series, (x.0..x.1).log_scale(), y.0..y.1, x, y)
+                }
+                (false, true) => {
+                    let (x, y) = (lin_span(xr), log_span(yr));
+                    self.draw(root, &series, x.0..x.1, (y.0..y.1).log_scale(), x, y)
+                }
+                (true, true) => {
+                    let (x, y) = (log_span(xr), log_span(yr));
+                    self.draw(
+                        root,
+                        &series,
+                        (x.0..x.1).log_scale(),
+                        (y.0..y.1).log_scale(),
+                        x,
+                        y,
+                    )
+                }
+            }
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn draw<X, Y>(
+        &self,
+        root: &DrawingArea<SVGBackend, Shift>,
+        series: &[Series],
+        xc: X,
+        yc: Y,
+        xr: (f64, f64),
+        yr: (f64, f64),
+    ) -> Res<()>
+    where
+        X: AsRangedCoord<Value = f64>,
+        Y: AsRangedCoord<Value = f64>,
+        X::CoordDescType: ValueFormatter<f64>,
+        Y::CoordDescType: ValueFormatter<f64>,
+    {
+        let legend: Vec<(String, RGBColor)> = series
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.clone(), COLORS[i % COLORS.len()]))
+            .collect();
+        let plot = frame(root, self.title, &legend)?;
+        let y2 = self.y2.map(|(l, r)| (l, lin_span(r)));
+        let mut chart = ChartBuilder::on(&plot)
+            .margin(12)
+            .x_label_area_size(48)
+            .y_label_area_size(72)
+            .right_y_label_area_size(if y2.is_some() { 72 } else { 0 })
+            .build_cartesian_2d(xc, yc)?
+            .set_secondary_coord(xr.0..xr.1, y2.map_or(0.0..1.0, |(_, r)| r.0..r.1));
+        let xf = self.x_fmt.unwrap_or(num);
+        let yf = self.y_fmt.unwrap_or(num);
+        let xfmt = |v: &f64| xf(*v);
+        let yfmt = |v: &f64| yf(*v);
+        chart
+            .configure_mesh()
+            .x_desc(self.x_label)
+            .y_desc(self.y_label)
+            .x_labels(8)
+            .y_labels(8)
+            .x_label_formatter(&xfmt)
+            .y_label_formatter(&yfmt)
+            .label_style((FONT, 12))
+            .axis_desc_style((FONT, 13))
+            .light_line_style(RGBColor(0xf0, 0xf0, 0xf0))
+            .draw()?;
+        if let Some((label, _)) = y2 {
+            let nfmt = |v: &f64| num(*v);
+            chart
+                .configure_secondary_axes()
+                .y_desc(label)
+                .y_labels(8)
+                .y_label_formatter(&nfmt)
+                .label_style((FONT, 12))
+                .axis_desc_style((FONT, 13))
+                .draw()?;
+        }
+        let clamp = |v: f64, r: (f64, f64)| v.max(r.0).min(r.1);
+        for (i, s) in series.iter().enumerate() {
+            let style = COLORS[i % COLORS.len()].stroke_width(2);
+            if s.secondary {
+                let r = y2.map_or((0.0, 1.0), |(_, r)| r);
+                let pts = s.points.iter().map(|&(x, y)| (clamp(x, xr), clamp(y, r)));
+                chart.draw_secondary_series(LineSeries::new(pts, style))?;
+            } else {
+                let pts = s.points.iter().map(|&(x, y)| (clamp(x, xr), clamp(y, yr)));
+                chart.draw_series(LineSeries::new(pts, style))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl BarChart<'_> {
+    pub fn svg(&self) -> String {
+        render(self.title, |root| {
+            let value = |s: usize, g: usize| -> f64 {
+                let v = self.series[s].1.get(g).copied().unwrap_or(0.0);
+                if v.is_finite() {
+                    v.max(0.0)
+                } else {
+                    0.0
+                }
+            };
+            let ng = self.groups.len();
+            let tops: Vec<f64> = if self.stacked {
+                (0..ng)
+                    .map(|g| (0..self.series.len()).map(|s| value(s, g)).sum())
+                    .collect()
+            } else {
+                (0..ng)
+                    .flat_map(|g| (0..self.series.len()).map(move |s| (s, g)))
+                    .map(|(s, g)| value(s, g))
+                    .collect()
+            };
+            let max = self.y_max.unwrap_or_else(|| {
+                let m = data_bounds(tops.iter(), false).1;
+                if self.log_y {
+                    m
+                } else {
+                    m * 1.1
+                }
+            });
+            if self.log_y {
+                let lo = data_bounds(tops.iter(), true).0.min(1.0);
+                let (a, b) = log_span((lo, max));
+                self.draw(root, (a..b).log_scale(), (a, b), &value)
+            } else {
+                let (a, b) = lin_span((0.0, if max > 0.0 { max } else { 1.0 }));
+                self.draw(root, a..b, (a, b), &value)
+            }
+        })
+    }
+
+    fn draw<Y>(
+        &self,
+        root: &DrawingArea<SVGBackend, Shift>,
+        yc: Y,
+        yr: (f64, f64),
+        value: &dyn Fn(usize, usize) -> f64,
+    ) -> Res<()>
+    where
+        Y: AsRangedCoord<Value = f64>,
+        Y::CoordDescType: ValueFormatter<f64>,
+    {
+        let legend: Vec<(String, RGBColor)> = self
+            .series
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.0.clone(), COLORS[i % COLORS.len()]))
+            .collect();
+        let plot = frame(root, self.title, &legend)?;
+        let ng = self.groups.len().max(1);
+        let mut chart = ChartBuilder::on(&plot)
+            .margin(12)
+            .x_label_area_size(if self.x_label.is_empty() { 30 } else { 50 })
+            .y_label_area_size(72)
+            .build_cartesian_2d(0.0..ng as f64, yc)?;
+        let yf = self.y_fmt.unwrap_or(num);
+        let yfmt = |v: &f64| yf(*v);
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_desc(self.x_label)
+            .y_desc(self.y_label)
+            // Group names are drawn below instead of numeric ticks.
+            .x_labels(0)
+            .y_labels(8)
+            .y_label_formatter(&yfmt)
+            .label_style((FONT, 12))
+            .axis_desc_style((FONT, 13))
+            .light_line_style(RGBColor(0xf0, 0xf0, 0xf0))
+            .draw()?;
+        let ns = self.series.len().max(1);
+        let clamp = |v: f64| v.max(yr.0).min(yr.1);
+        for (si, _) in self.series.iter().enumerate() {
+            let color = COLORS[si % COLORS.len()].filled();
+            let bars = (0..self.groups.len()).map(|g| {
+                let (x0, x1, y0, y1) = if self.stacked {
+                    let base: f64 = (0..si).map(|k| value(k, g)).sum();
+                    (g as f64 + 0.2, g as f64 + 0.8, base, base + value(si, g))
+                } else {
+                    let bw = 0.8 / ns as f64;
+                    let x0 = g as f64 + 0.1 + si as f64 * bw;
+                    (x0, x0 + bw, yr.0, value(si, g))
+                };
+                Rectangle::new([(x0, clamp(y0)), (x1, clamp(y1))], color)
+            });
+            chart.draw_series(bars)?;
+        }
+        let style = TextStyle::from((FONT, 12).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+        for (g, name) in self.groups.iter().enumerate() {
+            let (px, py) = chart.backend_coord(&(g as f64 + 0.5, yr.0));
+            root.draw(&Text::new(name.as_str(), (px, py + 8), style.clone()))?;
+        }
+        Ok(())
+    }
+}
+
+impl Hist<'_> {
+    pub fn svg(&self) -> String {
+        render(self.title, |root| {
+            let legend: Vec<(String, RGBColor)> = self
+                .classes
+                .iter()
+                .map(|(n, c)| (n.to_string(), *c))
+                .collect();
+            let plot = frame(root, self.title, &legend)?;
+            let (x0, x1) = lin_span(self.x_range);
+            let ok = |b: &&Bin| b.value.is_finite() && b.lo.is_finite() && b.hi.is_finite();
+            let top = data_bounds(self.bins.iter().filter(ok).map(|b| &b.value), false).1;
+            let (y0, y1) = lin_span((0.0, if top > 0.0 { top * 1.1 } else { 1.0 }));
+            let mut chart = ChartBuilder::on(&plot)
+                .margin(12)
+                .x_label_area_size(48)
+                .y_label_area_size(72)
+                .build_cartesian_2d(x0..x1, y0..y1)?;
+            let xf = self.x_fmt.unwrap_or(num);
+            let yf = self.y_fmt.unwrap_or(num);
+            let xfmt = |v: &f64| xf(*v);
+            let yfmt = |v: &f64| yf(*v);
+            chart
+                .configure_mesh()
+                .x_desc(self.x_label)
+                .y_desc(self.y_label)
+                .x_labels(11)
+                .y_labels(8)
+                .x_label_formatter(&xfmt)
+                .y_label_formatter(&yfmt)
+                .label_style((FONT, 12))
+                .axis_desc_style((FONT, 13))
+                .light_line_style(RGBColor(0xf0, 0xf0, 0xf0))
+                .draw()?;
+            let bars = self
+                .bins
+                .iter()
+                .filter(ok)
+                .filter(|b| b.hi > x0 && b.lo < x1 && b.hi > b.lo)
+                .map(|b| {
+                    let color = self.classes.get(b.class).map_or(GREY, |c| c.1);
+                    // A hair narrower than the bin so neighbours stay apart.
+                    let gap = (b.hi - b.lo) * 0.08;
+                    let v = b.value.max(0.0).min(y1);
+                    Rectangle::new(
+                        [(b.lo.max(x0) + gap, 0.0), (b.hi.min(x1) - gap, v)],
+                        color.filled(),
+                    )
+                });
+            chart.draw_series(bars)?;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(svg: &str) -> Vec<String> {
+        let doc = roxmltree::Document::parse(svg).expect("well-formed XML");
+        assert_eq!(doc.root_element().tag_name().name(), "svg");
+        doc.descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .map(|n| n.text().unwrap_or("").trim().to_string())
+            .collect()
+    }
+
+    fn lines() -> Vec<Series> {
+        vec![
+            Series {
+                name: "alpha & <beta>".into(),
+                points: vec![(1.0, 10.0), (10.0, 100.0), (100.0, 1000.0)],
+                secondary: false,
+            },
+            Series {
+                name: "gamma".into(),
+                points: vec![(1.0, 20.0), (100.0, 30.0), (f64::NAN, 5.0)],
+                secondary: false,
+            },
+        ]
+    }
+
+    #[test]
+    fn line_chart_has_title_legend_and_log_ticks() {
+        let s = lines();
+        let c = LineChart {
+            title: "Latency by percentile",
+            x_label: "percentile",
+            y_label: "ns",
+            x_log: true,
+            y_log: true,
+            series: &s,
+            ..Default::default()
+        };
+        let svg = c.svg();
+        let t = texts(&svg);
+        for want in [
+            "Latency by percentile",
+            "percentile",
+            "ns",
+            "alpha & <beta>",
+            "gamma",
+        ] {
+            assert!(t.iter().any(|x| x == want), "{want} missing in {t:?}");
+        }
+        // Log y over 10..1000 → decade ticks 10, 100, 1000 (hand-checked decade span).
+        for tick in ["10", "100", "1000"] {
+            assert!(t.iter().any(|x| x == tick), "tick {tick} missing in {t:?}");
+        }
+        // Two series → two 2-px polylines (axes and ticks are 1 px).
+        assert_eq!(svg.matches(r#"stroke-width="2""#).count(), 2, "{svg}");
+        // alpha is y = 10x: a straight line on log-log axes, from the bottom-left corner of the
+        // plot (1, 10) to the top-right (100, 1000); its middle point sits halfway between.
+        let line = svg
+            .lines()
+            .find(|l| l.contains(r##"stroke="#1F77B4" stroke-width="2""##))
+            .expect("alpha line");
+        let pts: Vec<(i32, i32)> = line
+            .split("points=\"")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .filter_map(|p| {
+                let (x, y) = p.trim_matches(|c| c == '"' || c == '/').split_once(',')?;
+                Some((x.parse().ok()?, y.parse().ok()?))
+            })
+            .collect();
+        assert_eq!(pts.len(), 3, "{line}");
+        assert!(pts[0].0 < pts[2].0 && pts[0].1 > pts[2].1, "{pts:?}");
+        assert!((2 * pts[1].0 - pts[0].0 - pts[2].0).abs() <= 2, "{pts:?}");
+        assert!((2 * pts[1].1 - pts[0].1 - pts[2].1).abs() <= 2, "{pts:?}");
+        assert_eq!(svg, c.svg(), "same input, different bytes");
+    }
+
+    #[test]
+    fn secondary_axis_gets_its_label() {
+        let s = vec![
+            Series {
+                name: "inventory".into(),
+                points: vec![(0.0, -5.0), (1.0, 5.0)],
+                secondary: false,
+            },
+            Series {
+                name: "net P&L".into(),
+                points: vec![(0.0, 100.0), (1.0, -100.0)],
+                secondary: true,
+            },
+        ];
+        let c = LineChart {
+            title: "inv",
+            y2: Some(("P&L (dollars)", (-200.0, 200.0))),
+            series: &s,
+            ..Default::default()
+        };
+        let t = texts(&c.svg());
+        assert!(t.iter().any(|x| x == "P&L (dollars)"), "{t:?}");
+        assert!(t.iter().any(|x| x == "-200"), "{t:?}");
+    }
+
+    #[test]
+    fn grouped_and_stacked_bars() {
+        let groups = vec!["market".to_string(), "limit".to_string()];
+        let series = vec![
+            ("fast".to_string(), vec![30.0, 60.0]),
+            ("reference".to_string(), vec![10.0]),
+        ];
+        let c = BarChart {
+            title: "Throughput",
+            groups: &groups,
+            series: &series,
+            ..Default::default()
+        };
+        let svg = c.svg();
+        let t = texts(&svg);
+        for want in ["Throughput", "market", "limit", "fast", "reference"] {
+            assert!(t.iter().any(|x| x == want), "{want} missing in {t:?}");
+        }
+        // 2 groups x 2 series bars (the missing value is a zero-height bar) + 2 legend
+        // swatches + the white background.
+        assert_eq!(svg.matches("<rect").count(), 4 + 2 + 1, "{svg}");
+        assert_eq!(svg, c.svg());
+        let stacked = BarChart {
+            stacked: true,
+            y_max: Some(100.0),
+            ..c
+        };
+        assert!(texts(&stacked.svg()).iter().any(|x| x == "100"));
+        let log = BarChart {
+            log_y: true,
+            series: &[("x".to_string(), vec![5.0, 5_000.0])],
+            groups: &groups,
+            title: "log",
+            ..Default::default()
+        };
+        let t = texts(&log.svg());
+        // 5..5000 → decades 1..10000.
+        assert!(t.iter().any(|x| x == "10k"), "{t:?}");
+    }
+
+    #[test]
+    fn histogram_classes_and_bad_input() {
+        let bins = [
+            Bin {
+                lo: -0.1,
+                hi: 0.0,
+                value: 5.0,
+                class: 2,
+            },
+            Bin {
+                lo: 0.0,
+                hi: 0.1,
+                value: 50.0,
+                class: 1,
+            },
+            Bin {
+                lo: 0.1,
+                hi: 0.2,
+                value: 45.0,
+                class: 0,
+            },
+            Bin {
+                lo: 9.0,
+                hi: 9.1,
+                value: 1.0,
+                class: 0,
+            },
+            Bin {
+                lo: 0.2,
+                hi: 0.3,
+                value: f64::NAN,
+                class: 7,
+            },
+        ];
+        let classes = [
+            ("improved", COLORS[0]),
+            ("at the quote", GREY),
+            ("outside", COLORS[3]),
+        ];
+        let h = Hist {
+            title: "Price improvement",
+            x_range: (-1.0, 1.0),
+            bins: &bins,
+            classes: &classes,
+            ..Default::default()
+        };
+        let svg = h.svg();
+        let t = texts(&svg);
+        for want in ["Price improvement", "improved", "at the quote", "outside"] {
+            assert!(t.iter().any(|x| x == want), "{want} missing");
+        }
+        // Three bins in range + three swatches + background.
+        assert_eq!(svg.matches("<rect").count(), 3 + 3 + 1, "{svg}");
+        assert_eq!(svg, h.svg());
+        // Empty and degenerate inputs still give a well-formed chart.
+        let empty = Hist {
+            title: "empty",
+            x_range: (f64::NAN, f64::NAN),
+            ..Default::default()
+        };
+        texts(&empty.svg());
+        let no_series = LineChart {
+            title: "none",
+            x_log: true,
+            y_log: true,
+            ..Default::default()
+        };
+        texts(&no_series.svg());
+        let no_bars = BarChart {
+            title: "none",
+            log_y: true,
+            ..Default::default()
+        };
+        texts(&no_bars.svg());
+    }
+
+    #[test]
+    fn num_labels() {
+        assert_eq!(num(1_500_000.0), "1.5M");
+        assert_eq!(num(25_000.0), "25k");
+        assert_eq!(num(340.0), "340");
+        assert_eq!(num(7.0), "7");
+        assert_eq!(num(0.25), "0.25");
+        assert_eq!(num(-1.5), "-1.5");
+        assert_eq!(num(f64::NAN), "");
+    }
+}
