@@ -1176,6 +1176,11 @@ impl OrderBook for FastBook {
 mod tests {
     use super::*;
 
+    /// Drives one book's `for_each_order_of` with a visitor (the tests compare two books).
+    type SideWalk<'a> = &'a dyn Fn(&mut dyn FnMut(&RestingOrder) -> bool);
+    /// Drives one book's `for_each_order` with a visitor.
+    type BookWalk<'a> = &'a dyn Fn(&mut dyn FnMut(&RestingOrder));
+
     fn run(book: &mut FastBook, cmds: &[Command]) -> Vec<Event> {
         let mut ev = Vec::new();
         for c in cmds {
@@ -1347,7 +1352,7 @@ mod tests {
             for side in [Side::Buy, Side::Sell] {
                 for stop_after in [0usize, 1, 7, usize::MAX] {
                     // Returns the orders seen and how many calls came after `false`.
-                    let walk = |each: &dyn Fn(&mut dyn FnMut(&RestingOrder) -> bool)| {
+                    let walk = |each: SideWalk| {
                         let (mut seen, mut stopped, mut after_stop) = (Vec::new(), false, 0);
                         each(&mut |o| {
                             if stopped {
@@ -1405,12 +1410,12 @@ mod tests {
                 cmds.push(Command::New(NewOrder::limit(id, 1, side, px, 5)));
                 // Cancel every other order at once: its level empties and is freed or
                 // left lazily empty, and the next price in the same entry may recycle it.
-                if (id + round as u64) % 2 == 0 {
+                if (id + round as u64).is_multiple_of(2) {
                     cmds.push(Command::Cancel { id });
                 }
             }
         }
-        let dump = |b: &dyn Fn(&mut dyn FnMut(&RestingOrder))| {
+        let dump = |b: BookWalk| {
             let mut v = Vec::new();
             b(&mut |o| v.push((o.side, o.price, o.id, o.open_qty)));
             v

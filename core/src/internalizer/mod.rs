@@ -895,11 +895,15 @@ mod tests {
         let mut c = IxConfig::default();
         c.hedge_target = c.hedge_threshold + 1;
         assert_eq!(c.validate().unwrap_err().0, "hedge_target");
-        let mut c = IxConfig::default();
-        c.max_autoex_spread_ticks = 0;
+        let c = IxConfig {
+            max_autoex_spread_ticks: 0,
+            ..IxConfig::default()
+        };
         assert_eq!(c.validate().unwrap_err().0, "max_autoex_spread_ticks");
-        let mut c = IxConfig::default();
-        c.collar_ticks = -1;
+        let c = IxConfig {
+            collar_ticks: -1,
+            ..IxConfig::default()
+        };
         assert_eq!(c.validate().unwrap_err().0, "collar_ticks");
     }
 }
