@@ -11,7 +11,9 @@
 //! Edge cases the generator leans on: few accounts (self-trade prevention fires often),
 //! a handful of prices (deep FIFOs, frequent crosses), a small id pool (constant reuse,
 //! stale cancels and replaces, duplicate ids), every time in force and STP mode, bad
-//! quantities and prices, and price bases at `i64::MIN`, `i64::MAX`, below zero.
+//! quantities and prices, and price bases at `i64::MIN`, `i64::MAX`, below zero. A quarter
+//! of the streams space their prices 256 ticks apart, so that every price falls in the
+//! same entry of the fast book's price->level cache and levels are recycled across it.
 
 use flowmatch::core::*;
 use rand::{Rng, SeedableRng};
@@ -22,14 +24,17 @@ use std::collections::HashMap;
 struct Shape {
     base: Price,
     prices: i64,
+    /// Ticks between neighbouring prices: 1, or 256 (one level-cache entry for all).
+    stride: i64,
     ids: u64,
     accounts: u32,
 }
 
 fn shape(rng: &mut ChaCha8Rng) -> Shape {
+    let stride = if rng.random_bool(0.25) { 256 } else { 1 };
     let base = match rng.random_range(0..5) {
         0 => i64::MIN,
-        1 => i64::MAX - 8,
+        1 => i64::MAX - 8 * stride,
         2 => -5,
         3 => 0,
         _ => 1_000_000,
@@ -37,6 +42,7 @@ fn shape(rng: &mut ChaCha8Rng) -> Shape {
     Shape {
         base,
         prices: rng.random_range(2..=9),
+        stride,
         ids: rng.random_range(4..=60),
         accounts: rng.random_range(1..=4),
     }
@@ -54,14 +60,14 @@ fn config(rng: &mut ChaCha8Rng, sh: &Shape, policy: MatchPolicy) -> BookConfig {
     if rng.random_bool(0.3) {
         // A band strictly inside the generated prices, so BAD_PRICE fires.
         cfg.min_price = sh.base + 1;
-        cfg.max_price = sh.base + (sh.prices - 2).max(1);
+        cfg.max_price = sh.base + (sh.prices - 2).max(1) * sh.stride;
     }
     cfg
 }
 
 fn command(rng: &mut ChaCha8Rng, sh: &Shape) -> Command {
     let id = rng.random_range(1..=sh.ids);
-    let price = sh.base + rng.random_range(0..sh.prices);
+    let price = sh.base + rng.random_range(0..sh.prices) * sh.stride;
     let qty: Qty = match rng.random_range(0..20) {
         0 => 0,
         1 => u64::MAX,
