@@ -217,14 +217,16 @@ pub fn minor_faults() -> Option<u64> {
 
 /// Fills every ring once and empties it again, so that the first pass through their
 /// storage (fresh pages from the OS: ~350 minor faults for the default output ring) does
-/// not happen on the measured path. Leaves every ring empty.
-fn prefault(
-    txs: &mut [flowmatch_core::ingress::Sender<Stamped<Command>>],
-    rx: &mut flowmatch_core::ingress::Receiver<Stamped<Command>>,
+/// not happen on the measured path. Leaves every ring empty. `filler` is any message (it
+/// is never processed). Serves this runner and `flowmatch run`'s threaded engine run.
+pub(crate) fn prefault<M: Copy + Send>(
+    txs: &mut [flowmatch_core::ingress::Sender<Stamped<M>>],
+    rx: &mut flowmatch_core::ingress::Receiver<Stamped<M>>,
     out_tx: &mut spsc::Producer<Output>,
     out_rx: &mut spsc::Consumer<Output>,
+    filler: M,
 ) {
-    let dummy = [Stamped::bare(Command::Cancel { id: 0 }); CHUNK];
+    let dummy = [Stamped::bare(filler); CHUNK];
     for tx in txs.iter_mut() {
         while tx.push_slice(&dummy) > 0 {}
     }
@@ -252,7 +254,13 @@ fn run_with<P: Processor<Command> + Send + 'static>(
     let (mut txs, mut rx) = ingress::<Stamped<Command>>(spec.queue, spec.producers, spec.capacity)
         .map_err(|e: IngressError| e.to_string())?;
     let (mut out_tx, mut out_rx) = spsc::channel::<Output>(spec.out_capacity);
-    prefault(&mut txs, &mut rx, &mut out_tx, &mut out_rx);
+    prefault(
+        &mut txs,
+        &mut rx,
+        &mut out_tx,
+        &mut out_rx,
+        Command::Cancel { id: 0 },
+    );
     let eng = Engine::new(
         rx,
         out_tx,

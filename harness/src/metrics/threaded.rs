@@ -118,15 +118,23 @@ pub fn run_threaded(
     }
     // Read the core list once, before anything pins itself.
     let cores = core_affinity::get_core_ids().unwrap_or_default();
-    let engine_core = if cores.len() >= 2 {
-        Some(cores[1])
+    let (client_core, engine_core) = if cores.len() >= 2 {
+        (Some(cores[0]), Some(cores[1]))
     } else {
-        None
+        (None, None)
     };
-    let (mut txs, rx) =
+    let (mut txs, mut rx) =
         ingress::<Stamped<Msg>>(kind, 1, 1 << 14).map_err(|e| format!("ingress: {e}"))?;
+    let (mut out_tx, mut out_rx) = spsc::channel::<Output>(1 << 16);
+    // First touches of the rings' fresh pages happen here, not on the measured path.
+    crate::latency::prefault(
+        &mut txs,
+        &mut rx,
+        &mut out_tx,
+        &mut out_rx,
+        Msg::Cancel { id: 0 },
+    );
     let mut tx = txs.pop().expect("one producer");
-    let (out_tx, mut out_rx) = spsc::channel::<Output>(1 << 16);
     let clock = quanta::Clock::new();
     let c = clock.clone();
     let now = move || c.delta_as_nanos(0, c.raw());
@@ -141,12 +149,15 @@ pub fn run_threaded(
     // stop flag is up and its ingress is drained (`Engine::run`).
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
+    let running = Arc::new(AtomicBool::new(false));
+    let started = running.clone();
     let handle = std::thread::Builder::new()
         .name("flowmatch-engine".into())
         .spawn(move || {
             let pinned = engine_core
                 .map(core_affinity::set_for_current)
                 .unwrap_or(false);
+            started.store(true, Ordering::Release);
             let (p, mut stats) = engine.run(&flag);
             stats.pinned = pinned;
             (p, stats)
@@ -156,12 +167,28 @@ pub fn run_threaded(
     let (mut e2e, mut hop, mut service) = (hist(), hist(), hist());
     let mut digest = Digest::default();
     let mut count = 0u64;
-    let mut events = keep_events.then(|| Vec::with_capacity(flow.stream.len() * 3));
+    // Written through once so that its pages are faulted in now, not while draining.
+    let mut events = keep_events.then(|| {
+        let mut v = Vec::with_capacity(flow.stream.len() * 3);
+        v.resize(v.capacity(), (0u64, IxEvent::Rested { id: 0, qty: 0 }));
+        v.clear();
+        v
+    });
+    if let Some(core) = client_core {
+        core_affinity::set_for_current(core);
+    }
     let period_ns = 1e9 / rate;
     let n = flow.stream.len();
     let mut i = 0usize;
     let mut stopped = false;
-    let start = now();
+    // The open-loop schedule starts once the engine thread runs on its core, plus 2 ms:
+    // waking an idle vCPU can take milliseconds on a virtual machine, and the first
+    // messages would otherwise wait for it (measured: an 8 ms stall at the start of about
+    // half the runs, enough to put p99 in the milliseconds).
+    while !running.load(Ordering::Acquire) {
+        std::hint::spin_loop();
+    }
+    let start = now() + 2_000_000;
     let mut last_out = start;
     let mut drain = |out_rx: &mut spsc::Consumer<Output>| {
         out_rx.pop_batch(1024, |o: Output| {
