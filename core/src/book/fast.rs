@@ -581,17 +581,8 @@ impl FastBook {
         // Most orders meet nothing: rest or cancel them without entering the matching
         // walk (no taker to build, no outcome to unpack).
         if self.eligible_level(o.side, o.price).is_none() {
-            match (o.tif, o.price) {
-                (Tif::Gtc | Tif::Post, Some(price)) => self.rest(o, price, o.qty, vacancy),
-                _ => sink.event(Event::Cancel {
-                    id: o.id,
-                    qty: o.qty,
-                    reason: if o.tif == Tif::Fok {
-                        CancelReason::Fok
-                    } else {
-                        CancelReason::Ioc
-                    },
-                }),
+            if let Some((price, qty)) = remainder(o.id, o.tif, o.price, o.qty, sink) {
+                self.rest(o, price, qty, vacancy);
             }
             return;
         }
@@ -666,17 +657,7 @@ impl FastBook {
         if out.remaining == 0 || out.stopped {
             return None;
         }
-        match (t.tif, t.limit) {
-            (Tif::Gtc | Tif::Post, Some(price)) => Some((price, out.remaining)),
-            _ => {
-                sink.event(Event::Cancel {
-                    id: t.id,
-                    qty: out.remaining,
-                    reason: CancelReason::Ioc,
-                });
-                None
-            }
-        }
+        remainder(t.id, t.tif, t.limit, out.remaining, sink)
     }
 
     /// Apply the taker's STP mode to a same-account maker `si`. Returns the taker's new
@@ -1085,6 +1066,31 @@ impl FastBook {
     }
 }
 
+/// What becomes of `qty` an order did not fill: a GTC or post-only limit rests it (the
+/// caller does, given the price and quantity returned); anything else cancels it — FOK as a
+/// whole (only reached when nothing could trade), IOC and market remainders as `Ioc`.
+#[inline(always)]
+fn remainder<S: EventSink>(
+    id: OrderId,
+    tif: Tif,
+    limit: Option<Price>,
+    qty: Qty,
+    sink: &mut S,
+) -> Option<(Price, Qty)> {
+    match (tif, limit) {
+        (Tif::Gtc | Tif::Post, Some(price)) => Some((price, qty)),
+        _ => {
+            let reason = if tif == Tif::Fok {
+                CancelReason::Fok
+            } else {
+                CancelReason::Ioc
+            };
+            sink.event(Event::Cancel { id, qty, reason });
+            None
+        }
+    }
+}
+
 impl OrderBook for FastBook {
     fn name(&self) -> &'static str {
         "fast"
@@ -1114,9 +1120,10 @@ impl OrderBook for FastBook {
     fn order(&self, id: OrderId) -> Option<RestingOrder> {
         let si = self.index.get(id)?;
         let s = &self.slots[si];
+        let lvl = &self.levels[s.level()];
         Some(RestingOrder {
-            side: self.levels[s.level()].side,
-            price: self.levels[s.level()].price,
+            side: lvl.side,
+            price: lvl.price,
             id: s.id,
             account: s.account,
             open_qty: s.qty,
