@@ -6,6 +6,7 @@
 //! byte-identical SVG. Non-finite inputs are dropped or clamped, never a panic; if plotters
 //! itself reports an error the chart degrades to an SVG carrying the title and the error.
 
+use plotters::chart::MeshStyle;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -36,6 +37,21 @@ const LEGEND_W: u32 = 200;
 const FONT: &str = "sans-serif";
 
 type Res<T> = Result<T, Box<dyn Error>>;
+
+/// The axis titles and the look every chart's grid shares (fonts, faint minor lines);
+/// each chart then sets its own tick counts and formatters.
+fn house_mesh<X, Y, DB>(mesh: &mut MeshStyle<'_, '_, X, Y, DB>, x_desc: &str, y_desc: &str)
+where
+    X: Ranged,
+    Y: Ranged,
+    DB: DrawingBackend,
+{
+    mesh.x_desc(x_desc)
+        .y_desc(y_desc)
+        .label_style((FONT, 12))
+        .axis_desc_style((FONT, 13))
+        .light_line_style(RGBColor(0xf0, 0xf0, 0xf0));
+}
 
 /// One named line.
 #[derive(Clone, Debug, Default)]
@@ -284,17 +300,12 @@ impl LineChart<'_> {
         let yf = self.y_fmt.unwrap_or(num);
         let xfmt = |v: &f64| xf(*v);
         let yfmt = |v: &f64| yf(*v);
-        chart
-            .configure_mesh()
-            .x_desc(self.x_label)
-            .y_desc(self.y_label)
-            .x_labels(8)
+        let mut mesh = chart.configure_mesh();
+        house_mesh(&mut mesh, self.x_label, self.y_label);
+        mesh.x_labels(8)
             .y_labels(8)
             .x_label_formatter(&xfmt)
             .y_label_formatter(&yfmt)
-            .label_style((FONT, 12))
-            .axis_desc_style((FONT, 13))
-            .light_line_style(RGBColor(0xf0, 0xf0, 0xf0))
             .draw()?;
         if let Some((label, _)) = y2 {
             let nfmt = |v: &f64| num(*v);
@@ -390,18 +401,13 @@ impl BarChart<'_> {
             .build_cartesian_2d(0.0..ng as f64, yc)?;
         let yf = self.y_fmt.unwrap_or(num);
         let yfmt = |v: &f64| yf(*v);
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_desc(self.x_label)
-            .y_desc(self.y_label)
+        let mut mesh = chart.configure_mesh();
+        house_mesh(&mut mesh, self.x_label, self.y_label);
+        mesh.disable_x_mesh()
             // Group names are drawn below instead of numeric ticks.
             .x_labels(0)
             .y_labels(8)
             .y_label_formatter(&yfmt)
-            .label_style((FONT, 12))
-            .axis_desc_style((FONT, 13))
-            .light_line_style(RGBColor(0xf0, 0xf0, 0xf0))
             .draw()?;
         let ns = self.series.len().max(1);
         let clamp = |v: f64| v.max(yr.0).min(yr.1);
@@ -451,17 +457,12 @@ impl Hist<'_> {
             let yf = self.y_fmt.unwrap_or(num);
             let xfmt = |v: &f64| xf(*v);
             let yfmt = |v: &f64| yf(*v);
-            chart
-                .configure_mesh()
-                .x_desc(self.x_label)
-                .y_desc(self.y_label)
-                .x_labels(11)
+            let mut mesh = chart.configure_mesh();
+            house_mesh(&mut mesh, self.x_label, self.y_label);
+            mesh.x_labels(11)
                 .y_labels(8)
                 .x_label_formatter(&xfmt)
                 .y_label_formatter(&yfmt)
-                .label_style((FONT, 12))
-                .axis_desc_style((FONT, 13))
-                .light_line_style(RGBColor(0xf0, 0xf0, 0xf0))
                 .draw()?;
             let bars = self
                 .bins
