@@ -16,6 +16,15 @@ use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::Path;
 
+/// `reason shares, reason shares, ...` for the console summary.
+fn share_counts(by_reason: &std::collections::BTreeMap<String, u64>) -> String {
+    by_reason
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Published figures to hold the simulation against.
 pub struct Anchor {
     pub what: &'static str,
@@ -451,11 +460,7 @@ pub fn console_summary(scn: &Scenario, ec: &Economics, ls: &LatencySummary) -> S
         m.agency_shares,
         m.principal_shares,
         m.routed_shares,
-        ec.routed_by_reason
-            .iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        share_counts(&ec.routed_by_reason)
     );
     let _ = writeln!(
         s,
@@ -463,11 +468,7 @@ pub fn console_summary(scn: &Scenario, ec: &Economics, ls: &LatencySummary) -> S
         if ec.routed_unfilled_by_reason.is_empty() {
             "none".to_string()
         } else {
-            ec.routed_unfilled_by_reason
-                .iter()
-                .map(|(k, v)| format!("{k} {v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            share_counts(&ec.routed_unfilled_by_reason)
         }
     );
     let _ = writeln!(
