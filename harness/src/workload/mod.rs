@@ -17,3 +17,100 @@ pub mod equity;
 pub mod random_ids;
 pub mod remap;
 pub mod wide_band;
+
+use flowmatch_core::Command;
+
+/// Every book workload by name, so benchmarks, `compare`, profiling and the CI gates
+/// generate the same stream from the same name and seed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Workload {
+    /// `equity-mixed`, driftless mid: the common case.
+    EquityCalm,
+    /// `equity-mixed`, trending mid.
+    EquityTrending,
+    /// `equity-mixed` with a flash crash.
+    EquityFlashCrash,
+    /// The four phases of [`adversarial`].
+    Adversarial,
+    /// [`random_ids`]: `equity-mixed` with ids scattered over `u64`.
+    RandomIds,
+    /// [`wide_band`]: `equity-mixed` with prices over the whole `i64` range.
+    WideBand,
+    /// [`deep_ladder`]: 400k levels built away from the touch, then swept.
+    DeepLadder,
+    /// [`deep_sweep`]: takers that walk 100–300 levels.
+    DeepSweep,
+    /// [`cancel_storm`]: ~95% of resting orders cancelled.
+    CancelStorm,
+}
+
+impl Workload {
+    /// All workloads, the common case first.
+    pub const ALL: [Workload; 9] = [
+        Workload::EquityCalm,
+        Workload::EquityTrending,
+        Workload::EquityFlashCrash,
+        Workload::Adversarial,
+        Workload::RandomIds,
+        Workload::WideBand,
+        Workload::DeepLadder,
+        Workload::DeepSweep,
+        Workload::CancelStorm,
+    ];
+
+    /// The workload's stable name (used on command lines and in result files).
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::EquityCalm => "equity-mixed",
+            Workload::EquityTrending => "equity-trending",
+            Workload::EquityFlashCrash => "equity-flash-crash",
+            Workload::Adversarial => "adversarial",
+            Workload::RandomIds => "random-ids",
+            Workload::WideBand => "wide-band",
+            Workload::DeepLadder => "deep-ladder",
+            Workload::DeepSweep => "deep-sweep",
+            Workload::CancelStorm => "cancel-storm",
+        }
+    }
+
+    /// The workload with this name, if any.
+    pub fn from_name(name: &str) -> Option<Workload> {
+        Workload::ALL.into_iter().find(|w| w.name() == name)
+    }
+
+    /// `n` commands of this workload for `seed`.
+    pub fn generate(self, seed: u64, n: usize) -> Vec<Command> {
+        use equity::{EquityConfig, EquityVariant};
+        match self {
+            Workload::EquityCalm => equity::generate(&EquityConfig::default(), seed, n),
+            Workload::EquityTrending => {
+                equity::generate(&EquityConfig::variant(EquityVariant::Trending), seed, n)
+            }
+            Workload::EquityFlashCrash => {
+                equity::generate(&EquityConfig::variant(EquityVariant::FlashCrash), seed, n)
+            }
+            Workload::Adversarial => adversarial::generate(seed, n),
+            Workload::RandomIds => random_ids::generate(seed, n),
+            Workload::WideBand => wide_band::generate(seed, n),
+            Workload::DeepLadder => deep_ladder::generate(seed, n),
+            Workload::DeepSweep => deep_sweep::generate(seed, n),
+            Workload::CancelStorm => cancel_storm::generate(seed, n),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_streams_have_the_asked_length() {
+        for w in Workload::ALL {
+            assert_eq!(Workload::from_name(w.name()), Some(w));
+            let a = w.generate(1, 3_000);
+            assert_eq!(a.len(), 3_000, "{}", w.name());
+            assert_eq!(a, w.generate(1, 3_000), "{} is not deterministic", w.name());
+        }
+        assert_eq!(Workload::from_name("nope"), None);
+    }
+}
