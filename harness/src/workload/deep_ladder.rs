@@ -44,7 +44,11 @@ pub fn generate_with(cfg: &DeepLadderConfig, seed: u64, n: usize) -> Vec<Command
     let sweep = cfg.sweep_levels.max(1);
     let mut out = Vec::with_capacity(n);
     let mut next_id = 1u64;
-    let mut side = if seed % 2 == 0 { Side::Buy } else { Side::Sell };
+    let mut side = if seed.is_multiple_of(2) {
+        Side::Buy
+    } else {
+        Side::Sell
+    };
     while out.len() < n {
         // Levels that fit with their sweeps: L adds + ceil(L / sweep) sweeps ≤ what is left.
         let left = n - out.len();
