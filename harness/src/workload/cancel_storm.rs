@@ -126,11 +126,7 @@ mod tests {
                     id,
                     reason: CancelReason::User,
                     ..
-                } => {
-                    if open.remove(&id).is_some() {
-                        cancelled += 1;
-                    }
-                }
+                } if open.remove(&id).is_some() => cancelled += 1,
                 Event::Trade { maker, qty, .. } => {
                     let q = open.get_mut(&maker).expect("maker was resting");
                     *q -= qty;
