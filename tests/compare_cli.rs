@@ -11,8 +11,8 @@ use std::process::Command;
 
 #[test]
 fn compare_writes_its_report_and_names_every_peer_finding() {
-    let dir = std::env::temp_dir().join(format!("flowmatch-compare-test-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let scratch = tempfile::tempdir().expect("temporary directory");
+    let dir = scratch.path().join("out");
     let out = Command::new(flowmatch_bin())
         .args([
             "compare",
@@ -111,5 +111,4 @@ fn compare_writes_its_report_and_names_every_peer_finding() {
             "throughput.svg lacks {w:?}"
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
