@@ -137,6 +137,11 @@ fn malformed_lines_exit_2_naming_line_and_field() {
         ("N,2,1,B,L,1e3,5", "price"),
         ("R,2,9223372036854775808,5", "price"),
         ("N,2,1,B,L,100,five", "qty"),
+        ("N,2,1,B,L,100,-5", "qty"),
+        ("N,2,1,B,L,100,18446744073709551616", "qty"),
+        ("C,+5", "id"),
+        ("R,2,+5,100", "price"),
+        ("N,2,1,B,L,100,5\u{a0}", "qty"),
         ("N,2,1,B,L,100,5,DAY", "tif"),
         ("N,2,1,B,L,100,5,GTC,ZZ", "stp"),
     ];
