@@ -472,3 +472,27 @@ fn a_reader_closing_the_pipe_is_a_normal_end() {
     // Asks best (lowest) first: price 100 holds ids 50, 100, ... in time order.
     assert_eq!(dump.lines().next(), Some("S,100,50,1"));
 }
+
+#[test]
+fn top_level_help_says_what_flowmatch_is_and_lists_the_commands() {
+    for flag in ["--help", "-h"] {
+        let o = Command::new(flowmatch_bin())
+            .arg(flag)
+            .output()
+            .expect("run flowmatch");
+        assert_eq!(o.status.code(), Some(0));
+        let help = stdout(&o);
+        assert!(
+            help.starts_with("flowmatch: a low-latency order-matching core"),
+            "{help}"
+        );
+        // Not the cargo crate description.
+        assert!(!help.contains("flowmatch lab: flow generators"), "{help}");
+        for cmd in ["replay", "run", "latency", "compare"] {
+            assert!(
+                help.lines().any(|l| l.trim_start().starts_with(cmd)),
+                "{cmd} missing: {help}"
+            );
+        }
+    }
+}
