@@ -5,32 +5,28 @@
 #[path = "common/flowmatch_bin.rs"]
 mod flowmatch_bin;
 use flowmatch_bin::flowmatch_bin;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
-/// A per-test scratch directory, removed when dropped.
-struct Scratch(PathBuf);
+/// A per-test scratch directory (a self-cleaning `tempfile` directory).
+struct Scratch(tempfile::TempDir);
 
 impl Scratch {
     fn new(name: &str) -> Self {
-        let d = std::env::temp_dir().join(format!("flowmatch-cli-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
+        let d = tempfile::Builder::new()
+            .prefix(&format!("flowmatch-cli-{name}-"))
+            .tempdir()
+            .expect("temporary directory");
         Scratch(d)
     }
     fn file(&self, name: &str, contents: &str) -> PathBuf {
-        let p = self.0.join(name);
+        let p = self.path(name);
         std::fs::write(&p, contents).unwrap();
         p
     }
     fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.0.path().join(name)
     }
 }
 
@@ -141,6 +137,11 @@ fn malformed_lines_exit_2_naming_line_and_field() {
         ("N,2,1,B,L,1e3,5", "price"),
         ("R,2,9223372036854775808,5", "price"),
         ("N,2,1,B,L,100,five", "qty"),
+        ("N,2,1,B,L,100,-5", "qty"),
+        ("N,2,1,B,L,100,18446744073709551616", "qty"),
+        ("C,+5", "id"),
+        ("R,2,+5,100", "price"),
+        ("N,2,1,B,L,100,5\u{a0}", "qty"),
         ("N,2,1,B,L,100,5,DAY", "tif"),
         ("N,2,1,B,L,100,5,GTC,ZZ", "stp"),
     ];
@@ -173,7 +174,7 @@ fn missing_or_unreadable_input_is_a_clear_error() {
     assert_eq!(stdout(&o), "");
 
     // A directory is not a readable command file either.
-    let o = replay(&["--input", s.0.to_str().unwrap()]);
+    let o = replay(&["--input", s.0.path().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(!stderr(&o).contains("panicked"));
 
@@ -312,5 +313,186 @@ fn reference_and_fast_books_give_identical_output_on_every_scenario() {
             "{}: fast and reference books differ through the CLI",
             f.display()
         );
+    }
+}
+
+/// Runs `flowmatch replay` with `args` and the given standard input.
+fn replay_with_stdin(args: &[&str], stdin: Stdio) -> Output {
+    Command::new(flowmatch_bin())
+        .arg("replay")
+        .args(args)
+        .stdin(stdin)
+        .output()
+        .expect("run flowmatch")
+}
+
+#[test]
+fn an_output_that_is_an_input_is_refused_and_the_input_survives() {
+    let s = Scratch::new("same-file");
+    let input = s.file("same.txt", ISSUE_EXAMPLE);
+    let sym = s.path("link.txt");
+    std::os::unix::fs::symlink(&input, &sym).unwrap();
+    let hard = s.path("hard.txt");
+    std::fs::hard_link(&input, &hard).unwrap();
+    let dotted = s.0.path().join(".").join("same.txt");
+    let other = s.path("other.txt");
+    let inp = input.to_str().unwrap();
+    for (flag, out) in [
+        ("--events", &input),
+        ("--events", &sym),
+        ("--events", &hard),
+        ("--events", &dotted),
+        ("--book-out", &input),
+        ("--book-out", &hard),
+    ] {
+        let o = replay(&["--input", inp, flag, out.to_str().unwrap()]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{flag} {}: {err}", out.display());
+        assert!(
+            err.contains("same file as --input") && err.contains(flag),
+            "{err}"
+        );
+        assert_eq!(stdout(&o), "");
+        assert_eq!(std::fs::read_to_string(&input).unwrap(), ISSUE_EXAMPLE);
+    }
+    // The input reached through standard input is caught too.
+    let o = replay_with_stdin(
+        &["--input", "-", "--events", inp],
+        Stdio::from(std::fs::File::open(&input).unwrap()),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&input).unwrap(), ISSUE_EXAMPLE);
+    // Both outputs naming one file, and an output that is a directory.
+    let o = replay(&[
+        "--input",
+        inp,
+        "--events",
+        other.to_str().unwrap(),
+        "--book-out",
+        other.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("same file"), "{}", stderr(&o));
+    assert!(!other.exists(), "nothing may be written before the check");
+    for flag in ["--events", "--book-out"] {
+        let o = replay(&["--input", inp, flag, s.0.path().to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains("is a directory"), "{}", stderr(&o));
+    }
+    // Distinct files still work.
+    let o = replay(&["--input", inp, "--events", other.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&other).unwrap(), ISSUE_EVENTS);
+}
+
+#[test]
+fn input_dash_reads_standard_input() {
+    let s = Scratch::new("stdin");
+    let book = s.path("book.txt");
+    let mut child = Command::new(flowmatch_bin())
+        .args([
+            "replay",
+            "--input",
+            "-",
+            "--book-out",
+            book.to_str().unwrap(),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run flowmatch");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(ISSUE_EXAMPLE.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), ISSUE_EVENTS);
+    assert_eq!(std::fs::read_to_string(&book).unwrap(), "S,101,2,2\n");
+    // A malformed line on standard input names it so.
+    let o = replay_with_stdin(
+        &["--input", "-"],
+        Stdio::from(std::fs::File::open(s.file("bad.txt", "C,x\n")).unwrap()),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("standard input: line 1"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// Many resting sells: about 1 MB of events, far more than a pipe holds.
+fn many_orders(n: u64) -> String {
+    (1..=n)
+        .map(|i| format!("N,{i},1,S,L,{},1\n", 100 + i % 50))
+        .collect()
+}
+
+/// Reads two event lines from a running replay, closes the pipe and waits.
+fn read_two_lines_then_close(args: &[&str]) -> (Output, Vec<String>) {
+    let mut child = Command::new(flowmatch_bin())
+        .arg("replay")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run flowmatch");
+    let mut lines = Vec::new();
+    {
+        let mut r = BufReader::new(child.stdout.take().unwrap());
+        for _ in 0..2 {
+            let mut l = String::new();
+            r.read_line(&mut l).unwrap();
+            lines.push(l);
+        }
+    } // the read end is closed here, like `head -2` exiting
+    (child.wait_with_output().unwrap(), lines)
+}
+
+#[test]
+fn a_reader_closing_the_pipe_is_a_normal_end() {
+    let s = Scratch::new("pipe");
+    let input = s.file("many.txt", &many_orders(60_000));
+    let inp = input.to_str().unwrap();
+    let (o, lines) = read_two_lines_then_close(&["--input", inp]);
+    assert_eq!(lines, ["1,ACK,1\n", "2,ACK,2\n"]);
+    assert_eq!(stderr(&o), "", "a closed pipe must end quietly");
+    assert_eq!(o.status.code(), Some(0));
+
+    // With --book-out the book is still the whole file's.
+    let book = s.path("book.txt");
+    let (o, _) = read_two_lines_then_close(&["--input", inp, "--book-out", book.to_str().unwrap()]);
+    assert_eq!((o.status.code(), stderr(&o)), (Some(0), String::new()));
+    let dump = std::fs::read_to_string(&book).unwrap();
+    assert_eq!(dump.lines().count(), 60_000);
+    // Asks best (lowest) first: price 100 holds ids 50, 100, ... in time order.
+    assert_eq!(dump.lines().next(), Some("S,100,50,1"));
+}
+
+#[test]
+fn top_level_help_says_what_flowmatch_is_and_lists_the_commands() {
+    for flag in ["--help", "-h"] {
+        let o = Command::new(flowmatch_bin())
+            .arg(flag)
+            .output()
+            .expect("run flowmatch");
+        assert_eq!(o.status.code(), Some(0));
+        let help = stdout(&o);
+        assert!(
+            help.starts_with("flowmatch: a low-latency order-matching core"),
+            "{help}"
+        );
+        // Not the cargo crate description.
+        assert!(!help.contains("flowmatch lab: flow generators"), "{help}");
+        for cmd in ["replay", "run", "latency", "compare"] {
+            assert!(
+                help.lines().any(|l| l.trim_start().starts_with(cmd)),
+                "{cmd} missing: {help}"
+            );
+        }
     }
 }

@@ -7,12 +7,22 @@
 #[path = "common/flowmatch_bin.rs"]
 mod flowmatch_bin;
 use flowmatch_bin::flowmatch_bin;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Texts of every `<text>` element of an SVG.
+fn svg_texts(svg: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(svg).expect("well-formed SVG");
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| n.text().unwrap_or("").trim().to_string())
+        .collect()
+}
 
 #[test]
 fn compare_writes_its_report_and_names_every_peer_finding() {
-    let dir = std::env::temp_dir().join(format!("flowmatch-compare-test-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let scratch = tempfile::tempdir().expect("temporary directory");
+    let dir = scratch.path().join("out");
     let out = Command::new(flowmatch_bin())
         .args([
             "compare",
@@ -95,6 +105,73 @@ fn compare_writes_its_report_and_names_every_peer_finding() {
             && l.contains("agree")),
         "{stdout}"
     );
+    // Provenance: the house block, with the commit, in both report files.
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let prov = &report["provenance"];
+    for key in ["tool", "commit", "dirty", "command", "cpu", "timestamp_utc"] {
+        assert!(
+            !prov[key].is_null(),
+            "report.json provenance lacks {key}: {prov}"
+        );
+    }
+    assert!(
+        prov["command"]
+            .as_str()
+            .unwrap()
+            .contains("--stall-ms 1000"),
+        "{prov}"
+    );
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(
+        md.contains("## Provenance") && md.contains("| commit |"),
+        "{md}"
+    );
+
+    // The fill chart plots what its title says, with the report's numbers: the share of
+    // each class's resting orders that got any fill, per policy, on adversarial.
+    let fill_svg = svg_texts(&std::fs::read_to_string(dir.join("fill-distribution.svg")).unwrap());
+    let adversarial = report["fill_distribution"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["workload"] == "adversarial")
+        .expect("adversarial fill distribution");
+    assert!(
+        fill_svg
+            .iter()
+            .any(|t| t == "Resting orders that got any fill, % by size class (adversarial)"),
+        "{fill_svg:?}"
+    );
+    let mut plotted = 0;
+    for p in adversarial["policies"].as_array().unwrap() {
+        for c in p["classes"].as_array().unwrap() {
+            let want = format!("{:.1}", c["orders_filled_pct"].as_f64().unwrap());
+            assert!(fill_svg.contains(&want), "{want} not plotted: {fill_svg:?}");
+            plotted += 1;
+        }
+    }
+    assert_eq!(plotted, 6, "3 policies x 2 classes");
+
+    // Throughput: every measured cell is labelled with its median; a hung peer is marked.
+    let tp_svg = svg_texts(&std::fs::read_to_string(dir.join("throughput.svg")).unwrap());
+    for c in report["throughput"].as_array().unwrap() {
+        match c["hung_at"].as_array() {
+            Some(h) => {
+                let want = format!("hung at {}", h[0]);
+                assert!(tp_svg.contains(&want), "{want} missing: {tp_svg:?}");
+            }
+            None => {
+                let m = c["median_mcps"].as_f64().unwrap();
+                let want = if m < 10.0 {
+                    format!("{m:.2}")
+                } else {
+                    format!("{m:.1}")
+                };
+                assert!(tp_svg.contains(&want), "{want} missing: {tp_svg:?}");
+            }
+        }
+    }
+
     let svg = std::fs::read_to_string(dir.join("throughput.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
     // Title and one legend entry per matcher, as text.
@@ -111,5 +188,101 @@ fn compare_writes_its_report_and_names_every_peer_finding() {
             "throughput.svg lacks {w:?}"
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs `flowmatch compare ARGS`; a run still going after `limit` is killed and reported as
+/// `None` (the option was accepted and work started).
+fn compare_within(args: &[&str], limit: Duration) -> Option<std::process::Output> {
+    let mut child = Command::new(flowmatch_bin())
+        .arg("compare")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run flowmatch compare");
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if child.try_wait().unwrap().is_some() {
+            return Some(child.wait_with_output().unwrap());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    None
+}
+
+#[test]
+fn every_option_is_checked_before_any_work_with_its_range() {
+    let scratch = tempfile::tempdir().expect("temporary directory");
+    let out = scratch.path().join("out");
+    let a_file = scratch.path().join("a-file");
+    std::fs::write(&a_file, "not a directory").unwrap();
+    let out_s = out.to_str().unwrap();
+    let cases: &[(&[&str], &str, &str)] = &[
+        (&["--stall-ms", "0"], "--stall-ms", "between 100 and 600000"),
+        (
+            &["--stall-ms", "99"],
+            "--stall-ms",
+            "between 100 and 600000",
+        ),
+        (
+            &["--stall-ms", "600001"],
+            "--stall-ms",
+            "between 100 and 600000",
+        ),
+        (
+            &["--cross-commands", "0"],
+            "--cross-commands",
+            "between 1 and 2000000",
+        ),
+        (
+            &["--latency-commands", "0"],
+            "--latency-commands",
+            "between 1 and 2000000",
+        ),
+        (&["--commands", "0"], "--commands", "between 1 and 2000000"),
+        (
+            &["--commands", "2000001"],
+            "--commands",
+            "between 1 and 2000000",
+        ),
+        (&["--reps", "0"], "--reps", "between 1 and 100"),
+        (&["--reps", "101"], "--reps", "between 1 and 100"),
+    ];
+    for &(bad, option, range) in cases {
+        // Small and quick if it were accepted; the option under test given once.
+        let mut args = vec!["--out", out_s];
+        for (flag, small) in [("--commands", "2000"), ("--reps", "1")] {
+            if bad[0] != flag {
+                args.extend([flag, small]);
+            }
+        }
+        args.extend_from_slice(bad);
+        let o = compare_within(&args, Duration::from_secs(20))
+            .unwrap_or_else(|| panic!("{bad:?} was accepted: the comparison started"));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {err}");
+        assert!(
+            err.contains(option) && err.contains(range),
+            "{bad:?}: {err}"
+        );
+        assert!(!out.exists(), "{bad:?}: something was written");
+    }
+    // An --out that is a file, and a report file that is a directory.
+    let o = compare_within(
+        &["--commands", "2000", "--out", a_file.to_str().unwrap()],
+        Duration::from_secs(20),
+    )
+    .expect("--out naming a file was accepted");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a directory"));
+    std::fs::create_dir_all(out.join("report.md")).unwrap();
+    let o = compare_within(
+        &["--commands", "2000", "--out", out_s],
+        Duration::from_secs(20),
+    )
+    .expect("a report file that is a directory was accepted");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is a directory"));
 }

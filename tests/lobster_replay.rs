@@ -29,17 +29,19 @@ use std::path::{Path, PathBuf};
 const MESSAGES: &str = "AAPL_2012-06-21_34200000_57600000_message_10.csv";
 const ORDERBOOK: &str = "AAPL_2012-06-21_34200000_57600000_orderbook_10.csv";
 
+/// The sample is committed with the tests (`tests/data/lobster/`, with its source note),
+/// so a fresh clone needs nothing beside it.
 fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/lobster")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/lobster")
 }
 
-/// Loads the sample. A missing file fails the test: CI has the data at this path.
+/// Loads the sample. A missing file fails the test: it is part of the repository.
 fn load() -> (Vec<Message>, Vec<BookRow>) {
     let dir = data_dir();
     let msgs = read_messages(&dir.join(MESSAGES))
-        .unwrap_or_else(|e| panic!("LOBSTER sample must be present (CI has it): {e}"));
+        .unwrap_or_else(|e| panic!("LOBSTER sample must be present in tests/data/lobster: {e}"));
     let rows = read_orderbook(&dir.join(ORDERBOOK))
-        .unwrap_or_else(|e| panic!("LOBSTER sample must be present (CI has it): {e}"));
+        .unwrap_or_else(|e| panic!("LOBSTER sample must be present in tests/data/lobster: {e}"));
     // 999 lines; the last has no trailing newline (so `wc -l` says 998).
     assert_eq!(msgs.len(), 999, "message count of the sample");
     assert_eq!(rows.len(), msgs.len(), "one orderbook row per message");
@@ -309,14 +311,14 @@ fn resync_replay_matches_nasdaq_on_almost_every_level() {
     assert!(s.fully_checked * 100 >= 999 * 60, "{report}");
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("flowmatch-lobster-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A copy of a sample file in a temporary directory removed when the copy is dropped.
+struct Corrupted {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
 }
 
 /// Copies `file` with line `line` (1-based) rewritten by `edit`.
-fn corrupt(file: &str, line: usize, name: &str, edit: impl Fn(&str) -> String) -> PathBuf {
+fn corrupt(file: &str, line: usize, edit: impl Fn(&str) -> String) -> Corrupted {
     let text =
         std::fs::read_to_string(data_dir().join(file)).expect("LOBSTER sample must be present");
     let out: Vec<String> = text
@@ -330,9 +332,10 @@ fn corrupt(file: &str, line: usize, name: &str, edit: impl Fn(&str) -> String) -
             }
         })
         .collect();
-    let path = temp_dir(name).join(file);
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join(file);
     std::fs::write(&path, out.join("\n") + "\n").unwrap();
-    path
+    Corrupted { _dir: dir, path }
 }
 
 fn field_error(e: LobsterError) -> (usize, &'static str, String) {
@@ -346,41 +349,40 @@ fn field_error(e: LobsterError) -> (usize, &'static str, String) {
 #[test]
 fn corrupted_message_line_names_file_line_and_field() {
     // Line 500 of the sample, its price field (5th) made non-numeric.
-    let path = corrupt(MESSAGES, 500, "price", |l| {
+    let copy = corrupt(MESSAGES, 500, |l| {
         let mut f: Vec<&str> = l.split(',').collect();
         f[4] = "58x3800";
         f.join(",")
     });
-    let (line, field, shown) = field_error(read_messages(&path).unwrap_err());
+    let (line, field, shown) = field_error(read_messages(&copy.path).unwrap_err());
     assert_eq!((line, field), (500, "price"), "{shown}");
     assert!(
         shown.contains(MESSAGES) && shown.contains("line 500") && shown.contains("58x3800"),
         "{shown}"
     );
 
-    let path = corrupt(MESSAGES, 7, "type", |l| l.replacen(",1,", ",6,", 1));
-    let (line, field, _) = field_error(read_messages(&path).unwrap_err());
+    let copy = corrupt(MESSAGES, 7, |l| l.replacen(",1,", ",6,", 1));
+    let (line, field, _) = field_error(read_messages(&copy.path).unwrap_err());
     assert_eq!((line, field), (7, "type"));
-    let path = corrupt(MESSAGES, 3, "direction", |l| {
+    let copy = corrupt(MESSAGES, 3, |l| {
         format!("{},0", l.rsplit_once(',').unwrap().0)
     });
     assert_eq!(
-        field_error(read_messages(&path).unwrap_err()).1,
+        field_error(read_messages(&copy.path).unwrap_err()).1,
         "direction"
     );
-    let path = corrupt(MESSAGES, 998, "fields", |l| format!("{l},9"));
-    let (line, field, _) = field_error(read_messages(&path).unwrap_err());
+    let copy = corrupt(MESSAGES, 998, |l| format!("{l},9"));
+    let (line, field, _) = field_error(read_messages(&copy.path).unwrap_err());
     assert_eq!((line, field), (998, "fields"));
 
-    let path = corrupt(ORDERBOOK, 42, "book", |l| l.replacen(",", ",-", 1));
-    let (line, field, shown) = field_error(read_orderbook(&path).unwrap_err());
+    let copy = corrupt(ORDERBOOK, 42, |l| l.replacen(",", ",-", 1));
+    let (line, field, shown) = field_error(read_orderbook(&copy.path).unwrap_err());
     assert_eq!((line, field), (42, "ask_size"), "{shown}");
-    let path = corrupt(ORDERBOOK, 10, "bookw", |l| {
-        l.rsplit_once(',').unwrap().0.to_string()
-    });
-    assert_eq!(field_error(read_orderbook(&path).unwrap_err()).0, 10);
+    let copy = corrupt(ORDERBOOK, 10, |l| l.rsplit_once(',').unwrap().0.to_string());
+    assert_eq!(field_error(read_orderbook(&copy.path).unwrap_err()).0, 10);
 
-    match read_messages(&temp_dir("missing").join("nope.csv")) {
+    let empty = tempfile::tempdir().expect("temporary directory");
+    match read_messages(&empty.path().join("nope.csv")) {
         Err(LobsterError::Io { file, .. }) => assert!(file.ends_with("nope.csv")),
         other => panic!("missing file must be an I/O error, got {other:?}"),
     }

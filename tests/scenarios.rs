@@ -278,8 +278,8 @@ fn fast_book_passes_every_scenario() {
 /// The runner itself must refuse malformed scenario files rather than pass them vacuously.
 #[test]
 fn runner_rejects_incomplete_scenarios() {
-    let dir = std::env::temp_dir().join(format!("flowmatch-scn-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = tempfile::tempdir().expect("temporary directory");
+    let dir = scratch.path();
     let cases = [
         ("no_events", "# c\n[commands]\nC,1\n[book]\n"),
         (
@@ -321,5 +321,4 @@ fn runner_rejects_incomplete_scenarios() {
     .unwrap();
     let sc = parse_scenario(&ok).unwrap();
     assert!(run_one(&sc, ReferenceBook::new(sc.cfg)).is_err());
-    std::fs::remove_dir_all(&dir).ok();
 }

@@ -26,6 +26,12 @@ pub const COLORS: [RGBColor; 8] = [
 ];
 /// Neutral grey (e.g. "at the quote" bins).
 pub const GREY: RGBColor = RGBColor(0x99, 0x99, 0x99);
+/// Text of a bar's value label.
+const LABEL_GREY: RGBColor = RGBColor(0x33, 0x33, 0x33);
+/// Text of a mark that explains a missing bar.
+const MARK_RED: RGBColor = RGBColor(0xb0, 0x00, 0x00);
+/// Smallest height of a non-zero bar, pixels.
+const MIN_BAR_PX: f64 = 3.0;
 
 /// Tick-label formatter.
 pub type Fmt = fn(f64) -> String;
@@ -78,6 +84,8 @@ pub struct LineChart<'a> {
     /// Label and range of a linear right-hand axis for the series marked `secondary`.
     pub y2: Option<(&'a str, (f64, f64))>,
     pub series: &'a [Series],
+    /// A remark printed under the legend (wrapped), e.g. what is not drawn and why.
+    pub note: &'a str,
 }
 
 /// Bars: one group per label, one bar per series in each group (or stacked).
@@ -95,6 +103,12 @@ pub struct BarChart<'a> {
     /// Top of the y axis; `None` = from the data.
     pub y_max: Option<f64>,
     pub y_fmt: Option<Fmt>,
+    /// Print each bar's value above it with this format (side-by-side bars only), so a
+    /// bar too small to see still reads.
+    pub value_labels: Option<Fmt>,
+    /// Slots that have no value and must say why: `(series, group, text)`, drawn as a
+    /// cross at the base of the slot with the text above it (e.g. a peer that hung).
+    pub missing: &'a [(usize, usize, String)],
 }
 
 /// One histogram bin `[lo, hi)`, coloured by `class` (an index into `Hist::classes`).
@@ -119,21 +133,110 @@ pub struct Hist<'a> {
     pub y_fmt: Option<Fmt>,
 }
 
-/// Compact tick label: 1.5M, 25k, 340, 7, 0.25.
+/// Compact tick label, one format at every magnitude: 0.25, 7, 340, 1k, 2.5k, 25k, 1.5M,
+/// 10M, 2G (an SI suffix from 1000 on, at most one decimal, no trailing `.0`).
 pub fn num(v: f64) -> String {
-    let a = v.abs();
     if !v.is_finite() {
-        String::new()
-    } else if a >= 1e6 {
-        format!("{:.1}M", v / 1e6)
-    } else if a >= 1e4 {
-        format!("{:.0}k", v / 1e3)
-    } else if a >= 100.0 || v == v.round() {
-        format!("{v:.0}")
-    } else {
-        let s = format!("{v:.2}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
+        return String::new();
     }
+    let a = v.abs();
+    let (scaled, suffix) = if a >= 1e9 {
+        (v / 1e9, "G")
+    } else if a >= 1e6 {
+        (v / 1e6, "M")
+    } else if a >= 1e3 {
+        (v / 1e3, "k")
+    } else {
+        (v, "")
+    };
+    let digits = if suffix.is_empty() && a < 100.0 { 2 } else { 1 };
+    let s = format!("{scaled:.digits$}");
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        &s
+    };
+    format!("{s}{suffix}")
+}
+
+/// A duration in nanoseconds as a tick label with its unit: 500 ns, 1 µs, 2.5 µs, 10 ms.
+pub fn ns(v: f64) -> String {
+    if !v.is_finite() {
+        return String::new();
+    }
+    let a = v.abs();
+    let (scaled, unit) = if a >= 1e9 {
+        (v / 1e9, "s")
+    } else if a >= 1e6 {
+        (v / 1e6, "ms")
+    } else if a >= 1e3 {
+        (v / 1e3, "µs")
+    } else {
+        (v, "ns")
+    };
+    format!("{} {unit}", num(scaled))
+}
+
+/// A percentile-axis label for x = 1/(1-p): `p0`, `p90`, `p99`, `p99.9`, ... (empty off
+/// the decades' range).
+pub fn percentile_label(x: f64) -> String {
+    if x.is_nan() || x < 1.0 {
+        return String::new();
+    }
+    let nines = x.log10();
+    if nines < 0.5 {
+        return "p0".into();
+    }
+    let decimals = (nines.round() as usize).saturating_sub(2);
+    format!("p{:.*}", decimals, 100.0 - 100.0 / x)
+}
+
+/// Shortest service time the clocks resolve, ns: readings of 0 or 1 ns mean "too short to
+/// measure" (two back-to-back TSC reads, converted), not a real latency, so the percentile
+/// curves start at the first value at or above this.
+pub const RESOLVABLE_NS: u64 = 2;
+
+/// Latency percentile curves on log-log axes, one per histogram of nanoseconds:
+/// x = 1/(1-p), so p90, p99, p99.9, ... are evenly spaced (51 points, p0 to p99.999);
+/// y in time units. Points below [`RESOLVABLE_NS`] are not drawn and the chart says so.
+/// Used by `flowmatch run` and `flowmatch compare` alike.
+pub fn latency_by_percentile(
+    title: &str,
+    series: &[(&str, &hdrhistogram::Histogram<u64>)],
+) -> String {
+    let s: Vec<Series> = series
+        .iter()
+        .map(|(name, h)| Series {
+            name: name.to_string(),
+            points: if h.is_empty() {
+                vec![]
+            } else {
+                (0..=50)
+                    .map(|i| {
+                        let x = 10f64.powf(i as f64 * 0.1); // up to p99.999
+                        (x, h.value_at_quantile(1.0 - 1.0 / x))
+                    })
+                    .filter(|&(_, v)| v >= RESOLVABLE_NS)
+                    .map(|(x, v)| (x, v as f64))
+                    .collect()
+            },
+            secondary: false,
+        })
+        .collect();
+    LineChart {
+        title,
+        x_label: "percentile (log scale in 1/(1-p): one step per extra nine)",
+        y_label: "time per command (log scale)",
+        x_log: true,
+        y_log: true,
+        x_range: Some((1.0, 1e5)),
+        x_fmt: Some(percentile_label),
+        y_fmt: Some(ns),
+        note: "Readings under 2 ns are the clock's granularity, not a latency: each curve starts at its first percentile of 2 ns or more.",
+        series: &s,
+        ..Default::default()
+    }
+    .svg()
 }
 
 /// A finite, non-empty linear range (NaN or empty bounds widened by one either side).
@@ -194,6 +297,7 @@ fn frame<'a>(
     root: &DrawingArea<SVGBackend<'a>, Shift>,
     title: &str,
     legend: &[(String, RGBColor)],
+    note: &str,
 ) -> Res<DrawingArea<SVGBackend<'a>, Shift>> {
     root.fill(&WHITE)?;
     let body = root.titled(title, (FONT, 18))?;
@@ -203,7 +307,32 @@ fn frame<'a>(
         side.draw(&Rectangle::new([(8, y), (22, y + 12)], color.filled()))?;
         side.draw(&Text::new(name.as_str(), (28, y), (FONT, 13)))?;
     }
+    let top = 20 + 22 * legend.len() as i32 + 16;
+    for (i, line) in wrap(note, NOTE_CHARS).iter().enumerate() {
+        let style = TextStyle::from((FONT, 11).into_font()).color(&NOTE_GREY);
+        side.draw(&Text::new(line.as_str(), (8, top + 14 * i as i32), style))?;
+    }
     Ok(plot)
+}
+
+/// Text of a note under the legend.
+const NOTE_GREY: RGBColor = RGBColor(0x55, 0x55, 0x55);
+/// Characters per line of a note in the legend strip.
+const NOTE_CHARS: usize = 30;
+
+/// Greedy word wrap at `width` characters (a longer word gets a line of its own).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        match lines.last_mut() {
+            Some(l) if l.chars().count() + 1 + word.chars().count() <= width => {
+                l.push(' ');
+                l.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines
 }
 
 impl LineChart<'_> {
@@ -287,7 +416,7 @@ impl LineChart<'_> {
             .enumerate()
             .map(|(i, s)| (s.name.clone(), COLORS[i % COLORS.len()]))
             .collect();
-        let plot = frame(root, self.title, &legend)?;
+        let plot = frame(root, self.title, &legend, self.note)?;
         let y2 = self.y2.map(|(l, r)| (l, lin_span(r)));
         let mut chart = ChartBuilder::on(&plot)
             .margin(12)
@@ -392,7 +521,7 @@ impl BarChart<'_> {
             .enumerate()
             .map(|(i, s)| (s.0.clone(), COLORS[i % COLORS.len()]))
             .collect();
-        let plot = frame(root, self.title, &legend)?;
+        let plot = frame(root, self.title, &legend, "")?;
         let ng = self.groups.len().max(1);
         let mut chart = ChartBuilder::on(&plot)
             .margin(12)
@@ -411,6 +540,18 @@ impl BarChart<'_> {
             .draw()?;
         let ns = self.series.len().max(1);
         let clamp = |v: f64| v.max(yr.0).min(yr.1);
+        // A non-zero bar is at least MIN_BAR_PX tall, so 0.12 next to 60 is still a mark.
+        let plot_h = f64::from(chart.plotting_area().dim_in_pixel().1.max(1));
+        let min_visible = if self.log_y {
+            0.0
+        } else {
+            (yr.1 - yr.0) * MIN_BAR_PX / plot_h
+        };
+        let slot = |si: usize, g: usize| {
+            let bw = 0.8 / ns as f64;
+            let x0 = g as f64 + 0.1 + si as f64 * bw;
+            (x0, x0 + bw)
+        };
         for (si, _) in self.series.iter().enumerate() {
             let color = COLORS[si % COLORS.len()].filled();
             let bars = (0..self.groups.len()).map(|g| {
@@ -418,13 +559,63 @@ impl BarChart<'_> {
                     let base: f64 = (0..si).map(|k| value(k, g)).sum();
                     (g as f64 + 0.2, g as f64 + 0.8, base, base + value(si, g))
                 } else {
-                    let bw = 0.8 / ns as f64;
-                    let x0 = g as f64 + 0.1 + si as f64 * bw;
-                    (x0, x0 + bw, yr.0, value(si, g))
+                    let (x0, x1) = slot(si, g);
+                    let v = value(si, g);
+                    let v = if v > 0.0 {
+                        v.max(yr.0 + min_visible)
+                    } else {
+                        v
+                    };
+                    (x0, x1, yr.0, v)
                 };
                 Rectangle::new([(x0, clamp(y0)), (x1, clamp(y1))], color)
             });
             chart.draw_series(bars)?;
+        }
+        // Rotated labels read upwards from just above the bar (or the base).
+        let up = |color: &'static RGBColor| {
+            TextStyle::from((FONT, 10).into_font())
+                .color(color)
+                .transform(FontTransform::Rotate270)
+                .pos(Pos::new(HPos::Left, VPos::Center))
+        };
+        if let (Some(fmt), false) = (self.value_labels, self.stacked) {
+            for si in 0..self.series.len() {
+                for g in 0..self.groups.len() {
+                    if self.missing.iter().any(|m| (m.0, m.1) == (si, g)) {
+                        continue;
+                    }
+                    let (x0, x1) = slot(si, g);
+                    let v = value(si, g);
+                    let top = if v > 0.0 {
+                        v.max(yr.0 + min_visible)
+                    } else {
+                        yr.0
+                    };
+                    let (px, py) = chart.backend_coord(&((x0 + x1) / 2.0, clamp(top)));
+                    root.draw(&Text::new(fmt(v), (px, py - 3), up(&LABEL_GREY)))?;
+                }
+            }
+        }
+        for (si, g, text) in self.missing {
+            if *si >= self.series.len() || *g >= self.groups.len() || self.stacked {
+                continue;
+            }
+            let (x0, x1) = slot(*si, *g);
+            let (px, py) = chart.backend_coord(&((x0 + x1) / 2.0, yr.0));
+            let color = COLORS[si % COLORS.len()];
+            let r = 5;
+            for (a, b) in [((-r, -r), (r, r)), ((-r, r), (r, -r))] {
+                root.draw(&PathElement::new(
+                    vec![(px + a.0, py - r - 2 + a.1), (px + b.0, py - r - 2 + b.1)],
+                    color.stroke_width(2),
+                ))?;
+            }
+            root.draw(&Text::new(
+                text.as_str(),
+                (px, py - 2 * r - 8),
+                up(&MARK_RED),
+            ))?;
         }
         let style = TextStyle::from((FONT, 12).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
         for (g, name) in self.groups.iter().enumerate() {
@@ -443,9 +634,26 @@ impl Hist<'_> {
                 .iter()
                 .map(|(n, c)| (n.to_string(), *c))
                 .collect();
-            let plot = frame(root, self.title, &legend)?;
-            let (x0, x1) = lin_span(self.x_range);
+            let plot = frame(root, self.title, &legend, "")?;
             let ok = |b: &&Bin| b.value.is_finite() && b.lo.is_finite() && b.hi.is_finite();
+            // The axis covers `x_range` and widens to hold every bin with a value in full,
+            // plus half a bin of air where a bin with a value touches the edge: the last
+            // bin of price improvement ([2.9, 3) on a -2..3 axis) used to sit flush against
+            // the frame, where it read as cut off.
+            let filled = || {
+                self.bins
+                    .iter()
+                    .filter(ok)
+                    .filter(|b| b.value > 0.0 && b.hi > b.lo)
+            };
+            let (lo, hi) = filled().fold(self.x_range, |(lo, hi), b| (lo.min(b.lo), hi.max(b.hi)));
+            let lo = filled()
+                .filter(|b| b.lo <= lo)
+                .fold(lo, |l, b| l.min(b.lo - (b.hi - b.lo) / 2.0));
+            let hi = filled()
+                .filter(|b| b.hi >= hi)
+                .fold(hi, |h, b| h.max(b.hi + (b.hi - b.lo) / 2.0));
+            let (x0, x1) = lin_span((lo, hi));
             let top = data_bounds(self.bins.iter().filter(ok).map(|b| &b.value), false).1;
             let (y0, y1) = lin_span((0.0, if top > 0.0 { top * 1.1 } else { 1.0 }));
             let mut chart = ChartBuilder::on(&plot)
@@ -464,6 +672,10 @@ impl Hist<'_> {
                 .x_label_formatter(&xfmt)
                 .y_label_formatter(&yfmt)
                 .draw()?;
+            // A bin with a value is at least MIN_BAR_PX tall: 0.2% of the shares must not
+            // vanish under the axis line.
+            let plot_h = f64::from(chart.plotting_area().dim_in_pixel().1.max(1));
+            let min_visible = (y1 - y0) * MIN_BAR_PX / plot_h;
             let bars = self
                 .bins
                 .iter()
@@ -474,6 +686,7 @@ impl Hist<'_> {
                     // A hair narrower than the bin so neighbours stay apart.
                     let gap = (b.hi - b.lo) * 0.08;
                     let v = b.value.max(0.0).min(y1);
+                    let v = if v > 0.0 { v.max(min_visible) } else { v };
                     Rectangle::new(
                         [(b.lo.max(x0) + gap, 0.0), (b.hi.min(x1) - gap, v)],
                         color.filled(),
@@ -536,8 +749,8 @@ mod tests {
         ] {
             assert!(t.iter().any(|x| x == want), "{want} missing in {t:?}");
         }
-        // Log y over 10..1000 → decade ticks 10, 100, 1000 (hand-checked decade span).
-        for tick in ["10", "100", "1000"] {
+        // Log y over 10..1000 → decade ticks 10, 100, 1k (hand-checked decade span).
+        for tick in ["10", "100", "1k"] {
             assert!(t.iter().any(|x| x == tick), "tick {tick} missing in {t:?}");
         }
         // Two series → two 2-px polylines (axes and ticks are 1 px).
@@ -681,8 +894,9 @@ mod tests {
         for want in ["Price improvement", "improved", "at the quote", "outside"] {
             assert!(t.iter().any(|x| x == want), "{want} missing");
         }
-        // Three bins in range + three swatches + background.
-        assert_eq!(svg.matches("<rect").count(), 3 + 3 + 1, "{svg}");
+        // Every bin with a value (the axis widens to 9.1 for the last) + three swatches +
+        // background.
+        assert_eq!(svg.matches("<rect").count(), 4 + 3 + 1, "{svg}");
         assert_eq!(svg, h.svg());
         // Empty and degenerate inputs still give a well-formed chart.
         let empty = Hist {
@@ -715,5 +929,155 @@ mod tests {
         assert_eq!(num(0.25), "0.25");
         assert_eq!(num(-1.5), "-1.5");
         assert_eq!(num(f64::NAN), "");
+    }
+
+    #[test]
+    fn decade_ticks_share_one_format() {
+        // A log axis from 1 to 10M used to read 1, 10, 100, 1000, 10k, 100k, 1.0M, 10.0M.
+        let got: Vec<String> = (0..8).map(|e| num(10f64.powi(e))).collect();
+        assert_eq!(got, ["1", "10", "100", "1k", "10k", "100k", "1M", "10M"]);
+        assert_eq!(num(2_500.0), "2.5k");
+        assert_eq!(num(1e9), "1G");
+        let got: Vec<String> = (0..8).map(|e| ns(10f64.powi(e))).collect();
+        assert_eq!(
+            got,
+            ["1 ns", "10 ns", "100 ns", "1 µs", "10 µs", "100 µs", "1 ms", "10 ms"]
+        );
+        assert_eq!(ns(f64::NAN), "");
+    }
+
+    /// `(x, width)` of every `<rect>` filled with `color` (e.g. "#1F77B4").
+    fn rects(svg: &str, color: &str) -> Vec<(f64, f64, f64, f64)> {
+        let doc = roxmltree::Document::parse(svg).unwrap();
+        doc.descendants()
+            .filter(|n| n.has_tag_name("rect") && n.attribute("fill") == Some(color))
+            .map(|n| {
+                let a = |k| n.attribute(k).unwrap().parse::<f64>().unwrap();
+                (a("x"), a("y"), a("width"), a("height"))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_edge_bin_is_drawn_whole() {
+        // Price improvement's -2..3 axis with a bin [3, 3.1): that bar used to be cut to a
+        // sliver at the right edge. Every bin is 0.1 wide, so every bar has one width.
+        let bins: Vec<Bin> = [(-1.0, 5.0), (0.5, 20.0), (3.0, 10.0), (2.9, 0.05)]
+            .iter()
+            .map(|&(lo, value)| Bin {
+                lo,
+                hi: lo + 0.1,
+                value,
+                class: 0,
+            })
+            .collect();
+        let svg = Hist {
+            title: "Price improvement",
+            x_range: (-2.0, 3.0),
+            bins: &bins,
+            classes: &[("improved", COLORS[0])],
+            ..Default::default()
+        }
+        .svg();
+        let bars: Vec<_> = rects(&svg, "#1F77B4")
+            .into_iter()
+            .filter(|r| r.0 < f64::from(W - LEGEND_W)) // not the legend swatch
+            .collect();
+        assert_eq!(bars.len(), 4, "{bars:?}");
+        let w0 = bars[0].2;
+        assert!(w0 > 2.0, "{bars:?}");
+        for b in &bars {
+            assert!((b.2 - w0).abs() <= 1.0, "bar widths differ: {bars:?}");
+        }
+        // The last bar ends well before the right edge of the plot (half a bin of air),
+        // and the 0.05% bin is at least 2 px tall.
+        let plot_right = bars.iter().map(|b| b.0 + b.2).fold(0.0, f64::max);
+        assert!(
+            plot_right < f64::from(W - LEGEND_W) - 12.0 - 4.0,
+            "{bars:?}"
+        );
+        assert!(bars.iter().all(|b| b.3 >= 2.0), "{bars:?}");
+    }
+
+    #[test]
+    fn bars_carry_value_labels_a_floor_height_and_marks_for_missing_slots() {
+        let groups = vec!["calm".to_string(), "trending".to_string()];
+        let series = vec![
+            ("fast".to_string(), vec![60.0, 40.0]),
+            ("lobster".to_string(), vec![7.5, 0.12]),
+            ("nanobook".to_string(), vec![0.0, 0.0]),
+        ];
+        let missing = vec![
+            (2, 0, "hung at 123".to_string()),
+            (2, 1, "hung at 7".to_string()),
+        ];
+        let svg = BarChart {
+            title: "Throughput",
+            groups: &groups,
+            series: &series,
+            value_labels: Some(|v| format!("{v:.2}")),
+            missing: &missing,
+            ..Default::default()
+        }
+        .svg();
+        let t = texts(&svg);
+        for want in ["60.00", "40.00", "7.50", "0.12", "hung at 123", "hung at 7"] {
+            assert!(t.iter().any(|x| x == want), "{want} missing in {t:?}");
+        }
+        // The hung slots carry no value label (0.00 would read as a measurement).
+        assert!(!t.iter().any(|x| x == "0.00"), "{t:?}");
+        // 0.12 of 66 on ~400 px is under one pixel; it is drawn 2 to 4 px tall.
+        let lobster = rects(&svg, "#FF7F0E");
+        assert!(
+            lobster.iter().any(|r| r.3 >= 2.0 && r.3 <= 4.0),
+            "{lobster:?}"
+        );
+        // Each hung slot: a cross of two 2-px strokes in the series colour.
+        let crosses = svg
+            .lines()
+            .filter(|l| {
+                l.contains("<polyline") && l.contains(r##"stroke="#2CA02C" stroke-width="2""##)
+            })
+            .count();
+        assert_eq!(crosses, 4, "{svg}");
+    }
+
+    #[test]
+    fn latency_curves_start_at_the_first_resolvable_value_and_say_so() {
+        let mut h = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 1_000_000, 3).unwrap();
+        // 30% of the samples read 0 or 1 ns (clock granularity), the rest 10..1000 ns.
+        for _ in 0..15 {
+            h.record(0).unwrap();
+            h.record(1).unwrap();
+        }
+        for v in 0..70u64 {
+            h.record(10 + v * 14).unwrap();
+        }
+        let svg = latency_by_percentile("Latency by percentile", &[("service", &h)]);
+        let t = texts(&svg);
+        // The note is wrapped into the legend strip; its words are all there.
+        let joined = t.join(" ");
+        assert!(joined.contains("granularity"), "{t:?}");
+        assert!(
+            !t.iter().any(|x| x == "1 ns"),
+            "no tick at 1 ns when nothing is below 10: {t:?}"
+        );
+        assert!(t.iter().any(|x| x == "100 ns"), "{t:?}");
+        // Every drawn point is >= 10 ns: the lowest y pixel of the line is the 10 ns
+        // sample's, i.e. the curve does not drop to the bottom of the plot.
+        let line = svg
+            .lines()
+            .find(|l| l.contains(r##"stroke="#1F77B4" stroke-width="2""##))
+            .expect("service line");
+        let n_points = line
+            .split("points=\"")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .filter(|p| p.contains(','))
+            .count();
+        // p0 .. p99.999 is 51 points; the ones at p < 30% (x < 1/0.7, i.e. i = 0 and 1)
+        // read 0 or 1 ns and are not drawn.
+        assert_eq!(n_points, 51 - 2, "{line}");
     }
 }

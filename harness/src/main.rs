@@ -2,9 +2,22 @@ use clap::{Parser, Subcommand};
 use flowmatch_harness::cmd;
 use std::process::ExitCode;
 
-/// flowmatch: a low-latency matching core and the lab that measures it.
+/// What `flowmatch --help` says first (not the crate description, which is for cargo).
+const ABOUT: &str = "flowmatch: a low-latency order-matching core (price-time and pro-rata books, \
+self-trade prevention, a lock-free ingress and a pinned engine thread) and the lab that \
+measures it.";
+
+const LONG_ABOUT: &str = "flowmatch: a low-latency order-matching core (price-time and \
+pro-rata books, self-trade prevention, a lock-free ingress and a pinned engine thread) and the \
+lab that measures it: replay command files through a book, simulate a day of retail flow \
+through a wholesaler, measure latency through the engine thread, and compare the books with \
+crates.io matching engines.
+
+`flowmatch <COMMAND> --help` lists each command's options; the README gives the file formats \
+and docs/SEMANTICS.md the matching rules.";
+
 #[derive(Parser)]
-#[command(name = "flowmatch", version, about)]
+#[command(name = "flowmatch", version, about = ABOUT, long_about = LONG_ABOUT)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -12,7 +25,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Replay a command file through a book and print the events (and optionally the book).
+    /// Replay a command file (or standard input) through a book; print the events and optionally the final book.
     Replay(cmd::replay::Args),
     /// Simulate a day of retail flow through the wholesaler and report execution quality.
     Run(cmd::run::Args),

@@ -9,12 +9,30 @@
 //! book:      side(B|S),price,id,open_qty
 //! ```
 //!
-//! The parser separates *syntax* from *semantics* on purpose: a line is only a syntax
-//! error when it cannot be represented as a [`Command`] at all (unknown op, wrong field
-//! count, a non-number where a number belongs, an unknown token). Anything that *can* be
-//! represented — a limit without a price, a market with one, a zero or negative quantity —
-//! is handed to the book, whose validation rejects it with a reason. That keeps all
-//! validation in one place (the book) and lets scenario files exercise every reject.
+//! The grammar (README "Formats", docs/SEMANTICS.md "Text format") is exact, and this
+//! parser accepts that and nothing more:
+//! - a line ends with `\n` or `\r\n` (the last line may have neither); a *blank* line holds
+//!   only spaces and tabs; a *comment* is optional spaces/tabs, then `#`, then anything;
+//! - fields are separated by `,`; ASCII spaces and tabs around a field are ignored, and no
+//!   other character is (no U+00A0, no other Unicode space, no lone `\r`);
+//! - `id` and `qty` are 1 or more ASCII digits with a value in `0..=u64::MAX`, `account`
+//!   digits in `0..=u32::MAX`, `price` an optional `-` then digits in the `i64` range
+//!   (in `N`, empty means no price); no `+`, no separators, no decimal point, no exponent;
+//!   leading zeros are allowed;
+//! - the tokens (`N C R`, `B S`, `L M`, `GTC IOC FOK POST`, `NONE CT CM CB DC`) are
+//!   upper-case and exact; an empty `tif`/`stp` means the default.
+//!
+//! The parser separates *syntax* from *semantics* on purpose: a line is a syntax error when
+//! it does not follow the grammar (unknown op, wrong field count, text that is not a value
+//! of the field's type). Anything the grammar can express — a limit without a price, a
+//! market with one, a quantity of 0 or above the book's maximum — is handed to the book,
+//! whose validation rejects it with a reason (`BAD_PRICE`, `BAD_QTY`, ...). That keeps all
+//! semantic validation in one place (the book) and lets scenario files exercise every
+//! reject. So `N,1,1,B,L,100,0` is `REJ,1,BAD_QTY`, while `N,1,1,B,L,100,-5` (a negative
+//! quantity is not a `qty`) is a syntax error, as is a quantity above `u64::MAX`.
+//!
+//! `:` appears in no field of any valid line, so an instrument prefix (`SYMBOL:N,...`) can
+//! be added later without changing the meaning of any file that parses today.
 //!
 //! The writers format into any [`std::fmt::Write`], so a replay loop can reuse one `String`
 //! buffer for every event instead of allocating per line.
@@ -84,9 +102,21 @@ impl std::error::Error for ReadError {
     }
 }
 
-/// True for lines the command format skips: blank, or starting with `#`.
+/// The separators-around-fields the grammar allows: ASCII space and tab, nothing else.
+fn is_field_space(c: char) -> bool {
+    c == ' ' || c == '\t'
+}
+
+/// `line` without its line ending (`\n` or `\r\n`, at most one).
+fn strip_line_end(line: &str) -> &str {
+    let line = line.strip_suffix('\n').unwrap_or(line);
+    line.strip_suffix('\r').unwrap_or(line)
+}
+
+/// True for lines the command format skips: only spaces and tabs (blank), or spaces and
+/// tabs then `#` (comment).
 pub fn is_skipped(line: &str) -> bool {
-    let t = line.trim();
+    let t = strip_line_end(line).trim_start_matches(is_field_space);
     t.is_empty() || t.starts_with('#')
 }
 
@@ -96,6 +126,7 @@ pub fn parse_command(line: &str, line_no: usize) -> Result<Option<Command>, Synt
     if is_skipped(line) {
         return Ok(None);
     }
+    let line = strip_line_end(line);
     let err = |field: &'static str, text: &str, expected: &str| SyntaxError {
         line: line_no,
         field,
@@ -111,10 +142,16 @@ pub fn parse_command(line: &str, line_no: usize) -> Result<Option<Command>, Synt
             n += 1; // too many: reported below
             break;
         }
-        f[n] = part.trim();
+        f[n] = part.trim_matches(is_field_space);
         n += 1;
     }
-    let count_err = |expected: &str| err("fields", line.trim(), expected);
+    let count_err = |expected: &str| err("fields", line.trim_matches(is_field_space), expected);
+    let id = |text: &str| {
+        parse_unsigned(text).ok_or_else(|| err("id", text, "digits 0 to 18446744073709551615"))
+    };
+    let qty = |text: &str| {
+        parse_unsigned(text).ok_or_else(|| err("qty", text, "digits 0 to 18446744073709551615"))
+    };
 
     match f[0] {
         "N" => {
@@ -123,12 +160,10 @@ pub fn parse_command(line: &str, line_no: usize) -> Result<Option<Command>, Synt
                     "N,id,account,side,type,price,qty[,tif[,stp]] (7 to 9 fields)",
                 ));
             }
-            let id = f[1]
-                .parse::<u64>()
-                .map_err(|_| err("id", f[1], "an unsigned 64-bit integer"))?;
-            let account = f[2]
-                .parse::<u32>()
-                .map_err(|_| err("account", f[2], "an unsigned 32-bit integer"))?;
+            let id = id(f[1])?;
+            let account = parse_unsigned(f[2])
+                .and_then(|a| u32::try_from(a).ok())
+                .ok_or_else(|| err("account", f[2], "digits 0 to 4294967295"))?;
             let side = match f[3] {
                 "B" => Side::Buy,
                 "S" => Side::Sell,
@@ -142,12 +177,15 @@ pub fn parse_command(line: &str, line_no: usize) -> Result<Option<Command>, Synt
             let price = if f[5].is_empty() {
                 None
             } else {
-                Some(
-                    f[5].parse::<i64>()
-                        .map_err(|_| err("price", f[5], "a signed 64-bit integer or empty"))?,
-                )
+                Some(parse_signed(f[5]).ok_or_else(|| {
+                    err(
+                        "price",
+                        f[5],
+                        "empty, or an optional - and digits, -9223372036854775808 to 9223372036854775807",
+                    )
+                })?)
             };
-            let qty = parse_qty(f[6]).ok_or_else(|| err("qty", f[6], "an integer"))?;
+            let qty = qty(f[6])?;
             let tif = if n >= 8 && !f[7].is_empty() {
                 match f[7] {
                     "GTC" => Tif::Gtc,
@@ -189,45 +227,42 @@ pub fn parse_command(line: &str, line_no: usize) -> Result<Option<Command>, Synt
             if n != 2 {
                 return Err(count_err("C,id (2 fields)"));
             }
-            let id = f[1]
-                .parse::<u64>()
-                .map_err(|_| err("id", f[1], "an unsigned 64-bit integer"))?;
-            Ok(Some(Command::Cancel { id }))
+            Ok(Some(Command::Cancel { id: id(f[1])? }))
         }
         "R" => {
             if n != 4 {
                 return Err(count_err("R,id,price,qty (4 fields)"));
             }
-            let id = f[1]
-                .parse::<u64>()
-                .map_err(|_| err("id", f[1], "an unsigned 64-bit integer"))?;
-            let price = f[2]
-                .parse::<i64>()
-                .map_err(|_| err("price", f[2], "a signed 64-bit integer"))?;
-            let qty = parse_qty(f[3]).ok_or_else(|| err("qty", f[3], "an integer"))?;
+            let id = id(f[1])?;
+            let price = parse_signed(f[2]).ok_or_else(|| {
+                err(
+                    "price",
+                    f[2],
+                    "an optional - and digits, -9223372036854775808 to 9223372036854775807",
+                )
+            })?;
+            let qty = qty(f[3])?;
             Ok(Some(Command::Replace { id, price, qty }))
         }
         op => Err(err("op", op, "N, C or R")),
     }
 }
 
-/// A quantity field: any decimal integer. Zero or negative becomes 0 and anything above
-/// `u64::MAX` becomes `u64::MAX`, so that the book (not the parser) rejects it as
-/// `BAD_QTY`. `None` when the text is not an integer at all.
-fn parse_qty(s: &str) -> Option<u64> {
-    let (negative, digits) = match s.as_bytes().first()? {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
-    };
+/// One or more ASCII digits with a value that fits `u64`; nothing else (no sign).
+fn parse_unsigned(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse::<u64>().ok() // digits only: fails only on overflow
+}
+
+/// An optional `-`, then one or more ASCII digits, with a value that fits `i64`.
+fn parse_signed(s: &str) -> Option<i64> {
+    let digits = s.strip_prefix('-').unwrap_or(s);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    if negative {
-        return Some(0);
-    }
-    // All digits: the only possible parse failure is overflow.
-    Some(digits.parse::<u64>().unwrap_or(u64::MAX))
+    s.parse::<i64>().ok() // `-`? digits: fails only on overflow
 }
 
 /// Reads commands from any buffered reader, skipping blank and comment lines, yielding
@@ -499,15 +534,14 @@ mod tests {
             panic!()
         };
         assert_eq!(o.tif, Tif::Gtc);
+        // Zero and quantities above any configured maximum are quantities: the book
+        // rejects them (`BAD_QTY`). Negative or beyond `u64` is not a quantity (a syntax
+        // error, see `syntax_errors_name_line_field_and_text`).
         for (q, want) in [
             ("0", 0),
-            ("-0", 0),
-            ("-5", 0),
-            ("-99999999999999999999999", 0),
-            ("+7", 7),
+            ("000", 0),
+            ("0007", 7),
             ("18446744073709551615", u64::MAX),
-            ("18446744073709551616", u64::MAX),
-            ("99999999999999999999999999999", u64::MAX),
         ] {
             let Command::New(o) = parse(&format!("N,1,1,B,L,1,{q}")) else {
                 panic!()
@@ -561,6 +595,23 @@ mod tests {
             ("N,1,1,B,L,1,", "qty", ""),
             ("N,1,1,B,L,1,-", "qty", "-"),
             ("N,1,1,B,L,1,1.0", "qty", "1.0"),
+            ("N,1,1,B,L,1,-5", "qty", "-5"),
+            ("N,1,1,B,L,1,-0", "qty", "-0"),
+            ("N,1,1,B,L,1,+7", "qty", "+7"),
+            (
+                "N,1,1,B,L,1,18446744073709551616",
+                "qty",
+                "18446744073709551616",
+            ),
+            ("R,1,1,-1", "qty", "-1"),
+            ("C,+5", "id", "+5"),
+            ("R,2,+5,100", "price", "+5"),
+            ("N,1,+1,B,L,1,1", "account", "+1"),
+            ("N,1,1,B,L,-,1", "price", "-"),
+            ("N,1,1,B,L,--1,1", "price", "--1"),
+            ("N,1,1,B,L,1\u{a0},1", "price", "1\u{a0}"),
+            ("C,\u{2003}1", "id", "\u{2003}1"),
+            ("N,1,1,B,L,1,1\r\r", "qty", "1\r"),
             ("R,1,1,abc", "qty", "abc"),
             ("N,1,1,B,L,1,1,DAY", "tif", "DAY"),
             ("N,1,1,B,L,1,1,GTC,XX", "stp", "XX"),

@@ -3,26 +3,39 @@
 //! 2 cores) and writes `bench-results/compare/`.
 
 use crate::compare::{self, Config};
-use std::path::PathBuf;
+use crate::output;
+use crate::provenance::Provenance;
+use std::path::{Path, PathBuf};
+
+/// Largest `--commands`, `--cross-commands` and `--latency-commands`: every workload's
+/// stream is held in memory twice (full and common subset), about 1 GiB at this size.
+pub const MAX_COMMANDS: usize = 2_000_000;
+/// Largest `--reps`.
+pub const MAX_REPS: usize = 100;
+/// Accepted `--stall-ms`: below 100 ms the 50 ms polling of the screening child cannot
+/// tell a slow command from a hung one; above 10 minutes a hung peer stops the run.
+pub const STALL_MS: std::ops::RangeInclusive<u64> = 100..=600_000;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Seed of every generated stream.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Commands per workload stream.
+    /// Commands per workload stream, 1 to 2000000.
     #[arg(long, default_value_t = 200_000)]
     pub commands: usize,
-    /// Interleaved repetitions of every (workload, matcher) pass.
+    /// Interleaved repetitions of every (workload, matcher) pass, 1 to 100.
     #[arg(long, default_value_t = 5)]
     pub reps: usize,
-    /// Commands per workload in the fill cross-check.
+    /// Commands per workload in the fill cross-check, 1 to 2000000 (at most the stream).
     #[arg(long, default_value_t = 50_000)]
     pub cross_commands: usize,
-    /// Commands per workload in the per-command latency pass.
+    /// Commands per workload in the per-command latency pass, 1 to 2000000 (at most the
+    /// stream).
     #[arg(long, default_value_t = 100_000)]
     pub latency_commands: usize,
-    /// Milliseconds a peer may spend on one command before it is declared hung.
+    /// Milliseconds a peer may spend on one command before it is declared hung, 100 to
+    /// 600000.
     #[arg(long, default_value_t = 5_000)]
     pub stall_ms: u64,
     /// Output directory.
@@ -32,6 +45,54 @@ pub struct Args {
     /// detect a peer that never returns).
     #[arg(long, hide = true)]
     pub screen: Option<String>,
+}
+
+/// The files `compare` writes into `--out`.
+pub const OUTPUT_FILES: [&str; 5] = [
+    "report.json",
+    "report.md",
+    "throughput.svg",
+    "latency.svg",
+    "fill-distribution.svg",
+];
+
+impl Args {
+    /// The run's configuration, or a usage error naming the option and its accepted range.
+    /// Checks the output directory too, so nothing runs for minutes and then fails to write.
+    pub fn config(&self) -> Result<Config, String> {
+        let count = |name: &str, v: usize, max: usize| {
+            if (1..=max).contains(&v) {
+                Ok(v)
+            } else {
+                Err(format!("{name} must be between 1 and {max}, got {v}"))
+            }
+        };
+        let commands = count("--commands", self.commands, MAX_COMMANDS)?;
+        let reps = count("--reps", self.reps, MAX_REPS)?;
+        let cross_commands = count("--cross-commands", self.cross_commands, MAX_COMMANDS)?;
+        let latency_commands = count("--latency-commands", self.latency_commands, MAX_COMMANDS)?;
+        if !STALL_MS.contains(&self.stall_ms) {
+            return Err(format!(
+                "--stall-ms must be between {} and {}, got {}",
+                STALL_MS.start(),
+                STALL_MS.end(),
+                self.stall_ms
+            ));
+        }
+        output::check_output_dir("--out", &self.out)?;
+        let files: Vec<PathBuf> = OUTPUT_FILES.iter().map(|f| self.out.join(f)).collect();
+        let outputs: Vec<(&str, &Path)> = files.iter().map(|p| ("--out", p.as_path())).collect();
+        output::refuse_overwriting_inputs(&outputs, &[])?;
+        Ok(Config {
+            seed: self.seed,
+            commands,
+            reps,
+            cross_commands,
+            latency_commands,
+            stall: std::time::Duration::from_millis(self.stall_ms),
+            ..Config::default()
+        })
+    }
 }
 
 pub fn run(a: Args) -> u8 {
@@ -44,34 +105,19 @@ pub fn run(a: Args) -> u8 {
             }
         };
     }
-    if a.commands == 0 || a.reps == 0 {
-        eprintln!("flowmatch compare: --commands and --reps must be at least 1");
-        return 2;
-    }
-    let cfg = Config {
-        seed: a.seed,
-        commands: a.commands,
-        reps: a.reps,
-        cross_commands: a.cross_commands,
-        latency_commands: a.latency_commands,
-        stall: std::time::Duration::from_millis(a.stall_ms.max(1)),
-        ..Config::default()
+    let cfg = match a.config() {
+        Ok(c) => c,
+        Err(msg) => {
+            eprintln!("flowmatch compare: {msg}");
+            return 2;
+        }
     };
-    let command: Vec<String> = std::env::args().collect();
-    let command = format!(
-        "flowmatch {}",
-        command
-            .iter()
-            .skip(1)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
-    let report = compare::run(&cfg, command.trim(), &mut |s| eprintln!("[compare] {s}"));
+    let provenance = Provenance::capture();
+    let report = compare::run(&cfg, provenance, &mut |s| eprintln!("[compare] {s}"));
     print!("{}", report.console());
     match report.write(&a.out) {
         Ok(()) => {
-            println!("wrote {}/report.json, report.md, throughput.svg, latency.svg, fill-distribution.svg", a.out.display());
+            println!("wrote {}/{}", a.out.display(), OUTPUT_FILES.join(", "));
             0
         }
         Err(e) => {

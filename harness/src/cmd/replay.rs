@@ -1,23 +1,30 @@
 //! `flowmatch replay`: run a command file through a book, print the events, optionally
 //! dump the final book.
 //!
-//! Exit status: 0 on success; 2 for a usage problem, an unreadable input or a malformed
-//! line; 1 if the output could not be written. Events are streamed: when a malformed line
-//! stops the replay, the events of the commands before it have already been written
-//! (and flushed) — the error names the line, so the output is an exact prefix of what a
-//! corrected file would give.
+//! Exit status: 0 on success; 2 for a usage problem (including an output that is one of
+//! the inputs, see [`crate::output`]), an unreadable input or a malformed line; 1 if the
+//! output could not be written. Events are streamed: when a malformed line stops the
+//! replay, the events of the commands before it have already been written (and flushed) —
+//! the error names the line, so the output is an exact prefix of what a corrected file
+//! would give.
+//!
+//! `--input -` reads standard input. A reader that closes the event pipe early
+//! (`flowmatch replay ... | head`) is a normal end: exit 0, nothing on stderr. The replay
+//! then stops, unless `--book-out` asks for the final book, in which case the remaining
+//! commands are still applied (their events discarded) so the book is the whole file's.
 //!
 //! The loop formats every event into one reused `String` and hands it to a buffered
 //! writer in large chunks, so replaying allocates nothing per command or per event.
 
 use super::PolicyArg;
+use crate::output;
 use crate::text::{self, CommandReader, ReadError};
 use flowmatch_core::{
     BookConfig, Event, EventSink, FastBook, OrderBook, Price, Qty, ReferenceBook,
 };
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Which book implementation to replay through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -30,7 +37,8 @@ pub enum BookKind {
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Command file (`N,...` / `C,id` / `R,id,price,qty` lines; `#` comments).
+    /// Command file (`N,...` / `C,id` / `R,id,price,qty` lines; `#` comments); `-` reads
+    /// standard input.
     #[arg(long, value_name = "CMDS")]
     pub input: PathBuf,
     /// Write events to this file instead of stdout.
@@ -45,7 +53,7 @@ pub struct Args {
     /// Matching policy within a price level.
     #[arg(long, value_enum, default_value_t = PolicyArg::PriceTime)]
     pub policy: PolicyArg,
-    /// Largest accepted order quantity (default 4294967295).
+    /// Largest accepted order quantity, 1 to 18446744073709551615 (default 4294967295).
     #[arg(long, value_name = "N")]
     pub max_qty: Option<Qty>,
     /// Lowest accepted limit price (default i64::MIN).
@@ -65,7 +73,7 @@ impl Args {
         };
         if let Some(q) = self.max_qty {
             if q == 0 {
-                return Err("--max-qty must be at least 1".into());
+                return Err(format!("--max-qty must be between 1 and {}", Qty::MAX));
             }
             cfg.max_order_qty = q;
         }
@@ -77,7 +85,7 @@ impl Args {
         }
         if cfg.min_price > cfg.max_price {
             return Err(format!(
-                "--min-price {} is above --max-price {}",
+                "--min-price {} is above --max-price {}: the accepted band must hold at least one price",
                 cfg.min_price, cfg.max_price
             ));
         }
@@ -120,25 +128,78 @@ impl EventSink for TextSink<'_> {
 /// Flush the text buffer to the writer once it holds this much.
 const CHUNK: usize = 1 << 16;
 
+/// What a replay did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Replayed {
+    /// Commands applied to the book.
+    pub commands: u64,
+    /// The reader of the events closed the pipe (`| head`); later events were discarded.
+    pub output_closed: bool,
+}
+
+/// What to do when the reader of the events closes the pipe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnClosedOutput {
+    /// Stop reading commands: nobody wants anything more.
+    Stop,
+    /// Apply the rest of the commands without output (the final book is still wanted).
+    Finish,
+}
+
+fn is_closed_pipe(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::BrokenPipe
+}
+
 /// Replay every command of `input` through `book`, writing event lines to `out`.
-/// Returns the number of commands applied. On a malformed line, the events of the
-/// earlier commands are written and flushed before the error is returned.
+/// On a malformed line, the events of the earlier commands are written and flushed before
+/// the error is returned. A write that fails because the reader closed the pipe is not an
+/// error: see [`OnClosedOutput`].
 pub fn replay<B: OrderBook, R: BufRead, W: Write>(
     book: &mut B,
     input: R,
     out: &mut W,
-) -> Result<u64, ReplayError> {
+    on_closed: OnClosedOutput,
+) -> Result<Replayed, ReplayError> {
     let mut buf = String::with_capacity(CHUNK + 4096);
-    let mut seq = 0u64;
+    let mut done = Replayed {
+        commands: 0,
+        output_closed: false,
+    };
+    // Writes `buf` unless the pipe is already closed; records a close.
+    let mut emit = |buf: &mut String,
+                    done: &mut Replayed,
+                    flush: bool|
+     -> Result<(), ReplayError> {
+        if !done.output_closed {
+            let written =
+                out.write_all(buf.as_bytes())
+                    .and_then(|()| if flush { out.flush() } else { Ok(()) });
+            match written {
+                Ok(()) => {}
+                Err(e) if is_closed_pipe(&e) => done.output_closed = true,
+                Err(e) => return Err(ReplayError::Output(e)),
+            }
+        }
+        buf.clear();
+        Ok(())
+    };
     let mut result = Ok(());
     for item in CommandReader::new(input) {
         match item {
             Ok((_line, cmd)) => {
-                seq += 1;
-                book.apply(&cmd, &mut TextSink { buf: &mut buf, seq });
+                done.commands += 1;
+                book.apply(
+                    &cmd,
+                    &mut TextSink {
+                        buf: &mut buf,
+                        seq: done.commands,
+                    },
+                );
                 if buf.len() >= CHUNK {
-                    out.write_all(buf.as_bytes()).map_err(ReplayError::Output)?;
-                    buf.clear();
+                    emit(&mut buf, &mut done, false)?;
+                    if done.output_closed && on_closed == OnClosedOutput::Stop {
+                        return Ok(done);
+                    }
                 }
             }
             Err(e) => {
@@ -147,9 +208,8 @@ pub fn replay<B: OrderBook, R: BufRead, W: Write>(
             }
         }
     }
-    out.write_all(buf.as_bytes()).map_err(ReplayError::Output)?;
-    out.flush().map_err(ReplayError::Output)?;
-    result.map(|()| seq)
+    emit(&mut buf, &mut done, true)?;
+    result.map(|()| done)
 }
 
 /// Entry point: returns the process exit code.
@@ -168,14 +228,30 @@ pub fn run(a: Args) -> u8 {
 }
 
 fn run_with<B: OrderBook>(mut book: B, a: &Args) -> u8 {
-    let input = match File::open(&a.input) {
-        Ok(f) => BufReader::with_capacity(1 << 16, f),
-        Err(e) => {
-            eprintln!(
-                "flowmatch replay: cannot open input {}: {e}",
-                a.input.display()
-            );
-            return 2;
+    let mut outputs: Vec<(&str, &Path)> = Vec::with_capacity(2);
+    if let Some(p) = &a.events {
+        outputs.push(("--events", p));
+    }
+    if let Some(p) = &a.book_out {
+        outputs.push(("--book-out", p));
+    }
+    if let Err(msg) = output::refuse_overwriting_inputs(&outputs, &[("--input", &a.input)]) {
+        eprintln!("flowmatch replay: {msg}");
+        return 2;
+    }
+    let from_stdin = a.input.as_os_str() == "-";
+    let input: Box<dyn BufRead> = if from_stdin {
+        Box::new(io::stdin().lock())
+    } else {
+        match File::open(&a.input) {
+            Ok(f) => Box::new(BufReader::with_capacity(1 << 16, f)),
+            Err(e) => {
+                eprintln!(
+                    "flowmatch replay: cannot open input {}: {e}",
+                    a.input.display()
+                );
+                return 2;
+            }
         }
     };
     let mut out: Box<dyn Write> = match &a.events {
@@ -192,12 +268,22 @@ fn run_with<B: OrderBook>(mut book: B, a: &Args) -> u8 {
         None => Box::new(BufWriter::with_capacity(1 << 16, io::stdout().lock())),
     };
 
-    let replayed = replay(&mut book, input, &mut out);
+    let on_closed = if a.book_out.is_some() {
+        OnClosedOutput::Finish
+    } else {
+        OnClosedOutput::Stop
+    };
+    let replayed = replay(&mut book, input, &mut out, on_closed);
     drop(out);
     match replayed {
         Ok(_) => {}
         Err(ReplayError::Input(e)) => {
-            eprintln!("flowmatch replay: {}: {e}", a.input.display());
+            let name = if from_stdin {
+                "standard input".to_string()
+            } else {
+                a.input.display().to_string()
+            };
+            eprintln!("flowmatch replay: {name}: {e}");
             return 2;
         }
         Err(e @ ReplayError::Output(_)) => {

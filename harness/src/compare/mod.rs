@@ -178,7 +178,10 @@ pub fn screen(
         .stderr(Stdio::null())
         .spawn()?;
     // Killed when the output stops growing for `timeout`: one command that takes that long
-    // has, for any practical purpose, not returned.
+    // has, for any practical purpose, not returned. Before the first index appears the
+    // child is still generating its stream (our code, not the peer's), which may take
+    // longer than a short `timeout`: that phase gets at least STARTUP_ALLOWANCE.
+    const STARTUP_ALLOWANCE: std::time::Duration = std::time::Duration::from_secs(120);
     let mut last_len = 0;
     let mut last_change = std::time::Instant::now();
     let finished = loop {
@@ -189,7 +192,13 @@ pub fn screen(
         if len != last_len {
             last_len = len;
             last_change = std::time::Instant::now();
-        } else if last_change.elapsed() > timeout {
+        } else if last_change.elapsed()
+            > if last_len == 0 {
+                timeout.max(STARTUP_ALLOWANCE)
+            } else {
+                timeout
+            }
+        {
             child.kill()?;
             child.wait()?;
             break false;

@@ -263,52 +263,9 @@ pub fn write_all(
     Ok(files)
 }
 
-/// Percentile label for x = 1/(1-p): 1 → p0, 10 → p90, 1000 → p99.9.
-fn percentile_label(x: f64) -> String {
-    if x.is_nan() || x < 1.0 {
-        return String::new();
-    }
-    let nines = x.log10();
-    if nines < 0.5 {
-        return "p0".into();
-    }
-    let decimals = (nines.round() as usize).saturating_sub(2);
-    format!("p{:.*}", decimals, 100.0 - 100.0 / x)
-}
-
-/// Latency percentile curves on log-log axes: x = 1/(1-p) (p90, p99, p99.9, ... are evenly
-/// spaced), y = nanoseconds.
+/// Latency percentile curves (the one chart of [`chart::latency_by_percentile`]).
 pub fn latency_curve(series: &[(&str, &Histogram<u64>)]) -> String {
-    let s: Vec<Series> = series
-        .iter()
-        .map(|(name, h)| Series {
-            name: name.to_string(),
-            points: if h.is_empty() {
-                vec![]
-            } else {
-                (0..=50)
-                    .map(|i| {
-                        let x = 10f64.powf(i as f64 * 0.1); // up to p99.999
-                        let p = 1.0 - 1.0 / x;
-                        (x, (h.value_at_quantile(p) as f64).max(1.0))
-                    })
-                    .collect()
-            },
-            secondary: false,
-        })
-        .collect();
-    chart::LineChart {
-        title: "Latency by percentile",
-        x_label: "percentile (log scale in 1/(1-p): one step per extra nine)",
-        y_label: "nanoseconds (log scale)",
-        x_log: true,
-        y_log: true,
-        x_range: Some((1.0, 1e5)),
-        x_fmt: Some(percentile_label),
-        series: &s,
-        ..Default::default()
-    }
-    .svg()
+    chart::latency_by_percentile("Latency by percentile", series)
 }
 
 /// Stacked bars per order type: % of marketable shares agency / principal / routed.
@@ -788,6 +745,7 @@ mod tests {
 
     #[test]
     fn percentile_labels_for_log_x() {
+        use crate::chart::percentile_label;
         // x = 1/(1-p): hand-computed p for each decade.
         let got: Vec<String> = [1.0, 10.0, 100.0, 1e3, 1e4, 1e5]
             .iter()

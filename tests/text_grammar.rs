@@ -1,0 +1,165 @@
+//! The command grammar of the README ("Formats") and docs/SEMANTICS.md ("Text format"),
+//! both sides of every choice it makes: what it accepts parses to the command the grammar
+//! says, and what it does not accept is a syntax error naming the field. The expectations
+//! are written from the grammar text, not from the parser.
+
+use flowmatch::core::{
+    BookConfig, Command, Event, EventSink, NewOrder, OrderBook, ReferenceBook, RejectReason, Side,
+};
+use flowmatch::harness::text::parse_command;
+
+fn accepted(line: &str) -> Command {
+    match parse_command(line, 1) {
+        Ok(Some(c)) => c,
+        other => panic!("{line:?} must parse, got {other:?}"),
+    }
+}
+
+/// The field a rejected line is blamed on.
+fn refused(line: &str) -> &'static str {
+    match parse_command(line, 3) {
+        Err(e) => {
+            assert_eq!(e.line, 3, "{line:?}");
+            e.field
+        }
+        Ok(c) => panic!("{line:?} must be a syntax error, parsed as {c:?}"),
+    }
+}
+
+#[test]
+fn numbers_are_plain_digits_with_no_plus_sign() {
+    // id, account, price, qty: digits (price may start with `-`); `+` is not in the grammar.
+    assert_eq!(accepted("C,5"), Command::Cancel { id: 5 });
+    assert_eq!(refused("C,+5"), "id");
+    assert_eq!(
+        accepted("R,2,5,100"),
+        Command::Replace {
+            id: 2,
+            price: 5,
+            qty: 100
+        }
+    );
+    assert_eq!(refused("R,2,+5,100"), "price");
+    assert_eq!(refused("R,+2,5,100"), "id");
+    assert_eq!(refused("R,2,5,+100"), "qty");
+    assert_eq!(
+        accepted("N,1,7,B,L,100,5"),
+        Command::New(NewOrder::limit(1, 7, Side::Buy, 100, 5))
+    );
+    assert_eq!(refused("N,1,+7,B,L,100,5"), "account");
+    assert_eq!(refused("N,1,7,B,L,+100,5"), "price");
+    assert_eq!(refused("N,1,7,B,L,100,+5"), "qty");
+    // A price may be negative (and -0 is 0); a lone or doubled sign is not a number.
+    assert_eq!(
+        accepted("R,2,-5,100"),
+        Command::Replace {
+            id: 2,
+            price: -5,
+            qty: 100
+        }
+    );
+    assert_eq!(
+        accepted("R,2,-0,100"),
+        Command::Replace {
+            id: 2,
+            price: 0,
+            qty: 100
+        }
+    );
+    assert_eq!(refused("R,2,-,100"), "price");
+    assert_eq!(refused("R,2,--5,100"), "price");
+    // Leading zeros are digits like any other.
+    assert_eq!(accepted("C,0005"), Command::Cancel { id: 5 });
+    // No separators, decimal points or exponents.
+    for bad in ["1_000", "1.0", "1e3", "0x10", "1 000"] {
+        assert_eq!(refused(&format!("C,{bad}")), "id", "{bad}");
+    }
+}
+
+#[test]
+fn only_ascii_spaces_and_tabs_around_fields() {
+    assert_eq!(
+        accepted(" N ,\t1 , 7\t, B , L , 100 , 5 \t"),
+        Command::New(NewOrder::limit(1, 7, Side::Buy, 100, 5))
+    );
+    // Unicode spaces (no-break, em, ideographic), vertical tab, form feed: not spaces here.
+    for ws in ['\u{a0}', '\u{2003}', '\u{3000}', '\u{b}', '\u{c}'] {
+        assert_eq!(refused(&format!("C,{ws}5")), "id", "{ws:?} before");
+        assert_eq!(refused(&format!("C,5{ws}")), "id", "{ws:?} after");
+        assert_eq!(refused(&format!("R,2,5{ws},100")), "price", "{ws:?}");
+        assert_eq!(refused(&format!("{ws}C,5")), "op", "{ws:?} before the op");
+        // Nor do they make a blank line.
+        assert_eq!(refused(&ws.to_string()), "op", "{ws:?} alone");
+    }
+    // Blank (spaces/tabs) and comment lines are skipped.
+    for skipped in ["", " \t ", "# x", " \t# x", "\r\n", "  \r\n"] {
+        assert_eq!(parse_command(skipped, 1), Ok(None), "{skipped:?}");
+    }
+}
+
+#[test]
+fn lines_end_with_lf_or_crlf_only() {
+    assert_eq!(accepted("C,5\n"), Command::Cancel { id: 5 });
+    assert_eq!(accepted("C,5\r\n"), Command::Cancel { id: 5 });
+    assert_eq!(refused("C,5\r\r\n"), "id");
+    assert_eq!(refused("C,5\r6"), "id");
+}
+
+#[test]
+fn tokens_are_exact_and_upper_case() {
+    assert_eq!(refused("c,5"), "op");
+    assert_eq!(refused("N,1,7,b,L,100,5"), "side");
+    assert_eq!(refused("N,1,7,B,l,100,5"), "type");
+    assert_eq!(refused("N,1,7,B,L,100,5,gtc"), "tif");
+    assert_eq!(refused("N,1,7,B,L,100,5,GTC,ct"), "stp");
+}
+
+/// Applies one command to a fresh reference book and returns its events.
+fn events_of(cmd: &Command) -> Vec<Event> {
+    struct Collect(Vec<Event>);
+    impl EventSink for Collect {
+        fn event(&mut self, e: Event) {
+            self.0.push(e);
+        }
+    }
+    let mut book = ReferenceBook::new(BookConfig::default());
+    let mut sink = Collect(Vec::new());
+    book.apply(cmd, &mut sink);
+    sink.0
+}
+
+#[test]
+fn a_quantity_is_digits_within_u64_and_the_book_judges_its_size() {
+    let bad_qty = |id| {
+        vec![Event::Reject {
+            id,
+            reason: RejectReason::BadQty,
+        }]
+    };
+    // 0 and u64::MAX are quantities (grammar side); the book rejects them (default
+    // maximum 4294967295): BAD_QTY, not a syntax error.
+    assert_eq!(events_of(&accepted("N,1,7,B,L,100,0")), bad_qty(1));
+    assert_eq!(
+        events_of(&accepted("N,2,7,B,L,100,18446744073709551615")),
+        bad_qty(2)
+    );
+    assert_eq!(
+        events_of(&accepted("N,3,7,B,L,100,4294967295")),
+        vec![Event::Ack { id: 3 }]
+    );
+    // Negative, or beyond u64: not a quantity at all: a syntax error naming `qty`.
+    for q in [
+        "-5",
+        "-0",
+        "18446744073709551616",
+        "99999999999999999999999",
+    ] {
+        assert_eq!(refused(&format!("N,1,7,B,L,100,{q}")), "qty", "{q}");
+        assert_eq!(refused(&format!("R,1,100,{q}")), "qty", "{q}");
+    }
+    // The same rule as every other number: beyond the type is a syntax error.
+    assert_eq!(refused("C,18446744073709551616"), "id");
+    assert_eq!(refused("N,1,4294967296,B,L,100,5"), "account");
+    assert_eq!(refused("R,1,9223372036854775808,5"), "price");
+    assert_eq!(refused("R,1,-9223372036854775809,5"), "price");
+}
