@@ -1,7 +1,9 @@
-//! Latency histograms: fixed bounds allocated up front, saturating records (a value past
-//! the top bound counts as the top bound rather than resizing mid-run), percentile
-//! summaries and the `.hgrm` percentile-distribution text that HdrHistogram's plotter
-//! reads.
+//! Latency histograms for the whole harness, one home for each of: the constructor (fixed
+//! bounds allocated up front; records saturate, a value past the top bound counts as the
+//! top bound rather than resizing mid-run), the percentile summary every report quotes
+//! ([`Percentiles`]) and the `.hgrm` percentile-distribution text that HdrHistogram's
+//! plotter reads ([`hgrm`]). `flowmatch latency`, `flowmatch run`'s report and `compare`
+//! all use these, so their figures and files are made the same way.
 
 use hdrhistogram::Histogram;
 use serde::Serialize;

@@ -93,7 +93,7 @@ pub struct Latency {
 
 impl Latency {
     fn new() -> Self {
-        let h = || Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds");
+        let h = crate::latency::hist::new_histogram;
         Latency {
             all: h(),
             orders: h(),
