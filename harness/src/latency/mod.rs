@@ -44,7 +44,7 @@ use crate::clock::TscClock;
 use flowmatch_core::engine::Processor;
 use flowmatch_core::engine::{self, Engine, EngineConfig, EngineStats, Idle, Output, Stamped};
 use flowmatch_core::ingress::{ingress, spsc, IngressError, QueueKind};
-use flowmatch_core::{BookConfig, Command, Event, EventSink, FastBook};
+use flowmatch_core::{BookConfig, Command, Event, FastBook, Sink};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -81,8 +81,9 @@ impl Pipeline {
 pub struct Echo;
 
 impl Processor<Command> for Echo {
+    type Event = Event;
     #[inline]
-    fn process<S: EventSink>(&mut self, msg: &Command, sink: &mut S) {
+    fn process<S: Sink<Event>>(&mut self, msg: &Command, sink: &mut S) {
         sink.event(Event::Ack { id: msg.id() });
     }
 }
@@ -218,34 +219,27 @@ pub fn minor_faults() -> Option<u64> {
 /// Fills every ring once and empties it again, so that the first pass through their
 /// storage (fresh pages from the OS: ~350 minor faults for the default output ring) does
 /// not happen on the measured path. Leaves every ring empty. `filler` is any message (it
-/// is never processed). Serves this runner and `flowmatch run`'s threaded engine run.
-pub(crate) fn prefault<M: Copy + Send>(
+/// is never processed), `out_filler` any event. Serves this runner and `flowmatch run`'s
+/// threaded engine run.
+pub(crate) fn prefault<M: Copy + Send, E: Copy + Send>(
     txs: &mut [flowmatch_core::ingress::Sender<Stamped<M>>],
     rx: &mut flowmatch_core::ingress::Receiver<Stamped<M>>,
-    out_tx: &mut spsc::Producer<Output>,
-    out_rx: &mut spsc::Consumer<Output>,
+    out_tx: &mut spsc::Producer<Output<E>>,
+    out_rx: &mut spsc::Consumer<Output<E>>,
     filler: M,
+    out_filler: E,
 ) {
     let dummy = [Stamped::bare(filler); CHUNK];
     for tx in txs.iter_mut() {
         while tx.push_slice(&dummy) > 0 {}
     }
     while rx.poll(1024, |_, _| {}) > 0 {}
-    let out = Output {
-        seq: 0,
-        source: 0,
-        index: 0,
-        event: Event::Ack { id: 0 },
-        t_intended: 0,
-        t_enqueue: 0,
-        t_dequeue: 0,
-        t_publish: 0,
-    };
+    let out = Output::blank(out_filler);
     while out_tx.try_push(out).is_ok() {}
     while out_rx.pop_batch(1024, |_| {}) > 0 {}
 }
 
-fn run_with<P: Processor<Command> + Send + 'static>(
+fn run_with<P: Processor<Command, Event = Event> + Send + 'static>(
     spec: &RunSpec,
     stream: &Cycle,
     clock: &TscClock,
@@ -253,13 +247,14 @@ fn run_with<P: Processor<Command> + Send + 'static>(
 ) -> Result<RunResult, String> {
     let (mut txs, mut rx) = ingress::<Stamped<Command>>(spec.queue, spec.producers, spec.capacity)
         .map_err(|e: IngressError| e.to_string())?;
-    let (mut out_tx, mut out_rx) = spsc::channel::<Output>(spec.out_capacity);
+    let (mut out_tx, mut out_rx) = spsc::channel::<Output<Event>>(spec.out_capacity);
     prefault(
         &mut txs,
         &mut rx,
         &mut out_tx,
         &mut out_rx,
         Command::Cancel { id: 0 },
+        Event::Ack { id: 0 },
     );
     let eng = Engine::new(
         rx,
@@ -275,7 +270,7 @@ fn run_with<P: Processor<Command> + Send + 'static>(
         .pin
         .map(|(c, _)| core_affinity::set_for_current(c))
         .unwrap_or(false);
-    let handle = engine::spawn(eng, spec.pin.map(|(_, e)| e));
+    let handle = engine::spawn(eng, spec.pin.map(|(_, e)| e)).map_err(|e| e.to_string())?;
 
     let total = spec.warmup + spec.duration;
     let (n_total, period) = match spec.load {
@@ -303,7 +298,7 @@ fn run_with<P: Processor<Command> + Send + 'static>(
     let mut chunk = [Stamped::bare(Command::Cancel { id: 0 }); CHUNK];
     let mut producer = 0usize;
 
-    let mut drain = |out_rx: &mut spsc::Consumer<Output>,
+    let mut drain = |out_rx: &mut spsc::Consumer<Output<Event>>,
                      completed: &mut u64,
                      events: &mut u64,
                      recorded: &mut u64,

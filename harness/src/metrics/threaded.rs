@@ -13,13 +13,12 @@
 use crate::market::SimExchange;
 use crate::retail::scenario::Scenario;
 use crate::retail::Flow;
-use flowmatch_core::engine::{Engine, EngineConfig, EngineStats, Output, Stamped};
+use flowmatch_core::engine::{self, Engine, EngineConfig, EngineStats, Output, Stamped};
 use flowmatch_core::ingress::{ingress, spsc, QueueKind};
-use flowmatch_core::internalizer::{decode, encode, Internalizer, IxEvent, Msg};
-use flowmatch_core::{Event, FastBook};
+use flowmatch_core::internalizer::{Internalizer, IxEvent, Msg};
+use flowmatch_core::FastBook;
 use hdrhistogram::Histogram;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::hash::{Hash, Hasher};
 
 /// Result of a threaded run.
 pub struct ThreadedRun {
@@ -37,7 +36,7 @@ pub struct ThreadedRun {
     pub stats: EngineStats,
     pub event_count: u64,
     pub event_digest: u64,
-    /// Decoded events with the global sequence number of their message (when kept).
+    /// Events with the global sequence number of their message (when kept).
     pub events: Option<Vec<(u64, IxEvent)>>,
     /// The wholesaler's final inventory as the engine thread left it.
     pub final_inventory: i64,
@@ -60,42 +59,27 @@ impl Digest {
             .wrapping_mul(0x0000_0100_0000_01b3)
             .rotate_left(5);
     }
-    /// Add one internalizer event (through its wire form, which is exact).
+    /// Add one internalizer event (every field, through its derived `Hash`).
     #[inline]
     pub fn add(&mut self, e: &IxEvent) {
-        match encode(*e) {
-            Event::Ack { id } => {
-                self.mix(1);
-                self.mix(id)
-            }
-            Event::Replaced { id } => {
-                self.mix(2);
-                self.mix(id)
-            }
-            Event::Trade {
-                taker,
-                maker,
-                price,
-                qty,
-            } => {
-                self.mix(3);
-                self.mix(taker);
-                self.mix(maker);
-                self.mix(price as u64);
-                self.mix(qty)
-            }
-            Event::Cancel { id, qty, reason } => {
-                self.mix(4);
-                self.mix(id);
-                self.mix(qty);
-                self.mix(reason as u64)
-            }
-            Event::Reject { id, reason } => {
-                self.mix(5);
-                self.mix(id);
-                self.mix(reason as u64)
-            }
+        e.hash(self);
+    }
+}
+
+/// The digest is fed through `Hash`, which is deterministic for these plain-data events.
+impl Hasher for Digest {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.mix(*b as u64);
         }
+    }
+    #[inline]
+    fn write_u64(&mut self, v: u64) {
+        self.mix(v);
+    }
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
@@ -125,7 +109,7 @@ pub fn run_threaded(
     };
     let (mut txs, mut rx) =
         ingress::<Stamped<Msg>>(kind, 1, 1 << 14).map_err(|e| format!("ingress: {e}"))?;
-    let (mut out_tx, mut out_rx) = spsc::channel::<Output>(1 << 16);
+    let (mut out_tx, mut out_rx) = spsc::channel::<Output<IxEvent>>(1 << 16);
     // First touches of the rings' fresh pages happen here, not on the measured path.
     crate::latency::prefault(
         &mut txs,
@@ -133,6 +117,7 @@ pub fn run_threaded(
         &mut out_tx,
         &mut out_rx,
         Msg::Cancel { id: 0 },
+        IxEvent::Rested { id: 0, qty: 0 },
     );
     let mut tx = txs.pop().expect("one producer");
     let clock = quanta::Clock::new();
@@ -146,22 +131,8 @@ pub fn run_threaded(
     );
     let engine = Engine::new(rx, out_tx, ix, now.clone(), EngineConfig::default());
     // The engine thread: pinned to its own core when there are two, running until the
-    // stop flag is up and its ingress is drained (`Engine::run`).
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    let running = Arc::new(AtomicBool::new(false));
-    let started = running.clone();
-    let handle = std::thread::Builder::new()
-        .name("flowmatch-engine".into())
-        .spawn(move || {
-            let pinned = engine_core
-                .map(core_affinity::set_for_current)
-                .unwrap_or(false);
-            started.store(true, Ordering::Release);
-            let (p, mut stats) = engine.run(&flag);
-            stats.pinned = pinned;
-            (p, stats)
-        })
+    // stop flag is up and its ingress is drained; `spawn` returns once it runs.
+    let handle = engine::spawn(engine, engine_core)
         .map_err(|e| format!("cannot start the engine thread: {e}"))?;
 
     let (mut e2e, mut hop, mut service) = (hist(), hist(), hist());
@@ -181,29 +152,24 @@ pub fn run_threaded(
     let n = flow.stream.len();
     let mut i = 0usize;
     let mut stopped = false;
-    // The open-loop schedule starts once the engine thread runs on its core, plus 2 ms:
-    // waking an idle vCPU can take milliseconds on a virtual machine, and the first
-    // messages would otherwise wait for it (measured: an 8 ms stall at the start of about
-    // half the runs, enough to put p99 in the milliseconds).
-    while !running.load(Ordering::Acquire) {
-        std::hint::spin_loop();
-    }
+    // The open-loop schedule starts once the engine thread runs on its core (`spawn` has
+    // returned), plus 2 ms: waking an idle vCPU can take milliseconds on a virtual machine,
+    // and the first messages would otherwise wait for it (measured: an 8 ms stall at the
+    // start of about half the runs, enough to put p99 in the milliseconds).
     let start = now() + 2_000_000;
     let mut last_out = start;
-    let mut drain = |out_rx: &mut spsc::Consumer<Output>| {
-        out_rx.pop_batch(1024, |o: Output| {
+    let mut drain = |out_rx: &mut spsc::Consumer<Output<IxEvent>>| {
+        out_rx.pop_batch(1024, |o: Output<IxEvent>| {
             if o.index == 0 {
                 let _ = e2e.record(o.t_publish.saturating_sub(o.t_intended).max(1));
                 let _ = hop.record(o.t_dequeue.saturating_sub(o.t_enqueue).max(1));
                 let _ = service.record(o.t_publish.saturating_sub(o.t_dequeue).max(1));
             }
             last_out = o.t_publish;
-            if let Some(e) = decode(o.event) {
-                digest.add(&e);
-                count += 1;
-                if let Some(v) = events.as_mut() {
-                    v.push((o.seq, e));
-                }
+            digest.add(&o.event);
+            count += 1;
+            if let Some(v) = events.as_mut() {
+                v.push((o.seq, o.event));
             }
         })
     };
@@ -227,7 +193,7 @@ pub fn run_threaded(
             }
         } else if !stopped {
             // Release: every push above is visible to the engine's final drain.
-            stop.store(true, Ordering::Release);
+            handle.stop();
             stopped = true;
         }
         let got = drain(&mut out_rx);
