@@ -37,7 +37,6 @@ use flowmatch_core::engine::{
     self, Engine, EngineConfig, EngineStats, Idle, Output, Processor, Stamped,
 };
 use flowmatch_core::ingress::{ingress, spsc, IngressError, QueueKind, Receiver, Sender};
-use flowmatch_core::Event;
 use std::time::Duration;
 
 /// Messages sent per push (the client batches overdue messages into one push).
@@ -128,11 +127,12 @@ impl Offer {
     }
 }
 
-/// Told about every event the engine publishes, in order, on the client thread.
-pub trait Recorder {
+/// Told about every event the engine publishes, in order, on the client thread. `E` is
+/// the processor's event type.
+pub trait Recorder<E> {
     /// `o` is one published event; `measured` says whether its message is measured (past
     /// the warm-up).
-    fn event(&mut self, o: &Output, measured: bool);
+    fn event(&mut self, o: &Output<E>, measured: bool);
     /// Messages pushed so far (called after every push that took some).
     #[inline]
     fn sent(&mut self, _sent: u64) {}
@@ -196,29 +196,21 @@ pub fn minor_faults() -> Option<u64> {
 /// Fills every ring once and empties it again, so that the first pass through their
 /// storage (fresh pages from the OS: ~350 minor faults for a 16 Ki-slot output ring) does
 /// not happen on the measured path. Leaves every ring empty. `filler` is any message (it
-/// is never processed).
-fn prefault<M: Copy + Send>(
+/// is never processed), `blank` any event (it is never read).
+fn prefault<M: Copy + Send, E: Copy + Send>(
     txs: &mut [Sender<Stamped<M>>],
     rx: &mut Receiver<Stamped<M>>,
-    out_tx: &mut spsc::Producer<Output>,
-    out_rx: &mut spsc::Consumer<Output>,
+    out_tx: &mut spsc::Producer<Output<E>>,
+    out_rx: &mut spsc::Consumer<Output<E>>,
     filler: M,
+    blank: E,
 ) {
     let dummy = [Stamped::bare(filler); CHUNK];
     for tx in txs.iter_mut() {
         while tx.push_slice(&dummy) > 0 {}
     }
     while rx.poll(1024, |_, _| {}) > 0 {}
-    let out = Output {
-        seq: 0,
-        source: 0,
-        index: 0,
-        event: Event::Ack { id: 0 },
-        t_intended: 0,
-        t_enqueue: 0,
-        t_dequeue: 0,
-        t_publish: 0,
-    };
+    let out = Output::blank(blank);
     while out_tx.try_push(out).is_ok() {}
     while out_rx.pop_batch(1024, |_| {}) > 0 {}
 }
@@ -226,8 +218,8 @@ fn prefault<M: Copy + Send>(
 /// Takes what the engine has published and hands it to `recorder`; `last` keeps the latest
 /// publication stamp of a measured message (stamped at or after `warm_end`).
 #[inline]
-fn drain_into<R: Recorder>(
-    out_rx: &mut spsc::Consumer<Output>,
+fn drain_into<E: Copy + Send, R: Recorder<E>>(
+    out_rx: &mut spsc::Consumer<Output<E>>,
     recorder: &mut R,
     warm_end: u64,
     last: &mut Option<u64>,
@@ -242,13 +234,15 @@ fn drain_into<R: Recorder>(
 }
 
 /// Drives `processor` on its own engine thread with the messages `feed(0)`, `feed(1)`, ...
-/// offered as `offer` says, handing every published event to `recorder`. Returns once the
-/// engine has processed every message sent and exited.
+/// offered as `offer` says, handing every published event to `recorder`. `blank` is any
+/// event of the processor's type (it fills the output ring while pre-faulting and is never
+/// read). Returns once the engine has processed every message sent and exited.
 pub fn drive<M, P, F, R>(
     shape: &Shape,
     offer: Offer,
     clock: &TscClock,
     processor: P,
+    blank: P::Event,
     mut feed: F,
     recorder: &mut R,
 ) -> Result<Driven<P>, String>
@@ -256,13 +250,13 @@ where
     M: Copy + Send + 'static,
     P: Processor<M> + Send + 'static,
     F: FnMut(u64) -> M,
-    R: Recorder,
+    R: Recorder<P::Event>,
 {
     let (mut txs, mut rx) = ingress::<Stamped<M>>(shape.queue, shape.producers, shape.capacity)
         .map_err(|e: IngressError| e.to_string())?;
-    let (mut out_tx, mut out_rx) = spsc::channel::<Output>(shape.out_capacity);
+    let (mut out_tx, mut out_rx) = spsc::channel::<Output<P::Event>>(shape.out_capacity);
     let filler = feed(0);
-    prefault(&mut txs, &mut rx, &mut out_tx, &mut out_rx, filler);
+    prefault(&mut txs, &mut rx, &mut out_tx, &mut out_rx, filler, blank);
     let eng = Engine::new(
         rx,
         out_tx,
@@ -277,7 +271,9 @@ where
         .pin
         .map(|(c, _)| core_affinity::set_for_current(c))
         .unwrap_or(false);
-    let handle = engine::spawn(eng, shape.pin.map(|(_, e)| e));
+    // `spawn` returns once the engine thread runs (pinned, about to poll).
+    let handle = engine::spawn(eng, shape.pin.map(|(_, e)| e))
+        .map_err(|e| format!("cannot start the engine thread: {e}"))?;
 
     let start = clock.raw() + clock.ns_to_ticks(LEAD_NS) as u64;
     let ticks = |d: Duration| clock.ns_to_ticks(d.as_nanos() as f64) as u64;
@@ -323,7 +319,7 @@ where
     // Closed loop: the first measured stamp is the first enqueue after the warm-up.
     let mut window_start: Option<u64> = open.then_some(warm_end);
     let mut last = None;
-    let mut drain = |out_rx: &mut spsc::Consumer<Output>, recorder: &mut R| {
+    let mut drain = |out_rx: &mut spsc::Consumer<Output<P::Event>>, recorder: &mut R| {
         drain_into(out_rx, recorder, warm_end, &mut last)
     };
 

@@ -40,7 +40,7 @@ use crate::clock::TscClock;
 use crate::pipeline::{self, Offer, Recorder, Shape};
 use flowmatch_core::engine::{EngineStats, Idle, Output, Processor};
 use flowmatch_core::ingress::QueueKind;
-use flowmatch_core::{BookConfig, Command, Event, EventSink, FastBook};
+use flowmatch_core::{BookConfig, Command, Event, FastBook, Sink};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -77,8 +77,9 @@ impl Pipeline {
 pub struct Echo;
 
 impl Processor<Command> for Echo {
+    type Event = Event;
     #[inline]
-    fn process<S: EventSink>(&mut self, msg: &Command, sink: &mut S) {
+    fn process<S: Sink<Event>>(&mut self, msg: &Command, sink: &mut S) {
         sink.event(Event::Ack { id: msg.id() });
     }
 }
@@ -202,9 +203,9 @@ struct PathRecorder<'a> {
     recorded: u64,
 }
 
-impl Recorder for PathRecorder<'_> {
+impl Recorder<Event> for PathRecorder<'_> {
     #[inline]
-    fn event(&mut self, o: &Output, measured: bool) {
+    fn event(&mut self, o: &Output<Event>, measured: bool) {
         self.events += 1;
         if o.index == 0 {
             self.completed += 1;
@@ -229,7 +230,7 @@ pub fn run(spec: &RunSpec, stream: &Cycle, clock: &TscClock) -> Result<RunResult
     }
 }
 
-fn run_with<P: Processor<Command> + Send + 'static>(
+fn run_with<P: Processor<Command, Event = Event> + Send + 'static>(
     spec: &RunSpec,
     stream: &Cycle,
     clock: &TscClock,
@@ -260,7 +261,16 @@ fn run_with<P: Processor<Command> + Send + 'static>(
         events: 0,
         recorded: 0,
     };
-    let d = pipeline::drive(&shape, offer, clock, proc, |i| stream.get(i), &mut rec)?;
+    let blank = Event::Ack { id: 0 };
+    let d = pipeline::drive(
+        &shape,
+        offer,
+        clock,
+        proc,
+        blank,
+        |i| stream.get(i),
+        &mut rec,
+    )?;
     Ok(RunResult {
         pipeline: spec.pipeline,
         load: spec.load,

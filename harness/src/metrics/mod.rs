@@ -18,9 +18,7 @@
 use crate::market::{mid2, quote_index_at, QuoteAt};
 use crate::retail::scenario::Scenario;
 use crate::retail::{Flow, OrderClass, OrderInfo};
-use flowmatch_core::internalizer::{
-    FillKind, Internalizer, IxCancel, IxEvent, IxSink, Msg, RouteReason,
-};
+use flowmatch_core::internalizer::{FillKind, Internalizer, IxCancel, IxEvent, Msg, RouteReason};
 use flowmatch_core::{FastBook, OrderBook, Side};
 use hdrhistogram::Histogram;
 use serde::Serialize;
@@ -128,9 +126,9 @@ pub struct RunRecord {
 
 /// Collects events during [`simulate`] (pre-sized buffer, cleared per message).
 struct Buf(Vec<IxEvent>);
-impl IxSink for Buf {
+impl flowmatch_core::Sink<IxEvent> for Buf {
     #[inline]
-    fn ix_event(&mut self, e: IxEvent) {
+    fn event(&mut self, e: IxEvent) {
         self.0.push(e);
     }
 }

@@ -20,9 +20,10 @@ use crate::retail::scenario::Scenario;
 use crate::retail::Flow;
 use flowmatch_core::engine::{EngineConfig, EngineStats, Output};
 use flowmatch_core::ingress::QueueKind;
-use flowmatch_core::internalizer::{decode, encode, Internalizer, IxEvent};
-use flowmatch_core::{Event, FastBook};
+use flowmatch_core::internalizer::{Internalizer, IxEvent};
+use flowmatch_core::FastBook;
 use hdrhistogram::Histogram;
+use std::hash::{Hash, Hasher};
 
 /// Result of a threaded run.
 pub struct ThreadedRun {
@@ -40,7 +41,7 @@ pub struct ThreadedRun {
     pub stats: EngineStats,
     pub event_count: u64,
     pub event_digest: u64,
-    /// Decoded events with the global sequence number of their message (when kept).
+    /// Events with the global sequence number of their message (when kept).
     pub events: Option<Vec<(u64, IxEvent)>>,
     /// The wholesaler's final inventory as the engine thread left it.
     pub final_inventory: i64,
@@ -63,42 +64,27 @@ impl Digest {
             .wrapping_mul(0x0000_0100_0000_01b3)
             .rotate_left(5);
     }
-    /// Add one internalizer event (through its wire form, which is exact).
+    /// Add one internalizer event (every field, through its derived `Hash`).
     #[inline]
     pub fn add(&mut self, e: &IxEvent) {
-        match encode(*e) {
-            Event::Ack { id } => {
-                self.mix(1);
-                self.mix(id)
-            }
-            Event::Replaced { id } => {
-                self.mix(2);
-                self.mix(id)
-            }
-            Event::Trade {
-                taker,
-                maker,
-                price,
-                qty,
-            } => {
-                self.mix(3);
-                self.mix(taker);
-                self.mix(maker);
-                self.mix(price as u64);
-                self.mix(qty)
-            }
-            Event::Cancel { id, qty, reason } => {
-                self.mix(4);
-                self.mix(id);
-                self.mix(qty);
-                self.mix(reason as u64)
-            }
-            Event::Reject { id, reason } => {
-                self.mix(5);
-                self.mix(id);
-                self.mix(reason as u64)
-            }
+        e.hash(self);
+    }
+}
+
+/// The digest is fed through `Hash`, which is deterministic for these plain-data events.
+impl Hasher for Digest {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.mix(*b as u64);
         }
+    }
+    #[inline]
+    fn write_u64(&mut self, v: u64) {
+        self.mix(v);
+    }
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
@@ -119,9 +105,9 @@ struct EventRecorder<'a> {
 /// Messages between two progress reports.
 const PROGRESS_EVERY: u64 = 1 << 16;
 
-impl Recorder for EventRecorder<'_> {
+impl Recorder<IxEvent> for EventRecorder<'_> {
     #[inline]
-    fn event(&mut self, o: &Output, _measured: bool) {
+    fn event(&mut self, o: &Output<IxEvent>, _measured: bool) {
         if o.index == 0 {
             let c = self.clock;
             self.e2e
@@ -131,12 +117,10 @@ impl Recorder for EventRecorder<'_> {
             self.service
                 .saturating_record(c.delta_ns(o.t_dequeue, o.t_publish).max(hist::LOW_NS));
         }
-        if let Some(e) = decode(o.event) {
-            self.digest.add(&e);
-            self.count += 1;
-            if let Some(v) = self.events.as_mut() {
-                v.push((o.seq, e));
-            }
+        self.digest.add(&o.event);
+        self.count += 1;
+        if let Some(v) = self.events.as_mut() {
+            v.push((o.seq, o.event));
         }
     }
 
@@ -212,6 +196,7 @@ pub fn run_threaded(
         offer,
         &clock,
         ix,
+        IxEvent::Rested { id: 0, qty: 0 },
         |i| stream[i as usize].msg,
         &mut rec,
     )?;
