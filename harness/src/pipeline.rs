@@ -65,6 +65,22 @@ pub struct Shape {
     pub pin: Option<(core_affinity::CoreId, core_affinity::CoreId)>,
 }
 
+impl Default for Shape {
+    /// One SPSC ring of 1,024 slots, a 16 Ki-slot output ring, batches of 64, `pause` when
+    /// idle, unpinned.
+    fn default() -> Self {
+        Shape {
+            queue: QueueKind::Spsc,
+            producers: 1,
+            capacity: 1024,
+            out_capacity: 1 << 14,
+            batch: 64,
+            idle: Idle::Pause,
+            pin: None,
+        }
+    }
+}
+
 /// How messages are offered.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Offer {

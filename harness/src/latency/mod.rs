@@ -38,7 +38,7 @@ pub use hist::{PathHistograms, Percentiles};
 
 use crate::clock::TscClock;
 use crate::pipeline::{self, Offer, Recorder, Shape};
-use flowmatch_core::engine::{EngineStats, Idle, Output, Processor};
+use flowmatch_core::engine::{EngineStats, Output, Processor};
 use flowmatch_core::ingress::QueueKind;
 use flowmatch_core::{BookConfig, Command, Event, FastBook, Sink};
 use serde::Serialize;
@@ -88,24 +88,14 @@ impl Processor<Command> for Echo {
 #[derive(Clone, Debug)]
 pub struct RunSpec {
     pub pipeline: Pipeline,
-    pub queue: QueueKind,
-    pub producers: usize,
-    /// Most commands the engine takes per poll.
-    pub batch: usize,
-    /// What the engine does when a poll finds nothing.
-    pub idle: Idle,
-    /// Slots per ingress ring (total for `ArrayQueue`).
-    pub capacity: usize,
-    /// Slots in the engine's output ring.
-    pub out_capacity: usize,
+    /// Rings, engine tuning and placement.
+    pub shape: Shape,
     pub load: Load,
     /// Measured time (after warm-up).
     pub duration: Duration,
     /// Time at the start whose commands are sent but not recorded (caches, branch
     /// predictors and the book's storage warm up).
     pub warmup: Duration,
-    /// `(client core, engine core)` to pin to, if any.
-    pub pin: Option<(core_affinity::CoreId, core_affinity::CoreId)>,
     pub book: BookConfig,
 }
 
@@ -113,16 +103,10 @@ impl Default for RunSpec {
     fn default() -> Self {
         RunSpec {
             pipeline: Pipeline::Book,
-            queue: QueueKind::Spsc,
-            producers: 1,
-            batch: 64,
-            idle: Idle::Pause,
-            capacity: 1024,
-            out_capacity: 1 << 14,
+            shape: Shape::default(),
             load: Load::Closed,
             duration: Duration::from_secs(2),
             warmup: Duration::from_millis(250),
-            pin: None,
             book: BookConfig {
                 capacity: 1 << 18,
                 ..BookConfig::default()
@@ -211,11 +195,7 @@ impl Recorder<Event> for PathRecorder<'_> {
             self.completed += 1;
             if measured {
                 self.recorded += 1;
-                self.hists.record(
-                    self.clock.delta_ns(o.t_enqueue, o.t_dequeue),
-                    self.clock.delta_ns(o.t_dequeue, o.t_publish),
-                    self.clock.delta_ns(o.t_intended, o.t_publish),
-                );
+                self.hists.record_output(self.clock, o);
             }
         }
     }
@@ -236,15 +216,6 @@ fn run_with<P: Processor<Command, Event = Event> + Send + 'static>(
     clock: &TscClock,
     proc: P,
 ) -> Result<RunResult, String> {
-    let shape = Shape {
-        queue: spec.queue,
-        producers: spec.producers,
-        capacity: spec.capacity,
-        out_capacity: spec.out_capacity,
-        batch: spec.batch,
-        idle: spec.idle,
-        pin: spec.pin,
-    };
     let offer = match spec.load {
         // An open-loop run that cannot keep up stops sending after 3x its length (+1 s).
         Load::Open { rate } => Offer::open_for(rate, spec.warmup, spec.duration)
@@ -263,7 +234,7 @@ fn run_with<P: Processor<Command, Event = Event> + Send + 'static>(
     };
     let blank = Event::Ack { id: 0 };
     let d = pipeline::drive(
-        &shape,
+        &spec.shape,
         offer,
         clock,
         proc,
@@ -274,9 +245,9 @@ fn run_with<P: Processor<Command, Event = Event> + Send + 'static>(
     Ok(RunResult {
         pipeline: spec.pipeline,
         load: spec.load,
-        queue: spec.queue,
+        queue: spec.shape.queue,
         producers: d.producers,
-        batch: spec.batch,
+        batch: spec.shape.batch,
         sent: d.sent,
         completed: rec.completed,
         events: rec.events,
@@ -342,10 +313,13 @@ mod tests {
                 // client and engine may only run in alternating time slices, and small
                 // queues would then limit progress to one queueful per slice.
                 let spec = RunSpec {
-                    queue,
-                    producers,
-                    capacity: 1 << 14,
-                    out_capacity: 1 << 16,
+                    shape: Shape {
+                        queue,
+                        producers,
+                        capacity: 1 << 14,
+                        out_capacity: 1 << 16,
+                        ..Shape::default()
+                    },
                     load,
                     duration: Duration::from_millis(60),
                     warmup: Duration::from_millis(20),
@@ -376,8 +350,11 @@ mod tests {
         }
         // A bad shape is an error, not a panic.
         let bad = RunSpec {
-            queue: QueueKind::Spsc,
-            producers: 2,
+            shape: Shape {
+                queue: QueueKind::Spsc,
+                producers: 2,
+                ..Shape::default()
+            },
             ..RunSpec::default()
         };
         assert!(run(&bad, &stream, &clock).is_err());
@@ -443,8 +420,11 @@ mod tests {
         for load in [Load::Closed, Load::Open { rate: 200_000.0 }] {
             let spec = RunSpec {
                 pipeline: Pipeline::Null,
-                capacity: 1 << 14,
-                out_capacity: 1 << 16,
+                shape: Shape {
+                    capacity: 1 << 14,
+                    out_capacity: 1 << 16,
+                    ..Shape::default()
+                },
                 load,
                 duration: Duration::from_millis(40),
                 warmup: Duration::from_millis(10),

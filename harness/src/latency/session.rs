@@ -13,6 +13,7 @@ use super::settings::{Settings, StreamKind};
 use super::sweep::{self, Knee, Point};
 use super::{Cycle, Load, Pipeline, RunResult, RunSpec};
 use crate::clock::TscClock;
+use crate::pipeline::Shape;
 use crate::provenance::{self, Provenance};
 use crate::workload::{adversarial, equity};
 use hdrhistogram::Histogram;
@@ -176,14 +177,17 @@ pub fn run(settings: &Settings, out: &Path, obs: &mut dyn Observer) -> Result<Ou
     obs.started(settings, pin.is_some());
 
     let base = RunSpec {
-        queue: settings.queue,
-        producers: settings.producers,
-        batch: settings.batch,
-        idle: settings.idle,
-        capacity: settings.capacity,
+        shape: Shape {
+            queue: settings.queue,
+            producers: settings.producers,
+            batch: settings.batch,
+            idle: settings.idle,
+            capacity: settings.capacity,
+            pin,
+            ..Shape::default()
+        },
         duration: Duration::from_secs_f64(settings.duration_s),
         warmup: Duration::from_secs_f64(settings.warmup_s),
-        pin,
         ..RunSpec::default()
     };
     let mut pending: VecDeque<Load> = VecDeque::new();

@@ -13,7 +13,7 @@
 //! Messages that produce no event (most quote updates) have no latency sample.
 
 use crate::clock::TscClock;
-use crate::latency::hist;
+use crate::latency::PathHistograms;
 use crate::market::SimExchange;
 use crate::pipeline::{self, Offer, Recorder, Shape};
 use crate::retail::scenario::Scenario;
@@ -92,9 +92,8 @@ impl Hasher for Digest {
 /// first event, and the digest (and, if asked, the list) of all events.
 struct EventRecorder<'a> {
     clock: &'a TscClock,
-    e2e: Histogram<u64>,
-    hop: Histogram<u64>,
-    service: Histogram<u64>,
+    /// The three paths of every message's first event.
+    paths: PathHistograms,
     digest: Digest,
     count: u64,
     events: Option<Vec<(u64, IxEvent)>>,
@@ -109,13 +108,7 @@ impl Recorder<IxEvent> for EventRecorder<'_> {
     #[inline]
     fn event(&mut self, o: &Output<IxEvent>, _measured: bool) {
         if o.index == 0 {
-            let c = self.clock;
-            self.e2e
-                .saturating_record(c.delta_ns(o.t_intended, o.t_publish).max(hist::LOW_NS));
-            self.hop
-                .saturating_record(c.delta_ns(o.t_enqueue, o.t_dequeue).max(hist::LOW_NS));
-            self.service
-                .saturating_record(c.delta_ns(o.t_dequeue, o.t_publish).max(hist::LOW_NS));
+            self.paths.record_output(self.clock, o);
         }
         self.digest.add(&o.event);
         self.count += 1;
@@ -175,9 +168,7 @@ pub fn run_threaded(
     );
     let mut rec = EventRecorder {
         clock: &clock,
-        e2e: hist::new_histogram(),
-        hop: hist::new_histogram(),
-        service: hist::new_histogram(),
+        paths: PathHistograms::default(),
         digest: Digest::default(),
         count: 0,
         // Written through once so that its pages are faulted in now, not while draining.
@@ -204,9 +195,9 @@ pub fn run_threaded(
         kind,
         offered_rate: rate,
         achieved_rate: d.throughput.achieved_rate,
-        e2e: rec.e2e,
-        hop: rec.hop,
-        service: rec.service,
+        e2e: rec.paths.e2e,
+        hop: rec.paths.queue,
+        service: rec.paths.service,
         stats: d.engine,
         event_count: rec.count,
         event_digest: rec.digest.0,
