@@ -8,7 +8,7 @@
 
 use flowmatch_core::engine::{Engine, EngineConfig, Output, Stamped};
 use flowmatch_core::ingress::{ingress, spsc, QueueKind};
-use flowmatch_core::{BookConfig, Command, FastBook};
+use flowmatch_core::{BookConfig, Command, Event, FastBook};
 use flowmatch_harness::workload::equity::{generate, EquityConfig};
 #[path = "common/counting_alloc.rs"]
 mod counting_alloc;
@@ -21,7 +21,7 @@ fn feed(
     cmds: &[Command],
     tx: &mut flowmatch_core::ingress::Sender<Stamped<Command>>,
     eng: &mut Engine<Command, FastBook, fn() -> u64>,
-    out: &mut spsc::Consumer<Output>,
+    out: &mut spsc::Consumer<Output<Event>>,
 ) -> u64 {
     let mut events = 0u64;
     let mut chunk = [Stamped::bare(Command::Cancel { id: 0 }); 16];
@@ -55,7 +55,7 @@ fn pop_match_publish_allocates_nothing_after_warmup() {
     const MEASURED: usize = 300_000;
     let cmds = generate(&EquityConfig::default(), 2024, WARM + MEASURED);
     let (mut txs, rx) = ingress::<Stamped<Command>>(QueueKind::Spsc, 1, 1024).unwrap();
-    let (out_tx, mut out_rx) = spsc::channel::<Output>(1 << 16);
+    let (out_tx, mut out_rx) = spsc::channel::<Output<Event>>(1 << 16);
     let book = FastBook::new(BookConfig::default());
     let mut eng: Engine<Command, FastBook, fn() -> u64> = Engine::new(
         rx,

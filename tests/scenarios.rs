@@ -18,7 +18,7 @@
 //! crossed, and each level's reported aggregate equals the sum of its orders.
 
 use flowmatch::core::{
-    BookConfig, Event, EventSink, FastBook, MatchPolicy, OrderBook, ReferenceBook, Side,
+    BookConfig, Event, FastBook, MatchPolicy, OrderBook, ReferenceBook, Side, Sink,
 };
 use flowmatch::harness::text;
 use std::path::{Path, PathBuf};
@@ -161,7 +161,7 @@ struct Lines {
     out: Vec<String>,
 }
 
-impl EventSink for Lines {
+impl Sink<Event> for Lines {
     fn event(&mut self, e: Event) {
         self.out.push(text::event_line(self.seq, &e));
     }

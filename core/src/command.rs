@@ -110,25 +110,34 @@ pub enum Event {
     Reject { id: OrderId, reason: RejectReason },
 }
 
-/// Where a book delivers events. Implemented by whatever the caller needs: a vector in
-/// tests, a counter in benchmarks, the output ring in the engine.
-pub trait EventSink {
-    fn event(&mut self, e: Event);
+/// Where events go: whatever the caller needs (a vector in tests, a counter in
+/// benchmarks, the engine's output ring). Generic over the event type, so one trait
+/// serves the books (which deliver [`Event`]s) and any processor with events of its own
+/// (the wholesaler's, or an embedder's `#[repr(C)]` record).
+pub trait Sink<E> {
+    /// Delivers one event. Events of one command arrive in the order they happened.
+    fn event(&mut self, e: E);
 }
 
-impl EventSink for Vec<Event> {
+impl<E> Sink<E> for Vec<E> {
     #[inline]
-    fn event(&mut self, e: Event) {
+    fn event(&mut self, e: E) {
         self.push(e);
     }
 }
 
-impl<S: EventSink + ?Sized> EventSink for &mut S {
+impl<E, S: Sink<E> + ?Sized> Sink<E> for &mut S {
     #[inline]
-    fn event(&mut self, e: Event) {
+    fn event(&mut self, e: E) {
         (**self).event(e)
     }
 }
+
+/// Where a book delivers events: shorthand for [`Sink<Event>`], implemented by every such
+/// sink (implement [`Sink<Event>`], never this).
+pub trait EventSink: Sink<Event> {}
+
+impl<S: Sink<Event> + ?Sized> EventSink for S {}
 
 /// A sink that only counts, for benchmarks: it keeps the compiler from discarding the
 /// work and costs one add per event.
@@ -139,7 +148,7 @@ pub struct CountingSink {
     pub traded_qty: u64,
 }
 
-impl EventSink for CountingSink {
+impl Sink<Event> for CountingSink {
     #[inline]
     fn event(&mut self, e: Event) {
         self.events += 1;

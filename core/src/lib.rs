@@ -12,5 +12,5 @@ pub mod internalizer;
 pub mod types;
 
 pub use book::{FastBook, LevelView, OrderBook, ReferenceBook, RestingOrder};
-pub use command::{Command, CountingSink, Event, EventSink, NewOrder};
+pub use command::{Command, CountingSink, Event, EventSink, NewOrder, Sink};
 pub use types::*;

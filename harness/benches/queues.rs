@@ -332,11 +332,10 @@ struct Row {
 
 #[derive(Serialize)]
 struct Summary {
-    machine: String,
-    /// `/proc/loadavg` at the end of the run (above ~2: contended).
-    load_average: String,
-    git_commit: String,
-    command: String,
+    /// Tool, commit, command, machine, load at the start, timestamp.
+    provenance: flowmatch_harness::provenance::Provenance,
+    /// `/proc/loadavg` at the end of the run.
+    load_average_at_end: String,
     pinned: bool,
     tsc_ghz: f64,
     message_bytes: usize,
@@ -354,6 +353,11 @@ struct Summary {
 
 fn main() {
     let quick = std::env::var_os("QUEUES_QUICK").is_some();
+    let provenance = flowmatch_harness::provenance::Provenance::capture_with_command(if quick {
+        "QUEUES_QUICK=1 cargo bench -p flowmatch-harness --bench queues".into()
+    } else {
+        "cargo bench -p flowmatch-harness --bench queues".into()
+    });
     let cores = core_affinity::get_core_ids().unwrap_or_default();
     let cores = if cores.len() >= 2 {
         Some((cores[0], cores[1]))
@@ -456,14 +460,8 @@ fn main() {
         aq / spsc
     );
     let summary = Summary {
-        machine: machine(),
-        load_average: flowmatch_harness::cmd::latency::load_average(),
-        git_commit: git_commit(),
-        command: if quick {
-            "QUEUES_QUICK=1 cargo bench -p flowmatch-harness --bench queues".into()
-        } else {
-            "cargo bench -p flowmatch-harness --bench queues".into()
-        },
+        provenance,
+        load_average_at_end: flowmatch_harness::provenance::load_average(),
         pinned: s.cores.is_some(),
         tsc_ghz: s.clock.ticks_per_ns(),
         message_bytes: std::mem::size_of::<Msg>(),
@@ -490,9 +488,11 @@ fn main() {
 fn markdown(s: &Summary) -> String {
     let mut m = String::new();
     m.push_str("# Queue benchmarks: one-way hop latency (ns) and throughput\n\n");
+    m.push_str(&s.provenance.markdown());
+    m.push('\n');
     m.push_str(&format!(
-        "- machine: {}\n- load average at the end: {}\n- commit: {}\n- command: `{}`\n- pinned to two cores: {}\n- {}-byte messages, capacity {}, {} latency samples, {} messages for throughput\n- {}\n- SPSC median / ping-pong floor: {:.2}x; ArrayQueue median / SPSC median: {:.2}x\n\n",
-        s.machine, s.load_average, s.git_commit, s.command, s.pinned, s.message_bytes, s.capacity,
+        "- load average at the end: {}\n- pinned to two cores: {}\n- {}-byte messages, capacity {}, {} latency samples, {} messages for throughput\n- {}\n- SPSC median / ping-pong floor: {:.2}x; ArrayQueue median / SPSC median: {:.2}x\n\n",
+        s.load_average_at_end, s.pinned, s.message_bytes, s.capacity,
         s.latency_samples, s.throughput_messages, s.placement, s.spsc_over_floor,
         s.arrayqueue_over_spsc
     ));
@@ -516,12 +516,4 @@ fn markdown(s: &Summary) -> String {
         ));
     }
     m
-}
-
-fn machine() -> String {
-    flowmatch_harness::cmd::latency::machine()
-}
-
-fn git_commit() -> String {
-    flowmatch_harness::cmd::latency::git_commit()
 }

@@ -1,10 +1,11 @@
-//! The clock the latency runner and the engine stamp with: the CPU's time-stamp counter
-//! read through `quanta` (calibrated against the OS monotonic clock once, when the first
-//! clock is built), kept in raw ticks on the hot path and converted to nanoseconds only
-//! when a delta is recorded.
+//! The clock the open-loop driver ([`crate::pipeline`]) and the engine stamp with: the
+//! CPU's time-stamp counter read through `quanta` (calibrated against the OS monotonic
+//! clock once, when the first clock is built), kept in raw ticks on the hot path and
+//! converted to nanoseconds only when a delta is recorded.
 //!
 //! Why raw ticks: a TSC read is ~20 cycles and needs no multiply; the conversion is done
-//! on the client side, off the engine's path. On this machine (`constant_tsc`,
+//! on the client side, off the engine's path, for `flowmatch latency` and `flowmatch
+//! run`'s engine measurement alike. On this machine (`constant_tsc`,
 //! `nonstop_tsc`) the counter is invariant and shared by both cores, so a stamp taken on
 //! one core and one taken on the other can be subtracted. If they ever were not, a negative
 //! delta would be clamped to 0 by `delta_ns` rather than wrap.

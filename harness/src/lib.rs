@@ -13,6 +13,7 @@ pub mod lobster;
 pub mod market;
 pub mod metrics;
 pub mod output;
+pub mod pipeline;
 pub mod provenance;
 pub mod report;
 pub mod retail;

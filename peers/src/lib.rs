@@ -24,7 +24,7 @@ pub use matchcore_adapter::MatchcoreAdapter;
 pub use nanobook_adapter::NanobookAdapter;
 
 use flowmatch_core::{
-    BookConfig, Command, Event, EventSink, OrderBook, OrderId, Price, Qty, ReferenceBook, Stp, Tif,
+    BookConfig, Command, Event, OrderBook, OrderId, Price, Qty, ReferenceBook, Sink, Stp, Tif,
 };
 
 /// One fill as every matcher reports it, in flowmatch's own id space: the taker's id, the
@@ -112,7 +112,7 @@ impl<B: OrderBook> Ours<B> {
 /// Forwards only trades, in our id space already.
 struct FillSink<'a>(&'a mut Vec<Fill>);
 
-impl EventSink for FillSink<'_> {
+impl Sink<Event> for FillSink<'_> {
     #[inline]
     fn event(&mut self, e: Event) {
         if let Event::Trade {

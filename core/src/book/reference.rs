@@ -714,7 +714,7 @@ mod tests {
     /// Counts traded quantity: with a book clone, the obvious FOK simulation.
     struct TradedQty(u128);
 
-    impl EventSink for TradedQty {
+    impl crate::command::Sink<Event> for TradedQty {
         fn event(&mut self, e: Event) {
             if let Event::Trade { qty, .. } = e {
                 self.0 += qty as u128;

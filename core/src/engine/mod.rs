@@ -1,5 +1,6 @@
-//! The engine loop: one thread that owns the book, busy-polls the ingress, applies
-//! messages in batches and publishes their events into an output ring.
+//! The engine loop: one thread that owns the processor (a book, the wholesaler, an
+//! embedder's own state machine), busy-polls the ingress, applies messages in batches and
+//! publishes the processor's own events into an output ring.
 //!
 //! # Why this shape
 //! - *One thread owns all matching state*, so the book needs no locks and stays in that
@@ -26,19 +27,30 @@
 //!
 //! The core has no clock of its own: the engine is handed one ([`Clock`], any
 //! `Fn() -> u64`), in whatever unit the caller likes (the harness passes raw TSC ticks).
-//! After construction nothing on this path allocates (given a book that does not). The only
-//! per-message scratch is the fixed event buffer, so no arena (bumpalo) is needed: an
-//! oversized message simply flushes its events in several chunks.
+//! After construction nothing on this path allocates (given a processor that does not): the
+//! rings and the event buffer are sized when they are built and never grow. The only
+//! per-message scratch is that fixed buffer, so no arena (bumpalo) is needed: an oversized
+//! message simply flushes its events in several chunks.
+//!
+//! [`spawn`] runs an engine on its own (optionally pinned) thread and returns once that
+//! thread is running; [`Engine::step`] drives it on the caller's thread (tests).
 
 use crate::book::OrderBook;
-use crate::command::{Command, Event, EventSink};
-use crate::ingress::{spin_hint, spsc, CachePadded, Receiver};
+use crate::command::{Command, Event, Sink};
+use crate::ingress::{spin_hint, spsc, Receiver};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::thread::JoinHandle;
+
+mod publish;
+mod thread;
+
+pub use publish::Output;
+pub use thread::{spawn, EngineHandle};
+
+use publish::{Header, Publisher, CHUNK};
 
 /// A source of timestamps for the engine. Any unit; monotonic per thread.
 pub trait Clock {
+    /// The current time.
     fn now(&self) -> u64;
 }
 
@@ -54,8 +66,11 @@ impl<F: Fn() -> u64> Clock for F {
 /// hiding queueing delay) and when it was actually pushed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Stamped<M> {
+    /// The message.
     pub msg: M,
+    /// When the sender meant to send it (any unit the engine's clock shares).
     pub t_intended: u64,
+    /// When the sender pushed it.
     pub t_enqueue: u64,
 }
 
@@ -70,38 +85,26 @@ impl<M> Stamped<M> {
     }
 }
 
-/// What the engine does with each message. Every [`OrderBook`] processes [`Command`]s;
-/// other message types (market data for the internalizer) implement this for their own
-/// front end.
+/// What the engine does with each message of type `M`, and what it publishes. Every
+/// [`OrderBook`] processes [`Command`]s into [`Event`]s; other processors (the wholesaler
+/// on its market-data and order messages, an embedder's own state machine) name their own
+/// event type, which the engine publishes as it is.
 pub trait Processor<M> {
-    fn process<S: EventSink>(&mut self, msg: &M, sink: &mut S);
+    /// The event type this processor publishes. `Copy`, so it travels through the output
+    /// ring by value; `Send`, so the client thread may read it.
+    type Event: Copy + Send;
+
+    /// Applies one message, delivering its events to `sink` in order.
+    fn process<S: Sink<Self::Event>>(&mut self, msg: &M, sink: &mut S);
 }
 
 impl<B: OrderBook> Processor<Command> for B {
+    type Event = Event;
+
     #[inline]
-    fn process<S: EventSink>(&mut self, msg: &Command, sink: &mut S) {
+    fn process<S: Sink<Event>>(&mut self, msg: &Command, sink: &mut S) {
         self.apply(msg, sink)
     }
-}
-
-/// One event as published by the engine: the event, which message caused it, and the
-/// timestamps of that message's path.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Output {
-    /// Global sequence number of the message (1-based, in the order the engine took them).
-    pub seq: u64,
-    /// Index of the producer that sent the message (0 for `ArrayQueue`).
-    pub source: u32,
-    /// Position of this event among the message's events (0 = first).
-    pub index: u32,
-    pub event: Event,
-    pub t_intended: u64,
-    pub t_enqueue: u64,
-    /// When the engine took the message's batch from the ingress.
-    pub t_dequeue: u64,
-    /// When this event's chunk was published into the output ring (for `index == 0`: the
-    /// publication of the message's first event).
-    pub t_publish: u64,
 }
 
 /// What the engine does between polls that found nothing.
@@ -122,6 +125,7 @@ pub enum Idle {
 pub struct EngineConfig {
     /// Most messages taken from the ingress per poll (at least 1).
     pub batch: usize,
+    /// What to do when a poll finds nothing.
     pub idle: Idle,
 }
 
@@ -137,10 +141,13 @@ impl Default for EngineConfig {
 /// Counters the engine keeps about itself.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct EngineStats {
+    /// Messages taken from the ingress.
     pub messages: u64,
+    /// Events published.
     pub events: u64,
     /// Polls that took at least one message.
     pub batches: u64,
+    /// Most messages taken by one poll.
     pub max_batch: u64,
     /// Times the engine found the output ring full and had to wait for the client.
     pub output_full_waits: u64,
@@ -148,85 +155,30 @@ pub struct EngineStats {
     pub pinned: bool,
 }
 
-/// Events buffered per publication. A message with more events is published in chunks.
-const CHUNK: usize = 32;
-
-/// The event sink the processor writes into: a fixed buffer in front of the output ring.
-struct OutSink<'a, C> {
-    out: &'a mut spsc::Producer<Output>,
-    clock: &'a C,
-    buf: &'a mut [Event; CHUNK],
-    len: usize,
-    /// Events of the current message published so far.
-    emitted: u32,
-    stats: &'a mut EngineStats,
-    head: Output,
-}
-
-impl<C: Clock> OutSink<'_, C> {
-    /// Stamps, stages and publishes the buffered events, waiting while the ring is full.
-    #[inline]
-    fn flush(&mut self) {
-        if self.len == 0 {
-            return;
-        }
-        let t = self.clock.now();
-        for i in 0..self.len {
-            let mut rec = self.head;
-            rec.index = self.emitted;
-            rec.event = self.buf[i];
-            rec.t_publish = t;
-            self.emitted += 1;
-            loop {
-                match self.out.stage(rec) {
-                    Ok(()) => break,
-                    Err(crate::ingress::Full(back)) => {
-                        // Let the client see what is staged so it can drain, then wait.
-                        self.out.commit();
-                        self.stats.output_full_waits += 1;
-                        rec = back;
-                        spin_hint();
-                    }
-                }
-            }
-        }
-        self.out.commit();
-        self.len = 0;
-    }
-}
-
-impl<C: Clock> EventSink for OutSink<'_, C> {
-    #[inline]
-    fn event(&mut self, e: Event) {
-        if self.len == CHUNK {
-            self.flush();
-        }
-        self.buf[self.len] = e;
-        self.len += 1;
-    }
-}
-
 /// The engine: ingress, processor, output ring and clock. Drive it with [`run`] on its own
 /// thread (see [`spawn`]) or step by step with [`step`] (tests).
 ///
 /// [`run`]: Engine::run
 /// [`step`]: Engine::step
-pub struct Engine<M, P, C> {
+pub struct Engine<M, P: Processor<M>, C> {
     rx: Receiver<Stamped<M>>,
-    out: spsc::Producer<Output>,
+    out: spsc::Producer<Output<P::Event>>,
     proc: P,
     clock: C,
     batch: usize,
     idle: Idle,
     seq: u64,
-    buf: Box<[Event; CHUNK]>,
+    /// The per-message event buffer: capacity `CHUNK`, allocated here, never grown.
+    buf: Vec<P::Event>,
     stats: EngineStats,
 }
 
 impl<M: Copy + Send, P: Processor<M>, C: Clock> Engine<M, P, C> {
+    /// An engine taking messages from `rx`, applying them with `proc` and publishing the
+    /// events into `out`, stamped by `clock`. A `batch` of 0 is taken as 1.
     pub fn new(
         rx: Receiver<Stamped<M>>,
-        out: spsc::Producer<Output>,
+        out: spsc::Producer<Output<P::Event>>,
         proc: P,
         clock: C,
         cfg: EngineConfig,
@@ -239,7 +191,7 @@ impl<M: Copy + Send, P: Processor<M>, C: Clock> Engine<M, P, C> {
             batch: cfg.batch.max(1),
             idle: cfg.idle,
             seq: 0,
-            buf: Box::new([Event::Ack { id: 0 }; CHUNK]),
+            buf: Vec::with_capacity(CHUNK),
             stats: EngineStats::default(),
         }
     }
@@ -267,22 +219,18 @@ impl<M: Copy + Send, P: Processor<M>, C: Clock> Engine<M, P, C> {
                 first = false;
             }
             *seq += 1;
-            let mut sink = OutSink {
+            let mut sink = Publisher {
                 out: &mut *out,
                 clock: &*clock,
-                buf,
-                len: 0,
+                buf: &mut *buf,
                 emitted: 0,
                 stats: &mut *stats,
-                head: Output {
+                head: Header {
                     seq: *seq,
                     source,
-                    index: 0,
-                    event: Event::Ack { id: 0 },
                     t_intended: m.t_intended,
                     t_enqueue: m.t_enqueue,
                     t_dequeue,
-                    t_publish: 0,
                 },
             };
             proc.process(&m.msg, &mut sink);
@@ -318,10 +266,12 @@ impl<M: Copy + Send, P: Processor<M>, C: Clock> Engine<M, P, C> {
         (self.proc, self.stats)
     }
 
+    /// Borrows the processor.
     pub fn processor(&self) -> &P {
         &self.proc
     }
 
+    /// The counters so far.
     pub fn stats(&self) -> EngineStats {
         self.stats
     }
@@ -330,60 +280,6 @@ impl<M: Copy + Send, P: Processor<M>, C: Clock> Engine<M, P, C> {
     pub fn sequence(&self) -> u64 {
         self.seq
     }
-}
-
-/// A running engine thread.
-pub struct EngineHandle<P> {
-    /// Padded: the engine polls it whenever idle, so it must not share a line with
-    /// anything the client writes.
-    stop: Arc<CachePadded<AtomicBool>>,
-    join: JoinHandle<(P, EngineStats)>,
-}
-
-impl<P> EngineHandle<P> {
-    /// Asks the engine to finish: it drains everything already pushed, then exits. Call it
-    /// only after the producers' last push (it is what orders those pushes before the
-    /// final drain).
-    pub fn stop(&self) {
-        self.stop.store(true, Ordering::Release);
-    }
-
-    /// True once the engine thread has returned (its output is then complete).
-    pub fn is_finished(&self) -> bool {
-        self.join.is_finished()
-    }
-
-    /// Waits for the engine thread. The caller must keep draining the output ring until
-    /// [`is_finished`](Self::is_finished), or the engine may wait forever on a full ring.
-    pub fn join(self) -> std::thread::Result<(P, EngineStats)> {
-        self.join.join()
-    }
-}
-
-/// Starts `engine` on a new thread named `flowmatch-engine`, pinned to `core` if given
-/// (read the core list once, before any thread pins itself, and hand the ids out). Like
-/// `std::thread::spawn`, panics only if the operating system refuses a new thread.
-pub fn spawn<M, P, C>(
-    engine: Engine<M, P, C>,
-    core: Option<core_affinity::CoreId>,
-) -> EngineHandle<P>
-where
-    M: Copy + Send + 'static,
-    P: Processor<M> + Send + 'static,
-    C: Clock + Send + 'static,
-{
-    let stop = Arc::new(CachePadded(AtomicBool::new(false)));
-    let flag = stop.clone();
-    let join = std::thread::Builder::new()
-        .name("flowmatch-engine".into())
-        .spawn(move || {
-            let pinned = core.map(core_affinity::set_for_current).unwrap_or(false);
-            let (p, mut stats) = engine.run(&flag);
-            stats.pinned = pinned;
-            (p, stats)
-        })
-        .expect("the OS refused to start the engine thread");
-    EngineHandle { stop, join }
 }
 
 #[cfg(all(test, not(loom)))]
@@ -396,7 +292,8 @@ mod tests {
     /// Emits `k` events for message `k` (ids = message value), so event counts are known.
     struct Fan;
     impl Processor<u64> for Fan {
-        fn process<S: EventSink>(&mut self, k: &u64, sink: &mut S) {
+        type Event = Event;
+        fn process<S: Sink<Event>>(&mut self, k: &u64, sink: &mut S) {
             for i in 0..*k {
                 sink.event(Event::Cancel {
                     id: *k,
@@ -410,7 +307,7 @@ mod tests {
     #[test]
     fn step_sequences_stamps_and_chunks() {
         let (mut tx, rx) = ingress::<Stamped<u64>>(QueueKind::Multi, 2, 8).unwrap();
-        let (out_tx, mut out_rx) = spsc::channel::<Output>(256);
+        let (out_tx, mut out_rx) = spsc::channel::<Output<Event>>(256);
         let ticks = Cell::new(100u64);
         let clock = || {
             ticks.set(ticks.get() + 1);
@@ -482,7 +379,7 @@ mod tests {
     fn threaded_run_waits_on_full_output_and_drains_on_stop() {
         let (mut tx, rx) = ingress::<Stamped<u64>>(QueueKind::Spsc, 1, 4).unwrap();
         // A tiny output ring: the engine must wait for this thread constantly.
-        let (out_tx, mut out_rx) = spsc::channel::<Output>(2);
+        let (out_tx, mut out_rx) = spsc::channel::<Output<Event>>(2);
         let eng = Engine::new(
             rx,
             out_tx,
@@ -493,11 +390,11 @@ mod tests {
                 idle: Idle::Spin,
             },
         );
-        let h = spawn(eng, None);
+        let h = spawn(eng, None).unwrap();
         let mut expect_events = 0u64;
         let mut seen = 0u64;
         let mut next_seq = 1;
-        let mut check = |o: Output| {
+        let mut check = |o: Output<Event>| {
             if o.index == 0 {
                 assert_eq!(o.seq, next_seq);
                 next_seq += 1;

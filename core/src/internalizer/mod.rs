@@ -58,11 +58,9 @@
 //! orders than that capacity (then the vector grows once).
 
 use crate::book::OrderBook;
-use crate::command::{Command, Event, NewOrder};
+use crate::command::{Command, Event, NewOrder, Sink};
+use crate::engine::Processor;
 use crate::types::*;
-
-mod wire;
-pub use wire::{decode, encode};
 
 /// Ticks per US cent when flowmatch prices retail flow (1 tick = $0.0001).
 pub const TICKS_PER_CENT: Price = 100;
@@ -201,8 +199,9 @@ pub enum IxReject {
     CrossedQuote,
 }
 
-/// One outcome, delivered to an [`IxSink`]. Small and `Copy`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// One outcome, delivered to a [`Sink<IxEvent>`]. Small and `Copy`: the engine publishes
+/// these as they are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum IxEvent {
     /// A retail order was accepted; `marketable` says which path it takes.
     Accepted { id: OrderId, marketable: bool },
@@ -233,25 +232,6 @@ pub enum IxEvent {
     },
     /// The wholesaler traded `qty` on the exchange at `price` to hedge its inventory.
     Hedge { side: Side, price: Price, qty: Qty },
-}
-
-/// Where the internalizer delivers events.
-pub trait IxSink {
-    fn ix_event(&mut self, e: IxEvent);
-}
-
-impl IxSink for Vec<IxEvent> {
-    #[inline]
-    fn ix_event(&mut self, e: IxEvent) {
-        self.push(e);
-    }
-}
-
-impl<S: IxSink + ?Sized> IxSink for &mut S {
-    #[inline]
-    fn ix_event(&mut self, e: IxEvent) {
-        (**self).ix_event(e)
-    }
 }
 
 /// The exchange the internalizer routes to and hedges on. It is told every quote, and
@@ -412,14 +392,14 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
     }
 
     /// Handle one message, delivering its events to `sink` in order.
-    pub fn on_message<S: IxSink>(&mut self, msg: &Msg, sink: &mut S) {
+    pub fn on_message<S: Sink<IxEvent>>(&mut self, msg: &Msg, sink: &mut S) {
         self.stats.messages += 1;
         match *msg {
             Msg::Quote(q) => self.on_quote(q, sink),
             Msg::Order(o) => self.on_order(o, sink),
             Msg::Cancel { id } => {
                 if self.book.order(id).is_none() {
-                    sink.ix_event(IxEvent::Rejected {
+                    sink.event(IxEvent::Rejected {
                         id,
                         reason: IxReject::UnknownId,
                     });
@@ -434,7 +414,7 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
                 qty,
             } => {
                 let Some(old) = self.book.order(id) else {
-                    sink.ix_event(IxEvent::Rejected {
+                    sink.event(IxEvent::Rejected {
                         id,
                         reason: IxReject::UnknownId,
                     });
@@ -455,7 +435,7 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
                     None
                 };
                 if let Some(reason) = reason {
-                    sink.ix_event(IxEvent::Rejected { id: new_id, reason });
+                    sink.event(IxEvent::Rejected { id: new_id, reason });
                     return;
                 }
                 self.cancel_resting(id, IxCancel::Replaced, sink);
@@ -468,19 +448,19 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
 
     /// Take a resting customer order out of the internal book, reporting the quantity
     /// removed with `reason` (a user cancel, or the old half of a replace).
-    fn cancel_resting<S: IxSink>(&mut self, id: OrderId, reason: IxCancel, sink: &mut S) {
+    fn cancel_resting<S: Sink<IxEvent>>(&mut self, id: OrderId, reason: IxCancel, sink: &mut S) {
         self.scratch.clear();
         self.book.apply(&Command::Cancel { id }, &mut self.scratch);
         for e in &self.scratch {
             if let Event::Cancel { id, qty, .. } = *e {
-                sink.ix_event(IxEvent::Cancelled { id, qty, reason });
+                sink.event(IxEvent::Cancelled { id, qty, reason });
             }
         }
     }
 
-    fn on_quote<S: IxSink>(&mut self, q: Quote, sink: &mut S) {
+    fn on_quote<S: Sink<IxEvent>>(&mut self, q: Quote, sink: &mut S) {
         if !q.is_valid() {
-            sink.ix_event(IxEvent::Rejected {
+            sink.event(IxEvent::Rejected {
                 id: 0,
                 reason: IxReject::CrossedQuote,
             });
@@ -496,7 +476,7 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
 
     /// Fill every resting order of `side` that the quote `q` makes marketable, best price
     /// first and in time priority within a price.
-    fn sweep_side<S: IxSink>(&mut self, side: Side, q: Quote, sink: &mut S) {
+    fn sweep_side<S: Sink<IxEvent>>(&mut self, side: Side, q: Quote, sink: &mut S) {
         let far = q.far(side);
         match self.book.best(side) {
             Some(best) if side.accepts(best, far) => {}
@@ -530,7 +510,7 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
         }
     }
 
-    fn on_order<S: IxSink>(&mut self, o: NewOrder, sink: &mut S) {
+    fn on_order<S: Sink<IxEvent>>(&mut self, o: NewOrder, sink: &mut S) {
         // Validation mirrors the book's (so the reason is the book's), plus the quote.
         let cfg = self.book.config();
         let reason = if !cfg.qty_ok(o.qty) {
@@ -550,7 +530,7 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
             None
         };
         if let Some(reason) = reason {
-            sink.ix_event(IxEvent::Rejected { id: o.id, reason });
+            sink.event(IxEvent::Rejected { id: o.id, reason });
             return;
         }
         let q = match self.quote {
@@ -566,20 +546,20 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
         // dry run of the exchange; a marketable post-only order would take liquidity.
         // Both are refused rather than executed against their instructions.
         if o.tif == Tif::Fok {
-            sink.ix_event(IxEvent::Rejected {
+            sink.event(IxEvent::Rejected {
                 id: o.id,
                 reason: IxReject::Book(RejectReason::BadTif),
             });
             return;
         }
         if o.tif == Tif::Post && marketable {
-            sink.ix_event(IxEvent::Rejected {
+            sink.event(IxEvent::Rejected {
                 id: o.id,
                 reason: IxReject::Book(RejectReason::WouldCross),
             });
             return;
         }
-        sink.ix_event(IxEvent::Accepted {
+        sink.event(IxEvent::Accepted {
             id: o.id,
             marketable,
         });
@@ -637,7 +617,7 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
 
     /// A non-marketable limit: cross resting retail orders priced inside the NBBO if it
     /// meets any, then rest.
-    fn rest<S: IxSink>(&mut self, o: NewOrder, sink: &mut S) {
+    fn rest<S: Sink<IxEvent>>(&mut self, o: NewOrder, sink: &mut S) {
         let ord = NewOrder {
             stp: Stp::CancelMaker,
             tif: Tif::Gtc,
@@ -648,13 +628,13 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
         let left = self.apply_to_book(ord, sink);
         if left > 0 {
             if ioc {
-                sink.ix_event(IxEvent::Cancelled {
+                sink.event(IxEvent::Cancelled {
                     id: o.id,
                     qty: left,
                     reason: IxCancel::Ioc,
                 });
             } else {
-                sink.ix_event(IxEvent::Rested {
+                sink.event(IxEvent::Rested {
                     id: o.id,
                     qty: left,
                 });
@@ -664,7 +644,13 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
 
     /// Agency cross of `qty` of marketable order `o`, as an IOC limited at `limit` (at or
     /// better than the NBBO it would take). Returns the quantity left.
-    fn cross<S: IxSink>(&mut self, o: NewOrder, qty: Qty, limit: Price, sink: &mut S) -> Qty {
+    fn cross<S: Sink<IxEvent>>(
+        &mut self,
+        o: NewOrder,
+        qty: Qty,
+        limit: Price,
+        sink: &mut S,
+    ) -> Qty {
         match self.book.best(o.side.opposite()) {
             Some(best) if o.side.accepts(limit, best) => {}
             _ => return qty,
@@ -682,7 +668,7 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
 
     /// Send `ord` to the internal book and translate its events. Returns what the book
     /// did not fill: the IOC remainder, or the quantity left resting.
-    fn apply_to_book<S: IxSink>(&mut self, ord: NewOrder, sink: &mut S) -> Qty {
+    fn apply_to_book<S: Sink<IxEvent>>(&mut self, ord: NewOrder, sink: &mut S) -> Qty {
         self.scratch.clear();
         self.book.apply(&Command::New(ord), &mut self.scratch);
         let mut filled = 0;
@@ -697,14 +683,14 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
                 } => {
                     filled += qty;
                     self.stats.agency_shares += qty;
-                    sink.ix_event(IxEvent::Fill {
+                    sink.event(IxEvent::Fill {
                         id: taker,
                         kind: FillKind::AgencyTaker,
                         price,
                         qty,
                         contra: maker,
                     });
-                    sink.ix_event(IxEvent::Fill {
+                    sink.event(IxEvent::Fill {
                         id: maker,
                         kind: FillKind::AgencyMaker,
                         price,
@@ -718,7 +704,7 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
                     reason: CancelReason::Stp,
                 } if id != ord.id => {
                     self.stats.stp_cancels += 1;
-                    sink.ix_event(IxEvent::Cancelled {
+                    sink.event(IxEvent::Cancelled {
                         id,
                         qty,
                         reason: IxCancel::Stp,
@@ -748,7 +734,7 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
     }
 
     /// The wholesaler takes the other side of `qty` of customer order `id` at `price`.
-    fn principal_fill<S: IxSink>(
+    fn principal_fill<S: Sink<IxEvent>>(
         &mut self,
         id: OrderId,
         customer_side: Side,
@@ -763,7 +749,7 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
         self.inventory += signed;
         self.cash -= signed as i128 * price as i128;
         self.stats.principal_shares += qty;
-        sink.ix_event(IxEvent::Fill {
+        sink.event(IxEvent::Fill {
             id,
             kind: FillKind::Principal,
             price,
@@ -777,7 +763,7 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
     /// cancels the unfilled rest (`Collar` if the collar stopped it short of displayed
     /// depth the customer's limit would have taken, else `NoLiquidity`). Returns the
     /// quantity filled.
-    fn route<S: IxSink>(
+    fn route<S: Sink<IxEvent>>(
         &mut self,
         id: OrderId,
         side: Side,
@@ -786,7 +772,7 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
         reason: RouteReason,
         sink: &mut S,
     ) -> Qty {
-        sink.ix_event(IxEvent::Routed { id, qty, reason });
+        sink.event(IxEvent::Routed { id, qty, reason });
         self.stats.routed_shares += qty;
         // The collar price: `collar_ticks` beyond the far side of the NBBO (saturating:
         // quotes near the i64 limits cannot overflow). Orders are only handled with a
@@ -801,7 +787,7 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
             (l, _) => (l, false),
         };
         let filled = self.venue.execute(side, qty, eff, |price, q| {
-            sink.ix_event(IxEvent::Fill {
+            sink.event(IxEvent::Fill {
                 id,
                 kind: FillKind::Exchange,
                 price,
@@ -816,7 +802,7 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
             } else {
                 IxCancel::NoLiquidity
             };
-            sink.ix_event(IxEvent::Cancelled {
+            sink.event(IxEvent::Cancelled {
                 id,
                 qty: qty - filled,
                 reason,
@@ -826,7 +812,7 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
     }
 
     /// Past the hedge threshold, trade the excess over the target on the exchange.
-    fn hedge_if_needed<S: IxSink>(&mut self, sink: &mut S) {
+    fn hedge_if_needed<S: Sink<IxEvent>>(&mut self, sink: &mut S) {
         let abs = self.inventory.unsigned_abs();
         if abs <= self.cfg.hedge_threshold {
             return;
@@ -846,7 +832,7 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
             };
             inv += signed;
             cash -= signed as i128 * price as i128;
-            sink.ix_event(IxEvent::Hedge {
+            sink.event(IxEvent::Hedge {
                 side,
                 price,
                 qty: q,
@@ -855,6 +841,17 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
         self.inventory = inv;
         self.cash = cash;
         self.stats.hedged_shares += filled;
+    }
+}
+
+/// The engine thread runs the internalizer on [`Msg`]s and publishes its [`IxEvent`]s as
+/// they are.
+impl<B: OrderBook, V: Venue> Processor<Msg> for Internalizer<B, V> {
+    type Event = IxEvent;
+
+    #[inline]
+    fn process<S: Sink<IxEvent>>(&mut self, msg: &Msg, sink: &mut S) {
+        self.on_message(msg, sink);
     }
 }
 

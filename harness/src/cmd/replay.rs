@@ -19,9 +19,7 @@
 use super::PolicyArg;
 use crate::output;
 use crate::text::{self, CommandReader, ReadError};
-use flowmatch_core::{
-    BookConfig, Event, EventSink, FastBook, OrderBook, Price, Qty, ReferenceBook,
-};
+use flowmatch_core::{BookConfig, Event, FastBook, OrderBook, Price, Qty, ReferenceBook, Sink};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -117,7 +115,7 @@ struct TextSink<'a> {
     seq: u64,
 }
 
-impl EventSink for TextSink<'_> {
+impl Sink<Event> for TextSink<'_> {
     #[inline]
     fn event(&mut self, e: Event) {
         // Writing into a String cannot fail.

@@ -177,10 +177,8 @@ fn per_command<M: Matcher>(
     black_box(&fills);
 }
 
-/// A fixed-range histogram for service times: 1 ns to 10 s, 3 significant digits.
-pub fn new_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 10_000_000_000, 3).expect("static histogram bounds are valid")
-}
+/// A fixed-range histogram for service times (the harness's one constructor).
+pub use crate::latency::hist::new_histogram;
 
 /// Service time of every command (TSC clock read before and after `apply`) recorded into
 /// `hist`. The two clock reads cost about 20–40 ns together and are included: compare the

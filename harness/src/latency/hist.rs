@@ -1,8 +1,12 @@
-//! Latency histograms: fixed bounds allocated up front, saturating records (a value past
-//! the top bound counts as the top bound rather than resizing mid-run), percentile
-//! summaries and the `.hgrm` percentile-distribution text that HdrHistogram's plotter
-//! reads.
+//! Latency histograms for the whole harness, one home for each of: the constructor (fixed
+//! bounds allocated up front; records saturate, a value past the top bound counts as the
+//! top bound rather than resizing mid-run), the percentile summary every report quotes
+//! ([`Percentiles`]) and the `.hgrm` percentile-distribution text that HdrHistogram's
+//! plotter reads ([`hgrm`]). `flowmatch latency`, `flowmatch run`'s report and `compare`
+//! all use these, so their figures and files are made the same way.
 
+use crate::clock::TscClock;
+use flowmatch_core::engine::Output;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -49,6 +53,17 @@ impl PathHistograms {
         self.queue.saturating_record(queue_ns.max(LOW_NS));
         self.service.saturating_record(service_ns.max(LOW_NS));
         self.e2e.saturating_record(e2e_ns.max(LOW_NS));
+    }
+
+    /// Records the three paths of a published event's message, from the raw TSC stamps the
+    /// engine path carries (converted to ns here, on the client).
+    #[inline]
+    pub fn record_output<E>(&mut self, clock: &TscClock, o: &Output<E>) {
+        self.record(
+            clock.delta_ns(o.t_enqueue, o.t_dequeue),
+            clock.delta_ns(o.t_dequeue, o.t_publish),
+            clock.delta_ns(o.t_intended, o.t_publish),
+        );
     }
 
     /// `(name, histogram)` for each path, in report order.

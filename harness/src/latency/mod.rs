@@ -8,25 +8,18 @@
 //! command: **queue hop** (enqueue -> dequeue), **service** (dequeue -> first event) and
 //! **end-to-end** (intended send -> first event).
 //!
-//! # Why "intended" send time
-//! A load generator that waits for the system before sending the next request, or that
-//! measures from the moment it actually managed to send, silently drops the samples a
-//! stall would have produced (coordinated omission). The open-loop client here computes
-//! each command's send slot from the start time and the offered rate alone; if it falls
-//! behind (the queue is full, the engine stalled, the client was descheduled) it sends the
-//! overdue commands as fast as it can, and their latency still counts from their slot.
-//!
-//! # Shape on a 2-core machine
-//! The engine thread owns one core (pinned); the calling thread is the client, pinned to
-//! the other, and both sends and drains the output ring (one thread per role would need
-//! a third core). With several producers, the client owns all their producing ends and
-//! sends each chunk through the next one in turn, which exercises the engine's
-//! multi-producer polling without more threads than cores.
+//! # How it is driven
+//! Through the harness's one open-loop driver, [`crate::pipeline`]: the schedule, the
+//! intended-time stamping (so a stall cannot hide its queueing delay), the pre-faulting of
+//! the rings, the drain and the achieved-rate window are all there; this module only
+//! chooses the processor and records the three paths of each measured command's first
+//! event. The engine stamps raw TSC ticks; they become nanoseconds here, on the client.
 //!
 //! Load modes: open-loop at a fixed offered rate ([`Load::Open`]), closed-loop maximum
 //! throughput ([`Load::Closed`]: the ingress is kept full; intended = enqueue time, so
-//! end-to-end there is the response time under saturation), and a rate sweep
-//! ([`find_knee`]).
+//! end-to-end there is the response time under saturation), and a rate sweep that goes on
+//! until its saturation knee ([`sweep`], run by [`session`] with the options of
+//! [`settings`]).
 //!
 //! # Baselines
 //! [`Pipeline::Null`] runs the same client, rings and engine thread with a processor that
@@ -37,14 +30,17 @@
 
 pub mod hist;
 pub mod probe;
+pub mod session;
+pub mod settings;
+pub mod sweep;
 
 pub use hist::{PathHistograms, Percentiles};
 
 use crate::clock::TscClock;
-use flowmatch_core::engine::Processor;
-use flowmatch_core::engine::{self, Engine, EngineConfig, EngineStats, Idle, Output, Stamped};
-use flowmatch_core::ingress::{ingress, spsc, IngressError, QueueKind};
-use flowmatch_core::{BookConfig, Command, Event, EventSink, FastBook};
+use crate::pipeline::{self, Offer, Recorder, Shape};
+use flowmatch_core::engine::{EngineStats, Output, Processor};
+use flowmatch_core::ingress::QueueKind;
+use flowmatch_core::{BookConfig, Command, Event, FastBook, Sink};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -81,8 +77,9 @@ impl Pipeline {
 pub struct Echo;
 
 impl Processor<Command> for Echo {
+    type Event = Event;
     #[inline]
-    fn process<S: EventSink>(&mut self, msg: &Command, sink: &mut S) {
+    fn process<S: Sink<Event>>(&mut self, msg: &Command, sink: &mut S) {
         sink.event(Event::Ack { id: msg.id() });
     }
 }
@@ -91,24 +88,14 @@ impl Processor<Command> for Echo {
 #[derive(Clone, Debug)]
 pub struct RunSpec {
     pub pipeline: Pipeline,
-    pub queue: QueueKind,
-    pub producers: usize,
-    /// Most commands the engine takes per poll.
-    pub batch: usize,
-    /// What the engine does when a poll finds nothing.
-    pub idle: Idle,
-    /// Slots per ingress ring (total for `ArrayQueue`).
-    pub capacity: usize,
-    /// Slots in the engine's output ring.
-    pub out_capacity: usize,
+    /// Rings, engine tuning and placement.
+    pub shape: Shape,
     pub load: Load,
     /// Measured time (after warm-up).
     pub duration: Duration,
     /// Time at the start whose commands are sent but not recorded (caches, branch
     /// predictors and the book's storage warm up).
     pub warmup: Duration,
-    /// `(client core, engine core)` to pin to, if any.
-    pub pin: Option<(core_affinity::CoreId, core_affinity::CoreId)>,
     pub book: BookConfig,
 }
 
@@ -116,16 +103,10 @@ impl Default for RunSpec {
     fn default() -> Self {
         RunSpec {
             pipeline: Pipeline::Book,
-            queue: QueueKind::Spsc,
-            producers: 1,
-            batch: 64,
-            idle: Idle::Pause,
-            capacity: 1024,
-            out_capacity: 1 << 14,
+            shape: Shape::default(),
             load: Load::Closed,
             duration: Duration::from_secs(2),
             warmup: Duration::from_millis(250),
-            pin: None,
             book: BookConfig {
                 capacity: 1 << 18,
                 ..BookConfig::default()
@@ -174,16 +155,17 @@ pub struct RunResult {
     pub queue: QueueKind,
     pub producers: usize,
     pub batch: usize,
-    /// Commands pushed into the ingress.
+    /// Commands pushed into the ingress (warm-up included).
     pub sent: u64,
     /// Commands whose first event came back (equals `sent` after a clean shutdown).
     pub completed: u64,
     /// Events received.
     pub events: u64,
-    /// Commands recorded in the histograms (those scheduled after the warm-up).
+    /// Commands recorded in the histograms (those past the warm-up).
     pub recorded: u64,
-    /// Commands per second from the first send slot to the last first-event.
+    /// Measured commands per second of the measured window ([`crate::pipeline::Throughput`]).
     pub achieved_rate: f64,
+    /// Length of the measured window, seconds.
     pub elapsed_s: f64,
     pub hists: PathHistograms,
     pub engine: EngineStats,
@@ -195,8 +177,29 @@ pub struct RunResult {
     pub minor_faults: Option<u64>,
 }
 
-/// Commands sent per push (the client batches overdue commands into one push).
-const CHUNK: usize = 32;
+/// What the latency lab keeps of each published event: the three paths of every measured
+/// command's first event, and counts.
+struct PathRecorder<'a> {
+    clock: &'a TscClock,
+    hists: PathHistograms,
+    completed: u64,
+    events: u64,
+    recorded: u64,
+}
+
+impl Recorder<Event> for PathRecorder<'_> {
+    #[inline]
+    fn event(&mut self, o: &Output<Event>, measured: bool) {
+        self.events += 1;
+        if o.index == 0 {
+            self.completed += 1;
+            if measured {
+                self.recorded += 1;
+                self.hists.record_output(self.clock, o);
+            }
+        }
+    }
+}
 
 /// Runs the engine under `spec.load`, replaying `stream`, with a fresh `FastBook` or the
 /// null processor as `spec.pipeline` says.
@@ -207,251 +210,56 @@ pub fn run(spec: &RunSpec, stream: &Cycle, clock: &TscClock) -> Result<RunResult
     }
 }
 
-/// Minor page faults of this process so far (field 10 of `/proc/self/stat`).
-pub fn minor_faults() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // The command name (field 2) is parenthesised and may hold spaces: count after it.
-    let rest = &s[s.rfind(')')? + 1..];
-    rest.split_whitespace().nth(7)?.parse().ok()
-}
-
-/// Fills every ring once and empties it again, so that the first pass through their
-/// storage (fresh pages from the OS: ~350 minor faults for the default output ring) does
-/// not happen on the measured path. Leaves every ring empty. `filler` is any message (it
-/// is never processed). Serves this runner and `flowmatch run`'s threaded engine run.
-pub(crate) fn prefault<M: Copy + Send>(
-    txs: &mut [flowmatch_core::ingress::Sender<Stamped<M>>],
-    rx: &mut flowmatch_core::ingress::Receiver<Stamped<M>>,
-    out_tx: &mut spsc::Producer<Output>,
-    out_rx: &mut spsc::Consumer<Output>,
-    filler: M,
-) {
-    let dummy = [Stamped::bare(filler); CHUNK];
-    for tx in txs.iter_mut() {
-        while tx.push_slice(&dummy) > 0 {}
-    }
-    while rx.poll(1024, |_, _| {}) > 0 {}
-    let out = Output {
-        seq: 0,
-        source: 0,
-        index: 0,
-        event: Event::Ack { id: 0 },
-        t_intended: 0,
-        t_enqueue: 0,
-        t_dequeue: 0,
-        t_publish: 0,
-    };
-    while out_tx.try_push(out).is_ok() {}
-    while out_rx.pop_batch(1024, |_| {}) > 0 {}
-}
-
-fn run_with<P: Processor<Command> + Send + 'static>(
+fn run_with<P: Processor<Command, Event = Event> + Send + 'static>(
     spec: &RunSpec,
     stream: &Cycle,
     clock: &TscClock,
     proc: P,
 ) -> Result<RunResult, String> {
-    let (mut txs, mut rx) = ingress::<Stamped<Command>>(spec.queue, spec.producers, spec.capacity)
-        .map_err(|e: IngressError| e.to_string())?;
-    let (mut out_tx, mut out_rx) = spsc::channel::<Output>(spec.out_capacity);
-    prefault(
-        &mut txs,
-        &mut rx,
-        &mut out_tx,
-        &mut out_rx,
-        Command::Cancel { id: 0 },
-    );
-    let eng = Engine::new(
-        rx,
-        out_tx,
-        proc,
-        clock.source(),
-        EngineConfig {
-            batch: spec.batch,
-            idle: spec.idle,
+    let offer = match spec.load {
+        // An open-loop run that cannot keep up stops sending after 3x its length (+1 s).
+        Load::Open { rate } => Offer::open_for(rate, spec.warmup, spec.duration)
+            .giving_up_after(3 * (spec.warmup + spec.duration) + Duration::from_secs(1)),
+        Load::Closed => Offer::Closed {
+            warmup: spec.warmup,
+            measured: spec.duration,
         },
-    );
-    let client_pinned = spec
-        .pin
-        .map(|(c, _)| core_affinity::set_for_current(c))
-        .unwrap_or(false);
-    let handle = engine::spawn(eng, spec.pin.map(|(_, e)| e));
-
-    let total = spec.warmup + spec.duration;
-    let (n_total, period) = match spec.load {
-        Load::Open { rate } => {
-            let rate = rate.max(1.0);
-            (
-                (rate * total.as_secs_f64()).ceil() as u64,
-                clock.ns_to_ticks(1e9 / rate),
-            )
-        }
-        Load::Closed => (u64::MAX, 0.0),
     };
-    // Give the engine thread a moment to start spinning before the first slot.
-    let start = clock.raw() + clock.ns_to_ticks(2e6) as u64;
-    let warm_end = start + clock.ns_to_ticks(spec.warmup.as_nanos() as f64) as u64;
-    let send_end = start + clock.ns_to_ticks(total.as_nanos() as f64) as u64;
-    // An open-loop run that cannot keep up stops sending after 3x its length (+1 s).
-    let hard_end = start + clock.ns_to_ticks(3.0 * total.as_nanos() as f64 + 1e9) as u64;
-
-    let mut hists = PathHistograms::default();
-    let (mut sent, mut completed, mut events, mut recorded) = (0u64, 0u64, 0u64, 0u64);
-    let mut last_publish = start;
-    let mut limit = n_total;
-    let mut truncated = false;
-    let mut chunk = [Stamped::bare(Command::Cancel { id: 0 }); CHUNK];
-    let mut producer = 0usize;
-
-    let mut drain = |out_rx: &mut spsc::Consumer<Output>,
-                     completed: &mut u64,
-                     events: &mut u64,
-                     recorded: &mut u64,
-                     last_publish: &mut u64| {
-        out_rx.pop_batch(256, |o| {
-            *events += 1;
-            if o.index == 0 {
-                *completed += 1;
-                *last_publish = o.t_publish;
-                if o.t_intended >= warm_end {
-                    *recorded += 1;
-                    hists.record(
-                        clock.delta_ns(o.t_enqueue, o.t_dequeue),
-                        clock.delta_ns(o.t_dequeue, o.t_publish),
-                        clock.delta_ns(o.t_intended, o.t_publish),
-                    );
-                }
-            }
-        })
+    let mut rec = PathRecorder {
+        clock,
+        hists: PathHistograms::default(),
+        completed: 0,
+        events: 0,
+        recorded: 0,
     };
-
-    let faults_start = minor_faults();
-    loop {
-        let now = clock.raw();
-        let due = match spec.load {
-            Load::Open { .. } => {
-                if now < start {
-                    0
-                } else {
-                    (((now - start) as f64 / period) as u64 + 1).min(limit)
-                }
-            }
-            Load::Closed => {
-                if now < start {
-                    0
-                } else if now >= send_end {
-                    limit = sent;
-                    sent
-                } else {
-                    sent + CHUNK as u64
-                }
-            }
-        };
-        if sent < due {
-            let k = ((due - sent) as usize).min(CHUNK);
-            for (j, slot) in chunk[..k].iter_mut().enumerate() {
-                let i = sent + j as u64;
-                let intended = match spec.load {
-                    Load::Open { .. } => start + (i as f64 * period) as u64,
-                    Load::Closed => now,
-                };
-                *slot = Stamped {
-                    msg: stream.get(i),
-                    t_intended: intended,
-                    t_enqueue: now,
-                };
-            }
-            sent += txs[producer].push_slice(&chunk[..k]) as u64;
-            producer += 1;
-            if producer == txs.len() {
-                producer = 0;
-            }
-        }
-        drain(
-            &mut out_rx,
-            &mut completed,
-            &mut events,
-            &mut recorded,
-            &mut last_publish,
-        );
-        // The client polls again at once when idle (no `pause`): it has its own core, and
-        // it must notice both its next send slot and the engine's output promptly.
-        if sent == limit && completed == sent {
-            break;
-        }
-        if matches!(spec.load, Load::Open { .. }) && now > hard_end && limit > sent {
-            limit = sent;
-            truncated = true;
-        }
-    }
-
-    handle.stop();
-    while !handle.is_finished() {
-        drain(
-            &mut out_rx,
-            &mut completed,
-            &mut events,
-            &mut recorded,
-            &mut last_publish,
-        );
-        std::hint::spin_loop();
-    }
-    let faults_end = minor_faults();
-    let (_proc, engine_stats) = handle
-        .join()
-        .map_err(|_| "the engine thread panicked".to_string())?;
-    drain(
-        &mut out_rx,
-        &mut completed,
-        &mut events,
-        &mut recorded,
-        &mut last_publish,
-    );
-    let elapsed_s = clock.delta_ns(start, last_publish) as f64 / 1e9;
+    let blank = Event::Ack { id: 0 };
+    let d = pipeline::drive(
+        &spec.shape,
+        offer,
+        clock,
+        proc,
+        blank,
+        |i| stream.get(i),
+        &mut rec,
+    )?;
     Ok(RunResult {
         pipeline: spec.pipeline,
         load: spec.load,
-        queue: spec.queue,
-        producers: txs.len(),
-        batch: spec.batch,
-        sent,
-        completed,
-        events,
-        recorded,
-        achieved_rate: if elapsed_s > 0.0 {
-            completed as f64 / elapsed_s
-        } else {
-            0.0
-        },
-        elapsed_s,
-        hists,
-        engine: engine_stats,
-        client_pinned,
-        truncated,
-        minor_faults: faults_start
-            .zip(faults_end)
-            .map(|(a, b)| b.saturating_sub(a)),
+        queue: spec.shape.queue,
+        producers: d.producers,
+        batch: spec.shape.batch,
+        sent: d.sent,
+        completed: rec.completed,
+        events: rec.events,
+        recorded: rec.recorded,
+        achieved_rate: d.throughput.achieved_rate,
+        elapsed_s: d.throughput.elapsed_s,
+        hists: rec.hists,
+        engine: d.engine,
+        client_pinned: d.client_pinned,
+        truncated: d.truncated,
+        minor_faults: d.minor_faults,
     })
-}
-
-/// Median end-to-end latency (ns) above which a rate counts as saturated: the median
-/// command is then waiting behind a backlog, not just crossing two cores and a book.
-pub const KNEE_P50_NS: u64 = 20_000;
-
-/// The saturation knee of a rate sweep: the highest offered rate that the engine sustained
-/// (achieved at least 97% of offered, sending not cut short) with a median end-to-end
-/// latency under [`KNEE_P50_NS`]. The median, not a high percentile, decides, because on a
-/// shared machine a single descheduling makes p99 noisy at any rate while a backlog moves
-/// the median. `None` if no rate qualified.
-pub fn find_knee(results: &[(f64, f64, u64, bool)]) -> Option<f64> {
-    // (offered, achieved, e2e p50 ns, truncated), in any order.
-    results
-        .iter()
-        .filter(|&&(offered, achieved, p50, truncated)| {
-            !truncated && achieved >= 0.97 * offered && p50 <= KNEE_P50_NS
-        })
-        .map(|r| r.0)
-        .max_by(|a, b| a.total_cmp(b))
 }
 
 #[cfg(test)]
@@ -505,10 +313,13 @@ mod tests {
                 // client and engine may only run in alternating time slices, and small
                 // queues would then limit progress to one queueful per slice.
                 let spec = RunSpec {
-                    queue,
-                    producers,
-                    capacity: 1 << 14,
-                    out_capacity: 1 << 16,
+                    shape: Shape {
+                        queue,
+                        producers,
+                        capacity: 1 << 14,
+                        out_capacity: 1 << 16,
+                        ..Shape::default()
+                    },
                     load,
                     duration: Duration::from_millis(60),
                     warmup: Duration::from_millis(20),
@@ -539,11 +350,50 @@ mod tests {
         }
         // A bad shape is an error, not a panic.
         let bad = RunSpec {
-            queue: QueueKind::Spsc,
-            producers: 2,
+            shape: Shape {
+                queue: QueueKind::Spsc,
+                producers: 2,
+                ..Shape::default()
+            },
             ..RunSpec::default()
         };
         assert!(run(&bad, &stream, &clock).is_err());
+    }
+
+    /// Issue 9 defect 8 on real runs: a run that keeps up reports its offered rate over a
+    /// window at least as long as `--duration`, never more (the old count took in the
+    /// warm-up and divided by the span from the first slot to the last event: 15 commands
+    /// over 0.14 s = 107/s offered 100/s; 2 commands 50 ms apart = 40/s offered 20/s).
+    /// Bounds only, no timing: a slow machine may only lower the rate.
+    #[test]
+    fn achieved_rate_never_exceeds_the_offered_rate() {
+        let cmds = crate::workload::equity::generate(
+            &crate::workload::equity::EquityConfig::default(),
+            9,
+            1_000,
+        );
+        let stream = Cycle::new(&cmds).unwrap();
+        let clock = TscClock::new();
+        for (rate, warmup_ms, duration_ms, measured) in [(100.0, 50, 100, 10), (20.0, 0, 100, 2)] {
+            let spec = RunSpec {
+                load: Load::Open { rate },
+                warmup: Duration::from_millis(warmup_ms),
+                duration: Duration::from_millis(duration_ms),
+                ..RunSpec::default()
+            };
+            let r = run(&spec, &stream, &clock).unwrap();
+            assert_eq!(r.recorded, measured, "{rate}/s");
+            assert!(
+                r.elapsed_s >= duration_ms as f64 / 1e3,
+                "{rate}/s: {}",
+                r.elapsed_s
+            );
+            assert!(
+                r.achieved_rate <= rate * (1.0 + 1e-9) && r.achieved_rate > 0.0,
+                "{rate}/s offered, {} achieved",
+                r.achieved_rate
+            );
+        }
     }
 
     /// The null pipeline runs the same client and engine but echoes exactly one `ACK` per
@@ -570,8 +420,11 @@ mod tests {
         for load in [Load::Closed, Load::Open { rate: 200_000.0 }] {
             let spec = RunSpec {
                 pipeline: Pipeline::Null,
-                capacity: 1 << 14,
-                out_capacity: 1 << 16,
+                shape: Shape {
+                    capacity: 1 << 14,
+                    out_capacity: 1 << 16,
+                    ..Shape::default()
+                },
                 load,
                 duration: Duration::from_millis(40),
                 warmup: Duration::from_millis(10),
@@ -584,36 +437,5 @@ mod tests {
             assert_eq!(r.events, r.sent, "{load:?}: one event per command");
             assert_eq!(r.engine.events, r.sent);
         }
-    }
-
-    #[test]
-    fn minor_faults_are_read_and_grow_when_memory_is_touched() {
-        let Some(a) = minor_faults() else {
-            return; // no /proc here
-        };
-        let v = vec![1u8; 8 << 20];
-        let b = minor_faults().unwrap();
-        assert!(b > a, "{a} -> {b}");
-        assert_eq!(v.iter().map(|&x| x as u64).sum::<u64>(), 8 << 20);
-    }
-
-    #[test]
-    fn knee_is_last_sustained_rate() {
-        let r = [
-            (1e6, 0.999e6, 900, false),
-            (5e5, 5e5, 800, false),
-            (2e6, 1.99e6, 5_000, false),
-            (3e6, 2.95e6, 3_000_000, false), // kept up on average but backlogged
-            (4e6, 2.5e6, 900, false),        // fell behind
-        ];
-        assert_eq!(find_knee(&r), Some(2e6));
-        // A noisy low rate does not hide a clean higher one.
-        assert_eq!(
-            find_knee(&[(2.5e5, 2.5e5, 2_000_000, false), (1e6, 1e6, 500, false)]),
-            Some(1e6)
-        );
-        assert_eq!(find_knee(&[(1e6, 1e5, 1, false)]), None);
-        assert_eq!(find_knee(&[(1e6, 1e6, 1, true)]), None);
-        assert_eq!(find_knee(&[]), None);
     }
 }

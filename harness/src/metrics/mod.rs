@@ -18,9 +18,7 @@
 use crate::market::{mid2, quote_index_at, QuoteAt};
 use crate::retail::scenario::Scenario;
 use crate::retail::{Flow, OrderClass, OrderInfo};
-use flowmatch_core::internalizer::{
-    FillKind, Internalizer, IxCancel, IxEvent, IxSink, Msg, RouteReason,
-};
+use flowmatch_core::internalizer::{FillKind, Internalizer, IxCancel, IxEvent, Msg, RouteReason};
 use flowmatch_core::{FastBook, OrderBook, Side};
 use hdrhistogram::Histogram;
 use serde::Serialize;
@@ -93,7 +91,7 @@ pub struct Latency {
 
 impl Latency {
     fn new() -> Self {
-        let h = || Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds");
+        let h = crate::latency::hist::new_histogram;
         Latency {
             all: h(),
             orders: h(),
@@ -128,9 +126,9 @@ pub struct RunRecord {
 
 /// Collects events during [`simulate`] (pre-sized buffer, cleared per message).
 struct Buf(Vec<IxEvent>);
-impl IxSink for Buf {
+impl flowmatch_core::Sink<IxEvent> for Buf {
     #[inline]
-    fn ix_event(&mut self, e: IxEvent) {
+    fn event(&mut self, e: IxEvent) {
         self.0.push(e);
     }
 }

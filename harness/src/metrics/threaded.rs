@@ -5,28 +5,32 @@
 //! brokers are merged by simulated time before the engine (a sequencer), so the engine
 //! applies exactly the order the single-threaded economics used and its events are the
 //! same — which the report checks with a digest and `tests/retail_engine.rs` checks event by
-//! event. Latency is measured open-loop: each message has an intended send time on a fixed
+//! event. The engine is driven by the harness's one open-loop driver ([`crate::pipeline`],
+//! shared with `flowmatch latency`): each message has an intended send time on a fixed
 //! schedule, and end-to-end latency runs from that time to the publication of the
-//! message's first event, so a stall of the client or the engine is never hidden.
+//! message's first event, so a stall of the client or the engine is never hidden. The
+//! engine stamps raw TSC ticks; they become nanoseconds here, on the client thread.
 //! Messages that produce no event (most quote updates) have no latency sample.
 
+use crate::clock::TscClock;
+use crate::latency::PathHistograms;
 use crate::market::SimExchange;
+use crate::pipeline::{self, Offer, Recorder, Shape};
 use crate::retail::scenario::Scenario;
 use crate::retail::Flow;
-use flowmatch_core::engine::{Engine, EngineConfig, EngineStats, Output, Stamped};
-use flowmatch_core::ingress::{ingress, spsc, QueueKind};
-use flowmatch_core::internalizer::{decode, encode, Internalizer, IxEvent, Msg};
-use flowmatch_core::{Event, FastBook};
+use flowmatch_core::engine::{EngineConfig, EngineStats, Output};
+use flowmatch_core::ingress::QueueKind;
+use flowmatch_core::internalizer::{Internalizer, IxEvent};
+use flowmatch_core::FastBook;
 use hdrhistogram::Histogram;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::hash::{Hash, Hasher};
 
 /// Result of a threaded run.
 pub struct ThreadedRun {
     pub kind: QueueKind,
     /// Offered rate, messages per second (open loop).
     pub offered_rate: f64,
-    /// Messages per second actually achieved (push of the first to last event drained).
+    /// Messages per second achieved over the run's window ([`pipeline::Throughput`]).
     pub achieved_rate: f64,
     /// Intended send time to first event published, ns.
     pub e2e: Histogram<u64>,
@@ -37,7 +41,7 @@ pub struct ThreadedRun {
     pub stats: EngineStats,
     pub event_count: u64,
     pub event_digest: u64,
-    /// Decoded events with the global sequence number of their message (when kept).
+    /// Events with the global sequence number of their message (when kept).
     pub events: Option<Vec<(u64, IxEvent)>>,
     /// The wholesaler's final inventory as the engine thread left it.
     pub final_inventory: i64,
@@ -60,51 +64,71 @@ impl Digest {
             .wrapping_mul(0x0000_0100_0000_01b3)
             .rotate_left(5);
     }
-    /// Add one internalizer event (through its wire form, which is exact).
+    /// Add one internalizer event (every field, through its derived `Hash`).
     #[inline]
     pub fn add(&mut self, e: &IxEvent) {
-        match encode(*e) {
-            Event::Ack { id } => {
-                self.mix(1);
-                self.mix(id)
-            }
-            Event::Replaced { id } => {
-                self.mix(2);
-                self.mix(id)
-            }
-            Event::Trade {
-                taker,
-                maker,
-                price,
-                qty,
-            } => {
-                self.mix(3);
-                self.mix(taker);
-                self.mix(maker);
-                self.mix(price as u64);
-                self.mix(qty)
-            }
-            Event::Cancel { id, qty, reason } => {
-                self.mix(4);
-                self.mix(id);
-                self.mix(qty);
-                self.mix(reason as u64)
-            }
-            Event::Reject { id, reason } => {
-                self.mix(5);
-                self.mix(id);
-                self.mix(reason as u64)
-            }
+        e.hash(self);
+    }
+}
+
+/// The digest is fed through `Hash`, which is deterministic for these plain-data events.
+impl Hasher for Digest {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.mix(*b as u64);
+        }
+    }
+    #[inline]
+    fn write_u64(&mut self, v: u64) {
+        self.mix(v);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// What `flowmatch run` keeps of each published event: the latency of every message's
+/// first event, and the digest (and, if asked, the list) of all events.
+struct EventRecorder<'a> {
+    clock: &'a TscClock,
+    /// The three paths of every message's first event.
+    paths: PathHistograms,
+    digest: Digest,
+    count: u64,
+    events: Option<Vec<(u64, IxEvent)>>,
+    progress: &'a mut dyn FnMut(u64),
+    next_progress: u64,
+}
+
+/// Messages between two progress reports.
+const PROGRESS_EVERY: u64 = 1 << 16;
+
+impl Recorder<IxEvent> for EventRecorder<'_> {
+    #[inline]
+    fn event(&mut self, o: &Output<IxEvent>, _measured: bool) {
+        if o.index == 0 {
+            self.paths.record_output(self.clock, o);
+        }
+        self.digest.add(&o.event);
+        self.count += 1;
+        if let Some(v) = self.events.as_mut() {
+            v.push((o.seq, o.event));
+        }
+    }
+
+    #[inline]
+    fn sent(&mut self, sent: u64) {
+        // Rarely enough (every 64 Ki messages) not to disturb the timing.
+        if sent >= self.next_progress {
+            (self.progress)(sent);
+            self.next_progress += PROGRESS_EVERY;
         }
     }
 }
 
-fn hist() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds")
-}
-
-/// Push `flow` through the engine at `rate` messages per second (open loop). `progress`
-/// is told the number of messages pushed every 64 Ki messages.
+/// Push `flow` through the engine at `rate` messages per second (open loop, every message
+/// measured). `progress` is told the number of messages pushed every 64 Ki messages.
 pub fn run_threaded(
     scn: &Scenario,
     flow: &Flow,
@@ -116,140 +140,68 @@ pub fn run_threaded(
     if !(rate.is_finite() && rate > 0.0) {
         return Err(format!("offered rate must be > 0, not {rate}"));
     }
+    if flow.stream.is_empty() {
+        return Err("the flow has no messages".into());
+    }
     // Read the core list once, before anything pins itself.
     let cores = core_affinity::get_core_ids().unwrap_or_default();
-    let (client_core, engine_core) = if cores.len() >= 2 {
-        (Some(cores[0]), Some(cores[1]))
-    } else {
-        (None, None)
+    let shape = Shape {
+        queue: kind,
+        producers: 1,
+        capacity: 1 << 14,
+        out_capacity: 1 << 16,
+        batch: EngineConfig::default().batch,
+        idle: EngineConfig::default().idle,
+        pin: (cores.len() >= 2).then(|| (cores[0], cores[1])),
     };
-    let (mut txs, mut rx) =
-        ingress::<Stamped<Msg>>(kind, 1, 1 << 14).map_err(|e| format!("ingress: {e}"))?;
-    let (mut out_tx, mut out_rx) = spsc::channel::<Output>(1 << 16);
-    // First touches of the rings' fresh pages happen here, not on the measured path.
-    crate::latency::prefault(
-        &mut txs,
-        &mut rx,
-        &mut out_tx,
-        &mut out_rx,
-        Msg::Cancel { id: 0 },
-    );
-    let mut tx = txs.pop().expect("one producer");
-    let clock = quanta::Clock::new();
-    let c = clock.clone();
-    let now = move || c.delta_as_nanos(0, c.raw());
-    let book_cfg = super::book_config(scn, flow);
+    let offer = Offer::Open {
+        rate,
+        warmup: 0,
+        measured: flow.stream.len() as u64,
+        give_up_after: None,
+    };
+    let clock = TscClock::new();
     let ix = Internalizer::new(
         scn.wholesaler.to_ix(),
-        FastBook::new(book_cfg),
+        FastBook::new(super::book_config(scn, flow)),
         SimExchange::new(&scn.market),
     );
-    let engine = Engine::new(rx, out_tx, ix, now.clone(), EngineConfig::default());
-    // The engine thread: pinned to its own core when there are two, running until the
-    // stop flag is up and its ingress is drained (`Engine::run`).
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    let running = Arc::new(AtomicBool::new(false));
-    let started = running.clone();
-    let handle = std::thread::Builder::new()
-        .name("flowmatch-engine".into())
-        .spawn(move || {
-            let pinned = engine_core
-                .map(core_affinity::set_for_current)
-                .unwrap_or(false);
-            started.store(true, Ordering::Release);
-            let (p, mut stats) = engine.run(&flag);
-            stats.pinned = pinned;
-            (p, stats)
-        })
-        .map_err(|e| format!("cannot start the engine thread: {e}"))?;
-
-    let (mut e2e, mut hop, mut service) = (hist(), hist(), hist());
-    let mut digest = Digest::default();
-    let mut count = 0u64;
-    // Written through once so that its pages are faulted in now, not while draining.
-    let mut events = keep_events.then(|| {
-        let mut v = Vec::with_capacity(flow.stream.len() * 3);
-        v.resize(v.capacity(), (0u64, IxEvent::Rested { id: 0, qty: 0 }));
-        v.clear();
-        v
-    });
-    if let Some(core) = client_core {
-        core_affinity::set_for_current(core);
-    }
-    let period_ns = 1e9 / rate;
-    let n = flow.stream.len();
-    let mut i = 0usize;
-    let mut stopped = false;
-    // The open-loop schedule starts once the engine thread runs on its core, plus 2 ms:
-    // waking an idle vCPU can take milliseconds on a virtual machine, and the first
-    // messages would otherwise wait for it (measured: an 8 ms stall at the start of about
-    // half the runs, enough to put p99 in the milliseconds).
-    while !running.load(Ordering::Acquire) {
-        std::hint::spin_loop();
-    }
-    let start = now() + 2_000_000;
-    let mut last_out = start;
-    let mut drain = |out_rx: &mut spsc::Consumer<Output>| {
-        out_rx.pop_batch(1024, |o: Output| {
-            if o.index == 0 {
-                let _ = e2e.record(o.t_publish.saturating_sub(o.t_intended).max(1));
-                let _ = hop.record(o.t_dequeue.saturating_sub(o.t_enqueue).max(1));
-                let _ = service.record(o.t_publish.saturating_sub(o.t_dequeue).max(1));
-            }
-            last_out = o.t_publish;
-            if let Some(e) = decode(o.event) {
-                digest.add(&e);
-                count += 1;
-                if let Some(v) = events.as_mut() {
-                    v.push((o.seq, e));
-                }
-            }
-        })
+    let mut rec = EventRecorder {
+        clock: &clock,
+        paths: PathHistograms::default(),
+        digest: Digest::default(),
+        count: 0,
+        // Written through once so that its pages are faulted in now, not while draining.
+        events: keep_events.then(|| {
+            let mut v = Vec::with_capacity(flow.stream.len() * 3);
+            v.resize(v.capacity(), (0u64, IxEvent::Rested { id: 0, qty: 0 }));
+            v.clear();
+            v
+        }),
+        progress,
+        next_progress: PROGRESS_EVERY,
     };
-    loop {
-        if i < n {
-            let intended = start + (i as f64 * period_ns) as u64;
-            let t = now();
-            if t >= intended {
-                let m = Stamped {
-                    msg: flow.stream[i].msg,
-                    t_intended: intended,
-                    t_enqueue: t,
-                };
-                if tx.try_push(m).is_ok() {
-                    i += 1;
-                    // Rarely enough (every 64 Ki messages) not to disturb the timing.
-                    if i & 0xFFFF == 0 {
-                        progress(i as u64);
-                    }
-                }
-            }
-        } else if !stopped {
-            // Release: every push above is visible to the engine's final drain.
-            stop.store(true, Ordering::Release);
-            stopped = true;
-        }
-        let got = drain(&mut out_rx);
-        if stopped && got == 0 && handle.is_finished() && drain(&mut out_rx) == 0 {
-            break;
-        }
-    }
-    let (ix, stats) = handle
-        .join()
-        .map_err(|_| "the engine thread panicked".to_string())?;
-    let secs = (last_out.saturating_sub(start)) as f64 / 1e9;
+    let stream = &flow.stream;
+    let d = pipeline::drive(
+        &shape,
+        offer,
+        &clock,
+        ix,
+        IxEvent::Rested { id: 0, qty: 0 },
+        |i| stream[i as usize].msg,
+        &mut rec,
+    )?;
     Ok(ThreadedRun {
         kind,
         offered_rate: rate,
-        achieved_rate: if secs > 0.0 { n as f64 / secs } else { 0.0 },
-        e2e,
-        hop,
-        service,
-        stats,
-        event_count: count,
-        event_digest: digest.0,
-        events,
-        final_inventory: ix.inventory(),
+        achieved_rate: d.throughput.achieved_rate,
+        e2e: rec.paths.e2e,
+        hop: rec.paths.queue,
+        service: rec.paths.service,
+        stats: d.engine,
+        event_count: rec.count,
+        event_digest: rec.digest.0,
+        events: rec.events,
+        final_inventory: d.processor.inventory(),
     })
 }

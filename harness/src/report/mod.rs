@@ -16,6 +16,9 @@ use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::Path;
 
+/// Percentiles and `.hgrm` text have one home, shared with `flowmatch latency` and `compare`.
+pub use crate::latency::hist::{hgrm, Percentiles};
+
 /// `reason shares, reason shares, ...` for the console summary.
 fn share_counts(by_reason: &std::collections::BTreeMap<String, u64>) -> String {
     by_reason
@@ -105,33 +108,6 @@ pub fn engine_latency(
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
-pub struct Percentiles {
-    pub count: u64,
-    pub p50: u64,
-    pub p90: u64,
-    pub p99: u64,
-    pub p99_9: u64,
-    pub p99_99: u64,
-    pub max: u64,
-    pub mean: f64,
-}
-
-impl Percentiles {
-    pub fn of(h: &Histogram<u64>) -> Self {
-        Percentiles {
-            count: h.len(),
-            p50: h.value_at_quantile(0.5),
-            p90: h.value_at_quantile(0.9),
-            p99: h.value_at_quantile(0.99),
-            p99_9: h.value_at_quantile(0.999),
-            p99_99: h.value_at_quantile(0.9999),
-            max: h.max(),
-            mean: (h.mean() * 10.0).round() / 10.0,
-        }
-    }
-}
-
 pub fn latency_summary(l: &Latency) -> LatencySummary {
     LatencySummary {
         what: "internalizer service time per message on one thread (message in hand to last event delivered)",
@@ -168,46 +144,6 @@ pub fn economics_json(scn: &Scenario, ec: &Economics) -> String {
         economics: ec,
     })
     .expect("serializable")
-}
-
-/// Write the classic HdrHistogram percentile-distribution text (what HdrHistogram's
-/// plotter reads), values in microseconds.
-pub fn hgrm(h: &Histogram<u64>) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "{:>12} {:>14} {:>10} {:>14}\n",
-        "Value", "Percentile", "TotalCount", "1/(1-Percentile)"
-    );
-    for v in h.iter_quantiles(5) {
-        let p = v.quantile_iterated_to();
-        let inv = if p < 1.0 {
-            format!("{:>14.2}", 1.0 / (1.0 - p))
-        } else {
-            format!("{:>14}", "")
-        };
-        let _ = writeln!(
-            s,
-            "{:>12.3} {:>14.12} {:>10} {}",
-            v.value_iterated_to() as f64 / 1000.0,
-            p,
-            v.count_since_last_iteration(),
-            inv
-        );
-    }
-    let _ = writeln!(
-        s,
-        "#[Mean    = {:>12.3}, StdDeviation   = {:>12.3}]",
-        h.mean() / 1000.0,
-        h.stdev() / 1000.0
-    );
-    let _ = writeln!(
-        s,
-        "#[Max     = {:>12.3}, Total count    = {:>12}]",
-        h.max() as f64 / 1000.0,
-        h.len()
-    );
-    s
 }
 
 /// Write every output file into `dir`.
