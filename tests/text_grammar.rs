@@ -4,7 +4,7 @@
 //! are written from the grammar text, not from the parser.
 
 use flowmatch::core::{
-    BookConfig, Command, Event, EventSink, NewOrder, OrderBook, ReferenceBook, RejectReason, Side,
+    BookConfig, Command, Event, NewOrder, OrderBook, ReferenceBook, RejectReason, Side, Sink,
 };
 use flowmatch::harness::text::parse_command;
 
@@ -117,7 +117,7 @@ fn tokens_are_exact_and_upper_case() {
 /// Applies one command to a fresh reference book and returns its events.
 fn events_of(cmd: &Command) -> Vec<Event> {
     struct Collect(Vec<Event>);
-    impl EventSink for Collect {
+    impl Sink<Event> for Collect {
         fn event(&mut self, e: Event) {
             self.0.push(e);
         }
