@@ -12,6 +12,7 @@ pub mod latency;
 pub mod lobster;
 pub mod market;
 pub mod metrics;
+pub mod policy;
 pub mod provenance;
 pub mod report;
 pub mod retail;
