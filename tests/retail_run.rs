@@ -829,15 +829,13 @@ fn report_of(scenario: &str, orders: usize) -> (serde_json::Value, String) {
 
 /// `1234567` as `1,234,567` (written here, independently of the report's own formatter).
 fn grouped(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    let digits: Vec<char> = n.to_string().chars().collect();
+    digits
+        .rchunks(3)
+        .rev()
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 #[test]

@@ -10,15 +10,14 @@ use std::fmt::Write as _;
 
 /// `1234567` as `1,234,567`.
 pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
+    let mut rev = String::new();
+    for (run, c) in n.to_string().chars().rev().enumerate() {
+        if run > 0 && run % 3 == 0 {
+            rev.push(',');
         }
-        out.push(c);
+        rev.push(c);
     }
-    out
+    rev.chars().rev().collect()
 }
 
 /// Signed dollars with thousands separators: `+$3.97`, `-$50,296.12`.
