@@ -168,10 +168,14 @@ fn toml_err(text: &str) -> String {
     std::fs::create_dir_all(&dir).unwrap();
     let f = dir.join("bad.toml");
     std::fs::write(&f, text).unwrap();
-    let a = args(f.to_str().unwrap(), 1_000, &dir.join("out"));
-    let e = load(&a).expect_err("should be refused");
+    // No --orders override: the file's own values are what is checked.
+    let file_only = || Args {
+        orders: None,
+        ..args(f.to_str().unwrap(), 1_000, &dir.join("out"))
+    };
+    let e = load(&file_only()).expect_err("should be refused");
     // The binary's exit code for a refused scenario is 2.
-    assert_eq!(run(args(f.to_str().unwrap(), 1_000, &dir.join("out"))), 2);
+    assert_eq!(run(file_only()), 2);
     e
 }
 
@@ -1016,4 +1020,29 @@ fn nothing_below_cmd_imports_cmd() {
             }
         }
     }
+}
+
+/// A scenario file is checked once the command-line overrides are applied: a file too
+/// large for a run becomes runnable with `--orders`, and an override out of range is
+/// refused naming the field.
+#[test]
+fn command_line_overrides_are_checked_with_the_file() {
+    let (_t, dir) = scratch("override");
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("big.toml");
+    std::fs::write(&f, "[retail]\norders = 6000000\n").unwrap();
+    let mut a = args(f.to_str().unwrap(), 1_000, &dir.join("out"));
+    a.no_engine = true;
+    assert_eq!(load(&a).unwrap().retail.orders, 1_000);
+    a.orders = None;
+    let e = load(&a).unwrap_err();
+    assert!(
+        e.contains("big.toml") && e.contains("retail.orders") && e.contains("1..=5000000"),
+        "{e}"
+    );
+    a.orders = Some(0);
+    assert!(load(&a).unwrap_err().contains("retail.orders"));
+    a.orders = Some(1_000);
+    a.duration = Some(f64::NAN);
+    assert!(load(&a).unwrap_err().contains("retail.day_seconds"));
 }

@@ -65,7 +65,8 @@ pub fn load(a: &Args) -> Result<Scenario, String> {
     } else if a.scenario.ends_with(".toml") || std::path::Path::new(&a.scenario).exists() {
         let text = std::fs::read_to_string(&a.scenario)
             .map_err(|e| format!("cannot read scenario file {}: {e}", a.scenario))?;
-        let mut s = Scenario::from_toml(&text).map_err(|e| format!("{}: {e}", a.scenario))?;
+        // Checked below, once the command-line overrides are in.
+        let mut s = Scenario::parse_toml(&text).map_err(|e| format!("{}: {e}", a.scenario))?;
         if !text.lines().any(|l| l.trim_start().starts_with("name")) {
             // Name the output after the file when the file does not name itself.
             if let Some(stem) = std::path::Path::new(&a.scenario).file_stem() {
@@ -92,7 +93,13 @@ pub fn load(a: &Args) -> Result<Scenario, String> {
     if let Some(p) = a.policy {
         s.wholesaler.matching = p;
     }
-    s.validate().map_err(|e| e.to_string())?;
+    s.validate().map_err(|e| {
+        if Scenario::preset(&a.scenario).is_some() {
+            e.to_string()
+        } else {
+            format!("{}: {e}", a.scenario)
+        }
+    })?;
     Ok(s)
 }
 

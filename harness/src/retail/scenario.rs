@@ -232,10 +232,17 @@ impl Scenario {
     /// Parse a TOML scenario file's text. Unknown fields, wrong types and invalid values
     /// are errors naming the field.
     pub fn from_toml(text: &str) -> Result<Scenario, ScenarioError> {
-        let s: Scenario = toml::from_str(text)
-            .map_err(|e| ScenarioError(format!("scenario file: {}", e.to_string().trim_end())))?;
+        let s = Scenario::parse_toml(text)?;
         s.validate()?;
         Ok(s)
+    }
+
+    /// Parse a TOML scenario file's text without checking the values (unknown fields and
+    /// wrong types are still errors): for a caller that overrides fields before it calls
+    /// [`validate`](Self::validate), as `flowmatch run --orders N` does.
+    pub fn parse_toml(text: &str) -> Result<Scenario, ScenarioError> {
+        toml::from_str(text)
+            .map_err(|e| ScenarioError(format!("scenario file: {}", e.to_string().trim_end())))
     }
 
     /// Check every table; the error names `table.field`.
