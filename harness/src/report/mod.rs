@@ -798,7 +798,7 @@ pub fn markdown(scn: &Scenario, ec: &Economics, ls: &LatencySummary, prov: &Prov
     let _ = writeln!(
         s,
         "\n{}\n\nCharts: `latency.svg`, `internalization_by_type.svg`, `inventory_pnl.svg`, `price_improvement.svg`.\n",
-        machine_note(prov)
+        machine_note(prov, ls.engine.is_some())
     );
     let _ = write!(s, "\n{}", prov.markdown());
     s
@@ -829,18 +829,23 @@ fn capitalize(s: &str) -> String {
 }
 
 /// What the machine's load means for the latency figures, from the provenance block: a
-/// load above the core count means the engine thread lost time slices.
-fn machine_note(prov: &Provenance) -> String {
+/// load above the core count means the measured threads lost time slices.
+fn machine_note(prov: &Provenance, engine: bool) -> String {
     let load: Option<f64> = prov
         .load_average
         .split_whitespace()
         .next()
         .and_then(|l| l.parse().ok());
     let cores = prov.logical_cores;
+    let who = if engine {
+        "the engine thread lost whole time slices, and every engine percentile shows it"
+    } else {
+        "the timed thread lost whole time slices, and the service-time tail shows it"
+    };
     match load {
         Some(l) if cores > 0 && l > cores as f64 => format!(
             "Load average at the start {l:.2} on {cores} logical cores: above the core count, so \
-             the engine thread lost whole time slices and every engine percentile shows it."
+             {who}."
         ),
         Some(l) => format!(
             "Load average at the start {l:.2} on {cores} logical cores (not above the core \
@@ -863,6 +868,25 @@ fn fmt_pairs(v: &[(String, f64)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn load_note_says_contended_only_above_the_core_count() {
+        let mut p = Provenance::capture();
+        p.logical_cores = 2;
+        p.load_average = "1.04 0.90 0.80".into();
+        let calm = machine_note(&p, true);
+        assert!(
+            calm.contains("1.04") && calm.contains("not above"),
+            "{calm}"
+        );
+        p.load_average = "2.50 2.00 1.00".into();
+        let busy = machine_note(&p, true);
+        assert!(busy.contains("above the core count") && !busy.contains("not above"));
+        assert!(busy.contains("engine thread"));
+        assert!(machine_note(&p, false).contains("service-time tail"));
+        p.load_average = String::new();
+        assert!(machine_note(&p, false).contains("unknown"));
+    }
 
     #[test]
     fn percentile_labels_for_log_x() {
