@@ -14,6 +14,7 @@ pub mod market;
 pub mod metrics;
 pub mod output;
 pub mod pipeline;
+pub mod policy;
 pub mod provenance;
 pub mod report;
 pub mod retail;

@@ -7,6 +7,7 @@
 //! the scenario; the exchange's depth is a pure function of the latest quote and of what has
 //! been taken from it since, so its fills are deterministic too.
 
+use crate::retail::field::{f64_in, int_in, FieldError};
 use flowmatch_core::internalizer::{Quote, Venue, TICKS_PER_CENT};
 use flowmatch_core::{Price, Qty, Side};
 use rand::Rng;
@@ -67,47 +68,78 @@ impl Default for MarketConfig {
 }
 
 impl MarketConfig {
-    /// Checks each field; returns `(field, why)` for the first bad one.
-    pub fn validate(&self) -> Result<(), (&'static str, String)> {
-        let fin = |v: f64| v.is_finite();
-        if !fin(self.start_price) || self.start_price.abs() > 1e9 {
-            return Err(("start_price", "must be a finite price within $1e9".into()));
+    /// Checks each field against the range a real run can satisfy; returns `(field, why)`
+    /// for the first bad one (NaN and infinities fail every range).
+    pub fn validate(&self) -> Result<(), FieldError> {
+        f64_in("start_price", self.start_price, -1e6, 1e6, "dollars")?;
+        f64_in(
+            "daily_vol_cents",
+            self.daily_vol_cents,
+            0.0,
+            MAX_DAILY_VOL_CENTS,
+            "cents",
+        )?;
+        f64_in("drift_cents", self.drift_cents, -1e6, 1e6, "cents")?;
+        f64_in("jump_prob", self.jump_prob, 0.0, 1.0, "")?;
+        f64_in(
+            "jump_mean_cents",
+            self.jump_mean_cents,
+            1.0,
+            MAX_JUMP_CENTS as f64,
+            "cents",
+        )?;
+        int_in(
+            "spread_weights",
+            self.spread_weights.len(),
+            1,
+            MAX_SPREAD_CENTS,
+            "weights (spreads of 1 to that many cents)",
+        )?;
+        for w in &self.spread_weights {
+            f64_in("spread_weights", *w, 0.0, 1e6, "each")?;
         }
-        if !fin(self.daily_vol_cents) || self.daily_vol_cents < 0.0 {
-            return Err(("daily_vol_cents", "must be finite and >= 0".into()));
-        }
-        if !fin(self.drift_cents) || self.drift_cents.abs() > 1e7 {
-            return Err(("drift_cents", "must be finite (|drift| <= 1e7)".into()));
-        }
-        if !(0.0..=1.0).contains(&self.jump_prob) {
-            return Err(("jump_prob", "must be within 0..=1".into()));
-        }
-        if !fin(self.jump_mean_cents) || self.jump_mean_cents < 1.0 {
-            return Err(("jump_mean_cents", "must be >= 1".into()));
-        }
-        if self.spread_weights.is_empty()
-            || self.spread_weights.iter().any(|w| !fin(*w) || *w < 0.0)
-            || self.spread_weights.iter().sum::<f64>() <= 0.0
-        {
+        if self.spread_weights.iter().sum::<f64>() <= 0.0 {
             return Err((
                 "spread_weights",
-                "must be non-empty, non-negative, with a positive sum".into(),
+                "must have a positive sum (all weights are 0)".into(),
             ));
         }
-        if !(0.0..=1.0).contains(&self.spread_change_prob) {
-            return Err(("spread_change_prob", "must be within 0..=1".into()));
-        }
-        if !fin(self.quote_interval_ms) || self.quote_interval_ms <= 0.0 {
-            return Err(("quote_interval_ms", "must be > 0".into()));
-        }
-        if self.top_size == 0 {
-            return Err(("top_size", "must be > 0".into()));
-        }
-        if self.depth_levels == 0 || self.depth_levels > MAX_LEVELS {
-            return Err(("depth_levels", format!("must be within 1..={MAX_LEVELS}")));
-        }
-        if !fin(self.access_fee) || !(0.0..=0.01).contains(&self.access_fee) {
-            return Err(("access_fee", "must be within 0..=0.01 dollars/share".into()));
+        f64_in("spread_change_prob", self.spread_change_prob, 0.0, 1.0, "")?;
+        f64_in(
+            "quote_interval_ms",
+            self.quote_interval_ms,
+            1.0,
+            3_600_000.0,
+            "milliseconds",
+        )?;
+        int_in("top_size", self.top_size, 1, MAX_DISPLAYED_SIZE, "shares")?;
+        int_in(
+            "depth_size",
+            self.depth_size,
+            0,
+            MAX_DISPLAYED_SIZE,
+            "shares",
+        )?;
+        int_in("depth_levels", self.depth_levels, 1, MAX_LEVELS, "levels")?;
+        f64_in("access_fee", self.access_fee, 0.0, 0.01, "dollars/share")?;
+        Ok(())
+    }
+
+    /// Checks what depends on the session length too (called by the scenario, which knows
+    /// it): the drift must be one the walk can make, `|drift| <= 0.98 x moves x mean step`
+    /// (the up-probability is kept within 0.01..0.99).
+    pub fn validate_for_day(&self, day_seconds: f64) -> Result<(), FieldError> {
+        let w = WalkRates::of(self, day_seconds);
+        let reach = 0.98 * w.moves * w.mean_step;
+        if self.drift_cents.abs() > reach {
+            return Err((
+                "drift_cents",
+                format!(
+                    "must be within -{reach:.0}..={reach:.0} cents for this daily_vol_cents and jump size: \
+                     the walk makes about {:.0} moves of {:.2} cents on average (got {})",
+                    w.moves, w.mean_step, self.drift_cents
+                ),
+            ));
         }
         Ok(())
     }
@@ -115,6 +147,56 @@ impl MarketConfig {
     /// Access fee in ticks per share (rounded to the nearest tick).
     pub fn fee_ticks(&self) -> Price {
         (self.access_fee * 10_000.0).round() as Price
+    }
+}
+
+/// Largest `daily_vol_cents`: the walk then makes up to 25 million one-cent moves a day.
+pub const MAX_DAILY_VOL_CENTS: f64 = 5_000.0;
+/// Largest `jump_mean_cents` (jump sizes are capped at this many cents).
+pub const MAX_JUMP_CENTS: i64 = 10_000;
+/// Widest quoted spread a scenario may draw (cents): `spread_weights` has at most this many.
+pub const MAX_SPREAD_CENTS: usize = 100;
+/// Largest displayed size per level (`top_size`, `depth_size`), shares.
+pub const MAX_DISPLAYED_SIZE: u64 = 10_000_000;
+
+/// The rates of the quote path's random walk, derived from the scenario: shared by
+/// [`quote_path`] and by the size estimate a run is checked against before it starts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WalkRates {
+    /// Expected number of price moves over the day (at least 1).
+    pub moves: f64,
+    /// Mean size of a move in cents.
+    pub mean_step: f64,
+    /// Probability of continuing a geometric jump (1 / mean jump).
+    pub geo_p: f64,
+    /// Price moves per second.
+    pub move_rate: f64,
+    /// Size-only quote updates per second.
+    pub quote_rate: f64,
+}
+
+impl WalkRates {
+    pub fn of(cfg: &MarketConfig, day_s: f64) -> WalkRates {
+        let jump_mean = cfg.jump_mean_cents.max(1.0);
+        // E[step^2] for the step-size mixture (1 cent, or geometric with mean `jump_mean`).
+        let geo_p = 1.0 / jump_mean;
+        let geo_m2 = (2.0 - geo_p) / (geo_p * geo_p);
+        let m2 = (1.0 - cfg.jump_prob) + cfg.jump_prob * geo_m2;
+        let m1 = (1.0 - cfg.jump_prob) + cfg.jump_prob * jump_mean;
+        let moves = (cfg.daily_vol_cents * cfg.daily_vol_cents / m2).max(1.0);
+        WalkRates {
+            moves,
+            mean_step: m1,
+            geo_p,
+            move_rate: moves / day_s,
+            quote_rate: 1000.0 / cfg.quote_interval_ms,
+        }
+    }
+
+    /// Expected number of quote updates over `day_s` seconds (price moves and size-only
+    /// updates), plus the opening quote.
+    pub fn expected_quotes(&self, day_s: f64) -> f64 {
+        (self.move_rate + self.quote_rate) * day_s + 1.0
     }
 }
 
@@ -143,18 +225,11 @@ pub fn mid2(q: &Quote) -> i128 {
 /// `quote_interval_ms` on average. Sizes are drawn around `top_size`.
 pub fn quote_path<R: Rng>(cfg: &MarketConfig, day_ns: u64, rng: &mut R) -> Vec<QuoteAt> {
     let day_s = day_ns as f64 / 1e9;
-    let jump_mean = cfg.jump_mean_cents.max(1.0);
-    // E[step^2] for the step-size mixture (1 cent, or geometric with mean `jump_mean`).
-    let geo_p = 1.0 / jump_mean;
-    let geo_m2 = (2.0 - geo_p) / (geo_p * geo_p);
-    let m2 = (1.0 - cfg.jump_prob) + cfg.jump_prob * geo_m2;
-    let m1 = (1.0 - cfg.jump_prob) + cfg.jump_prob * jump_mean;
-    let moves = (cfg.daily_vol_cents * cfg.daily_vol_cents / m2).max(1.0);
-    let move_rate = moves / day_s; // per second
-                                   // drift = moves * m1 * (2p - 1)
+    let w = WalkRates::of(cfg, day_s);
+    let (moves, m1, geo_p, move_rate) = (w.moves, w.mean_step, w.geo_p, w.move_rate);
+    // drift = moves * m1 * (2p - 1)
     let p_up = (0.5 + cfg.drift_cents / (2.0 * moves * m1)).clamp(0.01, 0.99);
-    let quote_rate = 1000.0 / cfg.quote_interval_ms;
-    let total_rate = move_rate + quote_rate;
+    let total_rate = move_rate + w.quote_rate;
     let gap = Exp::new(total_rate).expect("positive rate");
 
     let wsum: f64 = cfg.spread_weights.iter().sum();
@@ -199,7 +274,7 @@ pub fn quote_path<R: Rng>(cfg: &MarketConfig, day_ns: u64, rng: &mut R) -> Vec<Q
             if cfg.jump_prob > 0.0 && rng.random::<f64>() < cfg.jump_prob {
                 // Geometric number of cents with mean `jump_mean`.
                 step = 1;
-                while rng.random::<f64>() > geo_p && step < 10_000 {
+                while rng.random::<f64>() > geo_p && step < MAX_JUMP_CENTS {
                     step += 1;
                 }
             }

@@ -1,8 +1,8 @@
 //! Execution-quality metrics of a retail run, computed from the internalizer's events.
 //!
 //! The economics are computed by feeding the generated stream, in its fixed order, to one
-//! internalizer on one thread ([`simulate`]): the figures depend only on the scenario and
-//! the seed. The service time of each message is timed on the side with the TSC clock
+//! internalizer on one thread ([`simulate`], a runner composing small steps: see
+//! `runner.rs`): the figures depend only on the scenario and the seed. The service time of each message is timed on the side with the TSC clock
 //! (`quanta`) and kept apart ([`Latency`]); it is the only thing that varies between runs.
 //!
 //! Definitions (Rule 605 style; `D` = +1 for a buy, -1 for a sell, `M` = NBBO midpoint when
@@ -18,13 +18,16 @@
 use crate::market::{mid2, quote_index_at, QuoteAt};
 use crate::retail::scenario::Scenario;
 use crate::retail::{Flow, OrderClass, OrderInfo};
-use flowmatch_core::internalizer::{FillKind, Internalizer, IxCancel, IxEvent, Msg, RouteReason};
-use flowmatch_core::{FastBook, OrderBook, Side};
+use flowmatch_core::internalizer::{FillKind, IxEvent, RouteReason};
+use flowmatch_core::Side;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
+mod runner;
 pub mod threaded;
+
+pub use runner::{order_index, simulate, simulate_with};
 
 /// Realized-spread and markout horizons, in seconds of simulated time.
 pub const HORIZONS_S: [f64; 6] = [0.05, 1.0, 5.0, 15.0, 60.0, 300.0];
@@ -124,36 +127,6 @@ pub struct RunRecord {
     pub event_digest: u64,
 }
 
-/// Collects events during [`simulate`] (pre-sized buffer, cleared per message).
-struct Buf(Vec<IxEvent>);
-impl flowmatch_core::Sink<IxEvent> for Buf {
-    #[inline]
-    fn event(&mut self, e: IxEvent) {
-        self.0.push(e);
-    }
-}
-
-/// Feed `flow` to a fresh internalizer (fast book, simulated exchange) in stream order.
-/// `keep_events` stores every event with its time (tests). `progress` is called every
-/// 64 Ki messages with the count done.
-pub fn simulate(
-    scn: &Scenario,
-    flow: &Flow,
-    keep_events: bool,
-    mut progress: impl FnMut(u64),
-) -> (RunRecord, Latency) {
-    let index: HashMap<u64, usize> = flow
-        .orders
-        .iter()
-        .enumerate()
-        .map(|(i, o)| (o.id, i))
-        .collect();
-    let book = FastBook::new(book_config(scn, flow));
-    let exch = crate::market::SimExchange::new(&scn.market);
-    let mut ix = Internalizer::new(scn.wholesaler.to_ix(), book, exch);
-    simulate_with(scn, flow, &index, &mut ix, keep_events, &mut progress)
-}
-
 /// The internal book's configuration for a scenario: storage sized to the flow, the
 /// scenario's matching policy. Shared by the single-threaded and the threaded runs so
 /// both run the same book.
@@ -163,236 +136,6 @@ pub fn book_config(scn: &Scenario, flow: &Flow) -> flowmatch_core::BookConfig {
         policy: scn.wholesaler.matching.policy(),
         ..Default::default()
     }
-}
-
-/// As [`simulate`], with a caller-chosen internalizer (e.g. over the reference book).
-pub fn simulate_with<B: OrderBook>(
-    scn: &Scenario,
-    flow: &Flow,
-    index: &HashMap<u64, usize>,
-    ix: &mut Internalizer<B, crate::market::SimExchange>,
-    keep_events: bool,
-    progress: &mut dyn FnMut(u64),
-) -> (RunRecord, Latency) {
-    let clock = quanta::Clock::new();
-    let mut lat = Latency::new();
-    let mut outcomes = vec![OrderOutcome::default(); flow.orders.len()];
-    let mut fills = Vec::with_capacity(flow.orders.len() * 2);
-    let mut wtrades = Vec::with_capacity(flow.orders.len());
-    let mut samples = Vec::with_capacity(512);
-    let mut events = keep_events.then(|| Vec::with_capacity(flow.stream.len() * 3));
-    let mut rejects: BTreeMap<String, u64> = BTreeMap::new();
-    let mut routed_by_reason: BTreeMap<String, u64> = BTreeMap::new();
-    let mut routed_unfilled: BTreeMap<String, u64> = BTreeMap::new();
-    let mut stp = 0u64;
-    let mut buf = Buf(Vec::with_capacity(4096));
-    let mut max_abs_inv = 0u64;
-    let fee = scn.market.fee_ticks() as f64 * DOLLARS_PER_TICK;
-    let mut fees = 0.0f64;
-    let mut pfof = 0.0f64;
-    let pfof_rate: Vec<f64> = std::iter::once(0.0)
-        .chain(
-            scn.retail
-                .brokers
-                .iter()
-                .map(|b| b.pfof_cents_per_100 / 100.0 / 100.0),
-        )
-        .collect();
-    let sample_every_ns = ((scn.retail.day_seconds * 1e9) as u64 / 390).max(1);
-    let mut next_sample = 0u64;
-    let mut last_mid2 = 0i128;
-    let mut hedged = 0u64;
-    let mut exchange_shares = 0u64;
-    let mut digest = threaded::Digest::default();
-    let mut event_count = 0u64;
-
-    for (n, m) in flow.stream.iter().enumerate() {
-        if n & 0xFFFF == 0 {
-            progress(n as u64);
-        }
-        // State samples at fixed simulated-time steps (taken before the message at/after
-        // the boundary, i.e. the state at the boundary).
-        while m.ts >= next_sample {
-            let mtm = (ix.cash() as f64 + ix.inventory() as f64 * last_mid2 as f64 / 2.0)
-                * DOLLARS_PER_TICK;
-            samples.push(Sample {
-                t_s: next_sample as f64 / 1e9,
-                inventory: ix.inventory(),
-                trading_pnl: mtm,
-                net_pnl: mtm - fees - pfof,
-            });
-            next_sample += sample_every_ns;
-        }
-        if let Msg::Quote(q) = m.msg {
-            last_mid2 = mid2(&q);
-        }
-        let q_at_receipt = ix.quote();
-        buf.0.clear();
-        let t0 = clock.raw();
-        ix.on_message(&m.msg, &mut buf);
-        let t1 = clock.raw();
-        let ns = clock.delta_as_nanos(t0, t1).max(1);
-        let _ = lat.all.record(ns);
-        match m.msg {
-            Msg::Quote(_) => {
-                let _ = lat.quotes.record(ns);
-            }
-            _ => {
-                let _ = lat.orders.record(ns);
-            }
-        }
-        let abs = ix.inventory().unsigned_abs();
-        max_abs_inv = max_abs_inv.max(abs);
-        for e in &buf.0 {
-            digest.add(e);
-            event_count += 1;
-            if let Some(ev) = events.as_mut() {
-                ev.push((m.ts, *e));
-            }
-            match *e {
-                IxEvent::Accepted { id, marketable } => {
-                    if let Some(&i) = index.get(&id) {
-                        let o = &mut outcomes[i];
-                        o.accepted = true;
-                        o.marketable = marketable;
-                        if let Some(q) = q_at_receipt {
-                            o.bid = q.bid;
-                            o.ask = q.ask;
-                        }
-                    }
-                }
-                IxEvent::Rejected { id, reason } => {
-                    *rejects.entry(format!("{reason:?}")).or_default() += 1;
-                    if let (Msg::Order(_), Some(&i)) = (m.msg, index.get(&id)) {
-                        outcomes[i].rejected = true;
-                    }
-                    if let (Msg::Replace { new_id, .. }, Some(&i)) = (m.msg, index.get(&id)) {
-                        if new_id == id {
-                            outcomes[i].rejected = true;
-                        }
-                    }
-                }
-                IxEvent::Fill {
-                    id,
-                    kind,
-                    price,
-                    qty,
-                    ..
-                } => {
-                    let Some(&i) = index.get(&id) else { continue };
-                    let o = &mut outcomes[i];
-                    match kind {
-                        FillKind::AgencyTaker | FillKind::AgencyMaker => o.agency += qty,
-                        FillKind::Principal => {
-                            o.principal += qty;
-                            let dir = match flow.orders[i].side {
-                                Side::Buy => -1,
-                                Side::Sell => 1,
-                            };
-                            wtrades.push(WTrade {
-                                ts: m.ts,
-                                dir,
-                                price,
-                                qty,
-                                hedge: false,
-                            });
-                        }
-                        FillKind::Exchange => {
-                            o.exchange += qty;
-                            exchange_shares += qty;
-                            fees += fee * qty as f64;
-                        }
-                    }
-                    o.first_fill_ts.get_or_insert(m.ts);
-                    if o.marketable {
-                        pfof += pfof_rate[flow.orders[i].broker as usize] * qty as f64;
-                    }
-                    fills.push(FillRec {
-                        ts: m.ts,
-                        order: i,
-                        kind,
-                        price,
-                        qty,
-                    });
-                }
-                IxEvent::Routed { id, qty, reason } => {
-                    *routed_by_reason
-                        .entry(route_name(reason).into())
-                        .or_default() += qty;
-                    if let Some(&i) = index.get(&id) {
-                        outcomes[i].routed += qty;
-                    }
-                }
-                IxEvent::Rested { .. } => {}
-                IxEvent::Cancelled { id, qty, reason } => {
-                    if reason == IxCancel::Stp {
-                        stp += 1;
-                    }
-                    let unfilled = match reason {
-                        IxCancel::Collar => Some("collar"),
-                        IxCancel::NoLiquidity => Some("no_liquidity"),
-                        _ => None,
-                    };
-                    if let Some(k) = unfilled {
-                        *routed_unfilled.entry(k.into()).or_default() += qty;
-                    }
-                    if let Some(&i) = index.get(&id) {
-                        outcomes[i].cancelled += qty;
-                        if reason == IxCancel::Stp {
-                            outcomes[i].stp_cancelled += qty;
-                        }
-                    }
-                }
-                IxEvent::Hedge { side, price, qty } => {
-                    hedged += qty;
-                    fees += fee * qty as f64;
-                    wtrades.push(WTrade {
-                        ts: m.ts,
-                        dir: if side == Side::Buy { 1 } else { -1 },
-                        price,
-                        qty,
-                        hedge: true,
-                    });
-                }
-            }
-        }
-    }
-    let end_ns = (scn.retail.day_seconds * 1e9) as u64;
-    let mtm =
-        (ix.cash() as f64 + ix.inventory() as f64 * last_mid2 as f64 / 2.0) * DOLLARS_PER_TICK;
-    samples.push(Sample {
-        t_s: end_ns as f64 / 1e9,
-        inventory: ix.inventory(),
-        trading_pnl: mtm,
-        net_pnl: mtm - fees - pfof,
-    });
-    progress(flow.stream.len() as u64);
-    let mut open_at_close = HashMap::new();
-    ix.book().for_each_order(&mut |o| {
-        open_at_close.insert(o.id, o.open_qty);
-    });
-    (
-        RunRecord {
-            outcomes,
-            fills,
-            wtrades,
-            samples,
-            open_at_close,
-            events,
-            stp_prevented: stp,
-            rejects,
-            final_inventory: ix.inventory(),
-            final_cash_ticks: ix.cash(),
-            max_abs_inventory: max_abs_inv,
-            routed_by_reason,
-            routed_unfilled_by_reason: routed_unfilled,
-            hedged_shares: hedged,
-            exchange_shares,
-            event_count,
-            event_digest: digest.0,
-        },
-        lat,
-    )
 }
 
 pub fn route_name(r: RouteReason) -> &'static str {

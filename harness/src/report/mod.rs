@@ -8,8 +8,11 @@
 //! The SVG charts are drawn by [`crate::chart`] (plotters, SVG backend, no font features):
 //! text is left to the viewer's fonts, so nothing here needs a font file or fontconfig.
 
+pub mod prose;
+
 use crate::chart::{self, Bin, Series};
 use crate::metrics::{Economics, Latency};
+use crate::provenance::Provenance;
 use crate::retail::scenario::Scenario;
 use hdrhistogram::Histogram;
 use serde::Serialize;
@@ -116,14 +119,14 @@ pub fn latency_summary(l: &Latency) -> LatencySummary {
         orders: Percentiles::of(&l.orders),
         quotes: Percentiles::of(&l.quotes),
         engine: None,
-        load_average: std::fs::read_to_string("/proc/loadavg")
-            .ok()
-            .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" ")),
+        load_average: Some(crate::provenance::load_average()).filter(|l| !l.is_empty()),
     }
 }
 
 #[derive(Serialize)]
 struct ReportJson<'a> {
+    /// Where the result came from (tool, commit, command, machine, load, time).
+    provenance: &'a Provenance,
     scenario: &'a Scenario,
     /// Depends only on scenario and seed: byte-identical between runs.
     economics: &'a Economics,
@@ -146,36 +149,66 @@ pub fn economics_json(scn: &Scenario, ec: &Economics) -> String {
     .expect("serializable")
 }
 
-/// Write every output file into `dir`.
-pub fn write_all(
-    dir: &Path,
-    scn: &Scenario,
-    ec: &Economics,
-    lat: &Latency,
-    ls: &LatencySummary,
-    engine: Option<&crate::metrics::threaded::ThreadedRun>,
-    wall_seconds: f64,
-) -> std::io::Result<Vec<String>> {
+/// Everything one run writes.
+pub struct Written<'a> {
+    pub scenario: &'a Scenario,
+    pub economics: &'a Economics,
+    pub latency: &'a Latency,
+    pub summary: &'a LatencySummary,
+    /// The threaded engine run, when there was one.
+    pub engine: Option<&'a crate::metrics::threaded::ThreadedRun>,
+    pub wall_seconds: f64,
+    pub provenance: &'a Provenance,
+}
+
+/// The files [`write_all`] writes, in order: with the engine run, or without it. The run
+/// checks these names against its input before any work.
+pub fn file_names(with_engine: bool) -> Vec<&'static str> {
+    let mut v = vec![
+        "report.json",
+        "report.md",
+        "service_all.hgrm",
+        "service_orders.hgrm",
+        "service_quotes.hgrm",
+    ];
+    if with_engine {
+        v.extend(["engine_end_to_end.hgrm", "engine_queue_hop.hgrm"]);
+    }
+    v.extend([
+        "latency.svg",
+        "internalization_by_type.svg",
+        "inventory_pnl.svg",
+        "price_improvement.svg",
+    ]);
+    v
+}
+
+/// Write every output file into `dir` (the names of [`file_names`]).
+pub fn write_all(dir: &Path, w: &Written) -> std::io::Result<Vec<String>> {
+    let (scn, ec, lat, ls) = (w.scenario, w.economics, w.latency, w.summary);
     std::fs::create_dir_all(dir)?;
     let json = serde_json::to_string_pretty(&ReportJson {
+        provenance: w.provenance,
         scenario: scn,
         economics: ec,
         latency: ls,
-        wall_seconds: (wall_seconds * 100.0).round() / 100.0,
+        wall_seconds: (w.wall_seconds * 100.0).round() / 100.0,
     })
     .expect("serializable");
+    let names = file_names(w.engine.is_some());
     let mut files = vec![];
     let mut put = |name: &str, text: String| -> std::io::Result<()> {
+        debug_assert!(names.contains(&name), "{name} missing from file_names");
         std::fs::write(dir.join(name), text)?;
         files.push(name.to_string());
         Ok(())
     };
     put("report.json", json + "\n")?;
-    put("report.md", markdown(scn, ec, ls))?;
+    put("report.md", markdown(scn, ec, ls, w.provenance))?;
     put("service_all.hgrm", hgrm(&lat.all))?;
     put("service_orders.hgrm", hgrm(&lat.orders))?;
     put("service_quotes.hgrm", hgrm(&lat.quotes))?;
-    let svg = match engine {
+    let svg = match w.engine {
         Some(t) => {
             put("engine_end_to_end.hgrm", hgrm(&t.e2e))?;
             put("engine_queue_hop.hgrm", hgrm(&t.hop))?;
@@ -438,7 +471,8 @@ pub fn console_summary(scn: &Scenario, ec: &Economics, ls: &LatencySummary) -> S
     s
 }
 
-fn markdown(scn: &Scenario, ec: &Economics, ls: &LatencySummary) -> String {
+/// `report.md`: every sentence from the scenario, the results and the provenance.
+pub fn markdown(scn: &Scenario, ec: &Economics, ls: &LatencySummary, prov: &Provenance) -> String {
     let m = &ec.marketable;
     let r = &ec.rule605;
     let mut s = String::new();
@@ -460,17 +494,17 @@ fn markdown(scn: &Scenario, ec: &Economics, ls: &LatencySummary) -> String {
     );
     let ours = [
         format!("{:.2}%", m.internalized_pct),
-        format!("{:.3}", r.price_improvement_cents_per_share),
+        format!("{:.3} ¢/share", r.price_improvement_cents_per_share),
         format!(
             "{:.3} (internalized only: {:.3})",
             r.e_over_q, r.e_over_q_internalized
         ),
-        format!("{:.2}", ec.pfof_cents_per_100_shares),
+        format!("{:.2} ¢ per 100 shares", ec.pfof_cents_per_100_shares),
     ];
     for (a, o) in ANCHORS.iter().zip(ours) {
         let _ = writeln!(s, "| {} | {} | {} | {} |", a.what, o, a.published, a.source);
     }
-    let _ = writeln!(s, "\n{}", CALIBRATION);
+    let _ = writeln!(s, "\n{}", prose::how_figures_come_about(scn, ec));
     let _ = writeln!(s, "\n## Internalization of marketable orders\n");
     let _ = writeln!(
         s,
@@ -499,8 +533,23 @@ fn markdown(scn: &Scenario, ec: &Economics, ls: &LatencySummary) -> String {
     }
     let _ = writeln!(
         s,
-        "\nRouted shares by reason: {:?}; routed shares left unfilled by reason: {:?}\n",
-        ec.routed_by_reason, ec.routed_unfilled_by_reason
+        "\n{}",
+        count_table(
+            "routed because",
+            "shares (all orders)",
+            &ec.routed_by_reason,
+            "no order was routed"
+        )
+    );
+    let _ = writeln!(
+        s,
+        "{}",
+        count_table(
+            "routed, left unfilled because",
+            "shares",
+            &ec.routed_unfilled_by_reason,
+            "every routed share was filled"
+        )
     );
     let _ = writeln!(s, "## Rule 605 statistics (marketable orders)\n");
     let _ = writeln!(
@@ -578,13 +627,26 @@ fn markdown(scn: &Scenario, ec: &Economics, ls: &LatencySummary) -> String {
         p.max_abs_inventory,
         p.hedged_shares
     );
-    let _ = writeln!(s, "PFOF by broker ($): {:?}\n", ec.pfof_by_broker);
+    let _ = writeln!(
+        s,
+        "| broker | PFOF rate (¢ per 100 shares) | PFOF paid ($) |\n|---|---:|---:|"
+    );
+    for b in &scn.retail.brokers {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {:.2} |",
+            b.name,
+            b.pfof_cents_per_100,
+            ec.pfof_by_broker.get(&b.name).copied().unwrap_or(0.0)
+        );
+    }
+    let _ = writeln!(s);
     let c = &ec.conservation;
     let _ = writeln!(
         s,
-        "## Checks\n\nSelf-trades prevented: {}. Rejects: {:?}.\n\nConservation: {} shares in = {} internal + {} exchange + {} cancelled + {} open at the close; unaccounted {}.\n",
+        "## Checks\n\nSelf-trades prevented: {}.\n\n{}\nConservation: {} shares in = {} internal + {} exchange + {} cancelled + {} open at the close; unaccounted {}.\n",
         ec.self_trades_prevented,
-        ec.rejects,
+        count_table("rejected because", "messages", &ec.rejects, "no message was rejected"),
         c.shares_in,
         c.filled_internally,
         c.filled_on_exchange,
@@ -628,45 +690,66 @@ fn markdown(scn: &Scenario, ec: &Economics, ls: &LatencySummary) -> String {
     }
     let _ = writeln!(
         s,
-        "\nShared 2-core virtual machine (load average at the start: {}): the tail percentiles include noisy-neighbour stalls, and with a load above the core count the engine thread loses whole time slices, which shows in every engine percentile.\n\n\
-         Charts: `latency.svg`, `internalization_by_type.svg`, `inventory_pnl.svg`, `price_improvement.svg`.",
-        ls.load_average.as_deref().unwrap_or("unknown")
+        "\n{}\n\nCharts: `latency.svg`, `internalization_by_type.svg`, `inventory_pnl.svg`, `price_improvement.svg`.\n",
+        machine_note(prov, ls.engine.is_some())
     );
+    let _ = write!(s, "\n{}", prov.markdown());
     s
 }
 
-/// How the default scenario reaches the anchors: mechanisms, not output adjustments.
-const CALIBRATION: &str = "### How the figures come about\n\n\
-- **Routing** (the share not internalized; published: 28.6%) comes from two risk limits \
-acting on the generated flow: orders above the auto-execution size (one round lot; a \
-stand-in, since real auto-execution sizes are larger but the generated orders stop at \
-1,000 shares) first cross resting customer orders at the NBBO and route the rest; and \
-orders that would take the inventory past its limit (300 shares) are routed: the \
-wholesaler manages its position by routing, not hedging. The wide-quote rule (10 cents) \
-does not bind on a normal day; routing the widest-spread shares would be backwards \
-(wholesalers like wide spreads) and would inflate E/Q.\n\
-- **Agency crosses** run only where they are the best execution for the incoming order: \
-against resting customer orders at least as good as the wholesaler's improved price, or, \
-for an order the wholesaler will not fill, at the NBBO (as good as the exchange). A resting \
-order *at* the NBBO is worse for the taker than the principal price, so it waits for a \
-larger order or for the NBBO to move through it.\n\
-- **Price improvement** is 45% of the quoted spread on principal fills (ticks of $0.0001, \
-rounded down), on a spread that is 1-2 cents 70% of the time. The per-kind table below \
-shows where E/Q comes from: principal shares at 1 - 2 x 0.45 = 0.1, agency shares between \
-that and 1, routed shares at 1 or more (the quote, or worse walking displayed depth); the \
-all-shares E/Q is their quoted-spread-weighted mean.\n\
-- **Price collar**: no customer fill more than the collar beyond the NBBO at receipt; \
-routed orders go to the exchange limited at it, and what displayed depth beyond it would \
-have filled is cancelled (`collar`).\n\
-- **PFOF** is each broker's rate (20, 35, 60 cents per 100 shares) times its executed \
-marketable shares (all of them, routed ones included, as Rule 606 counts them).\n\
-- **The wholesaler loses money, honestly.** The flow carries no information about future \
-prices (the mid is an independent random walk), so markouts average out and the result is \
-spread capture minus fees and payments. With anchor-level improvement the principal capture \
-is (0.5 - 0.45) x spread = about 0.1 cent per principal share, while PFOF costs about 0.33 \
-cent per executed marketable share and routing costs the 0.3-cent access fee: capture \
-cannot cover them on a 2-cent stock. Wholesalers' profits come from elsewhere (wider-spread \
-stocks, informed-flow avoidance) that this model does not have.\n";
+/// A two-column Markdown table of counts by reason, or `empty` when there are none.
+fn count_table(
+    what: &str,
+    unit: &str,
+    counts: &std::collections::BTreeMap<String, u64>,
+    empty: &str,
+) -> String {
+    if counts.is_empty() {
+        return format!("{}: {empty}.\n", capitalize(what));
+    }
+    let mut s = format!("| {what} | {unit} |\n|---|---:|\n");
+    for (k, v) in counts {
+        let _ = writeln!(s, "| {k} | {} |", prose::thousands(*v));
+    }
+    s
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// What the machine's load means for the latency figures, from the provenance block: a
+/// load above the core count means the measured threads lost time slices.
+fn machine_note(prov: &Provenance, engine: bool) -> String {
+    let load: Option<f64> = prov
+        .load_average
+        .split_whitespace()
+        .next()
+        .and_then(|l| l.parse().ok());
+    let cores = prov.logical_cores;
+    let who = if engine {
+        "the engine thread lost whole time slices, and every engine percentile shows it"
+    } else {
+        "the timed thread lost whole time slices, and the service-time tail shows it"
+    };
+    match load {
+        Some(l) if cores > 0 && l > cores as f64 => format!(
+            "Load average at the start {l:.2} on {cores} logical cores: above the core count, so \
+             {who}."
+        ),
+        Some(l) => format!(
+            "Load average at the start {l:.2} on {cores} logical cores (not above the core \
+             count); the tail percentiles still include noisy-neighbour stalls on a shared \
+             virtual machine."
+        ),
+        None => "Load average unknown: the tail percentiles may include stalls from other work \
+                 on the machine."
+            .to_string(),
+    }
+}
 
 fn fmt_pairs(v: &[(String, f64)]) -> String {
     v.iter()
@@ -678,6 +761,25 @@ fn fmt_pairs(v: &[(String, f64)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn load_note_says_contended_only_above_the_core_count() {
+        let mut p = Provenance::capture();
+        p.logical_cores = 2;
+        p.load_average = "1.04 0.90 0.80".into();
+        let calm = machine_note(&p, true);
+        assert!(
+            calm.contains("1.04") && calm.contains("not above"),
+            "{calm}"
+        );
+        p.load_average = "2.50 2.00 1.00".into();
+        let busy = machine_note(&p, true);
+        assert!(busy.contains("above the core count") && !busy.contains("not above"));
+        assert!(busy.contains("engine thread"));
+        assert!(machine_note(&p, false).contains("service-time tail"));
+        p.load_average = String::new();
+        assert!(machine_note(&p, false).contains("unknown"));
+    }
 
     #[test]
     fn percentile_labels_for_log_x() {

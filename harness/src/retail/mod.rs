@@ -24,7 +24,11 @@
 //! (producers 1..). Ties in time are broken by producer id, then by generation order, so the
 //! stream — and everything computed from it — depends only on the scenario and the seed.
 
+pub mod budget;
+pub mod field;
 pub mod scenario;
+
+use field::{f64_below, f64_in, int_in, FieldError};
 
 use crate::market::{quote_index_at, quote_path, MarketConfig, QuoteAt};
 use flowmatch_core::internalizer::{retail_id, Msg, TICKS_PER_CENT};
@@ -143,38 +147,53 @@ impl Default for RetailConfig {
     }
 }
 
+/// Most order arrivals a scenario may ask for (a run of this size stays within
+/// [`budget::MAX_RUN_BYTES`] with the default market).
+pub const MAX_ORDERS: usize = 5_000_000;
+/// Most brokers a scenario may list.
+pub const MAX_BROKERS: usize = 1_000;
+/// Most customer accounts per broker (account ids are `broker x 1,000,000 + n`).
+pub const MAX_ACCOUNTS: u32 = 1_000_000;
+
 impl RetailConfig {
-    /// Checks each field and the relations between them; returns `(field, why)`.
-    pub fn validate(&self) -> Result<(), (&'static str, String)> {
-        let unit = |v: f64| v.is_finite() && (0.0..=1.0).contains(&v);
-        if self.orders == 0 || self.orders > 50_000_000 {
-            return Err(("orders", "must be within 1..=50,000,000".into()));
-        }
-        if !self.day_seconds.is_finite() || self.day_seconds < 1.0 || self.day_seconds > 1e6 {
-            return Err(("day_seconds", "must be within 1..=1e6".into()));
-        }
-        if self.brokers.is_empty() || self.brokers.len() > 1000 {
-            return Err(("brokers", "need 1..=1000 brokers".into()));
-        }
+    /// Checks each field against the range a real run can satisfy, and the relations
+    /// between them; returns `(field, why)` for the first bad one.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        int_in("orders", self.orders, 1, MAX_ORDERS, "order arrivals")?;
+        f64_in("day_seconds", self.day_seconds, 1.0, 1e6, "seconds")?;
+        int_in("brokers", self.brokers.len(), 1, MAX_BROKERS, "brokers")?;
+        let mut names = std::collections::BTreeSet::new();
         for b in &self.brokers {
-            if !b.weight.is_finite() || b.weight <= 0.0 {
-                return Err((
-                    "brokers.weight",
-                    format!("broker {:?}: must be > 0", b.name),
-                ));
+            let named = |(f, why): FieldError| (f, format!("broker {:?}: {why}", b.name));
+            if b.name.is_empty() || b.name.len() > 64 || b.name.chars().any(char::is_control) {
+                return Err(named((
+                    "brokers.name",
+                    "must be 1 to 64 characters, none a control character".into(),
+                )));
             }
-            if !b.pfof_cents_per_100.is_finite() || b.pfof_cents_per_100 < 0.0 {
-                return Err((
-                    "brokers.pfof_cents_per_100",
-                    format!("broker {:?}: must be >= 0", b.name),
-                ));
+            if !names.insert(b.name.as_str()) {
+                return Err(named((
+                    "brokers.name",
+                    "appears twice: each broker needs its own name (reports group by it)".into(),
+                )));
             }
-            if b.accounts == 0 || b.accounts > 1_000_000 {
-                return Err((
-                    "brokers.accounts",
-                    format!("broker {:?}: must be within 1..=1,000,000", b.name),
-                ));
-            }
+            f64_in(
+                "brokers.weight",
+                b.weight,
+                1e-6,
+                1e6,
+                "(relative share of the flow)",
+            )
+            .map_err(named)?;
+            f64_in(
+                "brokers.pfof_cents_per_100",
+                b.pfof_cents_per_100,
+                0.0,
+                1_000.0,
+                "cents per 100 shares",
+            )
+            .map_err(named)?;
+            int_in("brokers.accounts", b.accounts, 1, MAX_ACCOUNTS, "accounts").map_err(named)?;
         }
         let mix = [
             ("mix_market", self.mix_market),
@@ -184,9 +203,7 @@ impl RetailConfig {
             ("mix_replace", self.mix_replace),
         ];
         for (n, v) in mix {
-            if !unit(v) {
-                return Err((n, "must be within 0..=1".into()));
-            }
+            f64_in(n, v, 0.0, 1.0, "")?;
         }
         let s: f64 = mix.iter().map(|m| m.1).sum();
         if (s - 1.0).abs() > 1e-6 {
@@ -200,9 +217,7 @@ impl RetailConfig {
             ("size_200", self.size_200),
             ("size_large", self.size_large),
         ] {
-            if !unit(v) {
-                return Err((n, "must be within 0..=1".into()));
-            }
+            f64_in(n, v, 0.0, 1.0, "")?;
         }
         if self.size_100 + self.size_200 + self.size_large > 1.0 + 1e-9 {
             return Err((
@@ -210,52 +225,43 @@ impl RetailConfig {
                 "size_100 + size_200 + size_large must not exceed 1".into(),
             ));
         }
-        if !self.odd_lot_mu.is_finite() || !(0.0..=4.6).contains(&self.odd_lot_mu) {
-            return Err((
-                "odd_lot_mu",
-                "must be within 0..=4.6 (median below 100 shares)".into(),
-            ));
-        }
-        if !self.odd_lot_sigma.is_finite() || !(0.01..=5.0).contains(&self.odd_lot_sigma) {
-            return Err(("odd_lot_sigma", "must be within 0.01..=5".into()));
-        }
-        if !self.hawkes_branching.is_finite() || !(0.0..0.95).contains(&self.hawkes_branching) {
-            return Err((
-                "hawkes_branching",
-                "must be within 0..0.95 (stationary)".into(),
-            ));
-        }
-        if !self.hawkes_decay_s.is_finite() || self.hawkes_decay_s <= 0.0 {
-            return Err(("hawkes_decay_s", "must be > 0".into()));
-        }
-        if !self.u_shape.is_finite() || !(1.0..=100.0).contains(&self.u_shape) {
-            return Err(("u_shape", "must be within 1..=100".into()));
-        }
-        if !self.imbalance_phi.is_finite() || !(0.0..1.0).contains(&self.imbalance_phi) {
-            return Err(("imbalance_phi", "must be within 0..1".into()));
-        }
-        if !self.imbalance_sigma.is_finite() || !(0.0..=0.5).contains(&self.imbalance_sigma) {
-            return Err(("imbalance_sigma", "must be within 0..=0.5".into()));
-        }
-        if !self.buy_bias.is_finite() || !(-0.5..=0.5).contains(&self.buy_bias) {
-            return Err(("buy_bias", "must be within -0.5..=0.5".into()));
-        }
-        if !unit(self.touch_frac) {
-            return Err(("touch_frac", "must be within 0..=1".into()));
-        }
-        if !self.offset_max_spreads.is_finite() || !(0.0..=100.0).contains(&self.offset_max_spreads)
-        {
-            return Err(("offset_max_spreads", "must be within 0..=100".into()));
-        }
-        if !self.cancel_mean_s.is_finite() || self.cancel_mean_s <= 0.0 {
-            return Err(("cancel_mean_s", "must be > 0".into()));
-        }
-        if !unit(self.keep_to_close) {
-            return Err(("keep_to_close", "must be within 0..=1".into()));
-        }
-        if !unit(self.wash_frac) {
-            return Err(("wash_frac", "must be within 0..=1".into()));
-        }
+        f64_in(
+            "odd_lot_mu",
+            self.odd_lot_mu,
+            0.0,
+            4.6,
+            "(log shares: median below 100 shares)",
+        )?;
+        f64_in("odd_lot_sigma", self.odd_lot_sigma, 0.01, 5.0, "")?;
+        f64_below(
+            "hawkes_branching",
+            self.hawkes_branching,
+            0.0,
+            0.95,
+            "(stationary)",
+        )?;
+        f64_in(
+            "hawkes_decay_s",
+            self.hawkes_decay_s,
+            0.001,
+            86_400.0,
+            "seconds",
+        )?;
+        f64_in("u_shape", self.u_shape, 1.0, 100.0, "")?;
+        f64_below("imbalance_phi", self.imbalance_phi, 0.0, 1.0, "")?;
+        f64_in("imbalance_sigma", self.imbalance_sigma, 0.0, 0.5, "")?;
+        f64_in("buy_bias", self.buy_bias, -0.5, 0.5, "")?;
+        f64_in("touch_frac", self.touch_frac, 0.0, 1.0, "")?;
+        f64_in(
+            "offset_max_spreads",
+            self.offset_max_spreads,
+            0.0,
+            100.0,
+            "spreads",
+        )?;
+        f64_in("cancel_mean_s", self.cancel_mean_s, 0.001, 1e7, "seconds")?;
+        f64_in("keep_to_close", self.keep_to_close, 0.0, 1.0, "")?;
+        f64_in("wash_frac", self.wash_frac, 0.0, 1.0, "")?;
         Ok(())
     }
 }

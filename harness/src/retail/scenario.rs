@@ -6,10 +6,15 @@
 //! `retail` preset). Unknown fields are errors (so a misspelt field is never silently
 //! ignored), and every value is validated; errors name the field.
 
+use super::field::{f64_in, int_in, FieldError};
 use super::RetailConfig;
 use crate::market::MarketConfig;
 use flowmatch_core::internalizer::{IxConfig, TICKS_PER_CENT};
 use serde::{Deserialize, Serialize};
+
+/// Largest share count a wholesaler limit may name (a trillion shares: far beyond any
+/// day, well inside the internalizer's integer ranges).
+pub const MAX_SHARES: u64 = 1_000_000_000_000;
 
 /// The wholesaler's policy and risk limits, in scenario-file units.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -33,7 +38,7 @@ pub struct WholesalerConfig {
     /// Absolute inventory a hedge brings the position back to.
     pub hedge_target: u64,
     /// Matching policy of the internal book: `price-time`, `pro-rata` or `pro-rata-top`.
-    pub matching: crate::cmd::PolicyArg,
+    pub matching: crate::policy::PolicyArg,
 }
 
 impl Default for WholesalerConfig {
@@ -60,7 +65,7 @@ impl Default for WholesalerConfig {
             max_inventory: 300,
             hedge_threshold: 300,
             hedge_target: 300,
-            matching: crate::cmd::PolicyArg::PriceTime,
+            matching: crate::policy::PolicyArg::PriceTime,
         }
     }
 }
@@ -80,32 +85,45 @@ impl WholesalerConfig {
         }
     }
 
-    pub fn validate(&self) -> Result<(), (&'static str, String)> {
-        if !self.improvement_fraction.is_finite()
-            || !(0.0..=0.5).contains(&self.improvement_fraction)
-        {
-            return Err((
-                "improvement_fraction",
-                "must be within 0..=0.5 (no improvement past the midpoint)".into(),
-            ));
-        }
-        if !self.collar_cents.is_finite() || !(0.0..=1e6).contains(&self.collar_cents) {
-            return Err((
-                "collar_cents",
-                "must be within 0..=1e6 (cents beyond the NBBO)".into(),
-            ));
-        }
-        if !self.max_autoex_spread_cents.is_finite()
-            || !(0.01..=1e6).contains(&self.max_autoex_spread_cents)
-        {
-            return Err((
-                "max_autoex_spread_cents",
-                "must be within 0.01..=1e6".into(),
-            ));
-        }
-        if self.max_inventory > i64::MAX as u64 / 4 {
-            return Err(("max_inventory", "too large".into()));
-        }
+    /// Checks each field against the range a real run can satisfy; returns `(field, why)`.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        f64_in(
+            "improvement_fraction",
+            self.improvement_fraction,
+            0.0,
+            0.5,
+            "of the spread (no improvement past the midpoint)",
+        )?;
+        int_in(
+            "max_autoex_qty",
+            self.max_autoex_qty,
+            0,
+            MAX_SHARES,
+            "shares",
+        )?;
+        f64_in(
+            "collar_cents",
+            self.collar_cents,
+            0.0,
+            1e6,
+            "cents beyond the NBBO",
+        )?;
+        f64_in(
+            "max_autoex_spread_cents",
+            self.max_autoex_spread_cents,
+            0.01,
+            1e6,
+            "cents",
+        )?;
+        int_in("max_inventory", self.max_inventory, 0, MAX_SHARES, "shares")?;
+        int_in(
+            "hedge_threshold",
+            self.hedge_threshold,
+            0,
+            MAX_SHARES,
+            "shares",
+        )?;
+        int_in("hedge_target", self.hedge_target, 0, MAX_SHARES, "shares")?;
         self.to_ix().validate().map_err(|(f, why)| {
             let f = match f {
                 "improvement_permille" => "improvement_fraction",
@@ -214,10 +232,17 @@ impl Scenario {
     /// Parse a TOML scenario file's text. Unknown fields, wrong types and invalid values
     /// are errors naming the field.
     pub fn from_toml(text: &str) -> Result<Scenario, ScenarioError> {
-        let s: Scenario = toml::from_str(text)
-            .map_err(|e| ScenarioError(format!("scenario file: {}", e.to_string().trim_end())))?;
+        let s = Scenario::parse_toml(text)?;
         s.validate()?;
         Ok(s)
+    }
+
+    /// Parse a TOML scenario file's text without checking the values (unknown fields and
+    /// wrong types are still errors): for a caller that overrides fields before it calls
+    /// [`validate`](Self::validate), as `flowmatch run --orders N` does.
+    pub fn parse_toml(text: &str) -> Result<Scenario, ScenarioError> {
+        toml::from_str(text)
+            .map_err(|e| ScenarioError(format!("scenario file: {}", e.to_string().trim_end())))
     }
 
     /// Check every table; the error names `table.field`.
@@ -237,6 +262,9 @@ impl Scenario {
         }
         self.retail.validate().map_err(|e| err("retail", e))?;
         self.market.validate().map_err(|e| err("market", e))?;
+        self.market
+            .validate_for_day(self.retail.day_seconds)
+            .map_err(|e| err("market", e))?;
         self.wholesaler
             .validate()
             .map_err(|e| err("wholesaler", e))?;
@@ -248,6 +276,8 @@ impl Scenario {
                 self.wholesaler.max_autoex_spread_cents
             )));
         }
+        // What the run would allocate, estimated from the scenario before any work.
+        super::budget::Footprint::of(self).check()?;
         Ok(())
     }
 }

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Regenerates the committed `flowmatch run` results: one directory per preset,
+# bench-results/<preset>/ (report.json, report.md, .hgrm latency files, SVG charts), each
+# with its provenance block (commit, command, machine, load, time).
+#
+# `flowmatch run` on its own writes to flowmatch-out/run-<scenario>-<policy>/, which git
+# ignores; only this script writes into bench-results/. Run it from a clean tree (the
+# provenance records whether the tree was dirty), on a quiet machine: the economics are a
+# pure function of scenario and seed, the latency sections are measured.
+#
+# Usage: scripts/bench-run-presets.sh [preset ...]   (default: every preset)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+presets=("$@")
+if [ ${#presets[@]} -eq 0 ]; then
+  presets=(retail meme-squeeze negative-price wash)
+fi
+if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+  echo "note: the tree has uncommitted changes; the reports will say so" >&2
+fi
+cargo build --release -p flowmatch-harness
+for p in "${presets[@]}"; do
+  echo "== flowmatch run --scenario $p --out bench-results/$p" >&2
+  cargo run --release -q -p flowmatch-harness -- run --scenario "$p" --quiet --out "bench-results/$p"
+done
+echo "regenerated: ${presets[*]} (in bench-results/)" >&2
