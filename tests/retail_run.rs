@@ -797,7 +797,7 @@ fn an_output_that_would_overwrite_the_scenario_file_is_refused() {
     a.no_engine = true;
     let e = flowmatch_harness::cmd::run::check_args(&a, &load(&a).unwrap()).unwrap_err();
     assert!(
-        e.contains("report.json") && e.contains("overwrite the scenario file"),
+        e.contains("report.json") && e.contains("same file as --scenario"),
         "{e}"
     );
     assert_eq!(run(a), 2);

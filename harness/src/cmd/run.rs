@@ -10,6 +10,7 @@
 //! writing the report.
 
 use crate::metrics;
+use crate::output;
 use crate::provenance::Provenance;
 use crate::report;
 use crate::retail::budget::Footprint;
@@ -145,24 +146,16 @@ pub fn check_args(a: &Args, scn: &Scenario) -> Result<PathBuf, String> {
         }
     }
     let dir = a.out.clone().unwrap_or_else(|| default_out(scn));
-    if dir.exists() && !dir.is_dir() {
-        return Err(format!(
-            "--out {}: exists and is not a directory",
-            dir.display()
-        ));
-    }
+    output::check_output_dir("--out", &dir)?;
     let input = std::path::Path::new(&a.scenario);
-    if Scenario::preset(&a.scenario).is_none() && input.is_file() {
-        for name in report::file_names(!a.no_engine) {
-            let target = dir.join(name);
-            if same_file::is_same_file(&target, input).unwrap_or(false) {
-                return Err(format!(
-                    "--out {}: writing {name} there would overwrite the scenario file {}",
-                    dir.display(),
-                    a.scenario
-                ));
-            }
-        }
+    if Scenario::preset(&a.scenario).is_none() {
+        let targets: Vec<std::path::PathBuf> = report::file_names(!a.no_engine)
+            .into_iter()
+            .map(|name| dir.join(name))
+            .collect();
+        let outputs: Vec<(&str, &std::path::Path)> =
+            targets.iter().map(|t| ("--out", t.as_path())).collect();
+        output::refuse_overwriting_inputs(&outputs, &[("--scenario", input)])?;
     }
     Ok(dir)
 }
