@@ -7,8 +7,8 @@
 //! the scenario; the exchange's depth is a pure function of the latest quote and of what has
 //! been taken from it since, so its fills are deterministic too.
 
-use flowmatch_core::internalizer::{Quote, Venue, TICKS_PER_CENT};
 use flowmatch_core::{Price, Qty, Side};
+use flowmatch_wholesaler::{Quote, Venue, TICKS_PER_CENT};
 use rand::Rng;
 use rand_distr::{Distribution, Exp};
 use serde::{Deserialize, Serialize};

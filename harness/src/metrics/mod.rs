@@ -18,8 +18,10 @@
 use crate::market::{mid2, quote_index_at, QuoteAt};
 use crate::retail::scenario::Scenario;
 use crate::retail::{Flow, OrderClass, OrderInfo};
-use flowmatch_core::internalizer::{FillKind, Internalizer, IxCancel, IxEvent, Msg, RouteReason};
 use flowmatch_core::{FastBook, OrderBook, Side};
+use flowmatch_wholesaler::{
+    CancelReason as IxCancel, Event as IxEvent, FillKind, Internalizer, Msg, RouteReason,
+};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};

@@ -15,8 +15,8 @@ use crate::retail::scenario::Scenario;
 use crate::retail::Flow;
 use flowmatch_core::engine::{self, Engine, EngineConfig, EngineStats, Output, Stamped};
 use flowmatch_core::ingress::{ingress, spsc, QueueKind};
-use flowmatch_core::internalizer::{Internalizer, IxEvent, Msg};
 use flowmatch_core::FastBook;
+use flowmatch_wholesaler::{Event as IxEvent, Internalizer, Msg};
 use hdrhistogram::Histogram;
 use std::hash::{Hash, Hasher};
 

@@ -8,7 +8,7 @@
 
 use super::RetailConfig;
 use crate::market::MarketConfig;
-use flowmatch_core::internalizer::{IxConfig, TICKS_PER_CENT};
+use flowmatch_wholesaler::{Config as IxConfig, TICKS_PER_CENT};
 use serde::{Deserialize, Serialize};
 
 /// The wholesaler's policy and risk limits, in scenario-file units.
