@@ -18,4 +18,7 @@ pub mod types;
 
 pub use book::{FastBook, LevelView, OrderBook, ReferenceBook, RestingOrder};
 pub use command::{Command, CountingSink, Event, EventSink, NewOrder, Sink};
-pub use types::*;
+pub use types::{
+    Account, BookConfig, CancelReason, MatchPolicy, OrdType, OrderId, Price, Qty, RejectReason,
+    Side, Stp, Tif,
+};

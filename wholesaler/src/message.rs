@@ -57,8 +57,6 @@ pub enum RouteReason {
     WideQuote,
     /// A principal fill would have taken the inventory past its limit.
     Inventory,
-    /// The NBBO is locked or crossed.
-    BadQuote,
 }
 
 /// Why a customer order (or part of it) was cancelled.

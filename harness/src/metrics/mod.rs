@@ -402,7 +402,6 @@ pub fn route_name(r: RouteReason) -> &'static str {
         RouteReason::Size => "size_over_autoex",
         RouteReason::WideQuote => "wide_quote",
         RouteReason::Inventory => "inventory_limit",
-        RouteReason::BadQuote => "bad_quote",
     }
 }
 

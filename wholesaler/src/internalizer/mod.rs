@@ -1,7 +1,7 @@
 //! The internalizer's state machine: the internal book of resting retail orders, the
 //! quote in force, the wholesaler's inventory and cash, and what each [`Msg`] does to them
 //! (the order paths are described at the crate root). The wholesaler's own side of an
-//! order (principal fills, routing, hedging) is in [`principal`](self::principal).
+//! order (principal fills, routing, hedging) is in `principal.rs`.
 
 use crate::config::{Config, Stats};
 use crate::message::{CancelReason, Event, FillKind, Msg, RejectReason, RouteReason};
