@@ -3,11 +3,11 @@
 //! the simulated exchange) runs on the fast book with a counting global allocator watching.
 //! Its own test binary because a global allocator is per binary.
 
-use flowmatch_core::internalizer::{Internalizer, IxEvent};
 use flowmatch_core::{BookConfig, FastBook, Sink};
 use flowmatch_harness::market::SimExchange;
 use flowmatch_harness::retail::generate;
 use flowmatch_harness::retail::scenario::Scenario;
+use flowmatch_wholesaler::{Event, Internalizer};
 #[path = "common/counting_alloc.rs"]
 mod counting_alloc;
 use counting_alloc::{allocations_in, assert_counter_counts};
@@ -15,8 +15,8 @@ use counting_alloc::{allocations_in, assert_counter_counts};
 /// Counts events without storing them.
 #[derive(Default)]
 struct Count(u64);
-impl Sink<IxEvent> for Count {
-    fn event(&mut self, _e: IxEvent) {
+impl Sink<Event> for Count {
+    fn event(&mut self, _e: Event) {
         self.0 += 1;
     }
 }

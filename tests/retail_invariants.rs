@@ -16,11 +16,11 @@
 //! - after every quote, no resting order is marketable against it;
 //! - the fast book and the reference book give the same events.
 
-use flowmatch_core::internalizer::*;
 use flowmatch_core::{BookConfig, FastBook, OrderBook, ReferenceBook, Side};
 use flowmatch_harness::market::SimExchange;
 use flowmatch_harness::retail::scenario::Scenario;
 use flowmatch_harness::retail::{generate, Flow, OrderInfo};
+use flowmatch_wholesaler::*;
 use std::collections::HashMap;
 
 struct Shadow {
@@ -31,7 +31,7 @@ struct Shadow {
 }
 
 /// Run `flow` through an internalizer over book `B`, checking everything; returns the events.
-fn check_run<B: OrderBook>(scn: &Scenario, flow: &Flow, book: B) -> Vec<IxEvent> {
+fn check_run<B: OrderBook>(scn: &Scenario, flow: &Flow, book: B) -> Vec<Event> {
     let cfg = scn.wholesaler.to_ix();
     let depth_levels = scn.market.depth_levels as i64;
     let mut ix = Internalizer::new(cfg, book, SimExchange::new(&scn.market));
@@ -56,7 +56,7 @@ fn check_run<B: OrderBook>(scn: &Scenario, flow: &Flow, book: B) -> Vec<IxEvent>
         let mut principal_prices: Vec<(Side, i64)> = vec![]; // (wholesaler side, price)
         for e in &ev {
             match *e {
-                IxEvent::Accepted { id, marketable } => {
+                Event::Accepted { id, marketable } => {
                     let o = info[&id];
                     let q = quote.expect("accepted without a quote");
                     let is_mkt = match o.price {
@@ -66,7 +66,7 @@ fn check_run<B: OrderBook>(scn: &Scenario, flow: &Flow, book: B) -> Vec<IxEvent>
                     assert_eq!(marketable, is_mkt, "order {id}");
                     assert!(accepted.insert(id, o.qty).is_none(), "accepted twice: {id}");
                 }
-                IxEvent::Rested { id, qty } => {
+                Event::Rested { id, qty } => {
                     let o = info[&id];
                     let q = quote.unwrap();
                     let p = o.price.expect("only limits rest");
@@ -84,7 +84,7 @@ fn check_run<B: OrderBook>(scn: &Scenario, flow: &Flow, book: B) -> Vec<IxEvent>
                         },
                     );
                 }
-                IxEvent::Fill {
+                Event::Fill {
                     id,
                     kind,
                     price,
@@ -169,10 +169,10 @@ fn check_run<B: OrderBook>(scn: &Scenario, flow: &Flow, book: B) -> Vec<IxEvent>
                         _ => {}
                     }
                 }
-                IxEvent::Routed { id, .. } => {
+                Event::Routed { id, .. } => {
                     resting.remove(&id);
                 }
-                IxEvent::Cancelled { id, qty, .. } => {
+                Event::Cancelled { id, qty, .. } => {
                     *done.entry(id).or_default() += qty;
                     if let Some(r) = resting.get_mut(&id) {
                         r.open = r.open.saturating_sub(qty);
@@ -181,13 +181,13 @@ fn check_run<B: OrderBook>(scn: &Scenario, flow: &Flow, book: B) -> Vec<IxEvent>
                         }
                     }
                 }
-                IxEvent::Hedge { side, qty, .. } => {
+                Event::Hedge { side, qty, .. } => {
                     inv += match side {
                         Side::Buy => qty as i64,
                         Side::Sell => -(qty as i64),
                     };
                 }
-                IxEvent::Rejected { .. } => {}
+                Event::Rejected { .. } => {}
             }
         }
         assert_eq!(inv, ix.inventory());
@@ -262,24 +262,24 @@ fn retail_invariants_on_every_fill_fast_equals_reference() {
     assert_eq!(fast.len(), reference.len());
     assert!(fast == reference, "fast and reference books diverge");
     // Every path happened.
-    let has = |f: &dyn Fn(&IxEvent) -> bool| fast.iter().any(f);
+    let has = |f: &dyn Fn(&Event) -> bool| fast.iter().any(f);
     assert!(has(&|e| matches!(
         e,
-        IxEvent::Fill {
+        Event::Fill {
             kind: FillKind::AgencyTaker,
             ..
         }
     )));
     assert!(has(&|e| matches!(
         e,
-        IxEvent::Fill {
+        Event::Fill {
             kind: FillKind::Principal,
             ..
         }
     )));
     assert!(has(&|e| matches!(
         e,
-        IxEvent::Fill {
+        Event::Fill {
             kind: FillKind::Exchange,
             ..
         }
@@ -289,29 +289,29 @@ fn retail_invariants_on_every_fill_fast_equals_reference() {
     // meme-squeeze run below.
     assert!(has(&|e| matches!(
         e,
-        IxEvent::Routed {
+        Event::Routed {
             reason: RouteReason::Size,
             ..
         }
     )));
     assert!(has(&|e| matches!(
         e,
-        IxEvent::Routed {
+        Event::Routed {
             reason: RouteReason::Inventory,
             ..
         }
     )));
     assert!(has(&|e| matches!(
         e,
-        IxEvent::Cancelled {
-            reason: IxCancel::User,
+        Event::Cancelled {
+            reason: CancelReason::User,
             ..
         }
     )));
     assert!(has(&|e| matches!(
         e,
-        IxEvent::Cancelled {
-            reason: IxCancel::Replaced,
+        Event::Cancelled {
+            reason: CancelReason::Replaced,
             ..
         }
     )));
@@ -324,16 +324,16 @@ fn meme_squeeze_invariants_and_risk_limits_bind() {
     let ev = check_run(&s, &flow, FastBook::new(book_cfg()));
     assert!(ev.iter().any(|e| matches!(
         e,
-        IxEvent::Routed {
+        Event::Routed {
             reason: RouteReason::WideQuote,
             ..
         }
     )));
-    assert!(ev.iter().any(|e| matches!(e, IxEvent::Hedge { .. })));
+    assert!(ev.iter().any(|e| matches!(e, Event::Hedge { .. })));
     assert!(ev.iter().any(|e| matches!(
         e,
-        IxEvent::Cancelled {
-            reason: IxCancel::Collar,
+        Event::Cancelled {
+            reason: CancelReason::Collar,
             ..
         }
     )));
@@ -351,7 +351,7 @@ fn negative_price_invariants() {
     let ev = check_run(&s, &flow, FastBook::new(book_cfg()));
     assert!(ev
         .iter()
-        .any(|e| matches!(e, IxEvent::Fill { price, .. } if *price < 0)));
+        .any(|e| matches!(e, Event::Fill { price, .. } if *price < 0)));
 }
 
 #[test]
@@ -364,8 +364,8 @@ fn wash_invariants_and_self_trades_prevented() {
         .filter(|e| {
             matches!(
                 e,
-                IxEvent::Cancelled {
-                    reason: IxCancel::Stp,
+                Event::Cancelled {
+                    reason: CancelReason::Stp,
                     ..
                 }
             )
@@ -375,7 +375,7 @@ fn wash_invariants_and_self_trades_prevented() {
     // No agency cross ever pairs an account with itself.
     let acct: HashMap<u64, u32> = flow.orders.iter().map(|o| (o.id, o.account)).collect();
     for e in &ev {
-        if let IxEvent::Fill {
+        if let Event::Fill {
             id,
             kind: FillKind::AgencyTaker,
             contra,
@@ -403,7 +403,7 @@ fn tight_inventory_limit_holds_in_a_long_run() {
         .filter(|e| {
             matches!(
                 e,
-                IxEvent::Routed {
+                Event::Routed {
                     reason: RouteReason::Inventory,
                     ..
                 }
@@ -414,5 +414,5 @@ fn tight_inventory_limit_holds_in_a_long_run() {
         by_limit > 100,
         "the inventory limit bound only {by_limit} times"
     );
-    assert!(!ev.iter().any(|e| matches!(e, IxEvent::Hedge { .. })));
+    assert!(!ev.iter().any(|e| matches!(e, Event::Hedge { .. })));
 }

@@ -3,17 +3,19 @@
 //! price collar on routed orders, best execution of the agency cross, hedging,
 //! customer priority when the NBBO moves through resting orders, self-trade prevention,
 //! negative prices and rejects. Every expected event list below was worked out by hand
-//! from the rules in `core/src/internalizer/mod.rs`.
+//! from the rules in `wholesaler/src/lib.rs` (the order paths).
 //!
 //! Prices are ticks of $0.0001: $10.00 = 100_000, one cent = 100.
 
-use flowmatch_core::internalizer::*;
-use flowmatch_core::{BookConfig, NewOrder, OrderBook, ReferenceBook, RejectReason, Side, Tif};
+use flowmatch_core::{
+    BookConfig, NewOrder, OrderBook, ReferenceBook, RejectReason as BookReject, Side, Tif,
+};
 use flowmatch_harness::market::{MarketConfig, SimExchange};
+use flowmatch_wholesaler::*;
 
 const C: i64 = TICKS_PER_CENT;
 
-fn ix(cfg: IxConfig) -> Internalizer<ReferenceBook, SimExchange> {
+fn ix(cfg: Config) -> Internalizer<ReferenceBook, SimExchange> {
     // Exchange: best level with the quote's size, then 2 deeper levels of 300 each.
     let m = MarketConfig {
         depth_size: 300,
@@ -27,8 +29,8 @@ fn ix(cfg: IxConfig) -> Internalizer<ReferenceBook, SimExchange> {
     )
 }
 
-fn cfg() -> IxConfig {
-    IxConfig {
+fn cfg() -> Config {
+    Config {
         account: 999,
         improvement_permille: 450,
         max_autoex_qty: 400,
@@ -49,7 +51,7 @@ fn quote(bid: i64, ask: i64) -> Msg {
     })
 }
 
-fn send<B: OrderBook>(x: &mut Internalizer<B, SimExchange>, m: Msg) -> Vec<IxEvent> {
+fn send<B: OrderBook>(x: &mut Internalizer<B, SimExchange>, m: Msg) -> Vec<Event> {
     let mut v = Vec::new();
     x.on_message(&m, &mut v);
     v
@@ -59,8 +61,8 @@ const A: u64 = 1 << BROKER_SHIFT | 1; // broker 1, order 1
 const B: u64 = 1 << BROKER_SHIFT | 2;
 const D: u64 = 2 << BROKER_SHIFT | 1; // broker 2, order 1
 
-fn fill(id: u64, kind: FillKind, price: i64, qty: u64, contra: u64) -> IxEvent {
-    IxEvent::Fill {
+fn fill(id: u64, kind: FillKind, price: i64, qty: u64, contra: u64) -> Event {
+    Event::Fill {
         id,
         kind,
         price,
@@ -78,7 +80,7 @@ fn principal_fill_with_improvement() {
     assert_eq!(
         ev,
         vec![
-            IxEvent::Accepted {
+            Event::Accepted {
                 id: A,
                 marketable: true
             },
@@ -108,11 +110,11 @@ fn agency_cross_at_resting_price_then_principal() {
     assert_eq!(
         ev,
         vec![
-            IxEvent::Accepted {
+            Event::Accepted {
                 id: A,
                 marketable: false
             },
-            IxEvent::Rested { id: A, qty: 100 }
+            Event::Rested { id: A, qty: 100 }
         ]
     );
     // A market buy of 150 from another account: 100 crossed at 10.01 (better than the
@@ -121,7 +123,7 @@ fn agency_cross_at_resting_price_then_principal() {
     assert_eq!(
         ev,
         vec![
-            IxEvent::Accepted {
+            Event::Accepted {
                 id: D,
                 marketable: true
             },
@@ -157,11 +159,11 @@ fn large_order_routed_walks_displayed_depth() {
     assert_eq!(
         ev,
         vec![
-            IxEvent::Accepted {
+            Event::Accepted {
                 id: A,
                 marketable: true
             },
-            IxEvent::Routed {
+            Event::Routed {
                 id: A,
                 qty: 500,
                 reason: RouteReason::Size
@@ -180,15 +182,15 @@ fn large_order_routed_walks_displayed_depth() {
     assert_eq!(
         &ev[1..],
         &[
-            IxEvent::Routed {
+            Event::Routed {
                 id: B,
                 qty: 600,
                 reason: RouteReason::Size
             },
-            IxEvent::Cancelled {
+            Event::Cancelled {
                 id: B,
                 qty: 600,
-                reason: IxCancel::NoLiquidity
+                reason: CancelReason::NoLiquidity
             },
         ]
     );
@@ -202,7 +204,7 @@ fn wide_quote_is_routed_by_the_wide_quote_rule() {
     assert_eq!(
         &ev[1..],
         &[
-            IxEvent::Routed {
+            Event::Routed {
                 id: A,
                 qty: 100,
                 reason: RouteReason::WideQuote
@@ -217,7 +219,7 @@ fn wide_quote_is_routed_by_the_wide_quote_rule() {
 }
 
 /// Exchange with ten displayed levels of 300 shares one cent apart, best level 200.
-fn deep_ix(cfg: IxConfig) -> Internalizer<ReferenceBook, SimExchange> {
+fn deep_ix(cfg: Config) -> Internalizer<ReferenceBook, SimExchange> {
     let m = MarketConfig {
         depth_size: 300,
         depth_levels: 10,
@@ -233,7 +235,7 @@ fn deep_ix(cfg: IxConfig) -> Internalizer<ReferenceBook, SimExchange> {
 #[test]
 fn routed_market_order_stops_at_the_price_collar() {
     // Collar 2 cents: a buy never pays more than offer + 0.02.
-    let mut x = deep_ix(IxConfig {
+    let mut x = deep_ix(Config {
         collar_ticks: 2 * C,
         ..cfg()
     });
@@ -245,7 +247,7 @@ fn routed_market_order_stops_at_the_price_collar() {
     assert_eq!(
         &ev[1..],
         &[
-            IxEvent::Routed {
+            Event::Routed {
                 id: A,
                 qty: 1_500,
                 reason: RouteReason::Size
@@ -253,10 +255,10 @@ fn routed_market_order_stops_at_the_price_collar() {
             fill(A, FillKind::Exchange, 100_200, 200, 0),
             fill(A, FillKind::Exchange, 100_300, 300, 0),
             fill(A, FillKind::Exchange, 100_400, 300, 0),
-            IxEvent::Cancelled {
+            Event::Cancelled {
                 id: A,
                 qty: 700,
-                reason: IxCancel::Collar
+                reason: CancelReason::Collar
             },
         ]
     );
@@ -282,10 +284,10 @@ fn routed_market_order_stops_at_the_price_collar() {
     );
     assert_eq!(
         &ev[2..],
-        &[IxEvent::Cancelled {
+        &[Event::Cancelled {
             id: D,
             qty: 500,
-            reason: IxCancel::NoLiquidity
+            reason: CancelReason::NoLiquidity
         }]
     );
 }
@@ -293,7 +295,7 @@ fn routed_market_order_stops_at_the_price_collar() {
 #[test]
 fn collar_holds_for_orders_routed_by_the_wide_quote_rule_and_zero_collar() {
     // Collar 0: routed orders fill at the NBBO only.
-    let mut x = deep_ix(IxConfig {
+    let mut x = deep_ix(Config {
         collar_ticks: 0,
         ..cfg()
     });
@@ -302,16 +304,16 @@ fn collar_holds_for_orders_routed_by_the_wide_quote_rule_and_zero_collar() {
     assert_eq!(
         &ev[1..],
         &[
-            IxEvent::Routed {
+            Event::Routed {
                 id: A,
                 qty: 350,
                 reason: RouteReason::WideQuote
             },
             fill(A, FillKind::Exchange, 100_000, 200, 0),
-            IxEvent::Cancelled {
+            Event::Cancelled {
                 id: A,
                 qty: 150,
-                reason: IxCancel::Collar
+                reason: CancelReason::Collar
             },
         ]
     );
@@ -340,7 +342,7 @@ fn agency_cross_only_when_it_beats_the_principal_price() {
         &[
             fill(B, FillKind::AgencyTaker, 100_200, 100, A),
             fill(A, FillKind::AgencyMaker, 100_200, 100, B),
-            IxEvent::Routed {
+            Event::Routed {
                 id: B,
                 qty: 400,
                 reason: RouteReason::Size
@@ -353,7 +355,7 @@ fn agency_cross_only_when_it_beats_the_principal_price() {
 
 #[test]
 fn inventory_full_principal_then_agency_at_the_nbbo_then_route() {
-    let mut x = ix(IxConfig {
+    let mut x = ix(Config {
         max_inventory: 100,
         hedge_threshold: 100,
         hedge_target: 100,
@@ -375,7 +377,7 @@ fn inventory_full_principal_then_agency_at_the_nbbo_then_route() {
             fill(D, FillKind::Principal, 100_090, 100, 0),
             fill(D, FillKind::AgencyTaker, 100_000, 100, A),
             fill(A, FillKind::AgencyMaker, 100_000, 100, D),
-            IxEvent::Routed {
+            Event::Routed {
                 id: D,
                 qty: 100,
                 reason: RouteReason::Inventory
@@ -388,7 +390,7 @@ fn inventory_full_principal_then_agency_at_the_nbbo_then_route() {
 
 #[test]
 fn inventory_limit_routes_the_excess() {
-    let mut x = ix(IxConfig {
+    let mut x = ix(Config {
         max_inventory: 300,
         hedge_threshold: 300,
         hedge_target: 300,
@@ -403,7 +405,7 @@ fn inventory_limit_routes_the_excess() {
         &ev[1..],
         &[
             fill(B, FillKind::Principal, 100_110, 100, 0),
-            IxEvent::Routed {
+            Event::Routed {
                 id: B,
                 qty: 100,
                 reason: RouteReason::Inventory
@@ -416,7 +418,7 @@ fn inventory_limit_routes_the_excess() {
 
 #[test]
 fn hedge_past_threshold_back_to_target() {
-    let mut x = ix(IxConfig {
+    let mut x = ix(Config {
         max_inventory: 1_000,
         hedge_threshold: 250,
         hedge_target: 100,
@@ -430,7 +432,7 @@ fn hedge_past_threshold_back_to_target() {
         &ev[1..],
         &[
             fill(A, FillKind::Principal, 100_110, 300, 0),
-            IxEvent::Hedge {
+            Event::Hedge {
                 side: Side::Buy,
                 price: 100_200,
                 qty: 200
@@ -477,7 +479,7 @@ fn nbbo_moving_through_resting_orders_fills_them_first() {
 
 #[test]
 fn sweep_routes_when_the_inventory_is_full() {
-    let mut x = ix(IxConfig {
+    let mut x = ix(Config {
         max_inventory: 100,
         hedge_threshold: 100,
         hedge_target: 100,
@@ -493,7 +495,7 @@ fn sweep_routes_when_the_inventory_is_full() {
         ev,
         vec![
             fill(A, FillKind::Principal, 100_100, 100, 0),
-            IxEvent::Routed {
+            Event::Routed {
                 id: A,
                 qty: 50,
                 reason: RouteReason::Inventory
@@ -519,10 +521,10 @@ fn self_trade_prevented_then_principal() {
     assert_eq!(
         &ev[1..],
         &[
-            IxEvent::Cancelled {
+            Event::Cancelled {
                 id: A,
                 qty: 100,
-                reason: IxCancel::Stp
+                reason: CancelReason::Stp
             },
             fill(B, FillKind::Principal, 100_110, 100, 0),
         ]
@@ -549,26 +551,26 @@ fn cancel_replace_and_rejects() {
     let ev = send(&mut x, Msg::Order(NewOrder::market(A, 1, Side::Buy, 100)));
     assert_eq!(
         ev,
-        vec![IxEvent::Rejected {
+        vec![Event::Rejected {
             id: A,
-            reason: IxReject::NoQuote
+            reason: RejectReason::NoQuote
         }]
     );
     let ev = send(&mut x, quote(100_200, 100_000));
     assert_eq!(
         ev,
-        vec![IxEvent::Rejected {
+        vec![Event::Rejected {
             id: 0,
-            reason: IxReject::CrossedQuote
+            reason: RejectReason::CrossedQuote
         }]
     );
     send(&mut x, quote(100_000, 100_200));
     let ev = send(&mut x, Msg::Order(NewOrder::market(A, 1, Side::Buy, 0)));
     assert_eq!(
         ev,
-        vec![IxEvent::Rejected {
+        vec![Event::Rejected {
             id: A,
-            reason: IxReject::Book(RejectReason::BadQty)
+            reason: RejectReason::Book(BookReject::BadQty)
         }]
     );
     let mut bad = NewOrder::market(A, 1, Side::Buy, 10);
@@ -576,9 +578,9 @@ fn cancel_replace_and_rejects() {
     let ev = send(&mut x, Msg::Order(bad));
     assert_eq!(
         ev,
-        vec![IxEvent::Rejected {
+        vec![Event::Rejected {
             id: A,
-            reason: IxReject::Book(RejectReason::BadTif)
+            reason: RejectReason::Book(BookReject::BadTif)
         }]
     );
     send(
@@ -599,12 +601,12 @@ fn cancel_replace_and_rejects() {
     assert_eq!(
         ev,
         vec![
-            IxEvent::Cancelled {
+            Event::Cancelled {
                 id: A,
                 qty: 100,
-                reason: IxCancel::Replaced
+                reason: CancelReason::Replaced
             },
-            IxEvent::Accepted {
+            Event::Accepted {
                 id: B,
                 marketable: true
             },
@@ -614,9 +616,9 @@ fn cancel_replace_and_rejects() {
     let ev = send(&mut x, Msg::Cancel { id: A });
     assert_eq!(
         ev,
-        vec![IxEvent::Rejected {
+        vec![Event::Rejected {
             id: A,
-            reason: IxReject::UnknownId
+            reason: RejectReason::UnknownId
         }]
     );
     // Fill-or-kill is refused; a marketable post-only is refused, a passive one rests.
@@ -626,9 +628,9 @@ fn cancel_replace_and_rejects() {
     );
     assert_eq!(
         ev,
-        vec![IxEvent::Rejected {
+        vec![Event::Rejected {
             id: D,
-            reason: IxReject::Book(RejectReason::BadTif)
+            reason: RejectReason::Book(BookReject::BadTif)
         }]
     );
     let ev = send(
@@ -637,16 +639,16 @@ fn cancel_replace_and_rejects() {
     );
     assert_eq!(
         ev,
-        vec![IxEvent::Rejected {
+        vec![Event::Rejected {
             id: D,
-            reason: IxReject::Book(RejectReason::WouldCross)
+            reason: RejectReason::Book(BookReject::WouldCross)
         }]
     );
     let ev = send(
         &mut x,
         Msg::Order(NewOrder::limit(D, 1, Side::Buy, 100_100, 10).with_tif(Tif::Post)),
     );
-    assert_eq!(ev[1], IxEvent::Rested { id: D, qty: 10 });
+    assert_eq!(ev[1], Event::Rested { id: D, qty: 10 });
     send(&mut x, Msg::Cancel { id: D });
     // A non-marketable IOC is cancelled, never rests.
     let ev = send(
@@ -655,10 +657,10 @@ fn cancel_replace_and_rejects() {
     );
     assert_eq!(
         &ev[1..],
-        &[IxEvent::Cancelled {
+        &[Event::Cancelled {
             id: D,
             qty: 10,
-            reason: IxCancel::Ioc
+            reason: CancelReason::Ioc
         }]
     );
     assert!(x.book().is_empty());

@@ -4,20 +4,29 @@
 //! value, and events are handed one at a time to a caller-supplied [`EventSink`], so
 //! nothing on the matching path allocates per command or per event.
 
+#![warn(missing_docs)]
+
 use crate::types::*;
 
 /// A new order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NewOrder {
+    /// Client order id; must not name a live order.
     pub id: OrderId,
+    /// Beneficial owner (self-trade prevention compares these).
     pub account: Account,
+    /// Buy or sell.
     pub side: Side,
+    /// Limit or market.
     pub ord_type: OrdType,
     /// `Some` for limit orders, `None` for market orders (validation rejects the other
     /// combinations with `BadPrice`).
     pub price: Option<Price>,
+    /// Quantity, `1..=BookConfig::max_order_qty`.
     pub qty: Qty,
+    /// Time in force.
     pub tif: Tif,
+    /// Self-trade prevention mode, applied when this order meets its own account.
     pub stp: Stp,
 }
 
@@ -50,11 +59,13 @@ impl NewOrder {
         }
     }
 
+    /// The same order with time in force `tif`.
     pub fn with_tif(mut self, tif: Tif) -> Self {
         self.tif = tif;
         self
     }
 
+    /// The same order with self-trade prevention mode `stp`.
     pub fn with_stp(mut self, stp: Stp) -> Self {
         self.stp = stp;
         self
@@ -64,14 +75,20 @@ impl NewOrder {
 /// One instruction to a book.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Command {
+    /// Enter a new order.
     New(NewOrder),
+    /// Remove a resting order.
     Cancel {
+        /// The resting order.
         id: OrderId,
     },
     /// Change a resting order's price and open quantity.
     Replace {
+        /// The resting order.
         id: OrderId,
+        /// Its new limit price.
         price: Price,
+        /// Its new open quantity.
         qty: Qty,
     },
 }
@@ -90,24 +107,42 @@ impl Command {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
     /// A new order was accepted.
-    Ack { id: OrderId },
+    Ack {
+        /// The order.
+        id: OrderId,
+    },
     /// A replace was accepted.
-    Replaced { id: OrderId },
+    Replaced {
+        /// The order.
+        id: OrderId,
+    },
     /// A fill, printed at the maker's price.
     Trade {
+        /// The incoming order.
         taker: OrderId,
+        /// The resting order.
         maker: OrderId,
+        /// The maker's price.
         price: Price,
+        /// Quantity traded.
         qty: Qty,
     },
     /// `qty` units of order `id` left the book without trading.
     Cancel {
+        /// The order.
         id: OrderId,
+        /// Quantity removed.
         qty: Qty,
+        /// Why.
         reason: CancelReason,
     },
     /// The command was rejected and changed nothing.
-    Reject { id: OrderId, reason: RejectReason },
+    Reject {
+        /// The order id the command named.
+        id: OrderId,
+        /// Why.
+        reason: RejectReason,
+    },
 }
 
 /// Where events go: whatever the caller needs (a vector in tests, a counter in
@@ -143,8 +178,11 @@ impl<S: Sink<Event> + ?Sized> EventSink for S {}
 /// work and costs one add per event.
 #[derive(Default, Debug, Clone, Copy)]
 pub struct CountingSink {
+    /// Events seen.
     pub events: u64,
+    /// Of which trades.
     pub trades: u64,
+    /// Quantity traded over those trades.
     pub traded_qty: u64,
 }
 

@@ -4,6 +4,14 @@
 //! Prices are signed integer ticks over the whole `i64` domain (negative prices are
 //! legal: WTI settled at -$37.63 on 2020-04-20). Nothing in the core ever converts a
 //! price to floating point, so there is no rounding anywhere on the matching path.
+//!
+//! These enums, like [`Command`](crate::Command) and [`Event`](crate::Event), are the
+//! contract's vocabulary (`docs/SEMANTICS.md`) and are deliberately *not*
+//! `#[non_exhaustive]`: every consumer (the text format, the peers' adapters, a journal)
+//! must map every variant, and a new one should be a compile error there, not a silent
+//! wildcard arm. The ingress and engine enums of tuning and errors are non-exhaustive.
+
+#![warn(missing_docs)]
 
 /// A price in integer ticks. The whole `i64` domain is legal.
 pub type Price = i64;
@@ -19,7 +27,9 @@ pub type Account = u32;
 /// Buy or sell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Side {
+    /// Bids: pays at most its limit.
     Buy,
+    /// Asks: receives at least its limit.
     Sell,
 }
 
@@ -57,7 +67,9 @@ impl Side {
 /// Limit (needs a price) or market (has none).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum OrdType {
+    /// Trades at its limit price or better.
     Limit,
+    /// Trades at any price; never rests.
     Market,
 }
 
@@ -94,11 +106,17 @@ pub enum Stp {
 /// Why a command was rejected. A rejected command changes nothing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RejectReason {
+    /// Quantity outside `1..=max_order_qty`.
     BadQty,
+    /// A limit without a price or outside the price band, or a market order with one.
     BadPrice,
+    /// A time in force the order type cannot take (a market order GTC or post-only).
     BadTif,
+    /// The id names a live order.
     DuplicateId,
+    /// A post-only order that would trade on entry.
     WouldCross,
+    /// A cancel or replace of an order that is not resting.
     UnknownId,
 }
 
@@ -125,7 +143,10 @@ pub enum MatchPolicy {
     /// Pro-rata, as many futures exchanges use; the allocation and rounding rule is
     /// documented in `docs/SEMANTICS.md`. With `top_order`, the order at the head of
     /// the level is first filled FIFO before the rest is allocated pro-rata.
-    ProRata { top_order: bool },
+    ProRata {
+        /// Fill the order at the head of the level FIFO first.
+        top_order: bool,
+    },
 }
 
 /// Limits a book enforces at validation. The defaults accept everything the types can
@@ -159,11 +180,13 @@ impl Default for BookConfig {
 }
 
 impl BookConfig {
+    /// True when `qty` is in `1..=max_order_qty`.
     #[inline]
     pub fn qty_ok(&self, qty: Qty) -> bool {
         qty >= 1 && qty <= self.max_order_qty
     }
 
+    /// True when `price` is inside `min_price..=max_price`.
     #[inline]
     pub fn price_ok(&self, price: Price) -> bool {
         price >= self.min_price && price <= self.max_price

@@ -190,7 +190,7 @@ fn pin(c: Option<core_affinity::CoreId>) {
 /// One-way hop latency through a queue, `batch` messages per hop.
 fn latency(s: &Setup, kind: Kind, batch: usize) -> Histogram<u64> {
     let (mut tx, mut rx) = kind.make();
-    let ack = Arc::new(CachePadded(AtomicU64::new(0)));
+    let ack = Arc::new(CachePadded::new(AtomicU64::new(0)));
     let rounds = s.lat_rounds / ROUNDS / batch;
     let ack_r = ack.clone();
     let clock = s.clock.clone();
@@ -211,7 +211,7 @@ fn latency(s: &Setup, kind: Kind, batch: usize) -> Histogram<u64> {
                 }
                 got += n;
             }
-            ack_r.0.store(r, Ordering::Release);
+            ack_r.store(r, Ordering::Release);
         }
         h
     });
@@ -226,7 +226,7 @@ fn latency(s: &Setup, kind: Kind, batch: usize) -> Histogram<u64> {
         while sent < batch {
             sent += tx.push(&ms[sent..batch]);
         }
-        while ack.0.load(Ordering::Acquire) != r {
+        while ack.load(Ordering::Acquire) != r {
             std::hint::spin_loop();
         }
     }
@@ -282,8 +282,8 @@ fn throughput(s: &Setup, kind: Kind, batch: usize) -> f64 {
 /// The floor: one padded cache line written by one core, read by the other. Returns the
 /// one-way stamp-to-receipt histogram and the round-trip/2 histogram.
 fn ping_pong(s: &Setup) -> (Histogram<u64>, Histogram<u64>) {
-    let line = Arc::new(CachePadded(AtomicU64::new(0)));
-    let ack = Arc::new(CachePadded(AtomicU64::new(0)));
+    let line = Arc::new(CachePadded::new(AtomicU64::new(0)));
+    let ack = Arc::new(CachePadded::new(AtomicU64::new(0)));
     let (l2, a2) = (line.clone(), ack.clone());
     let clock = s.clock.clone();
     let rounds = (s.lat_rounds / ROUNDS) as u64;
@@ -294,7 +294,7 @@ fn ping_pong(s: &Setup) -> (Histogram<u64>, Histogram<u64>) {
         let mut last = 0;
         for r in 1..=rounds {
             let ts = loop {
-                let v = l2.0.load(Ordering::Acquire);
+                let v = l2.load(Ordering::Acquire);
                 if v != last {
                     break v;
                 }
@@ -302,7 +302,7 @@ fn ping_pong(s: &Setup) -> (Histogram<u64>, Histogram<u64>) {
             };
             last = ts;
             h.saturating_record(clock.delta_ns(ts, clock.raw()).max(1));
-            a2.0.store(r, Ordering::Release);
+            a2.store(r, Ordering::Release);
         }
         h
     });
@@ -310,8 +310,8 @@ fn ping_pong(s: &Setup) -> (Histogram<u64>, Histogram<u64>) {
     let mut rtt = new_histogram();
     for r in 1..=rounds {
         let t = s.clock.raw();
-        line.0.store(t, Ordering::Release);
-        while ack.0.load(Ordering::Acquire) != r {
+        line.store(t, Ordering::Release);
+        while ack.load(Ordering::Acquire) != r {
             std::hint::spin_loop();
         }
         let back = s.clock.raw();

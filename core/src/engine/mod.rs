@@ -35,6 +35,8 @@
 //! [`spawn`] runs an engine on its own (optionally pinned) thread and returns once that
 //! thread is running; [`Engine::step`] drives it on the caller's thread (tests).
 
+#![warn(missing_docs)]
+
 use crate::book::OrderBook;
 use crate::command::{Command, Event, Sink};
 use crate::ingress::{spin_hint, spsc, Receiver};
@@ -109,6 +111,7 @@ impl<B: OrderBook> Processor<Command> for B {
 
 /// What the engine does between polls that found nothing.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Idle {
     /// A `pause` hint: the usual spin-wait courtesy to the sibling hyper-thread and the
     /// memory system.
@@ -264,11 +267,6 @@ impl<M: Copy + Send, P: Processor<M>, C: Clock> Engine<M, P, C> {
             }
         }
         (self.proc, self.stats)
-    }
-
-    /// Borrows the processor.
-    pub fn processor(&self) -> &P {
-        &self.proc
     }
 
     /// The counters so far.

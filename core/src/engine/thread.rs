@@ -2,6 +2,8 @@
 //! a core) and returns only once that thread is running, so a caller can start its
 //! schedule at once and never hand-rolls the thread; [`EngineHandle`] stops and joins it.
 
+#![warn(missing_docs)]
+
 use super::{Clock, Engine, EngineStats, Processor};
 use crate::ingress::CachePadded;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -56,7 +58,7 @@ where
     P: Processor<M> + Send + 'static,
     C: Clock + Send + 'static,
 {
-    let stop = Arc::new(CachePadded(AtomicBool::new(false)));
+    let stop = Arc::new(CachePadded::new(AtomicBool::new(false)));
     let flag = stop.clone();
     // The started handshake: the thread reports (and whether it pinned) before it polls.
     let (started_tx, started_rx) = mpsc::sync_channel::<bool>(1);

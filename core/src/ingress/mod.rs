@@ -12,11 +12,17 @@
 //! a full queue is back-pressure: the push hands the item back in [`Full`] and nothing is
 //! ever dropped.
 
+#![warn(missing_docs)]
+
 pub mod multi;
 pub mod spsc;
 mod sync;
 
-pub use sync::{spin_hint, CachePadded};
+/// Pads and aligns a value to a cache-line pair (128 bytes on x86-64, whose L2 prefetcher
+/// fetches lines in pairs) so two of them never interfere. crossbeam's, re-exported: a
+/// plain wrapper, so loom's atomics sit in it as well as std's.
+pub use crossbeam::utils::CachePadded;
+pub use sync::spin_hint;
 
 use crossbeam::queue::ArrayQueue;
 use std::fmt;
@@ -34,6 +40,7 @@ impl<T> fmt::Debug for Full<T> {
 
 /// Which queue carries the ingress.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum QueueKind {
     /// One [`spsc`] ring; exactly one producer.
     Spsc,
@@ -44,6 +51,7 @@ pub enum QueueKind {
 }
 
 impl QueueKind {
+    /// The name the command line and the reports use (`spsc`, `multi`, `arrayqueue`).
     pub fn name(self) -> &'static str {
         match self {
             QueueKind::Spsc => "spsc",
@@ -69,6 +77,7 @@ impl std::str::FromStr for QueueKind {
 
 /// Why an ingress could not be built.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum IngressError {
     /// `Spsc` was asked for with a producer count other than 1.
     SpscNeedsOneProducer(usize),
@@ -91,15 +100,22 @@ impl fmt::Display for IngressError {
 impl std::error::Error for IngressError {}
 
 /// The producing end of an ingress, whatever its kind. One per producer thread.
+#[non_exhaustive]
 pub enum Sender<T> {
+    /// The producing end of an SPSC ring (the `spsc` kind, or one ring of `multi`).
     Ring(spsc::Producer<T>),
+    /// A handle on the shared `ArrayQueue`.
     Array(StdArc<ArrayQueue<T>>),
 }
 
 /// The consuming end of an ingress (the engine's side).
+#[non_exhaustive]
 pub enum Receiver<T> {
+    /// The consuming end of one SPSC ring.
     Ring(spsc::Consumer<T>),
+    /// The rings of every producer, polled round-robin.
     Multi(multi::MultiIngress<T>),
+    /// A handle on the shared `ArrayQueue`.
     Array(StdArc<ArrayQueue<T>>),
 }
 

@@ -1,4 +1,4 @@
-//! Multi-producer ingress: one [`spsc`](super::spsc) ring per producer, polled round-robin
+//! Multi-producer ingress: one [`spsc`] ring per producer, polled round-robin
 //! by the single consumer (the engine).
 //!
 //! # Algorithm
@@ -20,6 +20,8 @@
 //! pairs with that producer's `Release` store, and its `Release` store of the ring's head
 //! pairs with that producer's `Acquire` reload. Rings share no state, so nothing else is
 //! needed.
+
+#![warn(missing_docs)]
 
 use super::spsc::{self, Consumer, Producer};
 

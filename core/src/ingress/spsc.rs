@@ -41,9 +41,12 @@
 //! without reading it first.
 //!
 //! A full ring is back-pressure: [`Producer::try_push`] hands the item back in
-//! [`Full`](super::Full) and nothing is ever dropped.
+//! [`Full`] and nothing is ever dropped.
 
-use super::sync::{Arc, AtomicUsize, CachePadded, Ordering, UnsafeCell};
+#![warn(missing_docs)]
+
+use super::sync::{Arc, AtomicUsize, Ordering, UnsafeCell};
+use super::CachePadded;
 use super::Full;
 use std::mem::MaybeUninit;
 
@@ -106,8 +109,8 @@ fn channel_from<T: Copy + Send>(capacity: usize, start: usize) -> (Producer<T>, 
         .map(|_| UnsafeCell::new(MaybeUninit::uninit()))
         .collect();
     let shared = Arc::new(Shared {
-        head: CachePadded(AtomicUsize::new(start)),
-        tail: CachePadded(AtomicUsize::new(start)),
+        head: CachePadded::new(AtomicUsize::new(start)),
+        tail: CachePadded::new(AtomicUsize::new(start)),
         buf,
     });
     (

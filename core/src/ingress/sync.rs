@@ -4,6 +4,8 @@
 //! `std`'s `UnsafeCell` is wrapped to offer loom's closure-based `with`/`with_mut` API; in a
 //! normal build the wrapper compiles away.
 
+#![warn(missing_docs)]
+
 #[cfg(loom)]
 pub(crate) use loom::cell::UnsafeCell;
 #[cfg(loom)]
@@ -48,19 +50,4 @@ pub fn spin_hint() {
     loom::thread::yield_now();
     #[cfg(not(loom))]
     std::hint::spin_loop();
-}
-
-/// Pads and aligns a value to 128 bytes so that two of them never share a cache line, nor
-/// an adjacent pair of lines (x86 L2 prefetchers fetch 128-byte pairs, so 64-byte padding
-/// still lets the producer's and consumer's indices interfere).
-#[derive(Debug, Default)]
-#[repr(align(128))]
-pub struct CachePadded<T>(pub T);
-
-impl<T> std::ops::Deref for CachePadded<T> {
-    type Target = T;
-    #[inline(always)]
-    fn deref(&self) -> &T {
-        &self.0
-    }
 }

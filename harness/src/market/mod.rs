@@ -8,8 +8,8 @@
 //! been taken from it since, so its fills are deterministic too.
 
 use crate::retail::field::{f64_in, int_in, FieldError};
-use flowmatch_core::internalizer::{Quote, Venue, TICKS_PER_CENT};
 use flowmatch_core::{Price, Qty, Side};
+use flowmatch_wholesaler::{Quote, Venue, TICKS_PER_CENT};
 use rand::Rng;
 use rand_distr::{Distribution, Exp};
 use serde::{Deserialize, Serialize};

@@ -18,8 +18,8 @@
 use crate::market::{mid2, quote_index_at, QuoteAt};
 use crate::retail::scenario::Scenario;
 use crate::retail::{Flow, OrderClass, OrderInfo};
-use flowmatch_core::internalizer::{FillKind, IxEvent, RouteReason};
 use flowmatch_core::Side;
+use flowmatch_wholesaler::{self as wholesaler, FillKind, RouteReason};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -111,7 +111,7 @@ pub struct RunRecord {
     pub wtrades: Vec<WTrade>,
     pub samples: Vec<Sample>,
     pub open_at_close: HashMap<u64, u64>,
-    pub events: Option<Vec<(u64, IxEvent)>>,
+    pub events: Option<Vec<(u64, wholesaler::Event)>>,
     pub stp_prevented: u64,
     pub rejects: BTreeMap<String, u64>,
     pub final_inventory: i64,
@@ -143,7 +143,6 @@ pub fn route_name(r: RouteReason) -> &'static str {
         RouteReason::Size => "size_over_autoex",
         RouteReason::WideQuote => "wide_quote",
         RouteReason::Inventory => "inventory_limit",
-        RouteReason::BadQuote => "bad_quote",
     }
 }
 

@@ -20,15 +20,15 @@ use super::{
 use crate::market::{mid2, SimExchange};
 use crate::retail::scenario::Scenario;
 use crate::retail::{Flow, Timed};
-use flowmatch_core::internalizer::{FillKind, Internalizer, IxCancel, IxEvent, Msg, Quote};
 use flowmatch_core::{FastBook, OrderBook, Side};
+use flowmatch_wholesaler::{self as wholesaler, FillKind, Internalizer, Msg, Quote};
 use std::collections::{BTreeMap, HashMap};
 
 /// Collects the events of one message (pre-sized buffer, cleared per message).
-struct Buf(Vec<IxEvent>);
-impl flowmatch_core::Sink<IxEvent> for Buf {
+struct Buf(Vec<wholesaler::Event>);
+impl flowmatch_core::Sink<wholesaler::Event> for Buf {
     #[inline]
-    fn event(&mut self, e: IxEvent) {
+    fn event(&mut self, e: wholesaler::Event) {
         self.0.push(e);
     }
 }
@@ -237,7 +237,7 @@ struct EventFold<'a> {
     outcomes: Vec<OrderOutcome>,
     fills: Vec<FillRec>,
     wtrades: Vec<WTrade>,
-    events: Option<Vec<(u64, IxEvent)>>,
+    events: Option<Vec<(u64, wholesaler::Event)>>,
     rejects: BTreeMap<String, u64>,
     routed_by_reason: BTreeMap<String, u64>,
     routed_unfilled: BTreeMap<String, u64>,
@@ -281,7 +281,7 @@ impl<'a> EventFold<'a> {
         &mut self,
         m: &Timed,
         quote_at_receipt: Option<Quote>,
-        e: &IxEvent,
+        e: &wholesaler::Event,
         ledger: &mut Ledger,
     ) {
         self.digest.add(e);
@@ -291,7 +291,7 @@ impl<'a> EventFold<'a> {
         }
         let index = self.index;
         match *e {
-            IxEvent::Accepted { id, marketable } => {
+            wholesaler::Event::Accepted { id, marketable } => {
                 if let Some(&i) = index.get(&id) {
                     let o = &mut self.outcomes[i];
                     o.accepted = true;
@@ -302,7 +302,7 @@ impl<'a> EventFold<'a> {
                     }
                 }
             }
-            IxEvent::Rejected { id, reason } => {
+            wholesaler::Event::Rejected { id, reason } => {
                 *self.rejects.entry(format!("{reason:?}")).or_default() += 1;
                 if let (Msg::Order(_), Some(&i)) = (m.msg, index.get(&id)) {
                     self.outcomes[i].rejected = true;
@@ -313,7 +313,7 @@ impl<'a> EventFold<'a> {
                     }
                 }
             }
-            IxEvent::Fill {
+            wholesaler::Event::Fill {
                 id,
                 kind,
                 price,
@@ -358,7 +358,7 @@ impl<'a> EventFold<'a> {
                     qty,
                 });
             }
-            IxEvent::Routed { id, qty, reason } => {
+            wholesaler::Event::Routed { id, qty, reason } => {
                 *self
                     .routed_by_reason
                     .entry(route_name(reason).into())
@@ -367,14 +367,14 @@ impl<'a> EventFold<'a> {
                     self.outcomes[i].routed += qty;
                 }
             }
-            IxEvent::Rested { .. } => {}
-            IxEvent::Cancelled { id, qty, reason } => {
-                if reason == IxCancel::Stp {
+            wholesaler::Event::Rested { .. } => {}
+            wholesaler::Event::Cancelled { id, qty, reason } => {
+                if reason == wholesaler::CancelReason::Stp {
                     self.stp += 1;
                 }
                 let unfilled = match reason {
-                    IxCancel::Collar => Some("collar"),
-                    IxCancel::NoLiquidity => Some("no_liquidity"),
+                    wholesaler::CancelReason::Collar => Some("collar"),
+                    wholesaler::CancelReason::NoLiquidity => Some("no_liquidity"),
                     _ => None,
                 };
                 if let Some(k) = unfilled {
@@ -382,12 +382,12 @@ impl<'a> EventFold<'a> {
                 }
                 if let Some(&i) = index.get(&id) {
                     self.outcomes[i].cancelled += qty;
-                    if reason == IxCancel::Stp {
+                    if reason == wholesaler::CancelReason::Stp {
                         self.outcomes[i].stp_cancelled += qty;
                     }
                 }
             }
-            IxEvent::Hedge { side, price, qty } => {
+            wholesaler::Event::Hedge { side, price, qty } => {
                 self.hedged += qty;
                 ledger.exchange(qty);
                 self.wtrades.push(WTrade {

@@ -20,8 +20,8 @@ use crate::retail::scenario::Scenario;
 use crate::retail::Flow;
 use flowmatch_core::engine::{EngineConfig, EngineStats, Output};
 use flowmatch_core::ingress::QueueKind;
-use flowmatch_core::internalizer::{Internalizer, IxEvent};
 use flowmatch_core::FastBook;
+use flowmatch_wholesaler::{self as wholesaler, Internalizer};
 use hdrhistogram::Histogram;
 use std::hash::{Hash, Hasher};
 
@@ -42,7 +42,7 @@ pub struct ThreadedRun {
     pub event_count: u64,
     pub event_digest: u64,
     /// Events with the global sequence number of their message (when kept).
-    pub events: Option<Vec<(u64, IxEvent)>>,
+    pub events: Option<Vec<(u64, wholesaler::Event)>>,
     /// The wholesaler's final inventory as the engine thread left it.
     pub final_inventory: i64,
 }
@@ -66,7 +66,7 @@ impl Digest {
     }
     /// Add one internalizer event (every field, through its derived `Hash`).
     #[inline]
-    pub fn add(&mut self, e: &IxEvent) {
+    pub fn add(&mut self, e: &wholesaler::Event) {
         e.hash(self);
     }
 }
@@ -96,7 +96,7 @@ struct EventRecorder<'a> {
     paths: PathHistograms,
     digest: Digest,
     count: u64,
-    events: Option<Vec<(u64, IxEvent)>>,
+    events: Option<Vec<(u64, wholesaler::Event)>>,
     progress: &'a mut dyn FnMut(u64),
     next_progress: u64,
 }
@@ -104,9 +104,9 @@ struct EventRecorder<'a> {
 /// Messages between two progress reports.
 const PROGRESS_EVERY: u64 = 1 << 16;
 
-impl Recorder<IxEvent> for EventRecorder<'_> {
+impl Recorder<wholesaler::Event> for EventRecorder<'_> {
     #[inline]
-    fn event(&mut self, o: &Output<IxEvent>, _measured: bool) {
+    fn event(&mut self, o: &Output<wholesaler::Event>, _measured: bool) {
         if o.index == 0 {
             self.paths.record_output(self.clock, o);
         }
@@ -174,7 +174,10 @@ pub fn run_threaded(
         // Written through once so that its pages are faulted in now, not while draining.
         events: keep_events.then(|| {
             let mut v = Vec::with_capacity(flow.stream.len() * 3);
-            v.resize(v.capacity(), (0u64, IxEvent::Rested { id: 0, qty: 0 }));
+            v.resize(
+                v.capacity(),
+                (0u64, wholesaler::Event::Rested { id: 0, qty: 0 }),
+            );
             v.clear();
             v
         }),
@@ -187,7 +190,7 @@ pub fn run_threaded(
         offer,
         &clock,
         ix,
-        IxEvent::Rested { id: 0, qty: 0 },
+        wholesaler::Event::Rested { id: 0, qty: 0 },
         |i| stream[i as usize].msg,
         &mut rec,
     )?;

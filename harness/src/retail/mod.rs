@@ -31,8 +31,8 @@ pub mod scenario;
 use field::{f64_below, f64_in, int_in, FieldError};
 
 use crate::market::{quote_index_at, quote_path, MarketConfig, QuoteAt};
-use flowmatch_core::internalizer::{retail_id, Msg, TICKS_PER_CENT};
 use flowmatch_core::{Account, Command, NewOrder, OrderId, Price, Qty, Side, Tif};
+use flowmatch_wholesaler::{retail_id, Msg, TICKS_PER_CENT};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp, LogNormal, Normal, Poisson};

@@ -9,7 +9,7 @@
 use super::field::{f64_in, int_in, FieldError};
 use super::RetailConfig;
 use crate::market::MarketConfig;
-use flowmatch_core::internalizer::{IxConfig, TICKS_PER_CENT};
+use flowmatch_wholesaler::{self as wholesaler, TICKS_PER_CENT};
 use serde::{Deserialize, Serialize};
 
 /// Largest share count a wholesaler limit may name (a trillion shares: far beyond any
@@ -71,8 +71,8 @@ impl Default for WholesalerConfig {
 }
 
 impl WholesalerConfig {
-    pub fn to_ix(&self) -> IxConfig {
-        IxConfig {
+    pub fn to_ix(&self) -> wholesaler::Config {
+        wholesaler::Config {
             account: u32::MAX,
             improvement_permille: (self.improvement_fraction * 1000.0).round() as u32,
             max_autoex_qty: self.max_autoex_qty,
