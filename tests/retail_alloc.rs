@@ -31,7 +31,7 @@ fn internalizer_does_not_allocate_after_warm_up() {
             capacity: 1 << 16,
             ..Default::default()
         });
-        let mut ix = Internalizer::new(s.wholesaler.to_ix(), book, SimExchange::new(&s.market));
+        let mut ix = Internalizer::new(s.wholesaler.to_config(), book, SimExchange::new(&s.market));
         let mut sink = Count::default();
         let warm = flow.stream.len() / 5;
         for m in &flow.stream[..warm] {

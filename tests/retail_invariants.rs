@@ -32,7 +32,7 @@ struct Shadow {
 
 /// Run `flow` through an internalizer over book `B`, checking everything; returns the events.
 fn check_run<B: OrderBook>(scn: &Scenario, flow: &Flow, book: B) -> Vec<Event> {
-    let cfg = scn.wholesaler.to_ix();
+    let cfg = scn.wholesaler.to_config();
     let depth_levels = scn.market.depth_levels as i64;
     let mut ix = Internalizer::new(cfg, book, SimExchange::new(&scn.market));
     let info: HashMap<u64, OrderInfo> = flow.orders.iter().map(|o| (o.id, *o)).collect();

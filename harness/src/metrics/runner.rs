@@ -45,7 +45,7 @@ pub fn simulate(
     let index = order_index(flow);
     let book = FastBook::new(super::book_config(scn, flow));
     let exch = SimExchange::new(&scn.market);
-    let mut ix = Internalizer::new(scn.wholesaler.to_ix(), book, exch);
+    let mut ix = Internalizer::new(scn.wholesaler.to_config(), book, exch);
     simulate_with(scn, flow, &index, &mut ix, keep_events, &mut progress)
 }
 

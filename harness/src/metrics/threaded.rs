@@ -162,7 +162,7 @@ pub fn run_threaded(
     };
     let clock = TscClock::new();
     let ix = Internalizer::new(
-        scn.wholesaler.to_ix(),
+        scn.wholesaler.to_config(),
         FastBook::new(super::book_config(scn, flow)),
         SimExchange::new(&scn.market),
     );

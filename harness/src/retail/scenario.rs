@@ -71,7 +71,7 @@ impl Default for WholesalerConfig {
 }
 
 impl WholesalerConfig {
-    pub fn to_ix(&self) -> wholesaler::Config {
+    pub fn to_config(&self) -> wholesaler::Config {
         wholesaler::Config {
             account: u32::MAX,
             improvement_permille: (self.improvement_fraction * 1000.0).round() as u32,
@@ -124,7 +124,7 @@ impl WholesalerConfig {
             "shares",
         )?;
         int_in("hedge_target", self.hedge_target, 0, MAX_SHARES, "shares")?;
-        self.to_ix().validate().map_err(|(f, why)| {
+        self.to_config().validate().map_err(|(f, why)| {
             let f = match f {
                 "improvement_permille" => "improvement_fraction",
                 "collar_ticks" => "collar_cents",
