@@ -611,17 +611,7 @@ impl FastBook {
     /// The checks of `docs/SEMANTICS.md`, in order. An accepted order gets back where
     /// its id would be indexed.
     fn validate_new(&self, o: &NewOrder) -> Result<Vacancy, RejectReason> {
-        if !self.cfg.qty_ok(o.qty) {
-            return Err(RejectReason::BadQty);
-        }
-        match (o.ord_type, o.price) {
-            (OrdType::Limit, Some(p)) if self.cfg.price_ok(p) => {}
-            (OrdType::Market, None) => {}
-            _ => return Err(RejectReason::BadPrice),
-        }
-        if o.ord_type == OrdType::Market && matches!(o.tif, Tif::Gtc | Tif::Post) {
-            return Err(RejectReason::BadTif);
-        }
+        super::validate::check_new(&self.cfg, o)?;
         let vacancy = match self.index.lookup_for_insert(o.id) {
             Ok(_) => return Err(RejectReason::DuplicateId),
             Err(v) => v,
@@ -1008,18 +998,8 @@ impl FastBook {
             });
             return;
         };
-        if !self.cfg.qty_ok(qty) {
-            sink.event(Event::Reject {
-                id,
-                reason: RejectReason::BadQty,
-            });
-            return;
-        }
-        if !self.cfg.price_ok(price) {
-            sink.event(Event::Reject {
-                id,
-                reason: RejectReason::BadPrice,
-            });
+        if let Err(reason) = super::validate::check_replace(&self.cfg, price, qty) {
+            sink.event(Event::Reject { id, reason });
             return;
         }
         let s = self.slots[si];

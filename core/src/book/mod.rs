@@ -10,6 +10,7 @@ mod fast;
 mod id_index;
 mod pool;
 mod reference;
+pub mod validate;
 
 pub use fast::FastBook;
 pub use reference::ReferenceBook;
