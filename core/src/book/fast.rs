@@ -6,8 +6,9 @@
 //!   quantity, the `prev`/`next` indices of its level's FIFO, level, account), so no slot
 //!   straddles two cache lines and unlinking any order is O(1). Time in force and STP mode,
 //!   read only by a replace, ride in the four bits above the level index.
-//! - **Levels** live in a second slab (`Vec<Level>`, 32 bytes each: price, aggregate
-//!   quantity, FIFO head and tail, order count, side), also recycled.
+//! - **Levels** live in a second slab (`Vec<Level>`, one 64-byte cache line each: the
+//!   aggregate quantity in 128 bits, price, FIFO head and tail, order count, side), also
+//!   recycled.
 //! - **Price ladders**, one per side, are sorted vectors of *keys* with the best price at
 //!   the end: the key of a bid is its price, the key of an ask is `!price` (bitwise not,
 //!   which reverses the order of `i64` without overflow), so one ascending search serves
@@ -115,12 +116,15 @@ impl Slot {
 }
 
 /// One price level: a FIFO of slots, and the side it belongs to (so an order's side
-/// need not be stored per order). 32 bytes, aligned like [`Slot`].
+/// need not be stored per order). 64 bytes aligned to 64: one cache line.
 #[derive(Clone, Copy, Debug)]
-#[repr(C, align(32))]
+#[repr(C, align(64))]
 struct Level {
+    /// Open quantity of the level's orders. In 128 bits: a level holds up to 2^32 orders
+    /// of up to `u64::MAX` each, so the sum is exact for every quantity a book accepts
+    /// (two orders of 2^63 already overflow 64 bits).
+    total: u128,
     price: Price,
-    total: Qty,
     head: u32,
     tail: u32,
     count: u32,
@@ -242,8 +246,9 @@ pub struct FastBook {
     /// Pro-rata scratch, in time order: (slot, allocation) per participant.
     /// Pre-sized; it only grows if a level ever holds more orders than it has seen before.
     scratch: Vec<(u32, Qty)>,
-    /// Pro-rata leftover ranking: (remainder, time position) per participant.
-    ranking: Vec<(Qty, u32)>,
+    /// Pro-rata leftover ranking: (remainder, time position) per participant. A remainder
+    /// is below the level's total, so it is as wide as [`Level::total`].
+    ranking: Vec<(u128, u32)>,
 }
 
 /// An order entering the matching walk: a new order, or a resting one re-entering after
@@ -493,7 +498,7 @@ impl FastBook {
         let lvl = &mut self.levels[li];
         lvl.tail = si;
         lvl.count += 1;
-        lvl.total += qty;
+        lvl.total += qty as u128;
     }
 
     /// Put slot `si` (not linked anywhere) at the tail of the `side` level at `price`,
@@ -542,7 +547,7 @@ impl FastBook {
         }
         let lvl = &mut self.levels[li];
         lvl.count -= 1;
-        lvl.total -= s.qty;
+        lvl.total -= s.qty as u128;
         if self.levels[li].count == 0 {
             self.level_emptied(self.levels[li].side);
         }
@@ -557,11 +562,11 @@ impl FastBook {
         let li = s.level();
         if s.qty == 0 {
             // `remove` subtracts the (now zero) open quantity; subtract the taken part here.
-            self.levels[li].total -= q;
+            self.levels[li].total -= q as u128;
             self.remove(si);
             true
         } else {
-            self.levels[li].total -= q;
+            self.levels[li].total -= q as u128;
             false
         }
     }
@@ -846,7 +851,7 @@ impl FastBook {
             }
             // 3. Allocation.
             let total = self.levels[li].total;
-            if rem >= total {
+            if rem as u128 >= total {
                 // Everyone fills completely, in time order; the level empties and is popped.
                 for _ in 0..self.levels[li].count {
                     let si = self.levels[li].head;
@@ -865,7 +870,7 @@ impl FastBook {
             }
             self.scratch.clear();
             self.ranking.clear();
-            let (q_all, t_all) = (rem as u128, total as u128);
+            let (q_all, t_all) = (rem as u128, total);
             let mut allocated: Qty = 0;
             let mut si = self.levels[li].head;
             let mut pos = 0u32;
@@ -875,8 +880,8 @@ impl FastBook {
                 let a = (share / t_all) as Qty;
                 allocated += a;
                 self.scratch.push((si, a));
-                // The remainder is below `total`, which is a `Qty`.
-                self.ranking.push(((share % t_all) as Qty, pos));
+                // The remainder is below `total`, which may exceed a `Qty`.
+                self.ranking.push((share % t_all, pos));
                 pos += 1;
                 si = s.next;
             }
@@ -885,7 +890,7 @@ impl FastBook {
             // no allocation) picks exactly the same participants a full sort would.
             let left = (rem - allocated) as usize;
             if left > 0 {
-                let key = |e: &(Qty, u32)| (std::cmp::Reverse(e.0), e.1);
+                let key = |e: &(u128, u32)| (std::cmp::Reverse(e.0), e.1);
                 if left < self.ranking.len() {
                     self.ranking.select_nth_unstable_by_key(left - 1, key);
                 }
@@ -928,7 +933,8 @@ impl FastBook {
     ) -> bool {
         let ladder = self.ladder(side.opposite());
         let pro_rata = matches!(self.cfg.policy, MatchPolicy::ProRata { .. });
-        let mut need = qty;
+        // Sums of open quantity exceed 64 bits (two makers of 2^63), so count in 128.
+        let mut need = qty as u128;
         for &li in ladder.levels.iter().rev() {
             let lvl = &self.levels[li];
             if lvl.count == 0 {
@@ -940,7 +946,7 @@ impl FastBook {
                 }
             }
             let mut si = lvl.head;
-            let mut level_qty: Qty = 0;
+            let mut level_qty: u128 = 0;
             while si != NIL {
                 let m = &self.slots[si];
                 if stp != Stp::None && m.account == account {
@@ -950,7 +956,7 @@ impl FastBook {
                         _ => return false,
                     }
                 } else {
-                    level_qty += m.qty;
+                    level_qty += m.qty as u128;
                     // Under price-time the walk ends as soon as the taker is filled; under
                     // pro-rata the whole level's STP pass happens before any fill.
                     if !pro_rata && level_qty >= need {
@@ -1016,7 +1022,7 @@ impl FastBook {
         let cur_price = self.levels[li].price;
         if price == cur_price && qty <= s.qty {
             self.slots[si].qty = qty;
-            self.levels[li].total -= s.qty - qty;
+            self.levels[li].total -= (s.qty - qty) as u128;
             return;
         }
         // Lose priority: leave the level, re-enter as a taker, and rest again in the same
@@ -1189,13 +1195,13 @@ mod tests {
         }
     }
 
-    /// The layout the module docs promise: one slot or level never straddles a cache line.
+    /// The layout the module docs promise: no slot or level straddles a cache line.
     #[test]
     fn slots_and_levels_are_half_a_cache_line() {
         assert_eq!(std::mem::size_of::<Slot>(), 32);
         assert_eq!(std::mem::align_of::<Slot>(), 32);
-        assert_eq!(std::mem::size_of::<Level>(), 32);
-        assert_eq!(std::mem::align_of::<Level>(), 32);
+        assert_eq!(std::mem::size_of::<Level>(), 64);
+        assert_eq!(std::mem::align_of::<Level>(), 64);
     }
 
     /// What a replace reads back of a resting order's time in force, STP mode and level is

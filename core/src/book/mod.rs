@@ -32,8 +32,9 @@ pub struct RestingOrder {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LevelView {
     pub price: Price,
-    /// The book's own running aggregate of open quantity at this level.
-    pub total_qty: Qty,
+    /// The book's own running aggregate of open quantity at this level. In 128 bits:
+    /// orders of up to `u64::MAX` each sum past 64 bits (two of 2^63 already do).
+    pub total_qty: u128,
     /// Number of resting orders at this level.
     pub orders: usize,
 }

@@ -684,7 +684,7 @@ impl OrderBook for ReferenceBook {
         let view = |price: Price, level: &VecDeque<Order>| LevelView {
             price,
             // Saturates only if max_order_qty is configured absurdly high.
-            total_qty: level.iter().fold(0u64, |acc, o| acc.saturating_add(o.open)),
+            total_qty: level.iter().map(|o| o.open as u128).sum(),
             orders: level.len(),
         };
         match side {
