@@ -65,6 +65,7 @@ pub struct ReferenceBook {
 }
 
 impl ReferenceBook {
+    /// An empty book with the limits and policy of `cfg`.
     pub fn new(cfg: BookConfig) -> Self {
         ReferenceBook {
             cfg,
@@ -628,6 +629,12 @@ impl OrderBook for ReferenceBook {
 
     fn config(&self) -> &BookConfig {
         &self.cfg
+    }
+
+    fn clear(&mut self) {
+        self.bids.clear();
+        self.asks.clear();
+        self.index.clear();
     }
 
     fn apply<S: EventSink>(&mut self, cmd: &Command, sink: &mut S) {
