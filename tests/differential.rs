@@ -14,14 +14,30 @@
 //! quantities and prices, and price bases at `i64::MIN`, `i64::MAX`, below zero. A quarter
 //! of the streams space their prices 256 ticks apart, so that every price falls in the
 //! same entry of the fast book's price->level cache and levels are recycled across it.
+//!
+//! The quantity domain is tested whole: the `*_past_u64` tests accept every quantity up to
+//! `u64::MAX` and draw many near it (2^63, 2^62 and up, `u64::MAX`), so level aggregates,
+//! pro-rata totals and remainders and fill-or-kill sums run past 64 bits all the time.
 
 use flowmatch::core::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::HashMap;
 
+/// Which quantities a stream draws, and up to what its books accept.
+#[derive(Clone, Copy, PartialEq)]
+enum Quantities {
+    /// Mostly small, now and then zero or `u64::MAX`; the book's maximum is the default
+    /// (`u32::MAX`) or a small band, so `u64::MAX` is a `BAD_QTY`.
+    Small,
+    /// The whole domain: the book accepts up to `u64::MAX`, and a third of the orders are
+    /// large enough that two of them at one level sum past 64 bits.
+    Full,
+}
+
 /// Edge-dense stream parameters for one seed.
 struct Shape {
+    quantities: Quantities,
     base: Price,
     prices: i64,
     /// Ticks between neighbouring prices: 1, or 256 (one level-cache entry for all).
@@ -30,7 +46,7 @@ struct Shape {
     accounts: u32,
 }
 
-fn shape(rng: &mut ChaCha8Rng) -> Shape {
+fn shape(rng: &mut ChaCha8Rng, quantities: Quantities) -> Shape {
     let stride = if rng.random_bool(0.25) { 256 } else { 1 };
     let base = match rng.random_range(0..5) {
         0 => i64::MIN,
@@ -40,6 +56,7 @@ fn shape(rng: &mut ChaCha8Rng) -> Shape {
         _ => 1_000_000,
     };
     Shape {
+        quantities,
         base,
         prices: rng.random_range(2..=9),
         stride,
@@ -54,8 +71,10 @@ fn config(rng: &mut ChaCha8Rng, sh: &Shape, policy: MatchPolicy) -> BookConfig {
         capacity: 64,
         ..Default::default()
     };
-    if rng.random_bool(0.3) {
-        cfg.max_order_qty = rng.random_range(5..=40);
+    match sh.quantities {
+        Quantities::Small if rng.random_bool(0.3) => cfg.max_order_qty = rng.random_range(5..=40),
+        Quantities::Small => {}
+        Quantities::Full => cfg.max_order_qty = Qty::MAX,
     }
     if rng.random_bool(0.3) {
         // A band strictly inside the generated prices, so BAD_PRICE fires.
@@ -68,10 +87,13 @@ fn config(rng: &mut ChaCha8Rng, sh: &Shape, policy: MatchPolicy) -> BookConfig {
 fn command(rng: &mut ChaCha8Rng, sh: &Shape) -> Command {
     let id = rng.random_range(1..=sh.ids);
     let price = sh.base + rng.random_range(0..sh.prices) * sh.stride;
-    let qty: Qty = match rng.random_range(0..20) {
-        0 => 0,
-        1 => u64::MAX,
-        2 => rng.random_range(30..=60),
+    let qty: Qty = match (sh.quantities, rng.random_range(0..20)) {
+        (_, 0) => 0,
+        (_, 1) => u64::MAX,
+        (_, 2) => rng.random_range(30..=60),
+        (Quantities::Full, 3..=4) => 1 << 63,
+        (Quantities::Full, 5) => u64::MAX - rng.random_range(0..=12),
+        (Quantities::Full, 6..=8) => rng.random_range(1 << 62..=u64::MAX),
         _ => rng.random_range(1..=12),
     };
     match rng.random_range(0..10) {
@@ -115,8 +137,9 @@ fn command(rng: &mut ChaCha8Rng, sh: &Shape) -> Command {
 /// Per-order conservation, derived from commands and events only.
 #[derive(Default)]
 struct Accountant {
-    /// id -> (quantity, filled, cancelled) for orders whose life is in progress.
-    orders: HashMap<OrderId, (Qty, Qty, Qty)>,
+    /// id -> (quantity, filled, cancelled) for orders whose life is in progress; in 128
+    /// bits so that a book that over-fills is reported, not an overflow in the accountant.
+    orders: HashMap<OrderId, (u128, u128, u128)>,
 }
 
 impl Accountant {
@@ -128,7 +151,7 @@ impl Accountant {
                         panic!("ACK for a non-new command")
                     };
                     assert_eq!(id, o.id);
-                    self.orders.insert(id, (o.qty, 0, 0));
+                    self.orders.insert(id, (o.qty as u128, 0, 0));
                 }
                 Event::Replaced { id } => {
                     let Command::Replace { qty, .. } = cmd else {
@@ -139,7 +162,7 @@ impl Accountant {
                         .get_mut(&id)
                         .expect("RPL of an order never acknowledged");
                     // Restate: what is done stays done, the open part becomes `qty`.
-                    e.0 = e.1 + e.2 + qty;
+                    e.0 = e.1 + e.2 + *qty as u128;
                 }
                 Event::Trade {
                     taker, maker, qty, ..
@@ -149,7 +172,7 @@ impl Accountant {
                         self.orders
                             .get_mut(&id)
                             .expect("trade of an unknown order")
-                            .1 += qty;
+                            .1 += qty as u128;
                     }
                 }
                 Event::Cancel { id, qty, .. } => {
@@ -157,7 +180,7 @@ impl Accountant {
                     self.orders
                         .get_mut(&id)
                         .expect("cancel of an unknown order")
-                        .2 += qty;
+                        .2 += qty as u128;
                 }
                 Event::Reject { .. } => {}
             }
@@ -167,7 +190,7 @@ impl Accountant {
     /// Check every order in progress against the book; forget the finished ones.
     fn check<B: OrderBook>(&mut self, book: &B, at: usize) {
         self.orders.retain(|id, &mut (q, filled, cancelled)| {
-            let open = book.order(*id).map_or(0, |o| o.open_qty);
+            let open = book.order(*id).map_or(0, |o| o.open_qty as u128);
             assert_eq!(
                 filled + cancelled + open,
                 q,
@@ -183,7 +206,9 @@ impl Accountant {
     }
 }
 
-fn check_book<B: OrderBook>(book: &B, at: usize) {
+/// Checks the book's structure; returns the largest level aggregate seen.
+fn check_book<B: OrderBook>(book: &B, at: usize) -> u128 {
+    let mut largest = 0;
     if let (Some(b), Some(a)) = (book.best_bid(), book.best_ask()) {
         assert!(b < a, "crossed book after command {at}: bid {b} ask {a}");
     }
@@ -198,10 +223,11 @@ fn check_book<B: OrderBook>(book: &B, at: usize) {
             );
         }
         for l in &levels {
+            largest = largest.max(l.total_qty);
             let (n, sum) = orders
                 .iter()
                 .filter(|o| o.side == side && o.price == l.price)
-                .fold((0usize, 0u64), |(n, s), o| (n + 1, s + o.open_qty));
+                .fold((0usize, 0u128), |(n, s), o| (n + 1, s + o.open_qty as u128));
             assert_eq!(
                 (l.orders, l.total_qty),
                 (n, sum),
@@ -216,16 +242,32 @@ fn check_book<B: OrderBook>(book: &B, at: usize) {
             "orders outside levels"
         );
     }
+    largest
 }
 
-/// Run `streams` seeded streams of `len` commands each under `policy`; returns the number
-/// of commands checked.
-fn differential(policy: MatchPolicy, first_seed: u64, streams: u64, len: usize) -> usize {
-    let mut checked = 0;
+/// What a run of streams checked.
+struct Checked {
+    commands: usize,
+    /// The largest level aggregate any book held.
+    largest_level: u128,
+}
+
+/// Run `streams` seeded streams of `len` commands each under `policy`.
+fn differential(
+    policy: MatchPolicy,
+    quantities: Quantities,
+    first_seed: u64,
+    streams: u64,
+    len: usize,
+) -> Checked {
+    let mut checked = Checked {
+        commands: 0,
+        largest_level: 0,
+    };
     let (mut ev_fast, mut ev_ref) = (Vec::with_capacity(64), Vec::with_capacity(64));
     for seed in first_seed..first_seed + streams {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let sh = shape(&mut rng);
+        let sh = shape(&mut rng, quantities);
         let cfg = config(&mut rng, &sh, policy);
         let mut fast = FastBook::new(cfg);
         let mut reference = ReferenceBook::new(cfg);
@@ -248,8 +290,9 @@ fn differential(policy: MatchPolicy, first_seed: u64, streams: u64, len: usize) 
             assert!(!ev_fast.is_empty(), "every command gets an answer");
             acct.observe(&cmd, &ev_fast);
             acct.check(&fast, i);
-            check_book(&fast, i);
-            checked += 1;
+            let largest = check_book(&fast, i);
+            checked.largest_level = checked.largest_level.max(largest);
+            checked.commands += 1;
         }
     }
     checked
@@ -257,25 +300,77 @@ fn differential(policy: MatchPolicy, first_seed: u64, streams: u64, len: usize) 
 
 #[test]
 fn price_time_matches_reference_on_a_million_commands() {
-    let n = differential(MatchPolicy::PriceTime, 1, 500, 2_000);
-    assert_eq!(n, 1_000_000);
+    let n = differential(MatchPolicy::PriceTime, Quantities::Small, 1, 500, 2_000);
+    assert_eq!(n.commands, 1_000_000);
+}
+
+#[test]
+fn price_time_matches_reference_with_quantities_past_u64() {
+    let n = differential(MatchPolicy::PriceTime, Quantities::Full, 30_001, 100, 2_000);
+    assert_eq!(n.commands, 200_000);
+    assert!(
+        n.largest_level > u64::MAX as u128,
+        "some level summed past 64 bits (largest {})",
+        n.largest_level
+    );
+}
+
+#[test]
+fn pro_rata_matches_reference_with_quantities_past_u64() {
+    let n = differential(
+        MatchPolicy::ProRata { top_order: false },
+        Quantities::Full,
+        40_001,
+        100,
+        2_000,
+    );
+    assert_eq!(n.commands, 200_000);
+    assert!(
+        n.largest_level > u64::MAX as u128,
+        "some level summed past 64 bits (largest {})",
+        n.largest_level
+    );
+}
+
+#[test]
+fn pro_rata_with_top_order_matches_reference_with_quantities_past_u64() {
+    let n = differential(
+        MatchPolicy::ProRata { top_order: true },
+        Quantities::Full,
+        50_001,
+        100,
+        2_000,
+    );
+    assert_eq!(n.commands, 200_000);
+    assert!(
+        n.largest_level > u64::MAX as u128,
+        "some level summed past 64 bits (largest {})",
+        n.largest_level
+    );
 }
 
 #[test]
 fn pro_rata_matches_reference() {
     let n = differential(
         MatchPolicy::ProRata { top_order: false },
+        Quantities::Small,
         10_001,
         100,
         2_000,
     );
-    assert_eq!(n, 200_000);
+    assert_eq!(n.commands, 200_000);
 }
 
 #[test]
 fn pro_rata_with_top_order_matches_reference() {
-    let n = differential(MatchPolicy::ProRata { top_order: true }, 20_001, 100, 2_000);
-    assert_eq!(n, 200_000);
+    let n = differential(
+        MatchPolicy::ProRata { top_order: true },
+        Quantities::Small,
+        20_001,
+        100,
+        2_000,
+    );
+    assert_eq!(n.commands, 200_000);
 }
 
 /// The realistic benchmark stream, too: deeper books and real replace/cancel races.

@@ -64,7 +64,8 @@ fn shallower(side: Side, a: Option<Price>, b: Option<Price>) -> Option<Price> {
     }
 }
 
-fn levels<B: OrderBook>(book: &B, side: Side, bound: Option<Price>) -> Vec<(Price, Qty)> {
+/// The book's levels within `bound`, aggregates widened as NASDAQ's sizes are (`u128`).
+fn levels<B: OrderBook>(book: &B, side: Side, bound: Option<Price>) -> Vec<(Price, u128)> {
     let mut v = Vec::new();
     book.for_each_level(side, &mut |l| {
         if within(side, l.price, bound) {
@@ -170,11 +171,11 @@ fn replay(resync: bool) -> Stats {
             // Everything deeper than this row's horizon may change out of sight from now on.
             let bound = shallower(side, known[k], row.horizon(side));
             let ours = levels(&r.fast, side, bound);
-            let theirs: Vec<(Price, Qty)> = row
+            let theirs: Vec<(Price, u128)> = row
                 .side(side)
                 .iter()
-                .copied()
                 .filter(|l| within(side, l.0, bound))
+                .map(|&(p, q)| (p, u128::from(q)))
                 .collect();
             r.stats.levels_compared += theirs.len();
             r.stats.levels_shown += row.side(side).len();

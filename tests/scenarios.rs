@@ -197,7 +197,7 @@ fn check_structure<B: OrderBook>(book: &B) -> Result<(), String> {
         }
         let got: Vec<(i64, u128, usize)> = levels
             .iter()
-            .map(|l| (l.price, l.total_qty as u128, l.orders))
+            .map(|l| (l.price, l.total_qty, l.orders))
             .collect();
         if got != expected {
             return Err(format!(

@@ -24,16 +24,35 @@
 //! while the number of live ids stays under half its buckets: no allocation in steady
 //! state. The table is written through once at construction, so its pages are faulted in
 //! before the first order arrives rather than on the hot path.
+//!
+//! The values are pool indices ([`Ix<T>`]), stored as [`Link<T>`] so that an empty bucket
+//! is [`Link::NIL`] and the probe's emptiness test is also the conversion back to an index.
 
-const EMPTY: u32 = u32::MAX;
+use super::pool::{Ix, Link};
 
-#[derive(Clone, Copy, Debug)]
-struct Entry {
+#[derive(Debug)]
+struct Entry<T> {
     key: u64,
-    /// The slot index, or `EMPTY`.
-    val: u32,
+    /// The element, or `NIL` for an empty bucket.
+    val: Link<T>,
     /// Distance from the key's home bucket (Robin Hood bookkeeping).
     dist: u32,
+}
+
+impl<T> Clone for Entry<T> {
+    #[inline(always)]
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Entry<T> {}
+
+impl<T> Entry<T> {
+    const VACANT: Entry<T> = Entry {
+        key: 0,
+        val: Link::NIL,
+        dist: 0,
+    };
 }
 
 /// Where an absent id would be inserted, as of one version of the table.
@@ -51,15 +70,10 @@ pub(crate) struct Bucket {
     version: u64,
 }
 
-const VACANT: Entry = Entry {
-    key: 0,
-    val: EMPTY,
-    dist: 0,
-};
-
+/// Order id -> element of a `Pool<T>`. See the module docs.
 #[derive(Debug)]
-pub(crate) struct IdIndex {
-    entries: Vec<Entry>,
+pub(crate) struct IdIndex<T> {
+    entries: Vec<Entry<T>>,
     mask: usize,
     bits: u32,
     len: usize,
@@ -70,12 +84,12 @@ pub(crate) struct IdIndex {
     probes: std::cell::Cell<u64>,
 }
 
-impl IdIndex {
+impl<T> IdIndex<T> {
     /// A table that holds `capacity` ids without growing.
     pub(crate) fn with_capacity(capacity: usize) -> Self {
         let buckets = (capacity.max(8) * 2).next_power_of_two();
         IdIndex {
-            entries: vec![VACANT; buckets],
+            entries: vec![Entry::VACANT; buckets],
             mask: buckets - 1,
             bits: buckets.trailing_zeros(),
             len: 0,
@@ -85,9 +99,16 @@ impl IdIndex {
         }
     }
 
+    /// No ids; the table keeps its size. Every remembered place goes stale.
+    pub(crate) fn clear(&mut self) {
+        self.entries.fill(Entry::VACANT);
+        self.len = 0;
+        self.version = self.version.wrapping_add(1);
+    }
+
     /// The entry in bucket `i`.
     #[inline(always)]
-    fn at(&self, i: usize) -> Entry {
+    fn at(&self, i: usize) -> Entry<T> {
         debug_assert!(i <= self.mask && self.mask + 1 == self.entries.len());
         #[cfg(test)]
         self.probes.set(self.probes.get() + 1);
@@ -98,7 +119,7 @@ impl IdIndex {
     }
 
     #[inline(always)]
-    fn put(&mut self, i: usize, e: Entry) {
+    fn put(&mut self, i: usize, e: Entry<T>) {
         debug_assert!(i <= self.mask);
         // SAFETY: as in `at`: `i` is masked by `mask == entries.len() - 1`.
         unsafe { *self.entries.get_unchecked_mut(i) = e }
@@ -118,14 +139,15 @@ impl IdIndex {
         let mut d = 0u32;
         loop {
             let e = self.at(i);
+            let vacancy = Vacancy {
+                bucket: i,
+                dist: d,
+                version: self.version,
+            };
             // An empty bucket, or an entry nearer its home than we are to ours, ends the
             // run of entries that could be `key` (runs are ordered by home bucket).
-            if e.val == EMPTY || e.dist < d {
-                return Err(Vacancy {
-                    bucket: i,
-                    dist: d,
-                    version: self.version,
-                });
+            if e.val.is_nil() || e.dist < d {
+                return Err(vacancy);
             }
             if e.key == key {
                 return Ok(i);
@@ -135,35 +157,39 @@ impl IdIndex {
         }
     }
 
-    /// Bucket holding `key`, if present.
+    /// Bucket holding `key` and its value, if present. (The probe saw the bucket
+    /// occupied, so the value is never `NIL`; reading it again costs nothing once inlined.)
     #[inline]
-    fn find(&self, key: u64) -> Option<usize> {
-        self.probe(key).ok()
+    fn find(&self, key: u64) -> Option<(usize, Ix<T>)> {
+        let i = self.probe(key).ok()?;
+        Some((i, self.at(i).val.get()?))
     }
 
-    /// Look `key` up for an insert that may follow: `Err` carries where it would go, so
-    /// the insert need not probe again if nothing changed in between.
+    /// Look `key` up for an insert that may follow: `Ok` if it is present, else `Err`
+    /// with where it would go, so the insert need not probe again if nothing changed in
+    /// between.
     #[inline]
-    pub(crate) fn lookup_for_insert(&self, key: u64) -> Result<u32, Vacancy> {
-        self.probe(key).map(|i| self.at(i).val)
+    pub(crate) fn lookup_for_insert(&self, key: u64) -> Result<(), Vacancy> {
+        self.probe(key).map(|_| ())
     }
 
     /// Look `key` up for a removal that may follow: the bucket and the value.
     #[inline]
-    pub(crate) fn lookup_for_remove(&self, key: u64) -> Option<(Bucket, u32)> {
-        let i = self.find(key)?;
+    pub(crate) fn lookup_for_remove(&self, key: u64) -> Option<(Bucket, Ix<T>)> {
+        let (i, val) = self.find(key)?;
         Some((
             Bucket {
                 index: i,
                 version: self.version,
             },
-            self.at(i).val,
+            val,
         ))
     }
 
+    /// The value of `key`, if present.
     #[inline]
-    pub(crate) fn get(&self, key: u64) -> Option<u32> {
-        self.find(key).map(|i| self.at(i).val)
+    pub(crate) fn get(&self, key: u64) -> Option<Ix<T>> {
+        self.find(key).map(|(_, val)| val)
     }
 
     #[inline]
@@ -173,7 +199,7 @@ impl IdIndex {
 
     /// Insert an id known to be absent.
     #[inline]
-    pub(crate) fn insert(&mut self, key: u64, val: u32) {
+    pub(crate) fn insert(&mut self, key: u64, val: Ix<T>) {
         let at = Vacancy {
             bucket: self.home(key),
             dist: 0,
@@ -185,8 +211,8 @@ impl IdIndex {
     /// Insert an id known to be absent, starting from where `lookup_for_insert` stopped
     /// if the table has not changed since (else from its home bucket).
     #[inline]
-    pub(crate) fn insert_at(&mut self, key: u64, val: u32, at: Vacancy) {
-        debug_assert!(val != EMPTY && !self.contains(key));
+    pub(crate) fn insert_at(&mut self, key: u64, val: Ix<T>, at: Vacancy) {
+        debug_assert!(!self.contains(key));
         if (self.len + 1) * 2 > self.entries.len() {
             self.grow();
             return self.insert(key, val);
@@ -199,10 +225,14 @@ impl IdIndex {
             (self.home(key), 0)
         };
         self.version = self.version.wrapping_add(1);
-        let mut e = Entry { key, val, dist };
+        let mut e = Entry {
+            key,
+            val: val.into(),
+            dist,
+        };
         loop {
             let cur = self.at(i);
-            if cur.val == EMPTY {
+            if cur.val.is_nil() {
                 self.put(i, e);
                 break;
             }
@@ -219,26 +249,28 @@ impl IdIndex {
 
     /// Remove an id; returns its slot if it was present.
     #[inline]
-    pub(crate) fn remove(&mut self, key: u64) -> Option<u32> {
-        let hole = self.find(key)?;
-        Some(self.remove_bucket(hole))
+    pub(crate) fn remove(&mut self, key: u64) -> Option<Ix<T>> {
+        let (hole, val) = self.find(key)?;
+        self.remove_bucket(hole);
+        Some(val)
     }
 
     /// Remove the entry `lookup_for_remove` found, without probing again if the table
     /// has not changed since.
     #[inline]
-    pub(crate) fn remove_at(&mut self, key: u64, at: Bucket) -> Option<u32> {
+    pub(crate) fn remove_at(&mut self, key: u64, at: Bucket) -> Option<Ix<T>> {
         if at.version == self.version {
             debug_assert_eq!(self.at(at.index).key, key);
-            Some(self.remove_bucket(at.index))
+            let val = self.at(at.index).val.get();
+            self.remove_bucket(at.index);
+            val
         } else {
             self.remove(key)
         }
     }
 
     #[inline]
-    fn remove_bucket(&mut self, mut hole: usize) -> u32 {
-        let val = self.at(hole).val;
+    fn remove_bucket(&mut self, mut hole: usize) {
         self.len -= 1;
         self.version = self.version.wrapping_add(1);
         // Backward shift: move each following entry one bucket back until an empty bucket
@@ -246,15 +278,14 @@ impl IdIndex {
         loop {
             let j = (hole + 1) & self.mask;
             let mut e = self.at(j);
-            if e.val == EMPTY || e.dist == 0 {
+            if e.val.is_nil() || e.dist == 0 {
                 break;
             }
             e.dist -= 1;
             self.put(hole, e);
             hole = j;
         }
-        self.put(hole, VACANT);
-        val
+        self.put(hole, Entry::VACANT);
     }
 
     /// Double the table (only when more ids are live than the configured capacity).
@@ -267,8 +298,8 @@ impl IdIndex {
         // taken before the move can pass for current.
         self.version = version;
         for e in old {
-            if e.val != EMPTY {
-                self.insert(e.key, e.val);
+            if let Some(val) = e.val.get() {
+                self.insert(e.key, val);
             }
         }
     }
@@ -281,13 +312,22 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
     use std::collections::HashMap;
 
+    /// What the tests' tables index (they never index a pool: values are just stored).
+    #[derive(Debug)]
+    struct Thing;
+    type Table = IdIndex<Thing>;
+
+    fn ix(raw: u32) -> Ix<Thing> {
+        Ix::for_test(raw)
+    }
+
     /// Against std's HashMap on random operations over adversarial key sets: sequential,
     /// strided by the table size (all sharing low bits), and extremes.
     #[test]
     fn matches_a_hashmap() {
         for (seed, pattern) in (0..6u64).zip([0u8, 1, 2, 0, 1, 2]) {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            let mut t = IdIndex::with_capacity(8);
+            let mut t = Table::with_capacity(8);
             let mut m: HashMap<u64, u32> = HashMap::new();
             let key = |rng: &mut ChaCha8Rng| -> u64 {
                 let k = rng.random_range(0..300u64);
@@ -301,16 +341,16 @@ mod tests {
                 let k = key(&mut rng);
                 match rng.random_range(0..3) {
                     0 if !m.contains_key(&k) => {
-                        t.insert(k, step);
+                        t.insert(k, ix(step));
                         m.insert(k, step);
                     }
-                    1 => assert_eq!(t.remove(k), m.remove(&k)),
-                    _ => assert_eq!(t.get(k), m.get(&k).copied()),
+                    1 => assert_eq!(t.remove(k).map(Ix::raw), m.remove(&k)),
+                    _ => assert_eq!(t.get(k).map(Ix::raw), m.get(&k).copied()),
                 }
                 assert_eq!(t.len, m.len());
             }
             for (k, v) in &m {
-                assert_eq!(t.get(*k), Some(*v));
+                assert_eq!(t.get(*k).map(Ix::raw), Some(*v));
             }
         }
     }
@@ -322,13 +362,13 @@ mod tests {
     fn remembered_places_match_a_hashmap() {
         for seed in 0..4u64 {
             let mut rng = ChaCha8Rng::seed_from_u64(100 + seed);
-            let mut t = IdIndex::with_capacity(8); // small: the table grows mid-run
+            let mut t = Table::with_capacity(8); // small: the table grows mid-run
             let mut m: HashMap<u64, u32> = HashMap::new();
             for step in 0..20_000u32 {
                 let k = rng.random_range(0..200u64) << (seed * 7);
                 let other = rng.random_range(0..200u64) << (seed * 7);
                 let meddle = rng.random_bool(0.5);
-                let meddle_with = |t: &mut IdIndex, m: &mut HashMap<u64, u32>| {
+                let meddle_with = |t: &mut Table, m: &mut HashMap<u64, u32>| {
                     if other == k {
                         return;
                     }
@@ -336,18 +376,18 @@ mod tests {
                         t.remove(other);
                     } else {
                         m.insert(other, step);
-                        t.insert(other, step);
+                        t.insert(other, ix(step));
                     }
                 };
                 if rng.random_bool(0.5) {
                     match t.lookup_for_insert(k) {
-                        Ok(v) => assert_eq!(Some(&v), m.get(&k)),
+                        Ok(()) => assert!(m.contains_key(&k)),
                         Err(at) => {
                             assert!(!m.contains_key(&k));
                             if meddle {
                                 meddle_with(&mut t, &mut m);
                             }
-                            t.insert_at(k, step, at);
+                            t.insert_at(k, ix(step), at);
                             m.insert(k, step);
                         }
                     }
@@ -355,18 +395,18 @@ mod tests {
                     match t.lookup_for_remove(k) {
                         None => assert!(!m.contains_key(&k)),
                         Some((at, v)) => {
-                            assert_eq!(Some(&v), m.get(&k));
+                            assert_eq!(Some(&v.raw()), m.get(&k));
                             if meddle {
                                 meddle_with(&mut t, &mut m);
                             }
-                            assert_eq!(t.remove_at(k, at), m.remove(&k));
+                            assert_eq!(t.remove_at(k, at).map(Ix::raw), m.remove(&k));
                         }
                     }
                 }
                 assert_eq!(t.len, m.len());
             }
             for (k, v) in &m {
-                assert_eq!(t.get(*k), Some(*v), "seed {seed} key {k}");
+                assert_eq!(t.get(*k).map(Ix::raw), Some(*v), "seed {seed} key {k}");
             }
         }
     }
@@ -376,14 +416,14 @@ mod tests {
     #[test]
     fn sequential_runs_cost_constant_probes() {
         let n = 10_000u64;
-        let mut t = IdIndex::with_capacity(1 << 16);
+        let mut t = Table::with_capacity(1 << 16);
         for k in 0..n {
-            t.insert(1_000 + k, k as u32);
+            t.insert(1_000 + k, ix(k as u32));
         }
-        let worst = |t: &IdIndex, before: u64| t.probes.get() - before;
+        let worst = |t: &Table, before: u64| t.probes.get() - before;
         for k in 0..n {
             let before = t.probes.get();
-            assert_eq!(t.remove(1_000 + k), Some(k as u32));
+            assert_eq!(t.remove(1_000 + k), Some(ix(k as u32)));
             assert!(
                 worst(&t, before) <= 4,
                 "remove of id {k} probed {}",
@@ -403,9 +443,33 @@ mod tests {
 
     #[test]
     fn neighbouring_ids_share_cache_lines() {
-        let t = IdIndex::with_capacity(1 << 16);
+        let t = Table::with_capacity(1 << 16);
         let h: Vec<usize> = (1_000u64..1_004).map(|k| t.home(k)).collect();
         assert_eq!(h[1].abs_diff(h[0]), 1);
         assert_eq!(h[3].abs_diff(h[2]), 1);
+    }
+
+    /// `clear` empties the table, keeps its size, and makes every remembered place stale
+    /// (an insert at a place taken before the clear must not land there blindly).
+    #[test]
+    fn clear_forgets_ids_and_places() {
+        let mut t = Table::with_capacity(8);
+        let buckets = t.entries.len();
+        for k in 0..8u64 {
+            t.insert(k, ix(k as u32));
+        }
+        let Err(place) = t.lookup_for_insert(100) else {
+            panic!("100 is absent")
+        };
+        t.clear();
+        assert_eq!((t.len, t.entries.len()), (0, buckets));
+        for k in 0..8u64 {
+            assert_eq!(t.get(k), None);
+        }
+        t.insert(3, ix(30));
+        t.insert_at(100, ix(1), place);
+        assert_eq!(t.get(100), Some(ix(1)));
+        assert_eq!(t.get(3), Some(ix(30)));
+        assert_eq!(t.len, 2);
     }
 }

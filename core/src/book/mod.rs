@@ -5,6 +5,8 @@
 //!   price levels in a sorted vector per side, id lookup in a pre-sized hash table.
 //! - [`ReferenceBook`]: a literal transcription of the rules over ordered maps, kept only
 //!   as a test oracle. It is written for obviousness, not speed.
+//! - [`validate`]: the stateless checks of a command, shared by the fast book and anyone
+//!   who must screen orders the way it does (the reference book keeps its own copy).
 
 mod fast;
 mod id_index;
@@ -21,19 +23,26 @@ use crate::types::*;
 /// One resting order as seen from outside the book.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RestingOrder {
+    /// The side it rests on.
     pub side: Side,
+    /// Its limit price (the level it rests at).
     pub price: Price,
+    /// Its client order id.
     pub id: OrderId,
+    /// The account it belongs to.
     pub account: Account,
+    /// What is left of it: its quantity less what has traded or been decremented.
     pub open_qty: Qty,
 }
 
 /// One price level as seen from outside the book.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LevelView {
+    /// The level's price.
     pub price: Price,
-    /// The book's own running aggregate of open quantity at this level.
-    pub total_qty: Qty,
+    /// The book's own running aggregate of open quantity at this level. In 128 bits:
+    /// orders of up to `u64::MAX` each sum past 64 bits (two of 2^63 already do).
+    pub total_qty: u128,
     /// Number of resting orders at this level.
     pub orders: usize,
 }
@@ -48,6 +57,11 @@ pub trait OrderBook {
 
     /// Apply one command, delivering its events to `sink` in order.
     fn apply<S: EventSink>(&mut self, cmd: &Command, sink: &mut S);
+
+    /// Empty the book, as if new with the same configuration, keeping its storage (a book
+    /// reused for the next session or test case need not allocate again). Emits nothing:
+    /// the orders are forgotten, not cancelled.
+    fn clear(&mut self);
 
     /// Highest resting bid, if any.
     fn best_bid(&self) -> Option<Price>;
@@ -69,6 +83,7 @@ pub trait OrderBook {
     /// Number of resting orders.
     fn len(&self) -> usize;
 
+    /// No resting orders.
     fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -1,0 +1,155 @@
+//! The three commands, each from validation to its last event: a new order (checked, then
+//! rested at once if it meets nothing, else matched), a cancel and a replace. Each stays
+//! out of line (`inline(never)`), as when the committed instruction counts were taken.
+
+use super::execute::{remainder, Taker};
+use super::FastBook;
+use crate::book::id_index::Vacancy;
+use crate::book::validate;
+use crate::command::{Event, EventSink, NewOrder};
+use crate::types::{CancelReason, OrderId, Price, Qty, RejectReason, Tif};
+
+impl FastBook {
+    #[inline(never)]
+    pub(super) fn new_order<S: EventSink>(&mut self, o: &NewOrder, sink: &mut S) {
+        let vacancy = match self.validate_new(o) {
+            Ok(v) => v,
+            Err(reason) => {
+                sink.event(Event::Reject { id: o.id, reason });
+                return;
+            }
+        };
+        sink.event(Event::Ack { id: o.id });
+        // Most orders meet nothing: rest or cancel them without entering the matching
+        // walk (no taker to build, no outcome to unpack).
+        if self.eligible_level(o.side, o.price).is_none() {
+            if let Some((price, qty)) = remainder(o.id, o.tif, o.price, o.qty, sink) {
+                self.rest(o, price, qty, vacancy);
+            }
+            return;
+        }
+        if o.tif == Tif::Fok && !self.fok_fills(o.side, o.account, o.price, o.qty, o.stp) {
+            sink.event(Event::Cancel {
+                id: o.id,
+                qty: o.qty,
+                reason: CancelReason::Fok,
+            });
+            return;
+        }
+        let t = Taker {
+            id: o.id,
+            account: o.account,
+            side: o.side,
+            limit: o.price,
+            qty: o.qty,
+            tif: o.tif,
+            stp: o.stp,
+        };
+        if let Some((price, qty)) = self.execute(&t, sink) {
+            self.rest(o, price, qty, vacancy);
+        }
+    }
+
+    /// The checks of `docs/SEMANTICS.md`, in order: the stateless ones
+    /// ([`validate::check_new`]), then a live duplicate id and a post-only order that
+    /// would cross. An accepted order gets back where its id would be indexed.
+    fn validate_new(&self, o: &NewOrder) -> Result<Vacancy, RejectReason> {
+        validate::check_new(&self.cfg, o)?;
+        let vacancy = match self.index.lookup_for_insert(o.id) {
+            Ok(_) => return Err(RejectReason::DuplicateId),
+            Err(v) => v,
+        };
+        if o.tif == Tif::Post {
+            if let Some(p) = o.price {
+                if self.would_cross(o.side, p) {
+                    return Err(RejectReason::WouldCross);
+                }
+            }
+        }
+        Ok(vacancy)
+    }
+
+    #[inline(never)]
+    pub(super) fn cancel<S: EventSink>(&mut self, id: OrderId, sink: &mut S) {
+        match self.index.lookup_for_remove(id) {
+            Some((bucket, si)) => {
+                let qty = self.slots[si].qty;
+                sink.event(Event::Cancel {
+                    id,
+                    qty,
+                    reason: CancelReason::User,
+                });
+                // One probe serves the lookup and the removal.
+                self.index.remove_at(id, bucket);
+                self.unlink(si);
+                self.free_slot(si);
+            }
+            None => sink.event(Event::Reject {
+                id,
+                reason: RejectReason::UnknownId,
+            }),
+        }
+    }
+
+    #[inline(never)]
+    pub(super) fn replace<S: EventSink>(
+        &mut self,
+        id: OrderId,
+        price: Price,
+        qty: Qty,
+        sink: &mut S,
+    ) {
+        let Some(si) = self.index.get(id) else {
+            sink.event(Event::Reject {
+                id,
+                reason: RejectReason::UnknownId,
+            });
+            return;
+        };
+        if let Err(reason) = validate::check_replace(&self.cfg, price, qty) {
+            sink.event(Event::Reject { id, reason });
+            return;
+        }
+        let s = self.slots[si];
+        let (tif, stp, li) = (s.tif(), s.stp(), s.level());
+        let side = self.levels[li].side;
+        if tif == Tif::Post && self.would_cross(side, price) {
+            sink.event(Event::Reject {
+                id,
+                reason: RejectReason::WouldCross,
+            });
+            return;
+        }
+        sink.event(Event::Replaced { id });
+        let cur_price = self.levels[li].price;
+        if price == cur_price && qty <= s.qty {
+            self.slots[si].qty = qty;
+            self.levels[li].total -= (s.qty - qty) as u128;
+            return;
+        }
+        // Lose priority: leave the level, re-enter as a taker, and rest again in the same
+        // slot under the same index entry (neither is touched unless the order ends).
+        self.unlink(si);
+        // Resting orders are GTC or post-only, so one that meets nothing simply rests.
+        if self.eligible_level(side, Some(price)).is_none() {
+            self.link_tail(si, side, price, qty);
+            return;
+        }
+        let t = Taker {
+            id,
+            account: s.account,
+            side,
+            limit: Some(price),
+            qty,
+            tif,
+            stp,
+        };
+        match self.execute(&t, sink) {
+            Some((price, qty)) => self.link_tail(si, side, price, qty),
+            None => {
+                self.index.remove(id);
+                self.free_slot(si);
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! Price-time matching: the opposite ladder from its best level, each level's FIFO from
+//! its head.
+
+use super::execute::{Outcome, Taker};
+use super::FastBook;
+use crate::command::EventSink;
+use crate::types::Stp;
+
+impl FastBook {
+    /// Walk the opposite ladder from the best level, each level's FIFO from the head.
+    /// Every maker before the current one has left the book, so the current maker is
+    /// always its level's head.
+    pub(super) fn match_fifo<S: EventSink>(&mut self, t: &Taker, sink: &mut S) -> Outcome {
+        let Taker {
+            id,
+            account,
+            side,
+            limit,
+            qty,
+            stp,
+            ..
+        } = *t;
+        let mut rem = qty;
+        while rem > 0 {
+            let Some((li, price)) = self.eligible_level(side, limit) else {
+                break;
+            };
+            // Consume this level from its head. When it empties, `take` pops it (its
+            // head is then NIL) and the loop moves on to the next best level.
+            while rem > 0 {
+                let Some(si) = self.levels[li].head.get() else {
+                    break;
+                };
+                let m = &self.slots[si];
+                if stp != Stp::None && m.account == account {
+                    let (r, stopped) = self.self_trade(id, rem, stp, si, sink);
+                    rem = r;
+                    if stopped {
+                        return Outcome {
+                            remaining: rem,
+                            stopped: true,
+                        };
+                    }
+                    continue;
+                }
+                let q = rem.min(m.qty);
+                self.fill(id, si, price, q, sink);
+                rem -= q;
+            }
+        }
+        Outcome {
+            remaining: rem,
+            stopped: false,
+        }
+    }
+}

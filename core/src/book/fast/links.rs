@@ -1,0 +1,120 @@
+//! The FIFO of each level: putting a slot at its level's tail, taking it out, and taking
+//! quantity off it, with the level's count and total kept in step. Every operation is
+//! O(1): slots are doubly linked, and a level that empties is handed to the ladder upkeep.
+
+use super::slots::{Level, Slot};
+use super::FastBook;
+use crate::book::id_index::Vacancy;
+use crate::book::pool::{Ix, Link};
+use crate::command::NewOrder;
+use crate::types::{Price, Qty, Side};
+
+impl FastBook {
+    /// A new resting order: a fresh slot at the tail of its level, and its id indexed
+    /// (from where the duplicate-id check stopped, if nothing has changed since).
+    #[inline(always)]
+    pub(super) fn rest(&mut self, o: &NewOrder, price: Price, qty: Qty, at: Vacancy) {
+        let NewOrder {
+            id,
+            account,
+            side,
+            tif,
+            stp,
+            ..
+        } = *o;
+        let li = self.level_for(side, price);
+        let tail = self.levels[li].tail;
+        // The slot is written once, already linked after the level's tail.
+        let si = self.slots.alloc(Slot {
+            id,
+            qty,
+            next: Link::NIL,
+            prev: tail,
+            level_flags: Slot::pack(li, tif, stp),
+            account,
+        });
+        self.append(li, si, tail, qty);
+        self.index.insert_at(id, si, at);
+        self.live += 1;
+    }
+
+    /// Make slot `si`, whose `prev` is already `tail`, the new tail of level `li`.
+    #[inline(always)]
+    fn append(&mut self, li: Ix<Level>, si: Ix<Slot>, tail: Link<Slot>, qty: Qty) {
+        match tail.get() {
+            None => self.levels[li].head = si.into(),
+            Some(t) => self.slots[t].next = si.into(),
+        }
+        let lvl = &mut self.levels[li];
+        lvl.tail = si.into();
+        lvl.count += 1;
+        lvl.total += qty as u128;
+    }
+
+    /// Put slot `si` (not linked anywhere) at the tail of the `side` level at `price`,
+    /// with `qty` open.
+    #[inline]
+    pub(super) fn link_tail(&mut self, si: Ix<Slot>, side: Side, price: Price, qty: Qty) {
+        let li = self.level_for(side, price);
+        let tail = self.levels[li].tail;
+        let s = &mut self.slots[si];
+        s.qty = qty;
+        s.set_level(li);
+        s.prev = tail;
+        s.next = Link::NIL;
+        self.append(li, si, tail, qty);
+    }
+
+    /// Take a resting order out of the book: unindex, unlink and free it (the caller
+    /// emits any event).
+    pub(super) fn remove(&mut self, si: Ix<Slot>) {
+        self.index.remove(self.slots[si].id);
+        self.unlink(si);
+        self.free_slot(si);
+    }
+
+    /// Return an unlinked, unindexed slot to the pool.
+    #[inline]
+    pub(super) fn free_slot(&mut self, si: Ix<Slot>) {
+        self.slots.release(si);
+        self.live -= 1;
+    }
+
+    /// Unlink slot `si` from its level's FIFO (the slot and its id stay as they are).
+    #[inline(always)]
+    pub(super) fn unlink(&mut self, si: Ix<Slot>) {
+        let s = self.slots[si];
+        let li = s.level();
+        match s.prev.get() {
+            Some(p) => self.slots[p].next = s.next,
+            None => self.levels[li].head = s.next,
+        }
+        match s.next.get() {
+            Some(n) => self.slots[n].prev = s.prev,
+            None => self.levels[li].tail = s.prev,
+        }
+        let lvl = &mut self.levels[li];
+        lvl.count -= 1;
+        lvl.total -= s.qty as u128;
+        if self.levels[li].count == 0 {
+            self.level_emptied(self.levels[li].side);
+        }
+    }
+
+    /// Take `q` off a resting order (a fill or a decrement); removes it at zero.
+    /// Returns true if the order left the book.
+    #[inline]
+    pub(super) fn take(&mut self, si: Ix<Slot>, q: Qty) -> bool {
+        let s = &mut self.slots[si];
+        s.qty -= q;
+        let li = s.level();
+        // `remove` subtracts the (then zero) open quantity; subtract the taken part here.
+        self.levels[li].total -= q as u128;
+        if s.qty == 0 {
+            self.remove(si);
+            true
+        } else {
+            false
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! The fast book: the product.
+//!
+//! # Layout, and why
+//! - **Orders** live in one slab of [`Slot`](slots)s allocated up front and recycled
+//!   through a free list, so a new order never allocates. A slot is 32 bytes aligned to 32
+//!   (id, open quantity, the `prev`/`next` links of its level's FIFO, level, account), so
+//!   no slot straddles two cache lines and unlinking any order is O(1).
+//! - **Levels** live in a second slab, one 64-byte cache line each: the aggregate quantity
+//!   in 128 bits (exact for every accepted quantity), price, FIFO head and tail, order
+//!   count, side; also recycled.
+//! - **Price ladders**, one per side, are sorted vectors of keys with the best price at the
+//!   end, with a direct-mapped **level cache** in front ([`ladder`]).
+//! - **Id lookup** is the crate's `IdIndex`, an open-addressing table pre-sized to twice
+//!   the configured capacity whose hash keeps neighbouring ids in neighbouring buckets. A
+//!   new order probes it once: the duplicate-id check remembers where the id would go and
+//!   the insert starts there if nothing moved in between; a cancel likewise looks up and
+//!   removes with one probe. A replace that loses priority keeps its slot and its entry.
+//! - Slab indices are the pool's own types, minted only by the pool, which is what makes
+//!   their unchecked access sound (`pool` module docs).
+//!
+//! Cancel and reduce are O(1) ([`links`]); a level that empties is left in its ladder
+//! unless it is the best. Orders (and replaces) that meet nothing on the other side go
+//! straight to resting or cancelling without entering the matching walk ([`commands`]).
+//!
+//! Why not a flat price-indexed array: the whole `i64` domain is legal, and even a windowed
+//! array thrashes cache when prices spread; a short sorted vector of 8-byte keys keeps the
+//! top of book in one or two cache lines, and the level cache gives the O(1) price lookup a
+//! window would, without its reach limit. Each step above was kept only if callgrind and a
+//! side-by-side wall-clock run agreed (the commits say by how much); the results are in
+//! `bench-results/` (see the README).
+//!
+//! # Where each idea lives
+//! [`slots`] what is stored per order and level; [`ladder`] levels by price and the level
+//! cache; [`links`] the FIFOs; [`commands`] validation and the three commands; [`execute`]
+//! the matching frame and the one fill step; [`fifo`], [`pro_rata`] and [`fok`] the
+//! policies and the fill-or-kill pre-check; [`stp`] self-trade prevention; [`trait_impl`]
+//! the [`OrderBook`](crate::book::OrderBook) queries.
+
+mod commands;
+mod execute;
+mod fifo;
+mod fok;
+mod ladder;
+mod links;
+mod pro_rata;
+mod slots;
+mod stp;
+mod trait_impl;
+
+#[cfg(test)]
+mod tests;
+
+use self::ladder::{Ladder, LevelCache, LEVEL_CACHE};
+use self::slots::{Level, Slot};
+use super::id_index::IdIndex;
+use super::pool::{Ix, Link, Pool};
+use crate::types::{BookConfig, Qty, Side};
+
+/// The fast price-time (and pro-rata) book. See the module docs for the layout.
+///
+/// `FastBook::new` pre-allocates, and writes through once so that its pages are faulted in
+/// before the first order: `cfg.capacity` order slots (at least 16), an id table of twice
+/// that many buckets, and `min(capacity, 65,536)` price levels per book with room for as
+/// many per side in the ladders. Past any of these, storage grows (an allocation on the
+/// command that needs it, never a rejection).
+pub struct FastBook {
+    cfg: BookConfig,
+    slots: Pool<Slot>,
+    levels: Pool<Level>,
+    /// Bids and asks, indexed by `Side as usize` (an index, not a branch).
+    ladders: [Ladder; 2],
+    /// Per side, indexed by `Side as usize`.
+    level_cache: [LevelCache; 2],
+    index: IdIndex<Slot>,
+    live: usize,
+    /// Pro-rata scratch, in time order: (slot, allocation) per participant.
+    /// Pre-sized; it only grows if a level ever holds more orders than it has seen before.
+    scratch: Vec<(Ix<Slot>, Qty)>,
+    /// Pro-rata leftover ranking: (remainder, time position) per participant, for levels
+    /// whose total fits in 64 bits (so does every remainder, which is below it).
+    ranking: Vec<(u64, u32)>,
+    /// The same for levels whose total exceeds 64 bits. Pre-sized like `ranking`.
+    wide_ranking: Vec<(u128, u32)>,
+}
+
+impl FastBook {
+    /// An empty book with the limits and policy of `cfg`, its storage pre-allocated (see
+    /// the type's docs for how much).
+    pub fn new(cfg: BookConfig) -> Self {
+        let cap = cfg.capacity.max(16);
+        let level_cap = cap.min(1 << 16);
+        // Both pools are pre-filled free lists: every page is written now, not faulted in
+        // on the hot path.
+        FastBook {
+            cfg,
+            slots: Pool::prefilled(cap, Slot::BLANK),
+            levels: Pool::prefilled(level_cap, Level::BLANK),
+            ladders: [
+                Ladder::new(Side::Buy, level_cap),
+                Ladder::new(Side::Sell, level_cap),
+            ],
+            level_cache: [[Link::NIL; LEVEL_CACHE]; 2],
+            index: IdIndex::with_capacity(cap),
+            live: 0,
+            scratch: Vec::with_capacity(1024),
+            ranking: Vec::with_capacity(1024),
+            wide_ranking: Vec::with_capacity(1024),
+        }
+    }
+
+    /// Empty the book, as if just made with the same configuration, keeping all storage
+    /// (including any grown past the configured capacity): no allocation, and none later
+    /// until the book holds more than it ever has. O(storage).
+    pub fn clear(&mut self) {
+        self.slots.clear();
+        self.levels.clear();
+        for ladder in &mut self.ladders {
+            ladder.clear();
+        }
+        self.level_cache = [[Link::NIL; LEVEL_CACHE]; 2];
+        self.index.clear();
+        self.live = 0;
+        self.scratch.clear();
+        self.ranking.clear();
+        self.wide_ranking.clear();
+    }
+}

@@ -1,0 +1,99 @@
+//! [`OrderBook`] for [`FastBook`]: command dispatch and the read-only queries (best
+//! prices, one order, walks over orders and levels), which read the slabs in ladder order.
+
+use super::FastBook;
+use crate::book::{LevelView, OrderBook, RestingOrder};
+use crate::command::{Command, EventSink};
+use crate::types::{BookConfig, OrderId, Price, Side};
+
+impl OrderBook for FastBook {
+    fn name(&self) -> &'static str {
+        "fast"
+    }
+
+    fn config(&self) -> &BookConfig {
+        &self.cfg
+    }
+
+    #[inline]
+    fn apply<S: EventSink>(&mut self, cmd: &Command, sink: &mut S) {
+        match cmd {
+            Command::New(o) => self.new_order(o, sink),
+            Command::Cancel { id } => self.cancel(*id, sink),
+            Command::Replace { id, price, qty } => self.replace(*id, *price, *qty, sink),
+        }
+    }
+
+    fn clear(&mut self) {
+        FastBook::clear(self);
+    }
+
+    fn best_bid(&self) -> Option<Price> {
+        self.best_level(Side::Buy).map(|li| self.levels[li].price)
+    }
+
+    fn best_ask(&self) -> Option<Price> {
+        self.best_level(Side::Sell).map(|li| self.levels[li].price)
+    }
+
+    fn order(&self, id: OrderId) -> Option<RestingOrder> {
+        let si = self.index.get(id)?;
+        let s = &self.slots[si];
+        let lvl = &self.levels[s.level()];
+        Some(RestingOrder {
+            side: lvl.side,
+            price: lvl.price,
+            id: s.id,
+            account: s.account,
+            open_qty: s.qty,
+        })
+    }
+
+    fn len(&self) -> usize {
+        self.live
+    }
+
+    fn for_each_order(&self, f: &mut dyn FnMut(&RestingOrder)) {
+        for side in [Side::Buy, Side::Sell] {
+            self.for_each_order_of(side, &mut |o| {
+                f(o);
+                true
+            });
+        }
+    }
+
+    fn for_each_order_of(&self, side: Side, f: &mut dyn FnMut(&RestingOrder) -> bool) {
+        for &li in self.ladder(side).levels.iter().rev() {
+            let lvl = &self.levels[li];
+            // A lazily emptied level has no head; freed levels are not in the ladder.
+            let mut cur = lvl.head;
+            while let Some(si) = cur.get() {
+                let s = &self.slots[si];
+                let going = f(&RestingOrder {
+                    side,
+                    price: lvl.price,
+                    id: s.id,
+                    account: s.account,
+                    open_qty: s.qty,
+                });
+                if !going {
+                    return;
+                }
+                cur = s.next;
+            }
+        }
+    }
+
+    fn for_each_level(&self, side: Side, f: &mut dyn FnMut(&LevelView)) {
+        for &li in self.ladder(side).levels.iter().rev() {
+            let lvl = &self.levels[li];
+            if lvl.count > 0 {
+                f(&LevelView {
+                    price: lvl.price,
+                    total_qty: lvl.total,
+                    orders: lvl.count as usize,
+                });
+            }
+        }
+    }
+}
