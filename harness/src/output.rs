@@ -15,6 +15,8 @@
 //!   file standard input is redirected from (if any). Two outputs that do not exist yet
 //!   collide when they name one entry of one directory. Nothing is created or opened for
 //!   writing; inputs that do not exist are left for the caller's open to report.
+//!   Only regular files are compared: writing to a device or a pipe (`/dev/null`,
+//!   `/dev/stdout`) destroys nothing, even when an input is the same device.
 //! - [`check_output_dir`]`(option, dir)`: a directory that results are written into must
 //!   be a directory if it exists (it may not exist yet).
 //!
@@ -71,7 +73,11 @@ pub fn refuse_overwriting_inputs(
 ) -> Result<(), String> {
     let inputs: Vec<(&str, &Path, FileId)> = inputs
         .iter()
-        .filter_map(|&(opt, p)| resolve(p, true).map(|m| (opt, p, file_id(&m))))
+        .filter_map(|&(opt, p)| resolve(p, true).map(|m| (opt, p, m)))
+        // Only a regular file can be destroyed by writing to it; a terminal, a pipe or
+        // /dev/null on both sides is harmless.
+        .filter(|(_, _, m)| m.is_file())
+        .map(|(opt, p, m)| (opt, p, file_id(&m)))
         .collect();
     let mut seen: Vec<(&str, &Path, Landing)> = Vec::with_capacity(outputs.len());
     for &(opt, p) in outputs {
@@ -81,6 +87,9 @@ pub fn refuse_overwriting_inputs(
                     "{opt} {} is a directory; give a file name",
                     p.display()
                 ));
+            }
+            if !meta.is_file() {
+                continue; // a device or a pipe: writing it destroys nothing
             }
             let id = file_id(&meta);
             if let Some(&(in_opt, in_path, _)) = inputs.iter().find(|i| i.2 == id) {
@@ -175,6 +184,16 @@ mod tests {
         )
         .unwrap();
         assert!(!new.exists(), "the check must not create anything");
+    }
+
+    #[test]
+    fn devices_are_not_files_to_protect() {
+        let null = Path::new("/dev/null");
+        refuse_overwriting_inputs(
+            &[("--events", null), ("--book-out", null)],
+            &[("--input", null)],
+        )
+        .unwrap();
     }
 
     #[test]
