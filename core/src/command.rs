@@ -4,8 +4,6 @@
 //! value, and events are handed one at a time to a caller-supplied [`EventSink`], so
 //! nothing on the matching path allocates per command or per event.
 
-#![warn(missing_docs)]
-
 use crate::types::*;
 
 /// A new order.

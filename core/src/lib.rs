@@ -8,6 +8,8 @@
 //! are behind the default `engine` feature; a book-only user turns it off. The wholesaler
 //! that runs on the engine is its own crate, `flowmatch-wholesaler`.
 
+#![deny(missing_docs)]
+
 pub mod book;
 pub mod command;
 #[cfg(feature = "engine")]

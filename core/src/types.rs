@@ -11,8 +11,6 @@
 //! must map every variant, and a new one should be a compile error there, not a silent
 //! wildcard arm. The ingress and engine enums of tuning and errors are non-exhaustive.
 
-#![warn(missing_docs)]
-
 /// A price in integer ticks. The whole `i64` domain is legal.
 pub type Price = i64;
 /// A quantity in units (shares, contracts). Orders carry at most [`BookConfig::max_order_qty`]

@@ -69,7 +69,7 @@
 //! is allocated unless a single message produces more book events or sweeps more resting
 //! orders than that capacity (then the vector grows once).
 
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 pub mod config;
 #[cfg(feature = "engine")]

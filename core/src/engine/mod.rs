@@ -35,8 +35,6 @@
 //! [`spawn`] runs an engine on its own (optionally pinned) thread and returns once that
 //! thread is running; [`Engine::step`] drives it on the caller's thread (tests).
 
-#![warn(missing_docs)]
-
 use crate::book::OrderBook;
 use crate::command::{Command, Event, Sink};
 use crate::ingress::{spin_hint, spsc, Receiver};

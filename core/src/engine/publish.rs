@@ -7,8 +7,6 @@
 //! more than [`CHUNK`] events (then they go out in chunks, in order). The buffer is sized
 //! once, when the engine is built, and never grows.
 
-#![warn(missing_docs)]
-
 use super::{Clock, EngineStats};
 use crate::command::Sink;
 use crate::ingress::{spin_hint, spsc, Full};

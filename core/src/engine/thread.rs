@@ -2,8 +2,6 @@
 //! a core) and returns only once that thread is running, so a caller can start its
 //! schedule at once and never hand-rolls the thread; [`EngineHandle`] stops and joins it.
 
-#![warn(missing_docs)]
-
 use super::{Clock, Engine, EngineStats, Processor};
 use crate::ingress::CachePadded;
 use std::sync::atomic::{AtomicBool, Ordering};

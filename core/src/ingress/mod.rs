@@ -12,8 +12,6 @@
 //! a full queue is back-pressure: the push hands the item back in [`Full`] and nothing is
 //! ever dropped.
 
-#![warn(missing_docs)]
-
 pub mod multi;
 pub mod spsc;
 mod sync;

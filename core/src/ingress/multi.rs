@@ -21,8 +21,6 @@
 //! pairs with that producer's `Acquire` reload. Rings share no state, so nothing else is
 //! needed.
 
-#![warn(missing_docs)]
-
 use super::spsc::{self, Consumer, Producer};
 
 /// The consuming side of a multi-producer ingress.

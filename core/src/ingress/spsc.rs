@@ -43,8 +43,6 @@
 //! A full ring is back-pressure: [`Producer::try_push`] hands the item back in
 //! [`Full`] and nothing is ever dropped.
 
-#![warn(missing_docs)]
-
 use super::sync::{Arc, AtomicUsize, Ordering, UnsafeCell};
 use super::CachePadded;
 use super::Full;

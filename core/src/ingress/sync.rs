@@ -4,8 +4,6 @@
 //! `std`'s `UnsafeCell` is wrapped to offer loom's closure-based `with`/`with_mut` API; in a
 //! normal build the wrapper compiles away.
 
-#![warn(missing_docs)]
-
 #[cfg(loom)]
 pub(crate) use loom::cell::UnsafeCell;
 #[cfg(loom)]
