@@ -62,7 +62,8 @@ fn shallower(side: Side, a: Option<Price>, b: Option<Price>) -> Option<Price> {
     }
 }
 
-fn levels<B: OrderBook>(book: &B, side: Side, bound: Option<Price>) -> Vec<(Price, Qty)> {
+/// Level aggregates are `u128` in the book's view (sums of `u64` quantities).
+fn levels<B: OrderBook>(book: &B, side: Side, bound: Option<Price>) -> Vec<(Price, u128)> {
     let mut v = Vec::new();
     book.for_each_level(side, &mut |l| {
         if within(side, l.price, bound) {
@@ -168,11 +169,11 @@ fn replay(resync: bool) -> Stats {
             // Everything deeper than this row's horizon may change out of sight from now on.
             let bound = shallower(side, known[k], row.horizon(side));
             let ours = levels(&r.fast, side, bound);
-            let theirs: Vec<(Price, Qty)> = row
+            let theirs: Vec<(Price, u128)> = row
                 .side(side)
                 .iter()
-                .copied()
                 .filter(|l| within(side, l.0, bound))
+                .map(|&(price, qty)| (price, qty as u128))
                 .collect();
             r.stats.levels_compared += theirs.len();
             r.stats.levels_shown += row.side(side).len();
