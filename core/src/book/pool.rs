@@ -153,12 +153,15 @@ impl<T> Tagged<T> {
         of: PhantomData,
     };
 
-    /// Pack `ix` with `tag` (which must fit in `32 - INDEX_BITS` bits).
+    /// Pack `ix` (at most [`Tagged::MAX_INDEX`], which callers check when they allocate)
+    /// with `tag` (which must fit in `32 - INDEX_BITS` bits). Not masked: a larger index
+    /// would only spoil the tag, and [`Tagged::ix`] masks, so it still yields an index no
+    /// larger than the one packed.
     #[inline(always)]
     pub(crate) fn new(ix: Ix<T>, tag: u32) -> Self {
         debug_assert!(ix.raw <= Self::MAX_INDEX && tag >> (32 - Self::INDEX_BITS) == 0);
         Tagged {
-            raw: (ix.raw & Self::MAX_INDEX) | tag << Self::INDEX_BITS,
+            raw: ix.raw | tag << Self::INDEX_BITS,
             of: PhantomData,
         }
     }
@@ -174,10 +177,14 @@ impl<T> Tagged<T> {
         self.raw >> Self::INDEX_BITS
     }
 
-    /// The same tag with another index.
+    /// The same tag with another index (unmasked, as in [`Tagged::new`]).
     #[inline(always)]
     pub(crate) fn with_ix(self, ix: Ix<T>) -> Self {
-        Tagged::new(ix, self.tag())
+        debug_assert!(ix.raw <= Self::MAX_INDEX);
+        Tagged {
+            raw: (self.raw & !Self::MAX_INDEX) | ix.raw,
+            of: PhantomData,
+        }
     }
 }
 
