@@ -14,7 +14,8 @@
 /// A price in integer ticks. The whole `i64` domain is legal.
 pub type Price = i64;
 /// A quantity in units (shares, contracts). Orders carry at most [`BookConfig::max_order_qty`]
-/// units; `u64` leaves room for level aggregates without overflow.
+/// units, up to `u64::MAX`; sums of quantities (level aggregates, FOK and pro-rata
+/// arithmetic) are kept in `u128`, so every accepted quantity is exact.
 pub type Qty = u64;
 /// A client order id. Unique among *live* (resting) orders only: ids of finished orders
 /// may be reused at once.

@@ -370,9 +370,11 @@ fn r605(flow: &Flow, rec: &RunRecord, pick: &dyn Fn(&OrderInfo) -> bool) -> Rule
         } else {
             out += f.qty;
         }
-        let b = ((improvement / 100.0 + 2.0) * 10.0)
-            .floor()
-            .clamp(0.0, 49.0) as usize;
+        let improvement_ticks = match info.side {
+            Side::Buy => i128::from(o.ask) - i128::from(f.price),
+            Side::Sell => i128::from(f.price) - i128::from(o.bid),
+        };
+        let b = improvement_bin(improvement_ticks);
         hist[b] += f.qty;
         for (k, h) in HORIZONS_S.iter().enumerate() {
             let mh = mid_at(&flow.quotes, f.ts + (h * 1e9) as u64);
@@ -646,5 +648,30 @@ impl Economics {
             s.trading_pnl = round6(s.trading_pnl);
             s.net_pnl = round6(s.net_pnl);
         }
+    }
+}
+
+/// The price-improvement histogram's bin for an improvement of `ticks` ($0.0001) per
+/// share: 50 bins of 0.1 cent (10 ticks) from -2 cents, the two end bins open-ended.
+/// Integer arithmetic: in floating point `0.3 + 2.0` is `2.2999…`, so an exact 0.3-cent
+/// improvement used to land one bin low (and a 3-cent one on the chart's frame).
+fn improvement_bin(ticks: i128) -> usize {
+    (ticks + 200).div_euclid(10).clamp(0, 49) as usize
+}
+
+#[cfg(test)]
+mod bin_tests {
+    #[test]
+    fn improvement_bins_are_exact_in_ticks() {
+        // Hand-checked: bin k holds [k/10 - 2, (k+1)/10 - 2) cents.
+        assert_eq!(super::improvement_bin(0), 20);
+        assert_eq!(super::improvement_bin(30), 23); // 0.3 cent
+        assert_eq!(super::improvement_bin(50), 25); // 0.5 cent
+        assert_eq!(super::improvement_bin(29), 22);
+        assert_eq!(super::improvement_bin(-1), 19);
+        assert_eq!(super::improvement_bin(-200), 0);
+        assert_eq!(super::improvement_bin(-10_000), 0);
+        assert_eq!(super::improvement_bin(290), 49); // 2.9 cents
+        assert_eq!(super::improvement_bin(300), 49); // 3 cents: the open top bin
     }
 }
