@@ -106,8 +106,14 @@ pub fn check_rate(rate: f64) -> Result<(), String> {
     if rate.is_finite() && (MIN_RATE..=MAX_RATE).contains(&rate) {
         Ok(())
     } else {
+        // `{:e}` beyond the range keeps `--rate 1e300` from printing 301 digits.
+        let shown = if rate.abs() > MAX_RATE {
+            format!("{rate:e}")
+        } else {
+            format!("{rate}")
+        };
         Err(format!(
-            "--rate {rate} is out of range: a rate must be at least 1 and at most 1e9 commands/s"
+            "--rate {shown} is out of range: a rate must be at least 1 and at most 1e9 commands/s"
         ))
     }
 }
@@ -220,6 +226,13 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_huge_rate_is_named_briefly() {
+        let e = check_rate(1e300).unwrap_err();
+        assert!(e.starts_with("--rate 1e300 is out of range"), "{e}");
+        assert!(check_rate(1e9).is_ok() && check_rate(0.5).is_err());
+    }
 
     fn with(f: impl FnOnce(&mut Settings)) -> Result<(), String> {
         let mut s = Settings::default();
