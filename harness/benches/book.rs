@@ -1,12 +1,16 @@
 //! Book micro-benchmarks (criterion): add, cancel, match-one, sweep and the mixed
 //! `equity-mixed` stream, each for the fast book and the reference book in the same run
-//! so their ratio is measured side by side on the same machine state.
+//! so their ratio is measured side by side on the same machine state; then the shapes a
+//! user's flow can have and `equity-mixed` does not (group `workload`: `random-ids`,
+//! `wide-band`, `deep-sweep`, `cancel-storm`, and `deep-ladder` with 100k levels built
+//! away from the touch), 200k commands each from an empty book.
 //!
 //! Run: `cargo bench -p flowmatch-harness --bench book` (results: bench-results/book/).
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use flowmatch_core::*;
 use flowmatch_harness::workload::equity::{generate, EquityConfig};
+use flowmatch_harness::workload::{deep_ladder, Workload};
 use std::hint::black_box;
 
 const N: u64 = 10_000;
@@ -106,6 +110,31 @@ fn bench_books(c: &mut Criterion) {
     both!("match_one", "10k_pairs", &[], &match_one[..]);
     both!("sweep", "1000_levels", &sweep_book[..], &sweep[..]);
     both!("mixed", "equity_800k", mixed_warm, mixed_run);
+
+    // The adversarial shapes, from an empty book (their own build-up is the workload).
+    let shapes: Vec<(&str, Vec<Command>)> = [
+        Workload::RandomIds,
+        Workload::WideBand,
+        Workload::DeepSweep,
+        Workload::CancelStorm,
+    ]
+    .into_iter()
+    .map(|w| (w.name(), w.generate(1, 200_000)))
+    .chain(std::iter::once((
+        "deep-ladder-100k",
+        deep_ladder::generate_with(
+            &deep_ladder::DeepLadderConfig {
+                levels: 100_000,
+                ..Default::default()
+            },
+            0,
+            200_000,
+        ),
+    )))
+    .collect();
+    for (name, cmds) in &shapes {
+        both!("workload", *name, &[], &cmds[..]);
+    }
 }
 
 criterion_group! {
