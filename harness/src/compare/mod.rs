@@ -166,12 +166,14 @@ pub fn screen(
         cfg.commands,
         cfg.cross_commands
     );
-    let out_path = std::env::temp_dir().join(format!(
-        "flowmatch-screen-{}-{}.txt",
-        std::process::id(),
-        spec.replace(['/', ':'], "_")
-    ));
-    let file = std::fs::File::create(&out_path)?;
+    // The child's output goes to a self-deleting temporary file (removed on every path
+    // out of here, errors included).
+    let out_file = tempfile::Builder::new()
+        .prefix("flowmatch-screen-")
+        .suffix(".txt")
+        .tempfile()?;
+    let out_path = out_file.path().to_path_buf();
+    let file = out_file.reopen()?;
     let mut child = Proc::new(std::env::current_exe()?)
         .args(["compare", "--screen", &spec])
         .stdout(Stdio::from(file))
@@ -207,7 +209,7 @@ pub fn screen(
     };
     let mut s = String::new();
     std::fs::File::open(&out_path)?.read_to_string(&mut s)?;
-    let _ = std::fs::remove_file(&out_path);
+    drop(out_file);
     if finished && s.lines().last() == Some("done") {
         return Ok(None);
     }
