@@ -13,7 +13,9 @@
 //! - *commit* and *dirty*: `git` asked about the source tree the binary was built from
 //!   (`CARGO_MANIFEST_DIR` at build time), not the current directory, so running the binary
 //!   from elsewhere still names the right commit; empty when git or the tree is absent.
-//!   `dirty` is true when tracked files differ from the commit.
+//!   `dirty` is true when tracked files differ from the commit, leaving out
+//!   `bench-results/`: results are the outputs of a run, not its source, so a script that
+//!   regenerates several of them in turn still records the later ones as clean.
 //! - *command*: the process's own argument vector, joined with spaces (arguments holding
 //!   spaces are quoted).
 //! - *cpu*, *logical_cores*: `/proc/cpuinfo` (model name, processor count). Unlike
@@ -225,8 +227,15 @@ fn git_state() -> (String, bool) {
     };
     match git(&["rev-parse", "HEAD"]) {
         Some(commit) => {
-            let dirty = git(&["status", "--porcelain", "--untracked-files=no"])
-                .is_some_and(|s| !s.is_empty());
+            let dirty = git(&[
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ":(top)",
+                ":(top,exclude)bench-results",
+            ])
+            .is_some_and(|s| !s.is_empty());
             (commit, dirty)
         }
         None => (String::new(), false),
