@@ -95,10 +95,7 @@ impl FastBook {
             cfg,
             slots: Pool::prefilled(cap, Slot::BLANK),
             levels: Pool::prefilled(level_cap, Level::BLANK),
-            ladders: [
-                Ladder::new(Side::Buy, level_cap),
-                Ladder::new(Side::Sell, level_cap),
-            ],
+            ladders: [Ladder::new(Side::Buy), Ladder::new(Side::Sell)],
             level_cache: [[Link::NIL; LEVEL_CACHE]; 2],
             index: IdIndex::with_capacity(cap),
             live: 0,
