@@ -345,15 +345,20 @@ impl FastBook {
     /// popped if it is the best, otherwise left for later.
     #[inline]
     pub(super) fn level_emptied(&mut self, li: Ix<Level>) {
-        let (side, price) = (self.levels[li].side, self.levels[li].price);
-        let key = self.ladder(side).key(price);
-        if self.ladder(side).is_far(key) {
-            self.ladder_mut(side).far.remove(&key);
-            self.free_level(li);
-            return;
+        let side = self.levels[li].side;
+        if self.best_level(side) == Some(li) {
+            // The common case (a fill or cancel at the touch): the best is always near.
+            self.ladder_mut(side).empties += 1;
+            self.pop_empty_top(side);
+        } else {
+            let key = self.ladder(side).key(self.levels[li].price);
+            if self.ladder(side).is_far(key) {
+                self.ladder_mut(side).far.remove(&key);
+                self.free_level(li);
+                return;
+            }
+            self.ladder_mut(side).empties += 1;
         }
-        self.ladder_mut(side).empties += 1;
-        self.pop_empty_top(side);
         let ladder = self.ladder(side);
         if ladder.empties > 64 && ladder.empties * 2 > ladder.levels.len() {
             self.sweep_empties(side);
