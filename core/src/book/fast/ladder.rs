@@ -48,13 +48,18 @@
 //! | --- | --- | --- |
 //! | one sorted vector per side (before) | 166.3 | quadratic: 200k commands took 13.5 s against the reference's 0.57 s |
 //! | window 1,024 over `BTreeMap`, refill by 256 `pop_last`, far insert by `get` + `insert` | 167.3 | 1,177 |
-//! | the same, refill by one `split_off`, far insert by `entry` (this) | 167.3 | 938 |
+//! | the same, refill by one `split_off`, far insert by `entry` | 167.3 | 938 |
+//! | the same, and a level emptied at the touch skips the far check (this) | 167.3 | 928.5 |
+//! | window 256, spill 64 | 167.3 | 954.9 |
+//! | window 4,096, spill 1,024 | 167.3 | 945.4 |
 //!
-//! On deep-ladder about half of what is left is the `BTreeMap` (a far insert is about 450
-//! instructions with its node allocations, a refill about 160 per level); the rest is the
-//! hundred-level sweeps themselves. Not tried for lack of time: a pooled, hand-written
-//! B-tree (no allocation in the far tier, cheaper inserts at its worst end), a
-//! hierarchical bitmap over a moving window, other window and spill sizes.
+//! The equity-mixed stream never fills even a 256-level window, so its cost does not
+//! depend on the sizes; 1,024 / 256 was the cheapest of the three on deep-ladder, and
+//! bounds a window insert to moving 12 KiB. On deep-ladder about half of what is left is
+//! the `BTreeMap` (a far insert is about 450 instructions with its node allocations, a
+//! refill about 160 per level); the rest is the hundred-level sweeps themselves. Not tried
+//! for lack of time: a pooled, hand-written B-tree (no allocation in the far tier, cheaper
+//! inserts at its worst end), a hierarchical bitmap over a moving window.
 //!
 //! The far tier allocates (its nodes) when a side holds more levels than the window; a
 //! book within `NEAR_MAX` levels per side never touches it.
