@@ -398,3 +398,234 @@ fn equity_mixed_stream_matches_reference() {
         assert!(trades > 1_000, "the stream trades ({trades})");
     }
 }
+
+/// Where a deep-ladder stream puts its levels: the best bid and ask (depth 0) and the
+/// ticks between depths.
+struct Ladders {
+    bid0: Price,
+    ask0: Price,
+    stride: i64,
+    /// Depths per side the stream may use (`depth_max * stride` stays inside `i64`).
+    depth_max: i64,
+}
+
+impl Ladders {
+    fn price(&self, side: Side, depth: i64) -> Price {
+        match side {
+            Side::Buy => self.bid0 - depth * self.stride,
+            Side::Sell => self.ask0 + depth * self.stride,
+        }
+    }
+}
+
+fn ladders(rng: &mut ChaCha8Rng) -> Ladders {
+    let depth_max = 6_000;
+    let stride = [1, 3, 256][rng.random_range(0..3)];
+    match rng.random_range(0..5) {
+        // An ordinary price level.
+        0 => Ladders {
+            bid0: 999_999_999,
+            ask0: 1_000_000_001,
+            stride,
+            depth_max,
+        },
+        // Bids down to `i64::MIN`.
+        1 => {
+            let bid0 = i64::MIN + depth_max * stride;
+            Ladders {
+                bid0,
+                ask0: bid0 + 1,
+                stride,
+                depth_max,
+            }
+        }
+        // Asks up to `i64::MAX`.
+        2 => {
+            let ask0 = i64::MAX - depth_max * stride;
+            Ladders {
+                bid0: ask0 - 1,
+                ask0,
+                stride,
+                depth_max,
+            }
+        }
+        // The whole `i64` range, negative bids and positive asks.
+        3 => Ladders {
+            bid0: -1,
+            ask0: 1,
+            stride: i64::MAX / (depth_max + 1),
+            depth_max,
+        },
+        // Every price in one level-cache entry, around zero.
+        _ => Ladders {
+            bid0: -256,
+            ask0: 0,
+            stride: 256,
+            depth_max,
+        },
+    }
+}
+
+/// One command of a deep-ladder stream: mostly resting orders one or two ticks worse than
+/// everything on their side (thousands of levels built away from the touch), others inside
+/// the ladder, cancels and replaces at any depth, and IOC, fill-or-kill and whole-side
+/// sweeps across hundreds of levels.
+struct DeepStream {
+    ladders: Ladders,
+    /// Deepest depth used so far, per side (`Side as usize`).
+    deepest: [i64; 2],
+    /// Side of each id issued (index = id).
+    sides: Vec<Side>,
+}
+
+impl DeepStream {
+    fn command(&mut self, rng: &mut ChaCha8Rng) -> Command {
+        let side = if rng.random_bool(0.5) {
+            Side::Buy
+        } else {
+            Side::Sell
+        };
+        let s = side as usize;
+        let any_depth = |rng: &mut ChaCha8Rng, deepest: i64| rng.random_range(0..=deepest);
+        let account = rng.random_range(1..=3);
+        match rng.random_range(0..1000) {
+            0..=719 => {
+                let depth = if rng.random_bool(0.8) {
+                    self.deepest[s] =
+                        (self.deepest[s] + rng.random_range(1..=3)).min(self.ladders.depth_max);
+                    self.deepest[s]
+                } else {
+                    any_depth(rng, self.deepest[s])
+                };
+                let id = self.sides.len() as OrderId;
+                self.sides.push(side);
+                let price = self.ladders.price(side, depth);
+                Command::New(NewOrder::limit(
+                    id,
+                    account,
+                    side,
+                    price,
+                    rng.random_range(1..=5),
+                ))
+            }
+            // Ids up to one never issued (a stale cancel or replace).
+            720..=839 => Command::Cancel {
+                id: rng.random_range(1..=self.sides.len() as OrderId),
+            },
+            840..=939 => {
+                let id = rng.random_range(1..=self.sides.len() as OrderId);
+                let side = self.sides.get(id as usize).copied().unwrap_or(side);
+                let depth = any_depth(rng, self.deepest[side as usize]);
+                Command::Replace {
+                    id,
+                    price: self.ladders.price(side, depth),
+                    qty: rng.random_range(1..=5),
+                }
+            }
+            _ => {
+                // A taker against `side`: a few levels (IOC or fill-or-kill), now and then
+                // hundreds, rarely the whole side (which is then rebuilt from the touch).
+                let id = self.sides.len() as OrderId;
+                self.sides.push(side.opposite());
+                let (depth, qty, tif) = match rng.random_range(0..400) {
+                    0 => {
+                        self.deepest[s] = 0;
+                        (self.ladders.depth_max, 1 << 40, Tif::Ioc)
+                    }
+                    1..=8 => (self.deepest[s], rng.random_range(300..=1_500), Tif::Ioc),
+                    9..=100 => (
+                        any_depth(rng, self.deepest[s]),
+                        rng.random_range(1..=100),
+                        Tif::Fok,
+                    ),
+                    _ => (
+                        any_depth(rng, self.deepest[s]),
+                        rng.random_range(1..=30),
+                        Tif::Ioc,
+                    ),
+                };
+                let limit = self.ladders.price(side, depth);
+                Command::New(
+                    NewOrder::limit(id, account, side.opposite(), limit, qty).with_tif(tif),
+                )
+            }
+        }
+    }
+}
+
+/// Run `streams` deep-ladder streams of `len` commands under `policy`, fast against
+/// reference after every command (events, books, accountant; the structural check every
+/// 256 commands, as it is quadratic in the book). Returns the most levels one side held.
+fn deep_differential(policy: MatchPolicy, first_seed: u64, streams: u64, len: usize) -> usize {
+    let mut most_levels = 0;
+    let (mut ev_fast, mut ev_ref) = (Vec::with_capacity(64), Vec::with_capacity(64));
+    for seed in first_seed..first_seed + streams {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut stream = DeepStream {
+            ladders: ladders(&mut rng),
+            deepest: [0, 0],
+            // Id 0 is never issued; ids start at 1.
+            sides: vec![Side::Buy],
+        };
+        let cfg = BookConfig {
+            policy,
+            capacity: 64,
+            max_order_qty: 1 << 40,
+            ..Default::default()
+        };
+        let mut fast = FastBook::new(cfg);
+        let mut reference = ReferenceBook::new(cfg);
+        let mut acct = Accountant::default();
+        let mut i = 0;
+        while i < len {
+            let cmd = stream.command(&mut rng);
+            ev_fast.clear();
+            ev_ref.clear();
+            fast.apply(&cmd, &mut ev_fast);
+            reference.apply(&cmd, &mut ev_ref);
+            assert_eq!(
+                ev_fast, ev_ref,
+                "deep seed {seed} command {i} {cmd:?}: events differ"
+            );
+            assert_eq!(
+                (fast.best_bid(), fast.best_ask()),
+                (reference.best_bid(), reference.best_ask()),
+                "deep seed {seed} command {i}: best prices differ"
+            );
+            assert_eq!(
+                fast.snapshot(),
+                reference.snapshot(),
+                "deep seed {seed} command {i} {cmd:?}: books differ"
+            );
+            acct.observe(&cmd, &ev_fast);
+            acct.check(&fast, i);
+            if i % 256 == 0 || i + 1 == len {
+                check_book(&fast, i);
+                for side in [Side::Buy, Side::Sell] {
+                    let (mut f, mut r) = (Vec::new(), Vec::new());
+                    fast.for_each_level(side, &mut |l| f.push(*l));
+                    reference.for_each_level(side, &mut |l| r.push(*l));
+                    assert_eq!(f, r, "deep seed {seed} command {i}: {side:?} levels differ");
+                    most_levels = most_levels.max(f.len());
+                }
+            }
+            i += 1;
+        }
+    }
+    most_levels
+}
+
+/// Thousands of levels per side, built away from the touch, at ordinary, extreme and
+/// whole-`i64` prices, cancelled and replaced at any depth and swept: more levels than
+/// the fast book's near window holds (1,024), so its far tier, spills and refills all run.
+#[test]
+fn deep_ladders_match_reference() {
+    let most = deep_differential(MatchPolicy::PriceTime, 70_001, 10, 12_000);
+    assert!(most > 1_500, "a side held {most} levels");
+}
+
+#[test]
+fn deep_ladders_match_reference_under_pro_rata() {
+    let most = deep_differential(MatchPolicy::ProRata { top_order: true }, 80_001, 5, 12_000);
+    assert!(most > 1_500, "a side held {most} levels");
+}

@@ -21,7 +21,7 @@ impl FastBook {
         let ladder = self.ladder(side.opposite());
         let pro_rata = matches!(self.cfg.policy, MatchPolicy::ProRata { .. });
         let mut need = qty as u128;
-        for &li in ladder.levels.iter().rev() {
+        for li in ladder.best_first() {
             let lvl = &self.levels[li];
             if lvl.count == 0 {
                 continue;

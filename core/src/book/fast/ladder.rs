@@ -1,53 +1,112 @@
-//! Price levels by price: one sorted ladder per side, a direct-mapped level cache in front
-//! of it, and the upkeep that keeps the best level at the ladder's end.
+//! Price levels by price: per side, a short sorted *near* window at the touch over an
+//! ordered map of the *far* levels, a direct-mapped level cache in front of both, and the
+//! upkeep that keeps the best level at the window's end.
 //!
-//! A ladder is a sorted vector of *keys* with the best price at the end: the key of a bid
-//! is its price, the key of an ask is `!price` (bitwise not, which reverses the order of
-//! `i64` without overflow), so one ascending search serves both sides and the whole `i64`
-//! domain is legal. The best level is `last()`: O(1). A search scans the top eight keys
-//! before falling back to binary search, and inserts near the top move few bytes.
+//! # Keys
+//! The key of a bid is its price, the key of an ask is `!price` (bitwise not, which
+//! reverses the order of `i64` without overflow), so one ascending order serves both sides
+//! and the whole `i64` domain is legal. Larger keys are better.
 //!
-//! The level cache, per side, is direct-mapped on `price mod 256` and answers "which level
-//! holds this price" for most new orders and replaces without the search (prices near the
-//! touch are contiguous ticks, so they do not collide); it is exact because a hit is
-//! checked against the level's own price and whether it is still in its ladder.
+//! # Two tiers, and the invariant between them
+//! - **Near**: a sorted vector of at most [`NEAR_MAX`] keys (and their levels) with the
+//!   best at the end. The best level is `last()`: O(1). A search scans the top eight keys
+//!   before falling back to binary search, and an insert near the top moves few bytes;
+//!   any insert moves at most `NEAR_MAX` entries (a bounded, cache-resident cost).
+//! - **Far**: a `BTreeMap` from key to level, for everything worse than the window: insert,
+//!   find and remove in O(log levels) at any distance from the touch.
+//! - Every far key is below every near key, and the far tier is empty whenever the window
+//!   is: so the window's last entry is the side's best, and a key below the window's first
+//!   key is looked up in the far tier only.
+//! - A new level that belongs below a full window, or below a window with a non-empty far
+//!   tier, goes straight to the far tier. A full window that must take a level inside it
+//!   first *spills* its worse half ([`SPILL`] entries) into the far tier. A window emptied
+//!   by matching *refills* with the best [`SPILL`] far levels. Each spill or refill costs
+//!   O(`SPILL` · log levels) and is paid for by the `SPILL` window inserts or pops before
+//!   it, so both are amortized O(log levels); no single command pays more than one spill
+//!   or one refill per level it creates or empties.
 //!
-//! A level that empties is left in its ladder (*lazily* removed) unless it is the best,
-//! which is popped at once so the best price stays O(1); empty levels are reused when an
-//! order arrives at their price and swept out in one pass when they outnumber the live
-//! ones (amortized O(1)).
+//! # Empty levels
+//! A near level that empties is left in the window (*lazily* removed) unless it is the
+//! best, which is popped at once so the best price stays O(1); empty levels are reused when
+//! an order arrives at their price, dropped when they are spilled, and swept out of the
+//! window in one pass when they outnumber the live ones (at most `NEAR_MAX` entries, so
+//! bounded). A far level that empties leaves the far tier at once (O(log levels)), so the
+//! far tier holds live levels only and a refill never brings back an empty one.
+//!
+//! # The level cache
+//! Per side, direct-mapped on `price mod 256`, it answers "which level holds this price"
+//! for most new orders and replaces without a search, near or far (prices near the touch
+//! are contiguous ticks, so they do not collide); it is exact because a hit is checked
+//! against the level's own price and whether it is still in its ladder.
+//!
+//! # Alternatives measured
+//! Instructions per command inside `drive`, `valgrind --tool=callgrind
+//! --toggle-collect='*drive*' target/release/examples/profile_mixed BOOK 1000000 WORKLOAD`
+//! (the reference book: 1,025 on equity-mixed, 3,871 on deep-ladder):
+//!
+//! | ladder | equity-mixed | deep-ladder |
+//! | --- | --- | --- |
+//! | one sorted vector per side (before) | 166.3 | quadratic: 200k commands took 13.5 s against the reference's 0.57 s |
+//! | window 1,024 over `BTreeMap`, refill by 256 `pop_last`, far insert by `get` + `insert` | 167.3 | 1,177 |
+//! | the same, refill by one `split_off`, far insert by `entry` | 167.3 | 938 |
+//! | the same, and a level emptied at the touch skips the far check (this) | 167.3 | 928.5 |
+//! | window 256, spill 64 | 167.3 | 954.9 |
+//! | window 4,096, spill 1,024 | 167.3 | 945.4 |
+//!
+//! The equity-mixed stream never fills even a 256-level window, so its cost does not
+//! depend on the sizes; 1,024 / 256 was the cheapest of the three on deep-ladder, and
+//! bounds a window insert to moving 12 KiB. On deep-ladder about half of what is left is
+//! the `BTreeMap` (a far insert is about 450 instructions with its node allocations, a
+//! refill about 160 per level); the rest is the hundred-level sweeps themselves. Not tried
+//! for lack of time: a pooled, hand-written B-tree (no allocation in the far tier, cheaper
+//! inserts at its worst end), a hierarchical bitmap over a moving window.
+//!
+//! The far tier allocates (its nodes) when a side holds more levels than the window; a
+//! book within `NEAR_MAX` levels per side never touches it.
+
+use std::collections::BTreeMap;
 
 use super::slots::Level;
 use super::FastBook;
-use crate::book::pool::{Ix, Link, Tagged};
+use crate::book::pool::{Ix, Link, Pool, Tagged};
 use crate::types::{Price, Side};
 
-/// The sorted price levels of one side, best at the end.
+/// Most levels the near window holds.
+pub(super) const NEAR_MAX: usize = 1024;
+
+/// Levels moved by one spill (window to far tier) or one refill (far tier to window).
+pub(super) const SPILL: usize = 256;
+
+/// The price levels of one side: the near window (best at the end) over the far tier.
 #[derive(Debug)]
 pub(super) struct Ladder {
     side: Side,
-    /// Ascending keys; `keys[i]` belongs to `levels[i]`.
+    /// Ascending keys of the near window; `keys[i]` belongs to `levels[i]`.
     pub(super) keys: Vec<i64>,
     pub(super) levels: Vec<Ix<Level>>,
-    /// Number of entries whose level is empty (lazily removed).
+    /// Number of near entries whose level is empty (lazily removed).
     pub(super) empties: usize,
+    /// Live levels worse than every near key, by key.
+    pub(super) far: BTreeMap<i64, Ix<Level>>,
 }
 
 impl Ladder {
-    pub(super) fn new(side: Side, cap: usize) -> Self {
+    pub(super) fn new(side: Side) -> Self {
         Ladder {
             side,
-            keys: Vec::with_capacity(cap),
-            levels: Vec::with_capacity(cap),
+            keys: Vec::with_capacity(NEAR_MAX),
+            levels: Vec::with_capacity(NEAR_MAX),
             empties: 0,
+            far: BTreeMap::new(),
         }
     }
 
-    /// No levels; the storage is kept.
+    /// No levels; the window's storage is kept (the far tier's nodes are freed).
     pub(super) fn clear(&mut self) {
         self.keys.clear();
         self.levels.clear();
         self.empties = 0;
+        self.far.clear();
     }
 
     /// The ordering key: larger is better for both sides.
@@ -59,7 +118,23 @@ impl Ladder {
         }
     }
 
-    /// Index of `key` if present, else where it would be inserted.
+    /// Whether `key` belongs to the far tier: below the window while the far tier is in
+    /// use (the far tier is never in use with an empty window).
+    #[inline]
+    fn is_far(&self, key: i64) -> bool {
+        !self.far.is_empty() && key < self.keys[0]
+    }
+
+    /// Every level of the side, best first (lazily emptied near levels included).
+    pub(super) fn best_first(&self) -> impl Iterator<Item = Ix<Level>> + '_ {
+        self.levels
+            .iter()
+            .rev()
+            .chain(self.far.values().rev())
+            .copied()
+    }
+
+    /// Index of `key` in the near window if present, else where it would be inserted.
     #[inline]
     pub(super) fn search(&self, key: i64) -> Result<usize, usize> {
         let keys = &self.keys[..];
@@ -101,6 +176,28 @@ pub(super) const LEVEL_CACHE: usize = 256;
 /// or recycled for another price, falls back to the search.
 pub(super) type LevelCache = [Link<Level>; LEVEL_CACHE];
 
+/// A new, empty level from the pool.
+#[inline]
+fn alloc_level(levels: &mut Pool<Level>, side: Side, price: Price) -> Ix<Level> {
+    let li = levels.alloc(Level::new(side, price));
+    // Slots keep a level index in `Tagged::INDEX_BITS` bits.
+    assert!(
+        li.raw() <= Tagged::<Level>::MAX_INDEX,
+        "more than 2^28 price levels at once"
+    );
+    li
+}
+
+/// Return a level to the pool. A freed level keeps `count == 0`, so a walk that checks the
+/// count before reading `head` never follows a stale link.
+#[inline]
+fn release_level(levels: &mut Pool<Level>, i: Ix<Level>) {
+    debug_assert_eq!(levels[i].count, 0);
+    levels[i].tail = Link::NIL;
+    levels[i].in_ladder = false;
+    levels.release(i);
+}
+
 impl FastBook {
     #[inline]
     pub(super) fn ladder(&self, side: Side) -> &Ladder {
@@ -119,24 +216,8 @@ impl FastBook {
     }
 
     #[inline]
-    fn alloc_level(&mut self, side: Side, price: Price) -> Ix<Level> {
-        let li = self.levels.alloc(Level::new(side, price));
-        // Slots keep a level index in `Tagged::INDEX_BITS` bits.
-        assert!(
-            li.raw() <= Tagged::<Level>::MAX_INDEX,
-            "more than 2^28 price levels at once"
-        );
-        li
-    }
-
-    /// Return a level to the pool. A freed level keeps `count == 0`, so a walk that
-    /// checks the count before reading `head` never follows a stale link.
-    #[inline]
     fn free_level(&mut self, i: Ix<Level>) {
-        debug_assert_eq!(self.levels[i].count, 0);
-        self.levels[i].tail = Link::NIL;
-        self.levels[i].in_ladder = false;
-        self.levels.release(i);
+        release_level(&mut self.levels, i);
     }
 
     /// The level for `price` on `side`, created (or revived from a lazily-emptied one) if
@@ -152,6 +233,7 @@ impl FastBook {
             // that invariant.
             if l.in_ladder && l.price == price && l.side == side {
                 if l.count == 0 {
+                    // Only near levels are ever empty in a ladder.
                     self.ladder_mut(side).empties -= 1;
                 }
                 return cached;
@@ -162,9 +244,12 @@ impl FastBook {
         li
     }
 
-    /// `level_for` through the ladder's search.
+    /// `level_for` through the ladder's tiers.
     fn search_level(&mut self, side: Side, price: Price) -> Ix<Level> {
         let key = self.ladder(side).key(price);
+        if self.ladder(side).is_far(key) {
+            return self.far_level(side, key, price);
+        }
         match self.ladder(side).search(key) {
             Ok(pos) => {
                 let li = self.ladder(side).levels[pos];
@@ -173,8 +258,20 @@ impl FastBook {
                 }
                 li
             }
-            Err(pos) => {
-                let li = self.alloc_level(side, price);
+            Err(0) if self.ladder(side).keys.len() >= NEAR_MAX => {
+                // Below a full window (and so the far tier is empty): start the far tier.
+                self.far_level(side, key, price)
+            }
+            Err(mut pos) => {
+                if self.ladder(side).keys.len() >= NEAR_MAX {
+                    self.spill(side);
+                    if pos < SPILL {
+                        // Its neighbours below went to the far tier; so does it.
+                        return self.far_level(side, key, price);
+                    }
+                    pos -= SPILL;
+                }
+                let li = alloc_level(&mut self.levels, side, price);
                 let ladder = self.ladder_mut(side);
                 ladder.keys.insert(pos, key);
                 ladder.levels.insert(pos, li);
@@ -183,7 +280,51 @@ impl FastBook {
         }
     }
 
-    /// Pop empty levels off the top of a ladder so that `last()` is always live.
+    /// The far level at `key`, created if absent. O(log levels), one descent.
+    fn far_level(&mut self, side: Side, key: i64, price: Price) -> Ix<Level> {
+        let levels = &mut self.levels;
+        *self.ladders[side as usize]
+            .far
+            .entry(key)
+            .or_insert_with(|| alloc_level(levels, side, price))
+    }
+
+    /// Move the window's worst `SPILL` entries to the far tier, dropping empty ones.
+    #[cold]
+    fn spill(&mut self, side: Side) {
+        let sides = &mut self.ladders[side as usize];
+        for i in 0..SPILL {
+            let (key, li) = (sides.keys[i], sides.levels[i]);
+            if self.levels[li].count == 0 {
+                sides.empties -= 1;
+                release_level(&mut self.levels, li);
+            } else {
+                sides.far.insert(key, li);
+            }
+        }
+        sides.keys.drain(..SPILL);
+        sides.levels.drain(..SPILL);
+    }
+
+    /// Refill an empty window with the best `SPILL` far levels (all live): one walk to the
+    /// `SPILL`-th best key and one `split_off` there, not `SPILL` pops (callgrind,
+    /// deep-ladder: REFILL_NUMBERS).
+    #[cold]
+    fn refill(&mut self, side: Side) {
+        let ladder = self.ladder_mut(side);
+        debug_assert!(ladder.keys.is_empty());
+        let best = match ladder.far.keys().nth_back(SPILL - 1) {
+            Some(&split) => ladder.far.split_off(&split),
+            None => std::mem::take(&mut ladder.far),
+        };
+        for (key, li) in best {
+            ladder.keys.push(key);
+            ladder.levels.push(li);
+        }
+    }
+
+    /// Pop empty levels off the top of a ladder so that `last()` is always live,
+    /// refilling the window from the far tier when it runs dry.
     #[inline]
     fn pop_empty_top(&mut self, side: Side) {
         loop {
@@ -197,40 +338,61 @@ impl FastBook {
             ladder.keys.pop();
             ladder.levels.pop();
             ladder.empties -= 1;
+            let dry = ladder.levels.is_empty() && !ladder.far.is_empty();
             self.free_level(li);
+            if dry {
+                self.refill(side);
+            }
         }
     }
 
-    /// A level just became empty: pop it if it is the best, otherwise leave it for later.
+    /// Level `li` just became empty: a far level leaves the far tier now; a near one is
+    /// popped if it is the best, otherwise left for later.
     #[inline]
-    pub(super) fn level_emptied(&mut self, side: Side) {
-        self.ladder_mut(side).empties += 1;
-        self.pop_empty_top(side);
+    pub(super) fn level_emptied(&mut self, li: Ix<Level>) {
+        let side = self.levels[li].side;
+        if self.best_level(side) == Some(li) {
+            // The common case (a fill or cancel at the touch): the best is always near.
+            self.ladder_mut(side).empties += 1;
+            self.pop_empty_top(side);
+        } else {
+            let key = self.ladder(side).key(self.levels[li].price);
+            if self.ladder(side).is_far(key) {
+                self.ladder_mut(side).far.remove(&key);
+                self.free_level(li);
+                return;
+            }
+            self.ladder_mut(side).empties += 1;
+        }
         let ladder = self.ladder(side);
         if ladder.empties > 64 && ladder.empties * 2 > ladder.levels.len() {
             self.sweep_empties(side);
         }
     }
 
-    /// Remove every empty level from a ladder in one pass (amortized over the cancels
-    /// that emptied them).
+    /// Remove every empty level from the window in one pass (amortized over the cancels
+    /// that emptied them; at most `NEAR_MAX` entries).
     fn sweep_empties(&mut self, side: Side) {
-        let mut ladder = std::mem::replace(self.ladder_mut(side), Ladder::new(side, 0));
+        let ladder = self.ladder_mut(side);
+        let mut keys = std::mem::take(&mut ladder.keys);
+        let mut levels = std::mem::take(&mut ladder.levels);
         let mut w = 0;
-        for r in 0..ladder.levels.len() {
-            let li = ladder.levels[r];
+        for r in 0..levels.len() {
+            let li = levels[r];
             if self.levels[li].count == 0 {
                 self.free_level(li);
             } else {
-                ladder.keys[w] = ladder.keys[r];
-                ladder.levels[w] = li;
+                keys[w] = keys[r];
+                levels[w] = li;
                 w += 1;
             }
         }
-        ladder.keys.truncate(w);
-        ladder.levels.truncate(w);
+        keys.truncate(w);
+        levels.truncate(w);
+        let ladder = self.ladder_mut(side);
+        ladder.keys = keys;
+        ladder.levels = levels;
         ladder.empties = 0;
-        *self.ladder_mut(side) = ladder;
     }
 }
 
@@ -243,7 +405,7 @@ mod tests {
     #[test]
     fn ladder_search_matches_binary_search() {
         for n in 0..24i64 {
-            let mut l = Ladder::new(Side::Buy, 0);
+            let mut l = Ladder::new(Side::Buy);
             l.keys = (0..n).map(|k| k * 2).collect();
             for key in -2..(2 * n + 2) {
                 assert_eq!(l.search(key), l.keys.binary_search(&key), "n {n} key {key}");

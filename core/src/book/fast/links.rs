@@ -97,7 +97,7 @@ impl FastBook {
         lvl.count -= 1;
         lvl.total -= s.qty as u128;
         if self.levels[li].count == 0 {
-            self.level_emptied(self.levels[li].side);
+            self.level_emptied(li);
         }
     }
 

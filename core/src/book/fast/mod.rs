@@ -8,8 +8,10 @@
 //! - **Levels** live in a second slab, one 64-byte cache line each: the aggregate quantity
 //!   in 128 bits (exact for every accepted quantity), price, FIFO head and tail, order
 //!   count, side; also recycled.
-//! - **Price ladders**, one per side, are sorted vectors of keys with the best price at the
-//!   end, with a direct-mapped **level cache** in front ([`ladder`]).
+//! - **Price ladders**, one per side: a sorted window of at most 1,024 keys at the touch
+//!   with the best price at its end, over an ordered map of the levels beyond it, so a
+//!   level is inserted or removed in O(log levels) at any depth and the best is O(1); a
+//!   direct-mapped **level cache** sits in front ([`ladder`]).
 //! - **Id lookup** is the crate's `IdIndex`, an open-addressing table pre-sized to twice
 //!   the configured capacity whose hash keeps neighbouring ids in neighbouring buckets. A
 //!   new order probes it once: the duplicate-id check remembers where the id would go and
@@ -23,9 +25,11 @@
 //! straight to resting or cancelling without entering the matching walk ([`commands`]).
 //!
 //! Why not a flat price-indexed array: the whole `i64` domain is legal, and even a windowed
-//! array thrashes cache when prices spread; a short sorted vector of 8-byte keys keeps the
+//! array thrashes cache when prices spread; a short sorted window of 8-byte keys keeps the
 //! top of book in one or two cache lines, and the level cache gives the O(1) price lookup a
-//! window would, without its reach limit. Each step above was kept only if callgrind and a
+//! window would, without its reach limit. Why not the sorted vector alone (as before):
+//! a level inserted away from the touch moved everything behind it, quadratic on a deep
+//! ladder built outward (`ladder` docs have the numbers). Each step above was kept only if callgrind and a
 //! side-by-side wall-clock run agreed (the commits say by how much); the results are in
 //! `bench-results/` (see the README).
 //!
@@ -60,9 +64,10 @@ use crate::types::{BookConfig, Qty, Side};
 ///
 /// `FastBook::new` pre-allocates, and writes through once so that its pages are faulted in
 /// before the first order: `cfg.capacity` order slots (at least 16), an id table of twice
-/// that many buckets, and `min(capacity, 65,536)` price levels per book with room for as
-/// many per side in the ladders. Past any of these, storage grows (an allocation on the
-/// command that needs it, never a rejection).
+/// that many buckets, `min(capacity, 65,536)` price levels per book, and each side's
+/// ladder window (1,024 levels). Past any of these, storage grows (an allocation on the
+/// command that needs it, never a rejection); a side with more levels than its window
+/// keeps the rest in an ordered map whose nodes are allocated and freed as it changes.
 pub struct FastBook {
     cfg: BookConfig,
     slots: Pool<Slot>,
@@ -95,10 +100,7 @@ impl FastBook {
             cfg,
             slots: Pool::prefilled(cap, Slot::BLANK),
             levels: Pool::prefilled(level_cap, Level::BLANK),
-            ladders: [
-                Ladder::new(Side::Buy, level_cap),
-                Ladder::new(Side::Sell, level_cap),
-            ],
+            ladders: [Ladder::new(Side::Buy), Ladder::new(Side::Sell)],
             level_cache: [[Link::NIL; LEVEL_CACHE]; 2],
             index: IdIndex::with_capacity(cap),
             live: 0,

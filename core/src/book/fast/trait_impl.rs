@@ -63,7 +63,7 @@ impl OrderBook for FastBook {
     }
 
     fn for_each_order_of(&self, side: Side, f: &mut dyn FnMut(&RestingOrder) -> bool) {
-        for &li in self.ladder(side).levels.iter().rev() {
+        for li in self.ladder(side).best_first() {
             let lvl = &self.levels[li];
             // A lazily emptied level has no head; freed levels are not in the ladder.
             let mut cur = lvl.head;
@@ -85,7 +85,7 @@ impl OrderBook for FastBook {
     }
 
     fn for_each_level(&self, side: Side, f: &mut dyn FnMut(&LevelView)) {
-        for &li in self.ladder(side).levels.iter().rev() {
+        for li in self.ladder(side).best_first() {
             let lvl = &self.levels[li];
             if lvl.count > 0 {
                 f(&LevelView {
