@@ -10,8 +10,9 @@
 //!   count, side; also recycled.
 //! - **Price ladders**, one per side, are sorted vectors of keys with the best price at the
 //!   end, with a direct-mapped **level cache** in front ([`ladder`]).
-//! - **Id lookup** is the crate's `IdIndex`, an open-addressing table pre-sized to twice
-//!   the configured capacity whose hash keeps neighbouring ids in neighbouring buckets. A
+//! - **Id lookup** is the crate's `IdIndex`, an open-addressing table sized to the live
+//!   orders (not to the configured capacity) whose hash keeps neighbouring ids in
+//!   neighbouring buckets and scatters the rest. A
 //!   new order probes it once: the duplicate-id check remembers where the id would go and
 //!   the insert starts there if nothing moved in between; a cancel likewise looks up and
 //!   removes with one probe. A replace that loses priority keeps its slot and its entry.
@@ -59,10 +60,13 @@ use crate::types::{BookConfig, Qty, Side};
 /// The fast price-time (and pro-rata) book. See the module docs for the layout.
 ///
 /// `FastBook::new` pre-allocates, and writes through once so that its pages are faulted in
-/// before the first order: `cfg.capacity` order slots (at least 16), an id table of twice
-/// that many buckets, and `min(capacity, 65,536)` price levels per book with room for as
-/// many per side in the ladders. Past any of these, storage grows (an allocation on the
-/// command that needs it, never a rejection).
+/// before the first order: `cfg.capacity` order slots (at least 16) and `min(capacity,
+/// 65,536)` price levels per book with room for as many per side in the ladders. The id
+/// table is not sized from `capacity`: it starts at `2 × min(capacity, 512)` buckets (at
+/// most 16 KiB) and doubles whenever the live orders would fill more than half of it, so
+/// its cache footprint follows the live orders (see the `id_index` module). Past any of
+/// these, storage grows (an allocation on the command that needs it, never a rejection);
+/// each id-table doubling rehashes the live ids once, on that command.
 pub struct FastBook {
     cfg: BookConfig,
     slots: Pool<Slot>,
