@@ -429,9 +429,9 @@ mod tests {
                     let k = spread(pattern, rng.random_range(0..pool));
                     let op = rng.random_range(0..insert_bias + 2);
                     if op < insert_bias {
-                        if !m.contains_key(&k) {
+                        if let std::collections::hash_map::Entry::Vacant(e) = m.entry(k) {
                             t.insert(k, ix(step));
-                            m.insert(k, step);
+                            e.insert(step);
                         }
                     } else if op == insert_bias {
                         assert_eq!(t.remove(k).map(Ix::raw), m.remove(&k));
@@ -494,11 +494,11 @@ mod tests {
             let n = 200_000u64;
             for k in 0..n {
                 t.insert(spread(pattern, k), ix(k as u32));
-                if k >= window && (k - window) % 16 != 0 {
+                if k >= window && !(k - window).is_multiple_of(16) {
                     t.remove(spread(pattern, k - window));
                 }
             }
-            let live = (0..n).filter(|k| *k + window >= n || k % 16 == 0);
+            let live = (0..n).filter(|k| *k + window >= n || k.is_multiple_of(16));
             let (mut present, mut count, mut longest) = (0u64, 0u64, 0u64);
             for k in live {
                 let before = t.probes.get();
@@ -510,7 +510,7 @@ mod tests {
             }
             assert_eq!(count as usize, t.len);
             let before = t.probes.get();
-            let gone = (n - 2 * window..n - window).filter(|k| k % 16 != 0);
+            let gone = (n - 2 * window..n - window).filter(|k| !k.is_multiple_of(16));
             let absent_count = gone.clone().count() as u64;
             for k in gone {
                 assert_eq!(t.get(spread(pattern, k)), None);

@@ -52,7 +52,8 @@ mod tests {
         let base = equity::generate(&EquityConfig::default(), seed, n);
         let ids: HashSet<OrderId> = base.iter().map(|c| c.id()).collect();
         type Spelling = fn(OrderId) -> OrderId;
-        let spellings: [(Spelling, fn(u64, usize) -> Vec<Command>); 2] =
+        type Generator = fn(u64, usize) -> Vec<Command>;
+        let spellings: [(Spelling, Generator); 2] =
             [(gateway_id, generate_gateway), (sparse_id, generate_sparse)];
         for (spell, generate) in spellings {
             let spelled: HashSet<OrderId> = ids.iter().map(|&i| spell(i)).collect();
