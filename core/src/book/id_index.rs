@@ -21,20 +21,30 @@
 //!   non-linear, so eight gateways' counters are not eight translated copies of one
 //!   point set (which under plain Fibonacci hashing collide systematically).
 //!
-//! # Measured (1 M commands of each workload through the fast book, callgrind
-//! `--toggle-collect='*drive*' --cache-sim=yes --LL=1048576,16,64`; instructions, D1 read
-//! misses, LL read misses (a 1 MiB last level))
+//! # Measured
+//! 1 M commands of each workload through the fast book, callgrind
+//! `--toggle-collect='*drive*' --cache-sim=yes --LL=1048576,16,64`; per cell: instructions,
+//! D1 read misses, last-level (1 MiB) read misses.
 //!
 //! | design | equity-mixed | random-ids | gateway-ids | sparse-ids |
 //! |---|---|---|---|---|
 //! | before: 2 × capacity buckets (131,072), low bits XOR hash of high bits | 165.8 M, 2.03 M, 816 k | 165.8 M, 2.49 M, 1,259 k | – | – |
-//! | same hash, table sized to live ids | 236.6 M, 2.13 M, 692 k | 172.0 M, 2.54 M, 656 k | – | – |
+//! | same hash, table sized to live ids (start 512) | 236.6 M, 2.13 M, 692 k | 172.0 M, 2.54 M, 656 k | – | – |
 //! | Fibonacci hash (top bits of `key × ⌊2^64/φ⌋`), sized to live | 166.3 M, 2.49 M, 635 k | 170.9 M, 2.54 M, 656 k | 186.1 M, 2.80 M, 677 k | 166.5 M, 2.50 M, 635 k |
-//! | **folded Fibonacci (this), sized to live** | 168.7 M, 2.49 M, 635 k | 173.3 M, 2.54 M, 656 k | 171.8 M, 2.53 M, 648 k | 168.9 M, 2.50 M, 635 k |
+//! | folded Fibonacci, sized to live, start 512 | 168.7 M, 2.49 M, 635 k | 173.3 M, 2.54 M, 656 k | 171.8 M, 2.53 M, 648 k | 168.9 M, 2.50 M, 635 k |
+//! | **folded Fibonacci, sized to live, start 4,096 (this)** | 168.5 M, 2.49 M, 635 k | 173.1 M, 2.54 M, 656 k | 171.6 M, 2.52 M, 650 k | 168.7 M, 2.49 M, 635 k |
 //!
-//! Wall clock, 9 alternating runs on a loaded 2-core machine (medians, ms per 1 M
-//! commands): before, equity-mixed 79.9 and random-ids 116.3 (1.46×); this design,
-//! equity-mixed 72.7, random-ids 79.9 (1.10×), gateway-ids 71.3, sparse-ids 69.5.
+//! So random ids cost 1.027× sequential ones in instructions and 1.02× in D1 misses (was
+//! 1.00× and 1.22×, with 1.54× the last-level misses). Wall clock, 9 alternating runs on
+//! the loaded 2-core machine, medians in ms per 1 M commands: before, equity-mixed 50.5
+//! and random-ids 57.3 (1.13×; in an earlier, more loaded set 79.9 and 116.3, 1.46×);
+//! this design, equity-mixed 48.5, random-ids 52.6 (1.08×), gateway-ids 54.2, sparse-ids
+//! 52.4. Instruction benchmarks (gungraun, `cargo bench -p flowmatch-harness --bench
+//! instructions`, 1,000 operations each, before → this): `mixed` 194,795 → 195,658
+//! (+0.4%), `add` 228,207 → 234,675 (+2.8%: the hash's multiply on every insert), `cancel`
+//! −2.0%, `match_one` −2.2%, `sweep` −2.7%, `pro_rata_10_takers` +0.0%. With a start
+//! size of 512 ids, `add` (a fresh book reaching 2,000 orders) paid two doublings inside
+//! the measurement: +24.8%.
 //!
 //! Why the first two rows lose: the old hash kept neighbouring ids in neighbouring buckets,
 //! which needs the whole window of live ids (oldest resting to newest) to fit in the table
@@ -83,8 +93,10 @@
 use super::pool::{Ix, Link};
 
 /// Ids a new table has room for before its first doubling, whatever the book's
-/// configured capacity: 1,024 buckets of 16 bytes, 16 KiB, which stays in L1/L2.
-const START_IDS: usize = 512;
+/// configured capacity: 8,192 buckets of 16 bytes, 128 KiB, which stays in L2. (At 512
+/// ids, 16 KiB, a fresh book adding 2,000 orders rehashed twice inside the `add`
+/// instruction benchmark: +25% instructions; at 4,096, +2.8%.)
+const START_IDS: usize = 4_096;
 
 #[derive(Debug)]
 struct Entry<T> {
