@@ -62,8 +62,8 @@ use crate::types::{BookConfig, Qty, Side};
 /// `FastBook::new` pre-allocates, and writes through once so that its pages are faulted in
 /// before the first order: `cfg.capacity` order slots (at least 16) and `min(capacity,
 /// 65,536)` price levels per book with room for as many per side in the ladders. The id
-/// table is not sized from `capacity`: it starts at `2 × min(capacity, 512)` buckets (at
-/// most 16 KiB) and doubles whenever the live orders would fill more than half of it, so
+/// table is not sized from `capacity`: it starts at `2 × min(capacity, 4,096)` buckets (at
+/// most 128 KiB) and doubles whenever the live orders would fill more than half of it, so
 /// its cache footprint follows the live orders (see the `id_index` module). Past any of
 /// these, storage grows (an allocation on the command that needs it, never a rejection);
 /// each id-table doubling rehashes the live ids once, on that command.
