@@ -252,10 +252,71 @@ struct Checked {
     largest_level: u128,
 }
 
-/// Run `streams` seeded streams of `len` commands each under `policy`.
+/// How a stream's ids are spelled: the generator draws small ids (1, 2, …, `Shape::ids`),
+/// and each is renamed by an injective map, so the stream's structure (reuse, stale and
+/// duplicate ids) is unchanged while the fast book's id index sees other numbers.
+#[derive(Clone, Copy)]
+enum Ids {
+    /// As drawn: small and dense.
+    Dense,
+    /// Scattered over `u64` by a bijection (splitmix64's finaliser), reaching both ends.
+    Scattered,
+    /// Counting down from `u64::MAX`.
+    NearMax,
+    /// A per-gateway prefix in the top byte (one of five) over a per-gateway counter.
+    Prefixed,
+    /// The generator's pool widened to `0` .. this many ids (so the fast book's id table
+    /// grows from its start size mid-stream), and scattered as `Scattered`.
+    ScatteredWide(u64),
+}
+
+impl Ids {
+    fn spell(self, id: OrderId) -> OrderId {
+        let mix = |mut z: u64| {
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        };
+        match self {
+            Ids::Dense => id,
+            Ids::Scattered | Ids::ScatteredWide(_) => mix(id),
+            Ids::NearMax => u64::MAX - id,
+            Ids::Prefixed => ((id % 5) << 56) | (id / 5),
+        }
+    }
+
+    fn rename(self, cmd: Command) -> Command {
+        match cmd {
+            Command::New(mut o) => {
+                o.id = self.spell(o.id);
+                Command::New(o)
+            }
+            Command::Cancel { id } => Command::Cancel { id: self.spell(id) },
+            Command::Replace { id, price, qty } => Command::Replace {
+                id: self.spell(id),
+                price,
+                qty,
+            },
+        }
+    }
+}
+
+/// Run `streams` seeded streams of `len` commands each under `policy`, ids as drawn.
 fn differential(
     policy: MatchPolicy,
     quantities: Quantities,
+    first_seed: u64,
+    streams: u64,
+    len: usize,
+) -> Checked {
+    differential_with_ids(policy, quantities, Ids::Dense, first_seed, streams, len)
+}
+
+/// Run `streams` seeded streams of `len` commands each under `policy`, ids spelled `ids`.
+fn differential_with_ids(
+    policy: MatchPolicy,
+    quantities: Quantities,
+    ids: Ids,
     first_seed: u64,
     streams: u64,
     len: usize,
@@ -267,13 +328,16 @@ fn differential(
     let (mut ev_fast, mut ev_ref) = (Vec::with_capacity(64), Vec::with_capacity(64));
     for seed in first_seed..first_seed + streams {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let sh = shape(&mut rng, quantities);
+        let mut sh = shape(&mut rng, quantities);
         let cfg = config(&mut rng, &sh, policy);
+        if let Ids::ScatteredWide(pool) = ids {
+            sh.ids = pool;
+        }
         let mut fast = FastBook::new(cfg);
         let mut reference = ReferenceBook::new(cfg);
         let mut acct = Accountant::default();
         for i in 0..len {
-            let cmd = command(&mut rng, &sh);
+            let cmd = ids.rename(command(&mut rng, &sh));
             ev_fast.clear();
             ev_ref.clear();
             fast.apply(&cmd, &mut ev_fast);
@@ -302,6 +366,51 @@ fn differential(
 fn price_time_matches_reference_on_a_million_commands() {
     let n = differential(MatchPolicy::PriceTime, Quantities::Small, 1, 500, 2_000);
     assert_eq!(n.commands, 1_000_000);
+}
+
+/// Ids scattered over `u64`, next to `u64::MAX`, and gateway-prefixed, with the small id
+/// pools' constant reuse (an id cancelled or filled is often sent again at once).
+#[test]
+fn price_time_matches_reference_over_spread_ids() {
+    for (k, ids) in [Ids::Scattered, Ids::NearMax, Ids::Prefixed]
+        .into_iter()
+        .enumerate()
+    {
+        let first = 60_001 + 1_000 * k as u64;
+        let n = differential_with_ids(
+            MatchPolicy::PriceTime,
+            Quantities::Small,
+            ids,
+            first,
+            100,
+            2_000,
+        );
+        assert_eq!(n.commands, 200_000);
+    }
+    let n = differential_with_ids(
+        MatchPolicy::ProRata { top_order: true },
+        Quantities::Small,
+        Ids::Scattered,
+        64_001,
+        50,
+        2_000,
+    );
+    assert_eq!(n.commands, 100_000);
+}
+
+/// Scattered ids from a pool of 6,000, so hundreds to thousands of orders rest at once and
+/// the fast book's id table (sized to live ids) grows from its start size mid-stream.
+#[test]
+fn price_time_matches_reference_while_the_id_table_grows() {
+    let n = differential_with_ids(
+        MatchPolicy::PriceTime,
+        Quantities::Small,
+        Ids::ScatteredWide(6_000),
+        70_001,
+        10,
+        20_000,
+    );
+    assert_eq!(n.commands, 200_000);
 }
 
 #[test]
@@ -628,4 +737,29 @@ fn deep_ladders_match_reference() {
 fn deep_ladders_match_reference_under_pro_rata() {
     let most = deep_differential(MatchPolicy::ProRata { top_order: true }, 80_001, 5, 12_000);
     assert!(most > 1_500, "a side held {most} levels");
+}
+
+/// The `random-ids` workload (the mixed stream with ids scattered over `u64`) and the
+/// book sized far past its live orders, so the id table starts small and grows.
+#[test]
+fn random_ids_stream_matches_reference() {
+    use flowmatch::harness::workload::random_ids;
+    for (seed, capacity) in [(7u64, BookConfig::default().capacity), (8, 16)] {
+        let cfg = BookConfig {
+            capacity,
+            ..Default::default()
+        };
+        let cmds = random_ids::generate(seed, 200_000);
+        let mut fast = FastBook::new(cfg);
+        let mut reference = ReferenceBook::new(cfg);
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for (i, c) in cmds.iter().enumerate() {
+            a.clear();
+            b.clear();
+            fast.apply(c, &mut a);
+            reference.apply(c, &mut b);
+            assert_eq!(a, b, "seed {seed} command {i}");
+        }
+        assert_eq!(fast.snapshot(), reference.snapshot(), "seed {seed}");
+    }
 }

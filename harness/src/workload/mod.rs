@@ -3,7 +3,7 @@
 //!
 //! `equity` is the common case; `adversarial` cycles through the shapes that break books;
 //! the five below each isolate one shape a user's flow can have and a book's own
-//! benchmark may not: ids in random order (`random_ids`), levels built far from the touch
+//! benchmark may not: ids in random order (`random_ids`; `gateway_ids` for prefixed and sparse ids), levels built far from the touch
 //! (`deep_ladder`), prices spread over the whole `i64` range (`wide_band`), takers that
 //! walk 100+ levels (`deep_sweep`) and quotes that are nearly all cancelled
 //! (`cancel_storm`). `remap` renames a stream's ids or prices without changing its
@@ -14,6 +14,7 @@ pub mod cancel_storm;
 pub mod deep_ladder;
 pub mod deep_sweep;
 pub mod equity;
+pub mod gateway_ids;
 pub mod random_ids;
 pub mod remap;
 pub mod wide_band;
@@ -34,6 +35,10 @@ pub enum Workload {
     Adversarial,
     /// [`random_ids`]: `equity-mixed` with ids scattered over `u64`.
     RandomIds,
+    /// [`gateway_ids`]: `equity-mixed` with eight gateway prefixes in the ids' top byte.
+    GatewayIds,
+    /// [`gateway_ids`]: `equity-mixed` with ids `10^12 + 1009·n`.
+    SparseIds,
     /// [`wide_band`]: `equity-mixed` with prices over the whole `i64` range.
     WideBand,
     /// [`deep_ladder`]: 400k levels built away from the touch, then swept.
@@ -46,12 +51,14 @@ pub enum Workload {
 
 impl Workload {
     /// All workloads, the common case first.
-    pub const ALL: [Workload; 9] = [
+    pub const ALL: [Workload; 11] = [
         Workload::EquityCalm,
         Workload::EquityTrending,
         Workload::EquityFlashCrash,
         Workload::Adversarial,
         Workload::RandomIds,
+        Workload::GatewayIds,
+        Workload::SparseIds,
         Workload::WideBand,
         Workload::DeepLadder,
         Workload::DeepSweep,
@@ -66,6 +73,8 @@ impl Workload {
             Workload::EquityFlashCrash => "equity-flash-crash",
             Workload::Adversarial => "adversarial",
             Workload::RandomIds => "random-ids",
+            Workload::GatewayIds => "gateway-ids",
+            Workload::SparseIds => "sparse-ids",
             Workload::WideBand => "wide-band",
             Workload::DeepLadder => "deep-ladder",
             Workload::DeepSweep => "deep-sweep",
@@ -91,6 +100,8 @@ impl Workload {
             }
             Workload::Adversarial => adversarial::generate(seed, n),
             Workload::RandomIds => random_ids::generate(seed, n),
+            Workload::GatewayIds => gateway_ids::generate_gateway(seed, n),
+            Workload::SparseIds => gateway_ids::generate_sparse(seed, n),
             Workload::WideBand => wide_band::generate(seed, n),
             Workload::DeepLadder => deep_ladder::generate(seed, n),
             Workload::DeepSweep => deep_sweep::generate(seed, n),
