@@ -286,3 +286,39 @@ fn every_option_is_checked_before_any_work_with_its_range() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("is a directory"));
 }
+
+/// A screening child runs a peer that never returns (nanobook hangs on this stream, see
+/// peers/README.md). When the `compare` that started it dies, the child must die too
+/// instead of spinning on a core for good. Here the parent is a shell that starts the
+/// child in the background and exits at once.
+#[test]
+fn a_screening_child_exits_when_its_parent_dies() {
+    let spec = "nanobook:equity-mixed/calm:own:42:200000:50000";
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "FLOWMATCH_SCREEN_PARENT=$$ '{}' compare --screen {spec} >/dev/null 2>&1 & echo $!",
+            flowmatch_bin().display()
+        ))
+        .output()
+        .expect("sh runs");
+    let pid: u32 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("the shell printed the child's pid");
+    let proc_dir = std::path::PathBuf::from(format!("/proc/{pid}"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    // A zombie has no command line left: count it as gone.
+    let alive = || std::fs::read(proc_dir.join("cmdline")).is_ok_and(|c| !c.is_empty());
+    while alive() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let still = alive();
+    if still {
+        let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+    }
+    assert!(
+        !still,
+        "the screening child {pid} outlived its parent by 20 s"
+    );
+}

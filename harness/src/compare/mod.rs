@@ -176,6 +176,7 @@ pub fn screen(
     let file = out_file.reopen()?;
     let mut child = Proc::new(std::env::current_exe()?)
         .args(["compare", "--screen", &spec])
+        .env(SCREEN_PARENT_ENV, std::process::id().to_string())
         .stdout(Stdio::from(file))
         .stderr(Stdio::null())
         .spawn()?;
@@ -220,11 +221,33 @@ pub fn screen(
         .or(Some(0)))
 }
 
+/// A screening child runs a peer that may never return; if the `compare` that started it
+/// is killed, nothing would ever kill the child, and it would spin on a core for good. So
+/// the child watches its parent and exits once it is gone (re-parented). The parent names
+/// itself in [`SCREEN_PARENT_ENV`], because by the time the child runs its first line its
+/// parent may already have died; without the variable the child's first parent counts.
+fn exit_with_parent() {
+    let parent = std::env::var(SCREEN_PARENT_ENV)
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+        .unwrap_or_else(std::os::unix::process::parent_id);
+    std::thread::spawn(move || loop {
+        if std::os::unix::process::parent_id() != parent {
+            std::process::exit(3);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    });
+}
+
+/// The environment variable in which `compare` gives a screening child its own pid.
+pub const SCREEN_PARENT_ENV: &str = "FLOWMATCH_SCREEN_PARENT";
+
 /// The child side of [`screen`]: parse the spec, run the peer, print each index before
 /// applying the command (flushed, so the parent sees it even if the peer never returns),
 /// then `done`.
 pub fn screen_child(spec: &str) -> Result<(), String> {
     use std::io::Write;
+    exit_with_parent();
     let parts: Vec<&str> = spec.split(':').collect();
     if parts.len() != 6 {
         return Err(format!("bad --screen spec `{spec}`"));
