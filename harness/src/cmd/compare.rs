@@ -1,6 +1,6 @@
 //! `flowmatch compare`: our books and crates.io peers side by side (see
 //! [`crate::compare`]). With no arguments it runs the default comparison (a few minutes on
-//! 2 cores) and writes `bench-results/compare/`.
+//! 2 cores) and writes `flowmatch-out/compare/` (or `--out DIR`).
 //!
 //! Every option is checked against its accepted range, and the output directory against
 //! [`crate::output`], before any work ([`Args::config`]): a mistake costs an error naming
@@ -42,8 +42,9 @@ pub struct Args {
     /// 600000.
     #[arg(long, default_value_t = 5_000)]
     pub stall_ms: u64,
-    /// Output directory.
-    #[arg(long, default_value = "bench-results/compare")]
+    /// Output directory (by default `flowmatch-out/compare`, which git ignores; the
+    /// committed results are made with `--out bench-results/compare`).
+    #[arg(long, default_value = "flowmatch-out/compare")]
     pub out: PathBuf,
     /// Internal: run one peer on one stream, printing progress (used by the parent to
     /// detect a peer that never returns).

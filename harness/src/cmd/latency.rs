@@ -85,8 +85,9 @@ pub struct Args {
     /// the null run: 0 (no probe) to 600.
     #[arg(long, default_value_t = 1.0)]
     pub probe: f64,
-    /// Output directory.
-    #[arg(long, default_value = "bench-results/latency")]
+    /// Output directory (by default `flowmatch-out/latency`, which git ignores; the
+    /// committed results are made with `--out bench-results/latency`).
+    #[arg(long, default_value = "flowmatch-out/latency")]
     pub out: PathBuf,
 }
 

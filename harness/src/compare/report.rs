@@ -1,5 +1,5 @@
 //! Running the comparison and writing what it found: console table, `report.json`,
-//! `report.md` and SVG charts under one directory (by default `bench-results/compare/`).
+//! `report.md` and SVG charts under one directory (by default `flowmatch-out/compare/`).
 
 use super::crosscheck::{cross_check, CrossCheck};
 use super::distribution::{fill_distribution, FillDistribution};
