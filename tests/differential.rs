@@ -413,49 +413,31 @@ fn price_time_matches_reference_while_the_id_table_grows() {
     assert_eq!(n.commands, 200_000);
 }
 
-#[test]
-fn price_time_matches_reference_with_quantities_past_u64() {
-    let n = differential(MatchPolicy::PriceTime, Quantities::Full, 30_001, 100, 2_000);
+/// The full quantity domain under `policy`: the books must agree, and some level's sum must
+/// really pass 64 bits, or the run proved nothing about wide aggregates.
+fn matches_reference_with_quantities_past_u64(policy: MatchPolicy, seed: u64) {
+    let n = differential(policy, Quantities::Full, seed, 100, 2_000);
     assert_eq!(n.commands, 200_000);
     assert!(
         n.largest_level > u64::MAX as u128,
         "some level summed past 64 bits (largest {})",
         n.largest_level
     );
+}
+
+#[test]
+fn price_time_matches_reference_with_quantities_past_u64() {
+    matches_reference_with_quantities_past_u64(MatchPolicy::PriceTime, 30_001);
 }
 
 #[test]
 fn pro_rata_matches_reference_with_quantities_past_u64() {
-    let n = differential(
-        MatchPolicy::ProRata { top_order: false },
-        Quantities::Full,
-        40_001,
-        100,
-        2_000,
-    );
-    assert_eq!(n.commands, 200_000);
-    assert!(
-        n.largest_level > u64::MAX as u128,
-        "some level summed past 64 bits (largest {})",
-        n.largest_level
-    );
+    matches_reference_with_quantities_past_u64(MatchPolicy::ProRata { top_order: false }, 40_001);
 }
 
 #[test]
 fn pro_rata_with_top_order_matches_reference_with_quantities_past_u64() {
-    let n = differential(
-        MatchPolicy::ProRata { top_order: true },
-        Quantities::Full,
-        50_001,
-        100,
-        2_000,
-    );
-    assert_eq!(n.commands, 200_000);
-    assert!(
-        n.largest_level > u64::MAX as u128,
-        "some level summed past 64 bits (largest {})",
-        n.largest_level
-    );
+    matches_reference_with_quantities_past_u64(MatchPolicy::ProRata { top_order: true }, 50_001);
 }
 
 #[test]
