@@ -1,3 +1,7 @@
+//! The `flowmatch` binary: parses the command line and hands each subcommand to
+//! [`flowmatch_harness::cmd`], which owns the work; this file only maps the outcome to an
+//! exit status.
+
 use clap::{Parser, Subcommand};
 use flowmatch_harness::cmd;
 use std::process::ExitCode;
