@@ -1,0 +1,218 @@
+//! Appending to a journal off the calling thread: records go by value through the core's
+//! SPSC ring to a journal thread that owns a [`Writer`] and publishes the durability
+//! point in atomics. The calling (matching) thread then never makes a system call for the
+//! journal: an append is a ring push.
+//!
+//! Under `every`, the journal thread commits once per drained batch (group commit: every
+//! record that was in the ring when it looked), which keeps the promise (no record counts
+//! as durable before its `fdatasync`) with one sync per batch instead of per record.
+//! Under `batch`, the writer's own rule applies (N records or T µs); under `none`, the
+//! thread hands its buffer to the kernel whenever the ring runs dry, so a dying process
+//! loses at most the ring's contents and the thread's buffer.
+//!
+//! While the ring is empty the thread sleeps in short steps (at most 20 µs, never past a
+//! batch deadline) rather than spin: the machine this runs on has two cores.
+
+use crate::codec::Codec;
+use crate::config::FsyncPolicy;
+use crate::error::JournalError;
+use crate::writer::Writer;
+use flowmatch_core::ingress::spsc::{self, Consumer, Producer};
+use flowmatch_core::ingress::Full;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Most records the journal thread takes from the ring per batch.
+const DRAIN_MAX: usize = 4096;
+/// Longest idle sleep of the journal thread.
+const IDLE_SLEEP: Duration = Duration::from_micros(20);
+
+struct Shared {
+    written: AtomicU64,
+    durable: AtomicU64,
+    failed: AtomicBool,
+    stop: AtomicBool,
+}
+
+/// The calling thread's end of an off-thread journal writer.
+pub struct ThreadedWriter<C: Codec + Copy + Send + 'static> {
+    tx: Producer<C>,
+    next_seq: u64,
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<Result<u64, JournalError>>>,
+}
+
+impl<C: Codec + Copy + Send + 'static> ThreadedWriter<C> {
+    /// Moves `writer` to a new journal thread fed by a ring of at least `ring_capacity`
+    /// records (`1..=2^24`).
+    pub fn spawn(writer: Writer<C>, ring_capacity: usize) -> Result<Self, JournalError> {
+        if !(1..=1 << 24).contains(&ring_capacity) {
+            return Err(crate::config::ConfigError::OutOfRange {
+                field: "ring_capacity",
+                value: ring_capacity as u64,
+                min: 1,
+                max: 1 << 24,
+            }
+            .into());
+        }
+        let (tx, rx) = spsc::channel(ring_capacity);
+        let next_seq = writer.appended_seq() + 1;
+        let shared = Arc::new(Shared {
+            written: AtomicU64::new(writer.written_seq()),
+            durable: AtomicU64::new(writer.durable_seq()),
+            failed: AtomicBool::new(false),
+            stop: AtomicBool::new(false),
+        });
+        let s = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("journal".into())
+            .spawn(move || {
+                let r = journal_thread(writer, rx, &s);
+                if r.is_err() {
+                    s.failed.store(true, Ordering::Release);
+                }
+                r
+            })
+            .map_err(|e| JournalError::io("spawn journal thread", "", e))?;
+        Ok(ThreadedWriter {
+            tx,
+            next_seq,
+            shared,
+            thread: Some(thread),
+        })
+    }
+
+    /// Queues one record and returns its sequence number. A full ring is back-pressure:
+    /// the call waits (spinning, then yielding) until the journal thread makes room.
+    pub fn append(&mut self, value: C) -> Result<u64, JournalError> {
+        if self.shared.failed.load(Ordering::Acquire) {
+            return Err(JournalError::Failed);
+        }
+        let mut v = value;
+        let mut spins = 0u32;
+        loop {
+            match self.tx.try_push(v) {
+                Ok(()) => break,
+                Err(Full(back)) => {
+                    v = back;
+                    if self.shared.failed.load(Ordering::Acquire) {
+                        return Err(JournalError::Failed);
+                    }
+                    spins += 1;
+                    if spins < 64 {
+                        std::hint::spin_loop();
+                    } else {
+                        std::thread::yield_now();
+                    }
+                }
+            }
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        Ok(seq)
+    }
+
+    /// Sequence number of the last record queued (0 before the first).
+    pub fn appended_seq(&self) -> u64 {
+        self.next_seq - 1
+    }
+
+    /// Sequence number of the last record the journal thread handed to the kernel.
+    pub fn written_seq(&self) -> u64 {
+        self.shared.written.load(Ordering::Acquire)
+    }
+
+    /// Sequence number of the last record on stable storage: the durability point.
+    pub fn durable_seq(&self) -> u64 {
+        self.shared.durable.load(Ordering::Acquire)
+    }
+
+    /// True once the journal thread has failed (the error comes back from `close`).
+    pub fn failed(&self) -> bool {
+        self.shared.failed.load(Ordering::Acquire)
+    }
+
+    /// Drains the ring, closes the writer (synced unless the policy is `none`) and
+    /// returns the last sequence number written, or the journal thread's first error.
+    pub fn close(mut self) -> Result<u64, JournalError> {
+        self.stop_and_join()
+    }
+
+    fn stop_and_join(&mut self) -> Result<u64, JournalError> {
+        self.shared.stop.store(true, Ordering::Release);
+        match self.thread.take() {
+            Some(t) => t.join().unwrap_or(Err(JournalError::Failed)),
+            None => Err(JournalError::Failed),
+        }
+    }
+}
+
+impl<C: Codec + Copy + Send + 'static> Drop for ThreadedWriter<C> {
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            let _ = self.stop_and_join();
+        }
+    }
+}
+
+fn journal_thread<C: Codec + Copy + Send>(
+    mut w: Writer<C>,
+    mut rx: Consumer<C>,
+    shared: &Shared,
+) -> Result<u64, JournalError> {
+    let policy = w.config().fsync;
+    loop {
+        let mut err = None;
+        let n = rx.pop_batch(DRAIN_MAX, |v| {
+            if err.is_none() {
+                let r = match policy {
+                    FsyncPolicy::Every => w.push(&v).map(|_| ()),
+                    _ => w.append(&v).map(|_| ()),
+                };
+                err = r.err();
+            }
+        });
+        if let Some(e) = err {
+            return Err(e);
+        }
+        if n > 0 {
+            if policy == FsyncPolicy::Every {
+                w.commit()?;
+            }
+        } else {
+            // Idle: a stop request is honoured only once the ring is empty.
+            let stopping = shared.stop.load(Ordering::Acquire) && rx.is_empty();
+            if stopping {
+                let last = w.close()?;
+                shared.written.store(last, Ordering::Release);
+                if policy != FsyncPolicy::None {
+                    shared.durable.store(last, Ordering::Release);
+                }
+                return Ok(last);
+            }
+            match policy {
+                FsyncPolicy::None => {
+                    w.flush()?;
+                }
+                FsyncPolicy::Batch { .. } => {
+                    w.poll()?;
+                }
+                FsyncPolicy::Every => {}
+            }
+        }
+        shared.written.store(w.written_seq(), Ordering::Release);
+        shared.durable.store(w.durable_seq(), Ordering::Release);
+        if n == 0 {
+            let nap = w
+                .batch_wait_left()
+                .map_or(IDLE_SLEEP, |left| left.min(IDLE_SLEEP));
+            if nap.is_zero() {
+                std::hint::spin_loop();
+            } else {
+                std::thread::sleep(nap);
+            }
+        }
+    }
+}
