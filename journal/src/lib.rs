@@ -36,5 +36,5 @@ pub use config::{ConfigError, FsyncPolicy, JournalConfig};
 pub use error::{Corruption, CorruptionKind, JournalError, TornReason, TornTail};
 pub use reader::{verify, ReadSummary, Reader, Record};
 pub use state_hash::{state_hash, StateHash, StateHasher};
-pub use threaded::ThreadedWriter;
+pub use threaded::{Closed, ThreadedWriter};
 pub use writer::Writer;

@@ -3,12 +3,17 @@
 //! point in atomics. The calling (matching) thread then never makes a system call for the
 //! journal: an append is a ring push.
 //!
-//! Under `every`, the journal thread commits once per drained batch (group commit: every
-//! record that was in the ring when it looked), which keeps the promise (no record counts
-//! as durable before its `fdatasync`) with one sync per batch instead of per record.
-//! Under `batch`, the writer's own rule applies (N records or T µs); under `none`, the
-//! thread hands its buffer to the kernel whenever the ring runs dry, so a dying process
-//! loses at most the ring's contents and the thread's buffer.
+//! Group commit: the journal thread takes everything the ring holds (up to 4,096 records),
+//! writes it, and then applies the policy once for the whole batch. Under `every` it
+//! commits after each drained batch, which keeps the promise (no record counts as durable
+//! before its `fdatasync`) with one sync per batch instead of per record. Under `batch`
+//! it commits when `records` records wait or the oldest has waited `micros` (checked
+//! after each drained batch and while idle); while an `fdatasync` runs, records pile up
+//! in the ring and the next commit takes them all, so a commit may cover more than
+//! `records` records but none waits longer than it would for a commit of exactly
+//! `records` (they were waiting in the ring for the sync in progress either way). Under
+//! `none`, the thread hands its buffer to the kernel whenever the ring runs dry, so a
+//! dying process loses at most the ring's contents and the thread's buffer.
 //!
 //! While the ring is empty the thread sleeps in short steps (at most 20 µs, never past a
 //! batch deadline) rather than spin: the machine this runs on has two cores.
@@ -32,8 +37,18 @@ const IDLE_SLEEP: Duration = Duration::from_micros(20);
 struct Shared {
     written: AtomicU64,
     durable: AtomicU64,
+    syncs: AtomicU64,
     failed: AtomicBool,
     stop: AtomicBool,
+}
+
+/// What [`ThreadedWriter::close`] reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Closed {
+    /// Sequence number of the last record written.
+    pub last_seq: u64,
+    /// `fdatasync` calls made for records.
+    pub syncs: u64,
 }
 
 /// The calling thread's end of an off-thread journal writer.
@@ -62,6 +77,7 @@ impl<C: Codec + Copy + Send + 'static> ThreadedWriter<C> {
         let shared = Arc::new(Shared {
             written: AtomicU64::new(writer.written_seq()),
             durable: AtomicU64::new(writer.durable_seq()),
+            syncs: AtomicU64::new(0),
             failed: AtomicBool::new(false),
             stop: AtomicBool::new(false),
         });
@@ -129,6 +145,11 @@ impl<C: Codec + Copy + Send + 'static> ThreadedWriter<C> {
         self.shared.durable.load(Ordering::Acquire)
     }
 
+    /// Number of `fdatasync` calls the journal thread has made for records.
+    pub fn syncs(&self) -> u64 {
+        self.shared.syncs.load(Ordering::Acquire)
+    }
+
     /// True once the journal thread has failed (the error comes back from `close`).
     pub fn failed(&self) -> bool {
         self.shared.failed.load(Ordering::Acquire)
@@ -136,8 +157,12 @@ impl<C: Codec + Copy + Send + 'static> ThreadedWriter<C> {
 
     /// Drains the ring, closes the writer (synced unless the policy is `none`) and
     /// returns the last sequence number written, or the journal thread's first error.
-    pub fn close(mut self) -> Result<u64, JournalError> {
-        self.stop_and_join()
+    pub fn close(mut self) -> Result<Closed, JournalError> {
+        let last_seq = self.stop_and_join()?;
+        Ok(Closed {
+            last_seq,
+            syncs: self.syncs(),
+        })
     }
 
     fn stop_and_join(&mut self) -> Result<u64, JournalError> {
@@ -167,24 +192,31 @@ fn journal_thread<C: Codec + Copy + Send>(
         let mut err = None;
         let n = rx.pop_batch(DRAIN_MAX, |v| {
             if err.is_none() {
-                let r = match policy {
-                    FsyncPolicy::Every => w.push(&v).map(|_| ()),
-                    _ => w.append(&v).map(|_| ()),
-                };
-                err = r.err();
+                err = w.push(&v).err();
             }
         });
         if let Some(e) = err {
             return Err(e);
         }
         if n > 0 {
-            if policy == FsyncPolicy::Every {
+            let commit = match policy {
+                FsyncPolicy::Every => true,
+                FsyncPolicy::Batch { .. } => w.batch_ready(),
+                FsyncPolicy::None => false,
+            };
+            if commit {
                 w.commit()?;
             }
         } else {
             // Idle: a stop request is honoured only once the ring is empty.
             let stopping = shared.stop.load(Ordering::Acquire) && rx.is_empty();
             if stopping {
+                if policy == FsyncPolicy::None {
+                    w.flush()?;
+                } else {
+                    w.commit()?;
+                }
+                shared.syncs.store(w.syncs(), Ordering::Release);
                 let last = w.close()?;
                 shared.written.store(last, Ordering::Release);
                 if policy != FsyncPolicy::None {
@@ -204,6 +236,7 @@ fn journal_thread<C: Codec + Copy + Send>(
         }
         shared.written.store(w.written_seq(), Ordering::Release);
         shared.durable.store(w.durable_seq(), Ordering::Release);
+        shared.syncs.store(w.syncs(), Ordering::Release);
         if n == 0 {
             let nap = w
                 .batch_wait_left()

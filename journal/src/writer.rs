@@ -77,6 +77,7 @@ pub struct Writer<C> {
     /// When the oldest record not yet committed was appended (batch policy).
     oldest_uncommitted: Option<Instant>,
     batch_wait: Duration,
+    syncs: u64,
     failed: bool,
     _codec: PhantomData<C>,
 }
@@ -194,6 +195,7 @@ impl<C: Codec> Writer<C> {
             uncommitted: 0,
             oldest_uncommitted: None,
             batch_wait,
+            syncs: 0,
             failed: false,
             _codec: PhantomData,
         }
@@ -266,6 +268,11 @@ impl<C: Codec> Writer<C> {
         self.durable_seq
     }
 
+    /// Number of `fdatasync` calls made for records so far (segment creation aside).
+    pub fn syncs(&self) -> u64 {
+        self.syncs
+    }
+
     fn guard<T>(&mut self, r: Result<T, JournalError>) -> Result<T, JournalError> {
         if r.is_err() {
             self.failed = true;
@@ -279,13 +286,21 @@ impl<C: Codec> Writer<C> {
         match self.config.fsync {
             FsyncPolicy::None => {}
             FsyncPolicy::Every => self.commit()?,
-            FsyncPolicy::Batch { records, .. } => {
-                if self.uncommitted >= records || self.batch_due() {
+            FsyncPolicy::Batch { .. } => {
+                if self.batch_ready() {
                     self.commit()?;
                 }
             }
         }
         Ok(seq)
+    }
+
+    /// Under `batch`: `records` records wait, or the oldest has waited `micros`.
+    pub(crate) fn batch_ready(&self) -> bool {
+        match self.config.fsync {
+            FsyncPolicy::Batch { records, .. } => self.uncommitted >= records || self.batch_due(),
+            _ => false,
+        }
     }
 
     /// Frames and buffers one record without applying the fsync policy (the off-thread
@@ -379,6 +394,7 @@ impl<C: Codec> Writer<C> {
             if self.durable_seq == self.written_seq {
                 return Ok(());
             }
+            self.syncs += 1;
             self.file
                 .sync_data()
                 .map_err(|e| JournalError::io("fdatasync", &self.path, e))
