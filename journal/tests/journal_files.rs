@@ -245,6 +245,32 @@ fn the_off_thread_durability_point_reaches_every_record_without_close() {
 }
 
 #[test]
+fn the_off_thread_durability_point_never_runs_ahead_of_the_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(
+        FsyncPolicy::Batch {
+            records: 1000,
+            micros: 1_000_000,
+        },
+        1 << 20,
+    );
+    let mut t =
+        ThreadedWriter::spawn(Writer::<Command>::create(dir.path(), cfg).unwrap(), 64).unwrap();
+    for c in commands(12, 10) {
+        t.append(c).unwrap();
+    }
+    assert_eq!(t.appended_seq(), 10);
+    // Neither 1000 records nor one second: nothing may be reported durable, and the
+    // segment holds only its header (the records wait in the writer's buffer).
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert_eq!((t.durable_seq(), t.written_seq()), (0, 0));
+    assert_eq!(fs::metadata(segment(dir.path(), 0)).unwrap().len(), HEADER);
+    let closed = t.close().unwrap();
+    assert_eq!((closed.last_seq, closed.syncs), (10, 1));
+    assert_eq!(read_all(dir.path()).0.len(), 10);
+}
+
+#[test]
 fn a_bad_configuration_is_refused_before_any_file_is_made() {
     let dir = tempfile::tempdir().unwrap();
     let j = dir.path().join("j");
