@@ -116,7 +116,8 @@ impl<C: Codec> Writer<C> {
     /// Opens the journal in `dir` to append to it. The whole journal is verified first
     /// (corruption is the error); a torn tail is cut off (and synced) and returned, so the
     /// caller can report it. Appends continue at the sequence number after the last whole
-    /// record; everything already in the journal counts as written and durable.
+    /// record; everything already in the journal is synced first and counts as written
+    /// and durable.
     pub fn open(
         dir: impl AsRef<Path>,
         config: JournalConfig,
@@ -124,6 +125,14 @@ impl<C: Codec> Writer<C> {
         config.validate::<C>()?;
         let dir = dir.as_ref().to_path_buf();
         let summary = verify::<C>(&dir)?;
+        // What the journal holds counts as durable from here on, so make it so: a writer
+        // under `none` (or a process killed before its commit) may have left dirty pages.
+        for i in summary.first_segment..=summary.last_segment {
+            let p = segment_path(&dir, i);
+            File::open(&p)
+                .and_then(|f| f.sync_data())
+                .map_err(|e| JournalError::io("fdatasync", &p, e))?;
+        }
         let index = summary.last_segment;
         let path = segment_path(&dir, index);
         let torn = summary.torn.clone();
