@@ -125,8 +125,10 @@ impl<C: Codec + Copy + Send + 'static> ThreadedWriter<C> {
         })
     }
 
-    /// Queues one record and returns its sequence number. A full ring is back-pressure:
-    /// the call waits (spinning, then yielding) until the journal thread makes room.
+    /// Queues one record and returns its sequence number: a ring push, with no
+    /// allocation, lock or system call (test `journal_alloc`). A full ring is
+    /// back-pressure: the call waits (spinning, then yielding) until the journal thread
+    /// makes room.
     pub fn append(&mut self, value: C) -> Result<u64, JournalError> {
         if self.shared.failed.load(Ordering::Acquire) {
             return Err(JournalError::Failed);

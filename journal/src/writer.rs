@@ -37,6 +37,12 @@
 //! and `every` the old segment is committed first and the new file and its directory
 //! entry are synced, so a durable record never sits behind a segment that might vanish.
 //!
+//! # Cost on the calling thread
+//! An append frames the record into a buffer allocated at creation: no allocation (a
+//! segment rollover, which opens the next file by name, is the exception; test
+//! `journal_alloc`), but the system calls of `write` when the buffer fills and of
+//! `fdatasync` at each commit, on this thread. [`crate::ThreadedWriter`] moves both off it.
+//!
 //! # Failure
 //! The first I/O error is returned and the writer refuses everything afterwards
 //! ([`JournalError::Failed`]): after a failed `fdatasync` the kernel may have dropped the
