@@ -448,6 +448,24 @@ fn a_torn_segment_header_or_a_zero_filled_tail_is_a_torn_tail_too() {
         want.push(cmds[0]);
         assert_eq!(read_all(dir.path()).0, numbered(&want));
     }
+    // A new segment whose header never reached the disk: its bytes read as zeros.
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(src.path(), dir.path());
+    let next = dir.path().join(segment_file_name(last_seg + 1));
+    fs::write(&next, [0u8; 80]).unwrap();
+    let t = verify::<Command>(dir.path()).unwrap().torn.unwrap();
+    assert_eq!(
+        (t.file, t.offset, t.bytes, t.reason),
+        (next.clone(), 0, 80, TornReason::ZeroFilled)
+    );
+    let (mut w, _) =
+        Writer::<Command>::open(dir.path(), config(FsyncPolicy::None, segment_bytes)).unwrap();
+    assert_eq!(w.append(&cmds[1]).unwrap(), cmds.len() as u64 + 1);
+    w.close().unwrap();
+    let mut want = cmds.clone();
+    want.push(cmds[1]);
+    assert_eq!(read_all(dir.path()).0, numbered(&want));
+
     // The file grew but its last bytes never reached the disk: zeros after the last record.
     let dir = tempfile::tempdir().unwrap();
     copy_dir(src.path(), dir.path());
