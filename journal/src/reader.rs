@@ -1,0 +1,465 @@
+//! Reading a journal back: every record of every segment in sequence order, each checked
+//! (frame, CRC, sequence, payload), and the one thing a crash may leave, a torn final
+//! record, told apart from corruption.
+//!
+//! # What is torn and what is corrupt
+//! Only the end of the **last** segment may be torn, and only in one of these shapes
+//! ([`TornReason`]): the file ends inside the segment header, inside a record's 16-byte
+//! frame, or inside a record's payload (the frame present, its length and sequence the
+//! expected ones); or every byte from some record boundary to the end is zero (the file
+//! grew but its data never reached the disk). A reader reports it as a [`TornTail`] value
+//! after the last whole record; [`crate::Writer::open`] cuts it off.
+//!
+//! Everything else is [`Corruption`], an error naming the segment file and the byte
+//! offset of the damaged header or record: a bad CRC anywhere (also in the final record,
+//! whole but wrong: under `batch` and `every` it may have been acknowledged), a length
+//! outside the codec's range, a sequence gap, a header that does not decode or names
+//! another codec or index, a segment index missing between two present ones, a segment
+//! other than the last that ends inside a record. Nothing is ever skipped: the reader
+//! stops at the first error and yields nothing after it.
+//!
+//! Speed: reading back and checking every record runs at 3-4 M records/s here (1 M
+//! commands in about 0.3 s; `journal_throughput` example, "read back" column).
+//!
+//! Because a record's length is checked against the codec's maximum before anything is
+//! skipped over, damage can pass for a torn tail only within the final
+//! `16 + Codec::MAX_LEN` bytes of the journal (for commands: the final record).
+
+use crate::codec::Codec;
+use crate::error::{Corruption, CorruptionKind, JournalError, TornReason, TornTail};
+use crate::format::{
+    parse_segment_file_name, segment_path, RecordHeader, SegmentHeader, FILE_HEADER_LEN,
+    RECORD_HEADER_LEN,
+};
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+
+/// The segment indices present in `dir`, in order, checked to be consecutive.
+pub(crate) fn list_segments(dir: &Path) -> Result<Vec<u64>, JournalError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| JournalError::io("read directory", dir, e))?;
+    let mut indices = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| JournalError::io("read directory", dir, e))?;
+        if let Some(i) = entry.file_name().to_str().and_then(parse_segment_file_name) {
+            indices.push(i);
+        }
+    }
+    indices.sort_unstable();
+    for pair in indices.windows(2) {
+        if pair[1] != pair[0] + 1 {
+            return Err(Corruption {
+                file: segment_path(dir, pair[0] + 1),
+                offset: 0,
+                kind: CorruptionKind::MissingSegment,
+            }
+            .into());
+        }
+    }
+    Ok(indices)
+}
+
+/// One journaled value and where it sits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Record<C> {
+    /// Its sequence number.
+    pub seq: u64,
+    /// The value.
+    pub value: C,
+}
+
+/// What a full read found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadSummary {
+    /// Index of the first segment present.
+    pub first_segment: u64,
+    /// Index of the last segment.
+    pub last_segment: u64,
+    /// Sequence number of the first record the journal holds or would hold.
+    pub first_seq: u64,
+    /// Sequence number the next appended record gets (last whole record's plus one).
+    pub next_seq: u64,
+    /// Whole records read.
+    pub records: u64,
+    /// Bytes of the last segment up to the end of its last whole record (or header).
+    pub last_segment_valid_len: u64,
+    /// The torn tail, if the last segment ends in one.
+    pub torn: Option<TornTail>,
+}
+
+impl ReadSummary {
+    /// Sequence number of the last whole record, if there is one.
+    pub fn last_seq(&self) -> Option<u64> {
+        (self.records > 0).then(|| self.next_seq - 1)
+    }
+}
+
+/// Reads one segment file.
+struct SegmentScanner {
+    path: PathBuf,
+    file: BufReader<File>,
+    len: u64,
+    offset: u64,
+    is_last: bool,
+}
+
+/// One step of a scan.
+enum Step {
+    Record { seq: u64, payload_len: usize },
+    End,
+    Torn(TornTail),
+}
+
+impl SegmentScanner {
+    fn corrupt(&self, offset: u64, kind: CorruptionKind) -> JournalError {
+        Corruption {
+            file: self.path.clone(),
+            offset,
+            kind,
+        }
+        .into()
+    }
+
+    fn read_exact(&mut self, buf: &mut [u8]) -> Result<(), JournalError> {
+        self.file
+            .read_exact(buf)
+            .map_err(|e| JournalError::io("read segment", &self.path, e))?;
+        self.offset += buf.len() as u64;
+        Ok(())
+    }
+
+    /// True when every byte from the current position to the end of the file is zero
+    /// (`already` holds the bytes just read from `from`, which are included).
+    fn rest_is_zero(&mut self, already: &[u8]) -> Result<bool, JournalError> {
+        if already.iter().any(|&b| b != 0) {
+            return Ok(false);
+        }
+        let mut chunk = [0u8; 4096];
+        while self.offset < self.len {
+            let n = ((self.len - self.offset) as usize).min(chunk.len());
+            self.read_exact(&mut chunk[..n])?;
+            if chunk[..n].iter().any(|&b| b != 0) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    fn torn(&self, offset: u64, reason: TornReason) -> Step {
+        Step::Torn(TornTail {
+            file: self.path.clone(),
+            offset,
+            bytes: self.len - offset,
+            reason,
+        })
+    }
+
+    /// Opens a segment and reads its header. `Ok(Err(torn))` when the header itself is
+    /// the torn tail.
+    fn open<C: Codec>(
+        dir: &Path,
+        index: u64,
+        is_last: bool,
+    ) -> Result<Result<(SegmentScanner, SegmentHeader), TornTail>, JournalError> {
+        let path = segment_path(dir, index);
+        let f = File::open(&path).map_err(|e| JournalError::io("open segment", &path, e))?;
+        let len = f
+            .metadata()
+            .map_err(|e| JournalError::io("stat segment", &path, e))?
+            .len();
+        let mut s = SegmentScanner {
+            path,
+            file: BufReader::with_capacity(1 << 18, f),
+            len,
+            offset: 0,
+            is_last,
+        };
+        if len < FILE_HEADER_LEN as u64 {
+            if !is_last {
+                return Err(s.corrupt(0, CorruptionKind::TruncatedBeforeTail { present: len }));
+            }
+            return Ok(Err(TornTail {
+                file: s.path,
+                offset: 0,
+                bytes: len,
+                reason: TornReason::PartialSegmentHeader,
+            }));
+        }
+        let mut b = [0u8; FILE_HEADER_LEN];
+        s.read_exact(&mut b)?;
+        let header = match SegmentHeader::decode(&b) {
+            Ok(h) => h,
+            Err(e) => {
+                if is_last && s.rest_is_zero(&b)? {
+                    return Ok(Err(TornTail {
+                        file: s.path,
+                        offset: 0,
+                        bytes: len,
+                        reason: TornReason::ZeroFilled,
+                    }));
+                }
+                return Err(s.corrupt(0, CorruptionKind::Header(e)));
+            }
+        };
+        if header.codec != C::ID {
+            return Err(s.corrupt(
+                0,
+                CorruptionKind::CodecMismatch {
+                    expected: C::ID,
+                    found: header.codec,
+                },
+            ));
+        }
+        if header.index != index {
+            return Err(s.corrupt(
+                0,
+                CorruptionKind::IndexMismatch {
+                    name: index,
+                    header: header.index,
+                },
+            ));
+        }
+        if header.first_seq == 0 {
+            return Err(s.corrupt(
+                0,
+                CorruptionKind::SequenceGap {
+                    expected: 1,
+                    found: 0,
+                },
+            ));
+        }
+        Ok(Ok((s, header)))
+    }
+
+    /// Reads the next record's frame and payload into `payload` (resized), checking
+    /// everything but the payload's decoding.
+    fn next<C: Codec>(
+        &mut self,
+        expected_seq: u64,
+        payload: &mut Vec<u8>,
+    ) -> Result<Step, JournalError> {
+        let at = self.offset;
+        let remaining = self.len - at;
+        if remaining == 0 {
+            return Ok(Step::End);
+        }
+        let frame_present = remaining.min(RECORD_HEADER_LEN as u64) as usize;
+        let mut frame = [0u8; RECORD_HEADER_LEN];
+        self.read_exact(&mut frame[..frame_present])?;
+        if self.is_last
+            && frame[..frame_present].iter().all(|&b| b == 0)
+            && self.rest_is_zero(&[])?
+        {
+            return Ok(self.torn(at, TornReason::ZeroFilled));
+        }
+        let h = RecordHeader::decode(&frame);
+        if frame_present >= 4 && !(C::MIN_LEN..=C::MAX_LEN).contains(&(h.len as usize)) {
+            return Err(self.corrupt(at, CorruptionKind::BadLength { len: h.len }));
+        }
+        if frame_present < RECORD_HEADER_LEN {
+            if self.is_last {
+                return Ok(self.torn(at, TornReason::PartialRecordHeader));
+            }
+            return Err(self.corrupt(
+                at,
+                CorruptionKind::TruncatedBeforeTail { present: remaining },
+            ));
+        }
+        if h.seq != expected_seq {
+            return Err(self.corrupt(
+                at,
+                CorruptionKind::SequenceGap {
+                    expected: expected_seq,
+                    found: h.seq,
+                },
+            ));
+        }
+        let n = h.len as usize;
+        if remaining < (RECORD_HEADER_LEN + n) as u64 {
+            if self.is_last {
+                return Ok(self.torn(at, TornReason::PartialPayload));
+            }
+            return Err(self.corrupt(
+                at,
+                CorruptionKind::TruncatedBeforeTail { present: remaining },
+            ));
+        }
+        payload.resize(n, 0);
+        self.read_exact(payload)?;
+        let computed = RecordHeader::expected_crc(&frame, payload);
+        if computed != h.crc {
+            return Err(self.corrupt(
+                at,
+                CorruptionKind::BadCrc {
+                    stored: h.crc,
+                    computed,
+                },
+            ));
+        }
+        Ok(Step::Record {
+            seq: h.seq,
+            payload_len: n,
+        })
+    }
+}
+
+/// Reads a journal's records in sequence order across its segments.
+///
+/// [`Reader::next_record`] (or the iterator) yields each whole record; after the last
+/// one, [`Reader::summary`] tells what was read and whether the journal ended in a torn
+/// tail. The first error ends the read: nothing after it is yielded.
+pub struct Reader<C> {
+    dir: PathBuf,
+    indices: Vec<u64>,
+    /// Position in `indices` of the segment being read.
+    at: usize,
+    scanner: Option<SegmentScanner>,
+    next_seq: Option<u64>,
+    first_seq: Option<u64>,
+    records: u64,
+    last_valid_len: u64,
+    torn: Option<TornTail>,
+    payload: Vec<u8>,
+    finished: bool,
+    _codec: PhantomData<C>,
+}
+
+impl<C: Codec> Reader<C> {
+    /// Opens the journal in `dir`: lists its segments and checks they are consecutive.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Self, JournalError> {
+        let dir = dir.as_ref().to_path_buf();
+        let indices = list_segments(&dir)?;
+        if indices.is_empty() {
+            return Err(Corruption {
+                file: dir,
+                offset: 0,
+                kind: CorruptionKind::NoSegments,
+            }
+            .into());
+        }
+        Ok(Reader {
+            dir,
+            indices,
+            at: 0,
+            scanner: None,
+            next_seq: None,
+            first_seq: None,
+            records: 0,
+            last_valid_len: 0,
+            torn: None,
+            payload: Vec::with_capacity(C::MAX_LEN),
+            finished: false,
+            _codec: PhantomData,
+        })
+    }
+
+    /// The next whole record, `Ok(None)` at the end of the journal (torn tail or not), or
+    /// the corruption that stops the read.
+    pub fn next_record(&mut self) -> Result<Option<Record<C>>, JournalError> {
+        if self.finished {
+            return Ok(None);
+        }
+        let r = self.advance();
+        if !matches!(r, Ok(Some(_))) {
+            self.finished = true;
+        }
+        r
+    }
+
+    fn advance(&mut self) -> Result<Option<Record<C>>, JournalError> {
+        loop {
+            if self.scanner.is_none() {
+                if self.at >= self.indices.len() {
+                    return Ok(None);
+                }
+                let index = self.indices[self.at];
+                let is_last = self.at + 1 == self.indices.len();
+                match SegmentScanner::open::<C>(&self.dir, index, is_last)? {
+                    Err(torn) => {
+                        self.last_valid_len = 0;
+                        self.torn = Some(torn);
+                        self.at += 1;
+                        return Ok(None);
+                    }
+                    Ok((scanner, header)) => {
+                        let expected = *self.next_seq.get_or_insert(header.first_seq);
+                        if header.first_seq != expected {
+                            return Err(scanner.corrupt(
+                                0,
+                                CorruptionKind::SequenceGap {
+                                    expected,
+                                    found: header.first_seq,
+                                },
+                            ));
+                        }
+                        self.first_seq.get_or_insert(header.first_seq);
+                        self.last_valid_len = FILE_HEADER_LEN as u64;
+                        self.scanner = Some(scanner);
+                    }
+                }
+            }
+            let expected = self.next_seq.expect("set when the first segment opened");
+            let scanner = self.scanner.as_mut().expect("opened above");
+            match scanner.next::<C>(expected, &mut self.payload)? {
+                Step::Record { seq, payload_len } => {
+                    let at = scanner.offset - (RECORD_HEADER_LEN + payload_len) as u64;
+                    let value = C::decode(&self.payload)
+                        .map_err(|d| scanner.corrupt(at, CorruptionKind::Payload(d)))?;
+                    self.last_valid_len = scanner.offset;
+                    self.records += 1;
+                    self.next_seq =
+                        Some(seq.checked_add(1).ok_or(JournalError::SequenceExhausted)?);
+                    return Ok(Some(Record { seq, value }));
+                }
+                Step::End => {
+                    self.scanner = None;
+                    self.at += 1;
+                }
+                Step::Torn(t) => {
+                    self.torn = Some(t);
+                    self.scanner = None;
+                    self.at += 1;
+                    return Ok(None);
+                }
+            }
+        }
+    }
+
+    /// The torn tail found so far (known once the read has reached the end).
+    pub fn torn_tail(&self) -> Option<&TornTail> {
+        self.torn.as_ref()
+    }
+
+    /// What was read so far; complete once [`Reader::next_record`] has returned `Ok(None)`.
+    /// A journal whose only segment has a torn header holds no record and starts at
+    /// sequence 1 when its index is 0.
+    pub fn summary(&self) -> ReadSummary {
+        let first_seq = self.first_seq.unwrap_or(1);
+        ReadSummary {
+            first_segment: self.indices[0],
+            last_segment: *self.indices.last().expect("open refuses an empty journal"),
+            first_seq,
+            next_seq: self.next_seq.unwrap_or(first_seq),
+            records: self.records,
+            last_segment_valid_len: self.last_valid_len,
+            torn: self.torn.clone(),
+        }
+    }
+}
+
+impl<C: Codec> Iterator for Reader<C> {
+    type Item = Result<Record<C>, JournalError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_record().transpose()
+    }
+}
+
+/// Reads the whole journal in `dir`, checking every record, and returns what it found
+/// (with the torn tail, if any); the first corruption is the error.
+pub fn verify<C: Codec>(dir: impl AsRef<Path>) -> Result<ReadSummary, JournalError> {
+    let mut r = Reader::<C>::open(dir)?;
+    while r.next_record()?.is_some() {}
+    Ok(r.summary())
+}
