@@ -64,8 +64,7 @@
 //! The far tier allocates (its nodes) when a side holds more levels than the window; a
 //! book within `NEAR_MAX` levels per side never touches it.
 
-use std::collections::BTreeMap;
-
+use super::far::FarTier;
 use super::slots::Level;
 use super::FastBook;
 use crate::book::pool::{Ix, Link, Pool, Tagged};
@@ -87,7 +86,7 @@ pub(super) struct Ladder {
     /// Number of near entries whose level is empty (lazily removed).
     pub(super) empties: usize,
     /// Live levels worse than every near key, by key.
-    pub(super) far: BTreeMap<i64, Ix<Level>>,
+    pub(super) far: FarTier<Ix<Level>>,
 }
 
 impl Ladder {
@@ -97,7 +96,7 @@ impl Ladder {
             keys: Vec::with_capacity(NEAR_MAX),
             levels: Vec::with_capacity(NEAR_MAX),
             empties: 0,
-            far: BTreeMap::new(),
+            far: FarTier::new(),
         }
     }
 
@@ -111,7 +110,7 @@ impl Ladder {
 
     /// The ordering key: larger is better for both sides.
     #[inline]
-    fn key(&self, price: Price) -> i64 {
+    pub(super) fn key(&self, price: Price) -> i64 {
         match self.side {
             Side::Buy => price,
             Side::Sell => !price,
@@ -130,8 +129,19 @@ impl Ladder {
         self.levels
             .iter()
             .rev()
-            .chain(self.far.values().rev())
             .copied()
+            .chain(self.far.best_first().map(|(_, li)| li))
+    }
+
+    /// The level at `key` (see [`Ladder::key`]), near or far, if the ladder holds one; it
+    /// may be a lazily emptied near level (`count == 0`). O(log levels), read-only. For the
+    /// book's `depth_at` query.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(super) fn find(&self, key: i64) -> Option<Ix<Level>> {
+        if self.is_far(key) {
+            return self.far.get(key);
+        }
+        self.search(key).ok().map(|pos| self.levels[pos])
     }
 
     /// Index of `key` in the near window if present, else where it would be inserted.
@@ -283,10 +293,9 @@ impl FastBook {
     /// The far level at `key`, created if absent. O(log levels), one descent.
     fn far_level(&mut self, side: Side, key: i64, price: Price) -> Ix<Level> {
         let levels = &mut self.levels;
-        *self.ladders[side as usize]
+        self.ladders[side as usize]
             .far
-            .entry(key)
-            .or_insert_with(|| alloc_level(levels, side, price))
+            .get_or_insert_with(key, || alloc_level(levels, side, price))
     }
 
     /// Move the window's worst `SPILL` entries to the far tier, dropping empty ones.
@@ -299,28 +308,31 @@ impl FastBook {
                 sides.empties -= 1;
                 release_level(&mut self.levels, li);
             } else {
-                sides.far.insert(key, li);
+                // Above every far key: an O(1) push at the far tier's best end.
+                sides.far.get_or_insert_with(key, || li);
             }
         }
         sides.keys.drain(..SPILL);
         sides.levels.drain(..SPILL);
     }
 
-    /// Refill an empty window with the best `SPILL` far levels (all live): one walk to the
-    /// `SPILL`-th best key and one `split_off` there, not `SPILL` pops (callgrind,
-    /// deep-ladder: REFILL_NUMBERS).
+    /// Refill an empty window with the best `SPILL` far levels (all live): `SPILL` pops
+    /// from the far tier's best end (O(1) each from its run), pushed best first and then
+    /// reversed into ascending order.
     #[cold]
     fn refill(&mut self, side: Side) {
         let ladder = self.ladder_mut(side);
         debug_assert!(ladder.keys.is_empty());
-        let best = match ladder.far.keys().nth_back(SPILL - 1) {
-            Some(&split) => ladder.far.split_off(&split),
-            None => std::mem::take(&mut ladder.far),
-        };
-        for (key, li) in best {
+        for _ in 0..SPILL {
+            let Some((key, li)) = ladder.far.pop_best() else {
+                break;
+            };
             ladder.keys.push(key);
             ladder.levels.push(li);
         }
+        ladder.keys.reverse();
+        ladder.levels.reverse();
+        debug_assert!(ladder.keys.is_sorted());
     }
 
     /// Pop empty levels off the top of a ladder so that `last()` is always live,
@@ -358,7 +370,7 @@ impl FastBook {
         } else {
             let key = self.ladder(side).key(self.levels[li].price);
             if self.ladder(side).is_far(key) {
-                self.ladder_mut(side).far.remove(&key);
+                self.ladder_mut(side).far.remove(key);
                 self.free_level(li);
                 return;
             }
@@ -399,6 +411,44 @@ impl FastBook {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::book::OrderBook;
+    use crate::command::{Command, NewOrder};
+    use crate::types::BookConfig;
+
+    /// `find` against the book's own level walk (each level's price): on a ladder deeper
+    /// than the window (so most levels are far), with holes cancelled in both tiers, every
+    /// price finds its level and every other price finds nothing.
+    #[test]
+    fn find_sees_near_and_far_levels() {
+        let mut b = FastBook::new(BookConfig::default());
+        let mut sink = crate::command::CountingSink::default();
+        let depth = 3 * NEAR_MAX as i64;
+        for i in 0..depth {
+            let order = NewOrder::limit(i as u64 + 1, 1, Side::Buy, 1_000_000 - 2 * i, 1);
+            b.apply(&Command::New(order), &mut sink);
+        }
+        for i in (0..depth).step_by(7) {
+            b.apply(&Command::Cancel { id: i as u64 + 1 }, &mut sink);
+        }
+        let mut live = std::collections::BTreeSet::new();
+        b.for_each_level(Side::Buy, &mut |l| {
+            live.insert(l.price);
+        });
+        assert!(
+            !b.ladder(Side::Buy).far.is_empty(),
+            "the test needs a far tier"
+        );
+        let ladder = b.ladder(Side::Buy);
+        for price in (1_000_000 - 2 * depth - 3)..=1_000_003 {
+            let found = ladder.find(ladder.key(price));
+            let live_found = found.filter(|&li| b.levels[li].count > 0);
+            assert_eq!(live_found.is_some(), live.contains(&price), "price {price}");
+            if let Some(li) = found {
+                assert_eq!(b.levels[li].price, price);
+            }
+        }
+        assert!(b.ladder(Side::Sell).find(0).is_none());
+    }
 
     /// The ladder's top-eight fast path against a plain binary search over every key, for
     /// ladders of every size around the fast path's edge, keys present and absent.

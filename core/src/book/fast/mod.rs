@@ -43,6 +43,7 @@
 
 mod commands;
 mod execute;
+mod far;
 mod fifo;
 mod fok;
 mod ladder;
