@@ -218,6 +218,63 @@ impl<V: Copy> FarTier<V> {
         popped
     }
 
+    /// Whether `key` is below every key of a tier whose keys are all in the run, so that
+    /// [`FarTier::push_worst`] may take it (the common far insert of a ladder built away
+    /// from the touch). O(1).
+    #[inline]
+    pub(super) fn is_below_run(&self, key: i64) -> bool {
+        self.interior.is_empty() && self.run.front().is_some_and(|&(lo, _)| key < lo)
+    }
+
+    /// Insert `key` below every key; only after [`FarTier::is_below_run`] said yes. O(1)
+    /// (amortized over the deque's growth; no allocation once it has grown).
+    #[inline]
+    pub(super) fn push_worst(&mut self, key: i64, v: V) {
+        debug_assert!(self.is_below_run(key));
+        self.run.push_front((key, Some(v)));
+    }
+
+    /// Append up to `n` of the best entries to `keys` and `values` in ascending order
+    /// (fewer if the tier holds fewer, or if tombstones sit among the run's last `n`) and
+    /// remove them from the tier; at least one if the tier is not empty. When the map
+    /// holds nothing above the run's last `n` keys (always, for a ladder swept from its
+    /// best end) this is one copy of the run's tail, O(n); otherwise `n` pops of the best,
+    /// O(n log n).
+    pub(super) fn take_best(&mut self, n: usize, keys: &mut Vec<i64>, values: &mut Vec<V>) {
+        let start = self.run.len().saturating_sub(n);
+        let map_below_tail = match (self.interior.last_key_value(), self.run.get(start)) {
+            (None, _) => true,
+            (Some((&m, _)), Some(&(k, _))) => m < k,
+            (Some(_), None) => false,
+        };
+        if map_below_tail {
+            let mut dead = 0;
+            for &(k, v) in self.run.range(start..) {
+                match v {
+                    Some(v) => {
+                        keys.push(k);
+                        values.push(v);
+                    }
+                    None => dead += 1,
+                }
+            }
+            self.run.truncate(start);
+            self.dead -= dead;
+            self.trim_back();
+            self.maybe_compact();
+        } else {
+            let base = keys.len();
+            for _ in 0..n {
+                let Some((k, v)) = self.pop_best() else { break };
+                keys.push(k);
+                values.push(v);
+            }
+            keys[base..].reverse();
+            values[base..].reverse();
+        }
+        self.debug_check();
+    }
+
     /// Every live entry, largest key first. O(1) per entry (amortized over tombstones).
     pub(super) fn best_first(&self) -> BestFirst<'_, V> {
         BestFirst {

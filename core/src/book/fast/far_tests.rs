@@ -92,11 +92,37 @@ impl Pair {
         self.oracle.keys().nth(nth).copied()
     }
 
-    /// Pop-best `n` times, as a refill of the window does.
+    /// `take_best(n)`, as a refill of the window does: what it appends must be the
+    /// oracle's best entries in ascending order, at least one if any, at most `n`, and
+    /// (appended after what the vectors already held) leave that prefix alone.
     fn refill(&mut self, n: usize) {
-        for _ in 0..n {
-            self.pop_best();
-        }
+        let mut keys = vec![i64::MIN];
+        let mut values = vec![u32::MAX];
+        self.tier.take_best(n, &mut keys, &mut values);
+        assert_eq!((keys[0], values[0]), (i64::MIN, u32::MAX), "prefix kept");
+        let taken = keys.len() - 1;
+        assert_eq!(taken, values.len() - 1);
+        assert!(taken <= n, "took {taken} of at most {n}");
+        assert!(
+            taken > 0 || n == 0 || self.oracle.is_empty(),
+            "took none of {} with n = {n}",
+            self.oracle.len()
+        );
+        let mut want: Vec<(i64, u32)> = (0..taken)
+            .map(|_| {
+                self.oracle
+                    .pop_last()
+                    .expect("took more than the oracle holds")
+            })
+            .collect();
+        want.reverse();
+        let got: Vec<(i64, u32)> = keys[1..]
+            .iter()
+            .copied()
+            .zip(values[1..].iter().copied())
+            .collect();
+        assert_eq!(got, want, "take_best({n})");
+        self.after();
     }
 }
 
@@ -207,9 +233,32 @@ fn holes_revivals_and_interior_keys() {
     for k in (1..1_999i64).step_by(10) {
         p.remove(k * 4 + 1); // from the map
     }
+    // Refills through map keys above the run's tail (the merging path), then the rest.
     while !p.oracle.is_empty() {
-        p.pop_best();
+        p.refill(37);
     }
+}
+
+/// Refills of a run with tombstones in its tail and map keys below, inside and above the
+/// tail: both paths of `take_best`, and the tombstones it drops.
+#[test]
+fn refills_through_tombstones_and_map_keys() {
+    let mut p = Pair::new();
+    for k in (0..600i64).rev() {
+        p.insert(k * 10);
+    }
+    for k in (400..600i64).step_by(3) {
+        p.remove(k * 10 + 10); // tombstones in the tail
+    }
+    p.insert(5_000 + 5); // map, below the tail
+    p.refill(50); // copy path, through tombstones
+    p.insert(3_000 + 5); // map, inside the next tail
+    p.refill(100); // merging path
+    p.refill(0);
+    while !p.oracle.is_empty() {
+        p.refill(64);
+    }
+    p.refill(10);
 }
 
 /// Removals just inside each end, then at the end itself: the tombstones behind an end

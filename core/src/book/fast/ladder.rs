@@ -258,6 +258,12 @@ impl FastBook {
     fn search_level(&mut self, side: Side, price: Price) -> Ix<Level> {
         let key = self.ladder(side).key(price);
         if self.ladder(side).is_far(key) {
+            if self.ladder(side).far.is_below_run(key) {
+                // The common far insert (a ladder built away from the touch): O(1).
+                let li = alloc_level(&mut self.levels, side, price);
+                self.ladder_mut(side).far.push_worst(key, li);
+                return li;
+            }
             return self.far_level(side, key, price);
         }
         match self.ladder(side).search(key) {
@@ -290,7 +296,9 @@ impl FastBook {
         }
     }
 
-    /// The far level at `key`, created if absent. O(log levels), one descent.
+    /// The far level at `key`, created if absent. O(log levels). Out of line, so that the
+    /// common far insert in `search_level` stays small.
+    #[inline(never)]
     fn far_level(&mut self, side: Side, key: i64, price: Price) -> Ix<Level> {
         let levels = &mut self.levels;
         self.ladders[side as usize]
@@ -316,23 +324,16 @@ impl FastBook {
         sides.levels.drain(..SPILL);
     }
 
-    /// Refill an empty window with the best `SPILL` far levels (all live): `SPILL` pops
-    /// from the far tier's best end (O(1) each from its run), pushed best first and then
-    /// reversed into ascending order.
+    /// Refill an empty window with up to `SPILL` of the best far levels (all live; at least
+    /// one): for a ladder swept from its best end, one copy of the far run's tail.
     #[cold]
     fn refill(&mut self, side: Side) {
         let ladder = self.ladder_mut(side);
         debug_assert!(ladder.keys.is_empty());
-        for _ in 0..SPILL {
-            let Some((key, li)) = ladder.far.pop_best() else {
-                break;
-            };
-            ladder.keys.push(key);
-            ladder.levels.push(li);
-        }
-        ladder.keys.reverse();
-        ladder.levels.reverse();
-        debug_assert!(ladder.keys.is_sorted());
+        ladder
+            .far
+            .take_best(SPILL, &mut ladder.keys, &mut ladder.levels);
+        debug_assert!(!ladder.keys.is_empty() && ladder.keys.is_sorted());
     }
 
     /// Pop empty levels off the top of a ladder so that `last()` is always live,
