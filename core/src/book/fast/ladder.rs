@@ -1,6 +1,6 @@
-//! Price levels by price: per side, a short sorted *near* window at the touch over an
-//! ordered map of the *far* levels, a direct-mapped level cache in front of both, and the
-//! upkeep that keeps the best level at the window's end.
+//! Price levels by price: per side, a short sorted *near* window at the touch over the
+//! *far* tier of the levels beyond it, a direct-mapped level cache in front of both, and
+//! the upkeep that keeps the best level at the window's end.
 //!
 //! # Keys
 //! The key of a bid is its price, the key of an ask is `!price` (bitwise not, which
@@ -12,18 +12,24 @@
 //!   best at the end. The best level is `last()`: O(1). A search scans the top eight keys
 //!   before falling back to binary search, and an insert near the top moves few bytes;
 //!   any insert moves at most `NEAR_MAX` entries (a bounded, cache-resident cost).
-//! - **Far**: a `BTreeMap` from key to level, for everything worse than the window: insert,
-//!   find and remove in O(log levels) at any distance from the touch.
+//! - **Far**: a [`FarTier`] (the `far` module) for everything worse than the window: a
+//!   sorted deque of levels that takes a key below all of it or above all of it in O(1)
+//!   and gives up its best keys in O(1) each, removals from its middle tombstoned and
+//!   compacted, and a `BTreeMap` for the keys that arrive inside its range. Insert, find
+//!   and remove are O(log levels) at any distance from the touch (removal amortized).
 //! - Every far key is below every near key, and the far tier is empty whenever the window
 //!   is: so the window's last entry is the side's best, and a key below the window's first
 //!   key is looked up in the far tier only.
 //! - A new level that belongs below a full window, or below a window with a non-empty far
-//!   tier, goes straight to the far tier. A full window that must take a level inside it
-//!   first *spills* its worse half ([`SPILL`] entries) into the far tier. A window emptied
-//!   by matching *refills* with the best [`SPILL`] far levels. Each spill or refill costs
-//!   O(`SPILL` · log levels) and is paid for by the `SPILL` window inserts or pops before
-//!   it, so both are amortized O(log levels); no single command pays more than one spill
-//!   or one refill per level it creates or empties.
+//!   tier, goes straight to the far tier (a ladder built away from the touch: a push at
+//!   the far tier's worst end, O(1)). A full window that must take a level inside it first
+//!   *spills* its worse half ([`SPILL`] entries) into the far tier: they are above every
+//!   far key, so each is a push at its best end, O(1). A window emptied by matching
+//!   *refills* with up to [`SPILL`] of the best far levels: one copy of the deque's tail,
+//!   O(`SPILL`), or (when map keys sit among the best) `SPILL` pops, O(`SPILL` · log
+//!   levels). Each spill or refill is paid for by the `SPILL` window inserts or pops
+//!   before it, so both are amortized O(1) to O(log levels) per level; no single command
+//!   pays more than one spill, or one refill per level it empties.
 //!
 //! # Empty levels
 //! A near level that empties is left in the window (*lazily* removed) unless it is the
@@ -37,35 +43,46 @@
 //! Per side, direct-mapped on `price mod 256`, it answers "which level holds this price"
 //! for most new orders and replaces without a search, near or far (prices near the touch
 //! are contiguous ticks, so they do not collide); it is exact because a hit is checked
-//! against the level's own price and whether it is still in its ladder.
+//! against the level's own price and whether it is still in its ladder. On deep-ladder
+//! every price is new, so it always misses there (about 20 instructions a command); it is
+//! kept for the common case, where it replaces a search on most new orders.
 //!
 //! # Alternatives measured
 //! Instructions per command inside `drive`, `valgrind --tool=callgrind
 //! --toggle-collect='*drive*' target/release/examples/profile_mixed BOOK 1000000 WORKLOAD`
-//! (the reference book: 1,025 on equity-mixed, 3,871 on deep-ladder):
+//! (the reference book: 1,025 on equity-mixed, 3,871 on deep-ladder, 1,025 on wide-band):
 //!
-//! | ladder | equity-mixed | deep-ladder |
-//! | --- | --- | --- |
-//! | one sorted vector per side (before) | 166.3 | quadratic: 200k commands took 13.5 s against the reference's 0.57 s |
-//! | window 1,024 over `BTreeMap`, refill by 256 `pop_last`, far insert by `get` + `insert` | 167.3 | 1,177 |
-//! | the same, refill by one `split_off`, far insert by `entry` | 167.3 | 938 |
-//! | the same, and a level emptied at the touch skips the far check (this) | 167.3 | 928.5 |
-//! | window 256, spill 64 | 167.3 | 954.9 |
-//! | window 4,096, spill 1,024 | 167.3 | 945.4 |
+//! | ladder | equity-mixed | deep-ladder | wide-band |
+//! | --- | --- | --- | --- |
+//! | one sorted vector per side (before) | 166.3 | quadratic: 200k commands took 13.5 s against the reference's 0.57 s | |
+//! | window 1,024 over `BTreeMap`, refill by 256 `pop_last`, far insert by `get` + `insert` | 167.3 | 1,177 | |
+//! | the same, refill by one `split_off`, far insert by `entry` | 167.3 | 938 | |
+//! | the same, and a level emptied at the touch skips the far check | 167.3 | 928.5 | |
+//! | window 256, spill 64 | 167.3 | 954.9 | |
+//! | window 4,096, spill 1,024 | 167.3 | 945.4 | |
+//! | the last `BTreeMap` one, remeasured at this commit's parent | 171.7 | 929.5 | 172.0 |
+//! | far tier = sorted `VecDeque` run (pushes at both ends) + tombstones + `BTreeMap` for interior keys; refill by 256 `pop_best` | 171.7 (unchanged) | 625.2 | |
+//! | the same, refill by copying the run's tail; the push below the run inline in `search_level` | 172.3 | 537.2 | |
+//! | the same, the copy by exact-size `extend`s when the tail has no tombstone (this) | 172.3 | 525.9 | 172.7 |
 //!
 //! The equity-mixed stream never fills even a 256-level window, so its cost does not
-//! depend on the sizes; 1,024 / 256 was the cheapest of the three on deep-ladder, and
-//! bounds a window insert to moving 12 KiB. On deep-ladder about half of what is left is
-//! the `BTreeMap` (a far insert is about 450 instructions with its node allocations, a
-//! refill about 160 per level); the rest is the hundred-level sweeps themselves. Not tried
-//! for lack of time: a pooled, hand-written B-tree (no allocation in the far tier, cheaper
-//! inserts at its worst end), a hierarchical bitmap over a moving window.
+//! depend on the far tier; 1,024 / 256 was the cheapest window on deep-ladder, and bounds
+//! a window insert to moving 12 KiB. What deep-ladder still pays in the ladder, per
+//! command (callgrind, line level): the level cache miss and `search_level` about 35, the
+//! deque push about 22 (plus its growth to 400,000 entries, about 14, once per book), the
+//! level's pool slot about 25 (the level pool grows past its pre-filled 65,536 on the
+//! first cycle), the pop at the touch about 20, the refill about 16 per level.
+//! The rest of its cost is outside the ladder: the id index (about 110 a command, a
+//! quarter of it its doublings to 400,000 live ids) and the fills of the hundred-level
+//! sweeps (every command both rests and, later, is filled, with two events). Not tried
+//! for lack of time: a pooled, hand-written B-tree for the interior keys (the only far
+//! allocation left), a hierarchical bitmap over a moving window.
 //!
-//! The far tier allocates (its nodes) when a side holds more levels than the window; a
-//! book within `NEAR_MAX` levels per side never touches it.
+//! The far tier allocates only when it grows (its deque, which keeps its capacity, so
+//! none once warm) and for keys that arrive inside its range (`BTreeMap` nodes); a book
+//! within `NEAR_MAX` levels per side never touches it.
 
-use std::collections::BTreeMap;
-
+use super::far::FarTier;
 use super::slots::Level;
 use super::FastBook;
 use crate::book::pool::{Ix, Link, Pool, Tagged};
@@ -87,7 +104,7 @@ pub(super) struct Ladder {
     /// Number of near entries whose level is empty (lazily removed).
     pub(super) empties: usize,
     /// Live levels worse than every near key, by key.
-    pub(super) far: BTreeMap<i64, Ix<Level>>,
+    pub(super) far: FarTier<Ix<Level>>,
 }
 
 impl Ladder {
@@ -97,7 +114,7 @@ impl Ladder {
             keys: Vec::with_capacity(NEAR_MAX),
             levels: Vec::with_capacity(NEAR_MAX),
             empties: 0,
-            far: BTreeMap::new(),
+            far: FarTier::new(),
         }
     }
 
@@ -111,7 +128,7 @@ impl Ladder {
 
     /// The ordering key: larger is better for both sides.
     #[inline]
-    fn key(&self, price: Price) -> i64 {
+    pub(super) fn key(&self, price: Price) -> i64 {
         match self.side {
             Side::Buy => price,
             Side::Sell => !price,
@@ -130,8 +147,19 @@ impl Ladder {
         self.levels
             .iter()
             .rev()
-            .chain(self.far.values().rev())
             .copied()
+            .chain(self.far.best_first().map(|(_, li)| li))
+    }
+
+    /// The level at `key` (see [`Ladder::key`]), near or far, if the ladder holds one; it
+    /// may be a lazily emptied near level (`count == 0`). O(log levels), read-only. For the
+    /// book's `depth_at` query.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(super) fn find(&self, key: i64) -> Option<Ix<Level>> {
+        if self.is_far(key) {
+            return self.far.get(key);
+        }
+        self.search(key).ok().map(|pos| self.levels[pos])
     }
 
     /// Index of `key` in the near window if present, else where it would be inserted.
@@ -248,6 +276,12 @@ impl FastBook {
     fn search_level(&mut self, side: Side, price: Price) -> Ix<Level> {
         let key = self.ladder(side).key(price);
         if self.ladder(side).is_far(key) {
+            if self.ladder(side).far.is_below_run(key) {
+                // The common far insert (a ladder built away from the touch): O(1).
+                let li = alloc_level(&mut self.levels, side, price);
+                self.ladder_mut(side).far.push_worst(key, li);
+                return li;
+            }
             return self.far_level(side, key, price);
         }
         match self.ladder(side).search(key) {
@@ -280,13 +314,14 @@ impl FastBook {
         }
     }
 
-    /// The far level at `key`, created if absent. O(log levels), one descent.
+    /// The far level at `key`, created if absent. O(log levels). Out of line, so that the
+    /// common far insert in `search_level` stays small.
+    #[inline(never)]
     fn far_level(&mut self, side: Side, key: i64, price: Price) -> Ix<Level> {
         let levels = &mut self.levels;
-        *self.ladders[side as usize]
+        self.ladders[side as usize]
             .far
-            .entry(key)
-            .or_insert_with(|| alloc_level(levels, side, price))
+            .get_or_insert_with(key, || alloc_level(levels, side, price))
     }
 
     /// Move the window's worst `SPILL` entries to the far tier, dropping empty ones.
@@ -299,28 +334,24 @@ impl FastBook {
                 sides.empties -= 1;
                 release_level(&mut self.levels, li);
             } else {
-                sides.far.insert(key, li);
+                // Above every far key: an O(1) push at the far tier's best end.
+                sides.far.get_or_insert_with(key, || li);
             }
         }
         sides.keys.drain(..SPILL);
         sides.levels.drain(..SPILL);
     }
 
-    /// Refill an empty window with the best `SPILL` far levels (all live): one walk to the
-    /// `SPILL`-th best key and one `split_off` there, not `SPILL` pops (callgrind,
-    /// deep-ladder: REFILL_NUMBERS).
+    /// Refill an empty window with up to `SPILL` of the best far levels (all live; at least
+    /// one): for a ladder swept from its best end, one copy of the far run's tail.
     #[cold]
     fn refill(&mut self, side: Side) {
         let ladder = self.ladder_mut(side);
         debug_assert!(ladder.keys.is_empty());
-        let best = match ladder.far.keys().nth_back(SPILL - 1) {
-            Some(&split) => ladder.far.split_off(&split),
-            None => std::mem::take(&mut ladder.far),
-        };
-        for (key, li) in best {
-            ladder.keys.push(key);
-            ladder.levels.push(li);
-        }
+        ladder
+            .far
+            .take_best(SPILL, &mut ladder.keys, &mut ladder.levels);
+        debug_assert!(!ladder.keys.is_empty() && ladder.keys.is_sorted());
     }
 
     /// Pop empty levels off the top of a ladder so that `last()` is always live,
@@ -358,7 +389,7 @@ impl FastBook {
         } else {
             let key = self.ladder(side).key(self.levels[li].price);
             if self.ladder(side).is_far(key) {
-                self.ladder_mut(side).far.remove(&key);
+                self.ladder_mut(side).far.remove(key);
                 self.free_level(li);
                 return;
             }
@@ -399,6 +430,44 @@ impl FastBook {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::book::OrderBook;
+    use crate::command::{Command, NewOrder};
+    use crate::types::BookConfig;
+
+    /// `find` against the book's own level walk (each level's price): on a ladder deeper
+    /// than the window (so most levels are far), with holes cancelled in both tiers, every
+    /// price finds its level and every other price finds nothing.
+    #[test]
+    fn find_sees_near_and_far_levels() {
+        let mut b = FastBook::new(BookConfig::default());
+        let mut sink = crate::command::CountingSink::default();
+        let depth = 3 * NEAR_MAX as i64;
+        for i in 0..depth {
+            let order = NewOrder::limit(i as u64 + 1, 1, Side::Buy, 1_000_000 - 2 * i, 1);
+            b.apply(&Command::New(order), &mut sink);
+        }
+        for i in (0..depth).step_by(7) {
+            b.apply(&Command::Cancel { id: i as u64 + 1 }, &mut sink);
+        }
+        let mut live = std::collections::BTreeSet::new();
+        b.for_each_level(Side::Buy, &mut |l| {
+            live.insert(l.price);
+        });
+        assert!(
+            !b.ladder(Side::Buy).far.is_empty(),
+            "the test needs a far tier"
+        );
+        let ladder = b.ladder(Side::Buy);
+        for price in (1_000_000 - 2 * depth - 3)..=1_000_003 {
+            let found = ladder.find(ladder.key(price));
+            let live_found = found.filter(|&li| b.levels[li].count > 0);
+            assert_eq!(live_found.is_some(), live.contains(&price), "price {price}");
+            if let Some(li) = found {
+                assert_eq!(b.levels[li].price, price);
+            }
+        }
+        assert!(b.ladder(Side::Sell).find(0).is_none());
+    }
 
     /// The ladder's top-eight fast path against a plain binary search over every key, for
     /// ladders of every size around the fast path's edge, keys present and absent.

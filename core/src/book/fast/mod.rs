@@ -9,8 +9,9 @@
 //!   in 128 bits (exact for every accepted quantity), price, FIFO head and tail, order
 //!   count, side; also recycled.
 //! - **Price ladders**, one per side: a sorted window of at most 1,024 keys at the touch
-//!   with the best price at its end, over an ordered map of the levels beyond it, so a
-//!   level is inserted or removed in O(log levels) at any depth and the best is O(1); a
+//!   with the best price at its end, over a far tier of the levels beyond it (a sorted
+//!   deque, O(1) at both ends, with a map for keys inside it), so a level is inserted or
+//!   removed in O(log levels) at any depth and the best is O(1); a
 //!   direct-mapped **level cache** sits in front ([`ladder`]).
 //! - **Id lookup** is the crate's `IdIndex`, an open-addressing table sized to the live
 //!   orders (not to the configured capacity) whose hash keeps neighbouring ids in
@@ -43,6 +44,7 @@
 
 mod commands;
 mod execute;
+mod far;
 mod fifo;
 mod fok;
 mod ladder;
@@ -71,8 +73,8 @@ use crate::types::{BookConfig, Qty, Side};
 /// its cache footprint follows the live orders (see the `id_index` module). Past any of
 /// these, storage grows (an allocation on the command that needs it, never a rejection):
 /// each id-table doubling rehashes the live ids once, on that command, and a side with
-/// more levels than its window keeps the rest in an ordered map whose nodes are allocated
-/// and freed as it changes.
+/// more levels than its window keeps the rest in its far tier, whose deque grows (and keeps
+/// its capacity) and whose map allocates for levels inserted inside the deque's range.
 pub struct FastBook {
     cfg: BookConfig,
     slots: Pool<Slot>,
