@@ -153,7 +153,7 @@ struct Accountant {
 
 /// The replace priority mode a stream with this seed runs under: both, alternately.
 fn replace_priority(seed: u64) -> ReplacePriority {
-    if seed % 2 == 0 {
+    if seed.is_multiple_of(2) {
         ReplacePriority::AlwaysRequeue
     } else {
         ReplacePriority::KeepIfReduced
