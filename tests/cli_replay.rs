@@ -303,6 +303,7 @@ fn scenario_parts(src: &str) -> (Vec<String>, String, String) {
                 let (k, v) = (k.trim(), v.trim());
                 let flag = match k {
                     "policy" => "--policy",
+                    "replace_priority" => "--replace-priority",
                     "max_qty" => "--max-qty",
                     "min_price" => "--min-price",
                     "max_price" => "--max-price",
