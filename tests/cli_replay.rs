@@ -97,9 +97,63 @@ fn events_file_instead_of_stdout_and_comments_do_not_count() {
     assert_eq!(stdout(&o), "");
     assert_eq!(
         std::fs::read_to_string(&events).unwrap(),
-        format!("{ISSUE_EVENTS}4,CXL,2,2,USER\n5,REJ,1,UNKNOWN_ID\n")
+        format!("{ISSUE_EVENTS}4,CXL,2,2,USER,S,101\n5,REJ,1,UNKNOWN_ID\n")
     );
     assert_eq!(std::fs::read_to_string(&book).unwrap(), "");
+}
+
+/// `--replace-priority`: the default keeps a replace that changes nothing in place, so
+/// order 1 still trades first; `always-requeue` sends it behind order 2 (expected events
+/// worked out by hand from `docs/SEMANTICS.md`, "Replace"). A mode that does not exist is a
+/// usage error.
+#[test]
+fn replace_priority_flag_chooses_the_mode_on_both_books() {
+    let s = Scratch::new("replace-priority");
+    let input = s.file(
+        "cmds.txt",
+        "N,1,1,S,L,100,5\nN,2,2,S,L,100,5\nR,1,100,5\nN,3,3,B,L,100,5\n",
+    );
+    let head = "1,ACK,1\n2,ACK,2\n3,RPL,1\n4,ACK,3\n";
+    for book in ["fast", "reference"] {
+        for (mode, maker, rests) in [
+            (None, 1, 2),
+            (Some("keep-if-reduced"), 1, 2),
+            (Some("always-requeue"), 2, 1),
+        ] {
+            let book_out = s.path("book.txt");
+            let mut args = vec![
+                "--input",
+                input.to_str().unwrap(),
+                "--book",
+                book,
+                "--book-out",
+                book_out.to_str().unwrap(),
+            ];
+            if let Some(m) = mode {
+                args.extend(["--replace-priority", m]);
+            }
+            let o = replay(&args);
+            assert_eq!(o.status.code(), Some(0), "{book} {mode:?}: {}", stderr(&o));
+            assert_eq!(
+                stdout(&o),
+                format!("{head}4,TRD,3,{maker},100,5\n"),
+                "{book} {mode:?}"
+            );
+            assert_eq!(
+                std::fs::read_to_string(&book_out).unwrap(),
+                format!("S,100,{rests},5\n"),
+                "{book} {mode:?}"
+            );
+        }
+    }
+    let o = replay(&[
+        "--input",
+        input.to_str().unwrap(),
+        "--replace-priority",
+        "never",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--replace-priority"), "{}", stderr(&o));
 }
 
 #[test]
@@ -249,6 +303,7 @@ fn scenario_parts(src: &str) -> (Vec<String>, String, String) {
                 let (k, v) = (k.trim(), v.trim());
                 let flag = match k {
                     "policy" => "--policy",
+                    "replace_priority" => "--replace-priority",
                     "max_qty" => "--max-qty",
                     "min_price" => "--min-price",
                     "max_price" => "--max-price",

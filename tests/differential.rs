@@ -6,7 +6,14 @@
 //! - the book is never crossed;
 //! - for every order, filled + cancelled + open = its quantity (a replace restates the
 //!   quantity: the new open quantity plus what had already been filled or cancelled);
-//! - each level's aggregate quantity and order count equal the sum over its orders.
+//! - each level's aggregate quantity and order count equal the sum over its orders, and
+//!   `depth_at` at its price equals that sum;
+//! - a cancel names the order's side and its current limit (its `N` price, moved by each
+//!   accepted replace; none for a market order).
+//!
+//! Half the streams (odd seeds keep, even seeds requeue) run each replace priority mode,
+//! `keep-if-reduced` and `always-requeue`; so do the deep-ladder streams and the variants
+//! of the mixed stream.
 //!
 //! Edge cases the generator leans on: few accounts (self-trade prevention fires often),
 //! a handful of prices (deep FIFOs, frequent crosses), a small id pool (constant reuse,
@@ -140,6 +147,17 @@ struct Accountant {
     /// id -> (quantity, filled, cancelled) for orders whose life is in progress; in 128
     /// bits so that a book that over-fills is reported, not an overflow in the accountant.
     orders: HashMap<OrderId, (u128, u128, u128)>,
+    /// id -> (side, current limit) of the same orders, for the cancels' side and price.
+    limits: HashMap<OrderId, (Side, Option<Price>)>,
+}
+
+/// The replace priority mode a stream with this seed runs under: both, alternately.
+fn replace_priority(seed: u64) -> ReplacePriority {
+    if seed.is_multiple_of(2) {
+        ReplacePriority::AlwaysRequeue
+    } else {
+        ReplacePriority::KeepIfReduced
+    }
 }
 
 impl Accountant {
@@ -152,9 +170,10 @@ impl Accountant {
                     };
                     assert_eq!(id, o.id);
                     self.orders.insert(id, (o.qty as u128, 0, 0));
+                    self.limits.insert(id, (o.side, o.price));
                 }
                 Event::Replaced { id } => {
-                    let Command::Replace { qty, .. } = cmd else {
+                    let Command::Replace { qty, price, .. } = cmd else {
                         panic!("RPL for a non-replace")
                     };
                     let e = self
@@ -163,6 +182,7 @@ impl Accountant {
                         .expect("RPL of an order never acknowledged");
                     // Restate: what is done stays done, the open part becomes `qty`.
                     e.0 = e.1 + e.2 + *qty as u128;
+                    self.limits.get_mut(&id).expect("acknowledged").1 = Some(*price);
                 }
                 Event::Trade {
                     taker, maker, qty, ..
@@ -175,8 +195,19 @@ impl Accountant {
                             .1 += qty as u128;
                     }
                 }
-                Event::Cancel { id, qty, .. } => {
+                Event::Cancel {
+                    id,
+                    qty,
+                    side,
+                    price,
+                    ..
+                } => {
                     assert!(qty > 0, "zero-quantity cancel");
+                    assert_eq!(
+                        self.limits.get(&id),
+                        Some(&(side, price)),
+                        "cancel of order {id} names its side and limit"
+                    );
                     self.orders
                         .get_mut(&id)
                         .expect("cancel of an unknown order")
@@ -198,6 +229,8 @@ impl Accountant {
             );
             open > 0
         });
+        let orders = &self.orders;
+        self.limits.retain(|id, _| orders.contains_key(id));
         assert_eq!(
             self.orders.len(),
             book.len(),
@@ -232,6 +265,12 @@ fn check_book<B: OrderBook>(book: &B, at: usize) -> u128 {
                 (l.orders, l.total_qty),
                 (n, sum),
                 "level {} aggregate after command {at}",
+                l.price
+            );
+            assert_eq!(
+                book.depth_at(side, l.price),
+                sum,
+                "depth at {side:?} {} after command {at}",
                 l.price
             );
         }
@@ -329,7 +368,8 @@ fn differential_with_ids(
     for seed in first_seed..first_seed + streams {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut sh = shape(&mut rng, quantities);
-        let cfg = config(&mut rng, &sh, policy);
+        let mut cfg = config(&mut rng, &sh, policy);
+        cfg.replace_priority = replace_priority(seed);
         if let Ids::ScatteredWide(pool) = ids {
             sh.ids = pool;
         }
@@ -470,8 +510,12 @@ fn equity_mixed_stream_matches_reference() {
     use flowmatch::harness::workload::equity::{generate, EquityConfig, EquityVariant};
     for (k, v) in EquityVariant::ALL.into_iter().enumerate() {
         let cmds = generate(&EquityConfig::variant(v), 42 + k as u64, 100_000);
-        let mut fast = FastBook::new(BookConfig::default());
-        let mut reference = ReferenceBook::new(BookConfig::default());
+        let cfg = BookConfig {
+            replace_priority: replace_priority(k as u64),
+            ..Default::default()
+        };
+        let mut fast = FastBook::new(cfg);
+        let mut reference = ReferenceBook::new(cfg);
         let (mut a, mut b) = (Vec::new(), Vec::new());
         let mut trades = 0;
         for (i, c) in cmds.iter().enumerate() {
@@ -662,6 +706,7 @@ fn deep_differential(policy: MatchPolicy, first_seed: u64, streams: u64, len: us
             policy,
             capacity: 64,
             max_order_qty: 1 << 40,
+            replace_priority: replace_priority(seed),
             ..Default::default()
         };
         let mut fast = FastBook::new(cfg);
@@ -698,12 +743,35 @@ fn deep_differential(policy: MatchPolicy, first_seed: u64, streams: u64, len: us
                     reference.for_each_level(side, &mut |l| r.push(*l));
                     assert_eq!(f, r, "deep seed {seed} command {i}: {side:?} levels differ");
                     most_levels = most_levels.max(f.len());
+                    // Depth at every depth the stream has used (near, far, emptied, never
+                    // used), and a level walk cut short at a random level.
+                    for d in 0..=stream.deepest[side as usize] {
+                        let p = stream.ladders.price(side, d);
+                        assert_eq!(
+                            fast.depth_at(side, p),
+                            reference.depth_at(side, p),
+                            "deep seed {seed} command {i}: depth at {side:?} {p}"
+                        );
+                    }
+                    let stop = walk_stop(i, f.len());
+                    let mut cut = Vec::new();
+                    fast.for_each_level_while(side, &mut |l| {
+                        cut.push(*l);
+                        cut.len() < stop
+                    });
+                    assert_eq!(cut, r[..stop.min(r.len())], "deep seed {seed}: cut walk");
                 }
             }
             i += 1;
         }
     }
     most_levels
+}
+
+/// Where a level walk checked at command `i` stops: after 1 .. `levels` + 1 levels,
+/// varying with `i` (not drawn from the stream's generator, which would change the stream).
+fn walk_stop(i: usize, levels: usize) -> usize {
+    1 + (i.wrapping_mul(2_654_435_761) >> 7) % (levels + 1)
 }
 
 /// Thousands of levels per side, built away from the touch, at ordinary, extreme and

@@ -8,19 +8,23 @@
 //! # what this scenario checks (required)
 //! [config]            (optional)  policy = pro-rata | pro-rata-top | price-time
 //! max_qty = N                     min_price = P          max_price = P
+//! replace_priority = keep-if-reduced | always-requeue
 //! [commands]          command lines in the `flowmatch replay` input format
 //! [events]            expected event lines, `seq,...`
 //! [book]              expected book dump lines (may be empty: an empty book)
 //! ```
 //!
 //! Blank lines and `#` comments are ignored in every section. Besides events and the
-//! final book, every command is followed by two structural checks: the book is not
-//! crossed, and each level's reported aggregate equals the sum of its orders.
+//! final book, every command is followed by structural checks: the book is not crossed,
+//! each level's reported aggregate equals the sum of its orders, `depth_at` agrees with
+//! those sums at every resting price and next to it (0 where nothing rests), and a level
+//! walk told to stop after two levels visits no more.
 
 use flowmatch::core::{
-    BookConfig, Event, FastBook, MatchPolicy, OrderBook, ReferenceBook, Side, Sink,
+    BookConfig, Event, FastBook, MatchPolicy, OrderBook, ReferenceBook, ReplacePriority, Side, Sink,
 };
 use flowmatch::harness::text;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 struct Scenario {
@@ -120,6 +124,13 @@ fn parse_scenario(path: &Path) -> Result<Scenario, String> {
                             _ => return Err(bad("policy")),
                         }
                     }
+                    "replace_priority" => {
+                        cfg.replace_priority = match v {
+                            "keep-if-reduced" => ReplacePriority::KeepIfReduced,
+                            "always-requeue" => ReplacePriority::AlwaysRequeue,
+                            _ => return Err(bad("replace_priority")),
+                        }
+                    }
                     "max_qty" => cfg.max_order_qty = v.parse().map_err(|_| bad("max_qty"))?,
                     "min_price" => cfg.min_price = v.parse().map_err(|_| bad("min_price"))?,
                     "max_price" => cfg.max_price = v.parse().map_err(|_| bad("max_price"))?,
@@ -203,6 +214,37 @@ fn check_structure<B: OrderBook>(book: &B) -> Result<(), String> {
             return Err(format!(
                 "{side:?} levels {got:?} disagree with the orders {expected:?}"
             ));
+        }
+        let mut visited = 0;
+        book.for_each_level_while(side, &mut |_| {
+            visited += 1;
+            visited < 2
+        });
+        if visited != levels.len().min(2) {
+            return Err(format!(
+                "{side:?}: a level walk stopping at the second level visited {visited} of {}",
+                levels.len()
+            ));
+        }
+    }
+    // depth_at against the sums of the dumped orders, at every resting price and its
+    // neighbours, on both sides (a price with nothing resting on that side is 0).
+    let mut depth: BTreeMap<(bool, i64), u128> = BTreeMap::new();
+    for o in &orders {
+        *depth.entry((o.side == Side::Buy, o.price)).or_default() += o.open_qty as u128;
+    }
+    for &(_, price) in depth.keys() {
+        let around = [price.checked_sub(1), Some(price), price.checked_add(1)];
+        for p in around.into_iter().flatten() {
+            for side in [Side::Buy, Side::Sell] {
+                let want = depth.get(&(side == Side::Buy, p)).copied().unwrap_or(0);
+                let got = book.depth_at(side, p);
+                if got != want {
+                    return Err(format!(
+                        "depth_at({side:?}, {p}) = {got}, orders say {want}"
+                    ));
+                }
+            }
         }
     }
     Ok(())

@@ -126,6 +126,9 @@ pub enum Event {
         qty: Qty,
     },
     /// `qty` units of order `id` left the book without trading.
+    ///
+    /// It names the order's side and price too, so that an embedder that reports a cancel
+    /// (as an execution report does) need not look the order up before cancelling it.
     Cancel {
         /// The order.
         id: OrderId,
@@ -133,6 +136,13 @@ pub enum Event {
         qty: Qty,
         /// Why.
         reason: CancelReason,
+        /// The order's side.
+        side: Side,
+        /// The order's limit price: where a resting order rests, or the limit of an
+        /// incoming (or re-entering, replaced) order. `None` for a market order, which has
+        /// no limit (as FIX leaves `Price` out of a market order's execution report); the
+        /// text format prints it as an empty field.
+        price: Option<Price>,
     },
     /// The command was rejected and changed nothing.
     Reject {
@@ -142,6 +152,10 @@ pub enum Event {
         reason: RejectReason,
     },
 }
+
+// An event stays five words (40 bytes): the engine's output ring and every sink copy it by
+// value. The side and price of a cancel fit in what a trade already needed.
+const _: () = assert!(std::mem::size_of::<Event>() == 40);
 
 /// Where events go: whatever the caller needs (a vector in tests, a counter in
 /// benchmarks, the engine's output ring). Generic over the event type, so one trait

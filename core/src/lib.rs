@@ -22,5 +22,5 @@ pub use book::{FastBook, LevelView, OrderBook, ReferenceBook, RestingOrder};
 pub use command::{Command, CountingSink, Event, EventSink, NewOrder, Sink};
 pub use types::{
     Account, BookConfig, CancelReason, MatchPolicy, OrdType, OrderId, Price, Qty, RejectReason,
-    Side, Stp, Tif,
+    ReplacePriority, Side, Stp, Tif,
 };

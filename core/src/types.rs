@@ -158,12 +158,46 @@ pub struct BookConfig {
     pub min_price: Price,
     /// Highest acceptable limit price (inclusive).
     pub max_price: Price,
-    /// Resting orders the book pre-allocates storage for. The fast book never allocates
-    /// while it holds fewer live orders (and price levels) than this; past it, storage
-    /// grows (an allocation, never a rejection or a drop).
+    /// Resting orders the book pre-allocates storage for; a sizing hint, never a limit.
+    ///
+    /// What the fast book allocates up front, and writes through once so the pages are
+    /// faulted in before the first order (`FastBook::new`):
+    /// - `max(capacity, 16)` order slots (32 bytes each);
+    /// - `min(max(capacity, 16), 65,536)` price levels for the two sides together (64 bytes
+    ///   each; an emptied level is recycled);
+    /// - per side, the near ladder window of 1,024 levels by price;
+    /// - the id index at room for `min(capacity, 4,096)` ids (at most 128 KiB): it is sized
+    ///   to the live orders, not to `capacity`, and doubles when it passes half full.
+    ///
+    /// Beyond any of these, storage grows: an allocation on the command that needs it,
+    /// never a rejection, a drop or a changed event. Slot and level pools and the id index
+    /// never shrink (nor does `clear`), so each grows at most once per size the book has
+    /// reached. Hence the hot path's zero-allocation guarantee: once the book has held as
+    /// many live orders as it will (warm-up), a book within `capacity` orders, 65,536
+    /// levels and 1,024 levels per side never allocates. Two exceptions grow on demand even
+    /// below `capacity`: the id index's doublings past 4,096 live ids (each rehashes the
+    /// live ids once, on that command), and a side with more than 1,024 levels, which keeps
+    /// the rest in an ordered map whose nodes are allocated and freed as it changes.
+    /// The reference book pre-allocates nothing and ignores this field.
     pub capacity: usize,
     /// How quantity is shared within a price level.
     pub policy: MatchPolicy,
+    /// Whether a replace that only reduces quantity keeps its time priority.
+    pub replace_priority: ReplacePriority,
+}
+
+/// What an accepted replace does to the order's time priority (`docs/SEMANTICS.md`,
+/// "Replace"). Either way the order keeps its id, account, side, time in force and STP
+/// mode, and a replace that loses priority re-enters as a new arrival (and may trade).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum ReplacePriority {
+    /// Same price and a quantity no larger than the open quantity: reduced in place, time
+    /// priority kept. Any other replace (a new price, or more quantity) loses it.
+    #[default]
+    KeepIfReduced,
+    /// Every accepted replace loses time priority, even one that changes nothing, as on
+    /// venues (and in benchmarks) that requeue every modified order.
+    AlwaysRequeue,
 }
 
 impl Default for BookConfig {
@@ -174,6 +208,7 @@ impl Default for BookConfig {
             max_price: Price::MAX,
             capacity: 1 << 16,
             policy: MatchPolicy::PriceTime,
+            replace_priority: ReplacePriority::KeepIfReduced,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The matching policy as the command line and scenario files name it (`price-time`,
 //! `pro-rata`, `pro-rata-top`): `--policy` of `replay` and `run`, and
-//! `wholesaler.matching` in scenario files.
+//! `wholesaler.matching` in scenario files; and the replace priority mode
+//! (`keep-if-reduced`, `always-requeue`) of `replay --replace-priority`.
 //!
 //! It lives below `cmd/` because scenarios (`retail::scenario`) need it too, and nothing
 //! outside `cmd/` may depend on a subcommand module.
@@ -45,6 +46,27 @@ impl PolicyArg {
             PolicyArg::PriceTime => "price-time",
             PolicyArg::ProRata => "pro-rata",
             PolicyArg::ProRataTop => "pro-rata-top",
+        }
+    }
+}
+
+/// What a replace does to time priority, as `--replace-priority` of `replay` names it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReplacePriorityArg {
+    /// Same price and no more quantity keeps time priority; anything else loses it.
+    #[default]
+    KeepIfReduced,
+    /// Every accepted replace loses time priority.
+    AlwaysRequeue,
+}
+
+impl ReplacePriorityArg {
+    /// The core's replace priority mode.
+    pub fn mode(self) -> flowmatch_core::ReplacePriority {
+        use flowmatch_core::ReplacePriority;
+        match self {
+            ReplacePriorityArg::KeepIfReduced => ReplacePriority::KeepIfReduced,
+            ReplacePriorityArg::AlwaysRequeue => ReplacePriority::AlwaysRequeue,
         }
     }
 }

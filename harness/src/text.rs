@@ -5,7 +5,7 @@
 //!            C,id
 //!            R,id,price,qty
 //! events:    seq,ACK,id | seq,RPL,id | seq,TRD,taker,maker,price,qty
-//!            seq,CXL,id,qty,USER|IOC|FOK|STP | seq,REJ,id,REASON
+//!            seq,CXL,id,qty,USER|IOC|FOK|STP,side(B|S),price(empty for M) | seq,REJ,id,REASON
 //! book:      side(B|S),price,id,open_qty
 //! ```
 //!
@@ -33,6 +33,11 @@
 //!
 //! `:` appears in no field of any valid line, so an instrument prefix (`SYMBOL:N,...`) can
 //! be added later without changing the meaning of any file that parses today.
+//!
+//! A `CXL` line names the cancelled order's side and limit price (where a resting order
+//! rests; an incoming order's own limit; empty for a market order) *after* the reason:
+//! the fields were appended at the end, so a reader of the first five fields of the older
+//! `seq,CXL,id,qty,REASON` lines reads these unchanged.
 //!
 //! The writers format into any [`std::fmt::Write`], so a replay loop can reuse one `String`
 //! buffer for every event instead of allocating per line.
@@ -378,8 +383,19 @@ pub fn write_event<W: fmt::Write + ?Sized>(w: &mut W, seq: u64, e: &Event) -> fm
             price,
             qty,
         } => writeln!(w, "{seq},TRD,{taker},{maker},{price},{qty}"),
-        Event::Cancel { id, qty, reason } => {
-            writeln!(w, "{seq},CXL,{id},{qty},{}", cancel_reason_token(reason))
+        Event::Cancel {
+            id,
+            qty,
+            reason,
+            side,
+            price,
+        } => {
+            let (reason, side) = (cancel_reason_token(reason), side_token(side));
+            match price {
+                Some(p) => writeln!(w, "{seq},CXL,{id},{qty},{reason},{side},{p}"),
+                // A market order has no limit: the field is empty, as in a command.
+                None => writeln!(w, "{seq},CXL,{id},{qty},{reason},{side},"),
+            }
         }
         Event::Reject { id, reason } => {
             writeln!(w, "{seq},REJ,{id},{}", reject_reason_token(reason))
@@ -672,8 +688,20 @@ mod tests {
                     id: 3,
                     qty: 2,
                     reason: CancelReason::Stp,
+                    side: Side::Sell,
+                    price: Some(i64::MIN),
                 },
-                "4,CXL,3,2,STP",
+                "4,CXL,3,2,STP,S,-9223372036854775808",
+            ),
+            (
+                Event::Cancel {
+                    id: 3,
+                    qty: 2,
+                    reason: CancelReason::Ioc,
+                    side: Side::Buy,
+                    price: None,
+                },
+                "4,CXL,3,2,IOC,B,",
             ),
             (
                 Event::Reject {

@@ -107,7 +107,23 @@ pub trait OrderBook {
     }
 
     /// Every non-empty level of one side, from best to worst.
-    fn for_each_level(&self, side: Side, f: &mut dyn FnMut(&LevelView));
+    fn for_each_level(&self, side: Side, f: &mut dyn FnMut(&LevelView)) {
+        self.for_each_level_while(side, &mut |l| {
+            f(l);
+            true
+        });
+    }
+
+    /// The non-empty levels of one side, from best to worst, for as long as `f` returns
+    /// `true`: the walk stops at the first `false` (the top five levels of a depth feed
+    /// cost five levels, not the whole side).
+    fn for_each_level_while(&self, side: Side, f: &mut dyn FnMut(&LevelView) -> bool);
+
+    /// Total open quantity resting at exactly `price` on `side`; 0 when nothing rests
+    /// there. The book's own level aggregate (the [`LevelView::total_qty`] of that level),
+    /// in 128 bits because a level's orders can sum past `u64`. The fast book answers from
+    /// its ladder in O(log levels) without walking the level's orders.
+    fn depth_at(&self, side: Side, price: Price) -> u128;
 
     /// All resting orders in dump order, collected (tests and tools; allocates).
     fn snapshot(&self) -> Vec<RestingOrder> {

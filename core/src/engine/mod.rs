@@ -282,7 +282,7 @@ impl<M: Copy + Send, P: Processor<M>, C: Clock> Engine<M, P, C> {
 mod tests {
     use super::*;
     use crate::ingress::{ingress, QueueKind};
-    use crate::types::{CancelReason, Qty};
+    use crate::types::{CancelReason, Qty, Side};
     use std::cell::Cell;
 
     /// Emits `k` events for message `k` (ids = message value), so event counts are known.
@@ -295,6 +295,8 @@ mod tests {
                     id: *k,
                     qty: i as Qty,
                     reason: CancelReason::User,
+                    side: Side::Buy,
+                    price: Some(100),
                 });
             }
         }
@@ -358,7 +360,9 @@ mod tests {
                 Event::Cancel {
                     id: 70,
                     qty: j as Qty,
-                    reason: CancelReason::User
+                    reason: CancelReason::User,
+                    side: Side::Buy,
+                    price: Some(100),
                 }
             );
         }

@@ -18,6 +18,7 @@
 
 use super::PolicyArg;
 use crate::output;
+use crate::policy::ReplacePriorityArg;
 use crate::text::{self, CommandReader, ReadError};
 use flowmatch_core::{BookConfig, Event, FastBook, OrderBook, Price, Qty, ReferenceBook, Sink};
 use std::fs::File;
@@ -51,6 +52,10 @@ pub struct Args {
     /// Matching policy within a price level.
     #[arg(long, value_enum, default_value_t = PolicyArg::PriceTime)]
     pub policy: PolicyArg,
+    /// Whether a replace that keeps its price and does not add quantity keeps its time
+    /// priority (`keep-if-reduced`) or every accepted replace loses it (`always-requeue`).
+    #[arg(long, value_enum, default_value_t = ReplacePriorityArg::KeepIfReduced)]
+    pub replace_priority: ReplacePriorityArg,
     /// Largest accepted order quantity, 1 to 18446744073709551615 (default 4294967295).
     #[arg(long, value_name = "N")]
     pub max_qty: Option<Qty>,
@@ -67,6 +72,7 @@ impl Args {
     pub fn config(&self) -> Result<BookConfig, String> {
         let mut cfg = BookConfig {
             policy: self.policy.policy(),
+            replace_priority: self.replace_priority.mode(),
             ..BookConfig::default()
         };
         if let Some(q) = self.max_qty {

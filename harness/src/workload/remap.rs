@@ -59,10 +59,18 @@ pub fn rename_event(
             price: price(p),
             qty,
         },
-        Event::Cancel { id: i, qty, reason } => Event::Cancel {
+        Event::Cancel {
+            id: i,
+            qty,
+            reason,
+            side,
+            price: p,
+        } => Event::Cancel {
             id: id(i),
             qty,
             reason,
+            side,
+            price: p.map(&price),
         },
         Event::Reject { id: i, reason } => Event::Reject { id: id(i), reason },
     }

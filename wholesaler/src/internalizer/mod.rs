@@ -375,6 +375,7 @@ impl<B: OrderBook, V: Venue> Internalizer<B, V> {
                     id,
                     qty,
                     reason: BookCancel::Stp,
+                    ..
                 } if id != ord.id => {
                     self.stats.stp_cancels += 1;
                     sink.event(Event::Cancelled {

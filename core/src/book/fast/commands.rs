@@ -7,7 +7,7 @@ use super::FastBook;
 use crate::book::id_index::Vacancy;
 use crate::book::validate;
 use crate::command::{Event, EventSink, NewOrder};
-use crate::types::{CancelReason, OrderId, Price, Qty, RejectReason, Tif};
+use crate::types::{CancelReason, OrderId, Price, Qty, RejectReason, ReplacePriority, Tif};
 
 impl FastBook {
     #[inline(never)]
@@ -23,7 +23,7 @@ impl FastBook {
         // Most orders meet nothing: rest or cancel them without entering the matching
         // walk (no taker to build, no outcome to unpack).
         if self.eligible_level(o.side, o.price).is_none() {
-            if let Some((price, qty)) = remainder(o.id, o.tif, o.price, o.qty, sink) {
+            if let Some((price, qty)) = remainder(o.id, o.side, o.tif, o.price, o.qty, sink) {
                 self.rest(o, price, qty, vacancy);
             }
             return;
@@ -33,6 +33,8 @@ impl FastBook {
                 id: o.id,
                 qty: o.qty,
                 reason: CancelReason::Fok,
+                side: o.side,
+                price: o.price,
             });
             return;
         }
@@ -73,11 +75,14 @@ impl FastBook {
     pub(super) fn cancel<S: EventSink>(&mut self, id: OrderId, sink: &mut S) {
         match self.index.lookup_for_remove(id) {
             Some((bucket, si)) => {
-                let qty = self.slots[si].qty;
+                let s = &self.slots[si];
+                let (qty, lvl) = (s.qty, &self.levels[s.level()]);
                 sink.event(Event::Cancel {
                     id,
                     qty,
                     reason: CancelReason::User,
+                    side: lvl.side,
+                    price: Some(lvl.price),
                 });
                 // One probe serves the lookup and the removal.
                 self.index.remove_at(id, bucket);
@@ -122,7 +127,10 @@ impl FastBook {
         }
         sink.event(Event::Replaced { id });
         let cur_price = self.levels[li].price;
-        if price == cur_price && qty <= s.qty {
+        if self.cfg.replace_priority == ReplacePriority::KeepIfReduced
+            && price == cur_price
+            && qty <= s.qty
+        {
             self.slots[si].qty = qty;
             self.levels[li].total -= (s.qty - qty) as u128;
             return;

@@ -48,7 +48,7 @@ impl FastBook {
         if out.remaining == 0 || out.stopped {
             return None;
         }
-        remainder(t.id, t.tif, t.limit, out.remaining, sink)
+        remainder(t.id, t.side, t.tif, t.limit, out.remaining, sink)
     }
 
     /// The one fill step of every policy: print the trade of `q` between `taker` and the
@@ -104,6 +104,7 @@ impl FastBook {
 #[inline(always)]
 pub(super) fn remainder<S: EventSink>(
     id: OrderId,
+    side: Side,
     tif: Tif,
     limit: Option<Price>,
     qty: Qty,
@@ -117,7 +118,13 @@ pub(super) fn remainder<S: EventSink>(
             } else {
                 CancelReason::Ioc
             };
-            sink.event(Event::Cancel { id, qty, reason });
+            sink.event(Event::Cancel {
+                id,
+                qty,
+                reason,
+                side,
+                price: limit,
+            });
             None
         }
     }

@@ -33,7 +33,7 @@ impl FastBook {
                 };
                 let m = &self.slots[si];
                 if stp != Stp::None && m.account == account {
-                    let (r, stopped) = self.self_trade(id, rem, stp, si, sink);
+                    let (r, stopped) = self.self_trade(t, rem, si, sink);
                     rem = r;
                     if stopped {
                         return Outcome {

@@ -65,7 +65,7 @@ impl FastBook {
                 while let Some(si) = cur.get() {
                     cur = self.slots[si].next;
                     if self.slots[si].account == account {
-                        let (r, stopped) = self.self_trade(id, rem, stp, si, sink);
+                        let (r, stopped) = self.self_trade(t, rem, si, sink);
                         rem = r;
                         if stopped {
                             return Outcome {

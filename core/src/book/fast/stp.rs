@@ -1,70 +1,66 @@
 //! Self-trade prevention: what the taker's STP mode does when it meets a resting order of
 //! its own account, per `docs/SEMANTICS.md`. Shared by both matching policies.
 
+use super::execute::Taker;
 use super::slots::Slot;
 use super::FastBook;
 use crate::book::pool::Ix;
 use crate::command::{Event, EventSink};
-use crate::types::{CancelReason, OrderId, Qty, Stp};
+use crate::types::{CancelReason, Qty, Stp};
 
 impl FastBook {
-    /// Apply the taker's STP mode to a same-account maker `si`. Returns the taker's new
-    /// remaining quantity and whether the taker stopped.
+    /// Apply the taker's STP mode to a same-account maker `si`, the taker having `rem`
+    /// left. Returns the taker's new remaining quantity and whether the taker stopped.
     #[inline]
     pub(super) fn self_trade<S: EventSink>(
         &mut self,
-        taker: OrderId,
+        t: &Taker,
         mut rem: Qty,
-        stp: Stp,
         si: Ix<Slot>,
         sink: &mut S,
     ) -> (Qty, bool) {
         let m = self.slots[si];
-        match stp {
+        let maker_price = Some(self.levels[m.level()].price);
+        let maker_side = t.side.opposite();
+        let cancel_maker = |sink: &mut S, qty| {
+            sink.event(Event::Cancel {
+                id: m.id,
+                qty,
+                reason: CancelReason::Stp,
+                side: maker_side,
+                price: maker_price,
+            })
+        };
+        let cancel_taker = |sink: &mut S, qty| {
+            sink.event(Event::Cancel {
+                id: t.id,
+                qty,
+                reason: CancelReason::Stp,
+                side: t.side,
+                price: t.limit,
+            })
+        };
+        match t.stp {
             Stp::None => unreachable!("STP none is an ordinary trade"),
             Stp::CancelTaker => {
-                sink.event(Event::Cancel {
-                    id: taker,
-                    qty: rem,
-                    reason: CancelReason::Stp,
-                });
+                cancel_taker(sink, rem);
                 (0, true)
             }
             Stp::CancelMaker => {
-                sink.event(Event::Cancel {
-                    id: m.id,
-                    qty: m.qty,
-                    reason: CancelReason::Stp,
-                });
+                cancel_maker(sink, m.qty);
                 self.remove(si);
                 (rem, false)
             }
             Stp::CancelBoth => {
-                sink.event(Event::Cancel {
-                    id: m.id,
-                    qty: m.qty,
-                    reason: CancelReason::Stp,
-                });
+                cancel_maker(sink, m.qty);
                 self.remove(si);
-                sink.event(Event::Cancel {
-                    id: taker,
-                    qty: rem,
-                    reason: CancelReason::Stp,
-                });
+                cancel_taker(sink, rem);
                 (0, true)
             }
             Stp::DecrementCancel => {
                 let d = rem.min(m.qty);
-                sink.event(Event::Cancel {
-                    id: m.id,
-                    qty: d,
-                    reason: CancelReason::Stp,
-                });
-                sink.event(Event::Cancel {
-                    id: taker,
-                    qty: d,
-                    reason: CancelReason::Stp,
-                });
+                cancel_maker(sink, d);
+                cancel_taker(sink, d);
                 self.take(si, d);
                 rem -= d;
                 // A taker decremented to zero is done: nothing more to report.

@@ -84,16 +84,31 @@ impl OrderBook for FastBook {
         }
     }
 
-    fn for_each_level(&self, side: Side, f: &mut dyn FnMut(&LevelView)) {
+    fn for_each_level_while(&self, side: Side, f: &mut dyn FnMut(&LevelView) -> bool) {
         for li in self.ladder(side).best_first() {
             let lvl = &self.levels[li];
             if lvl.count > 0 {
-                f(&LevelView {
+                let going = f(&LevelView {
                     price: lvl.price,
                     total_qty: lvl.total,
                     orders: lvl.count as usize,
                 });
+                if !going {
+                    return;
+                }
             }
         }
+    }
+
+    fn depth_at(&self, side: Side, price: Price) -> u128 {
+        // The ladder's key: the price for bids, `!price` for asks (ladder docs, "Keys").
+        let key = match side {
+            Side::Buy => price,
+            Side::Sell => !price,
+        };
+        // A lazily emptied level's total is 0, as it should be.
+        self.ladder(side)
+            .find(key)
+            .map_or(0, |li| self.levels[li].total)
     }
 }

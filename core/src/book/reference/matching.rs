@@ -143,36 +143,48 @@ impl ReferenceBook {
         maker: &Order,
         sink: &mut S,
     ) -> WalkEnd {
-        let stp_cancel = |sink: &mut S, id, qty| {
+        // Each cancel names the order's own side and limit price (none for a market taker).
+        let cancel_maker = |sink: &mut S, qty| {
             sink.event(Event::Cancel {
-                id,
+                id: maker.id,
                 qty,
                 reason: CancelReason::Stp,
+                side: maker.side,
+                price: Some(maker.price),
+            })
+        };
+        let cancel_taker = |sink: &mut S, taker: &Taker, qty| {
+            sink.event(Event::Cancel {
+                id: taker.id,
+                qty,
+                reason: CancelReason::Stp,
+                side: taker.side,
+                price: taker.limit,
             })
         };
         match taker.stp {
             Stp::None => WalkEnd::Normal,
             Stp::CancelTaker => {
-                stp_cancel(sink, taker.id, taker.remaining);
+                cancel_taker(sink, taker, taker.remaining);
                 taker.remaining = 0;
                 WalkEnd::StoppedBySTP
             }
             Stp::CancelMaker => {
-                stp_cancel(sink, maker.id, maker.open);
+                cancel_maker(sink, maker.open);
                 self.remove(maker.id);
                 WalkEnd::Normal
             }
             Stp::CancelBoth => {
-                stp_cancel(sink, maker.id, maker.open);
+                cancel_maker(sink, maker.open);
                 self.remove(maker.id);
-                stp_cancel(sink, taker.id, taker.remaining);
+                cancel_taker(sink, taker, taker.remaining);
                 taker.remaining = 0;
                 WalkEnd::StoppedBySTP
             }
             Stp::DecrementCancel => {
                 let d = maker.open.min(taker.remaining);
-                stp_cancel(sink, maker.id, d);
-                stp_cancel(sink, taker.id, d);
+                cancel_maker(sink, d);
+                cancel_taker(sink, taker, d);
                 self.reduce_maker(maker.id, maker.side, maker.price, d);
                 taker.remaining -= d;
                 // A taker at zero simply ends (the caller's loop sees remaining == 0).

@@ -200,6 +200,8 @@ impl ReferenceBook {
                     id: o.id,
                     qty: o.qty,
                     reason: CancelReason::Fok,
+                    side: o.side,
+                    price: o.price,
                 });
                 return;
             }
@@ -239,6 +241,8 @@ impl ReferenceBook {
                 id: taker.id,
                 qty: taker.remaining,
                 reason: CancelReason::Ioc,
+                side: taker.side,
+                price,
             }),
         }
     }
@@ -249,6 +253,8 @@ impl ReferenceBook {
                 id,
                 qty: o.open,
                 reason: CancelReason::User,
+                side: o.side,
+                price: Some(o.price),
             }),
             None => sink.event(Event::Reject {
                 id,
@@ -278,7 +284,11 @@ impl ReferenceBook {
 
         sink.event(Event::Replaced { id });
 
-        if price == current.price && qty <= current.open {
+        let keeps_priority = match self.cfg.replace_priority {
+            ReplacePriority::KeepIfReduced => price == current.price && qty <= current.open,
+            ReplacePriority::AlwaysRequeue => false,
+        };
+        if keeps_priority {
             // Reduce in place: keeps time priority.
             let level = self
                 .side_map_mut(current.side)

@@ -68,24 +68,30 @@ impl OrderBook for ReferenceBook {
         }
     }
 
-    fn for_each_level(&self, side: Side, f: &mut dyn FnMut(&LevelView)) {
+    fn for_each_level_while(&self, side: Side, f: &mut dyn FnMut(&LevelView) -> bool) {
         let view = |price: Price, level: &VecDeque<Order>| LevelView {
             price,
-            // Saturates only if max_order_qty is configured absurdly high.
-            total_qty: level.iter().map(|o| o.open as u128).sum(),
+            total_qty: level_total(level),
             orders: level.len(),
         };
-        match side {
-            Side::Buy => {
-                for (&p, l) in self.bids.iter().rev() {
-                    f(&view(p, l));
-                }
-            }
-            Side::Sell => {
-                for (&p, l) in self.asks.iter() {
-                    f(&view(p, l));
-                }
+        let levels: Box<dyn Iterator<Item = (&Price, &VecDeque<Order>)>> = match side {
+            Side::Buy => Box::new(self.bids.iter().rev()),
+            Side::Sell => Box::new(self.asks.iter()),
+        };
+        for (&p, l) in levels {
+            if !f(&view(p, l)) {
+                return;
             }
         }
     }
+
+    fn depth_at(&self, side: Side, price: Price) -> u128 {
+        self.side_map(side).get(&price).map_or(0, level_total)
+    }
+}
+
+/// The open quantity of one level, summed order by order in 128 bits (exact: a `u64` per
+/// order, and fewer than 2^64 orders).
+fn level_total(level: &VecDeque<Order>) -> u128 {
+    level.iter().map(|o| o.open as u128).sum()
 }
