@@ -427,20 +427,6 @@ impl FastBook {
     }
 }
 
-// TEMP until the ladder branch lands: the read-only lookup that branch provides (here,
-// not at the end of the file, because clippy forbids items after the test module).
-impl Ladder {
-    /// The level at `key`, near or far, if the ladder holds one (a near one may be lazily
-    /// emptied). O(log levels); changes nothing, not even the level cache.
-    pub(super) fn find(&self, key: i64) -> Option<Ix<Level>> {
-        if self.is_far(key) {
-            self.far.get(&key).copied()
-        } else {
-            self.search(key).ok().map(|pos| self.levels[pos])
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

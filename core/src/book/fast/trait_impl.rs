@@ -101,14 +101,10 @@ impl OrderBook for FastBook {
     }
 
     fn depth_at(&self, side: Side, price: Price) -> u128 {
-        // The ladder's key: the price for bids, `!price` for asks (ladder docs, "Keys").
-        let key = match side {
-            Side::Buy => price,
-            Side::Sell => !price,
-        };
+        let ladder = self.ladder(side);
         // A lazily emptied level's total is 0, as it should be.
-        self.ladder(side)
-            .find(key)
+        ladder
+            .find(ladder.key(price))
             .map_or(0, |li| self.levels[li].total)
     }
 }
