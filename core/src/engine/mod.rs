@@ -41,9 +41,11 @@ use crate::ingress::{spin_hint, spsc, Receiver};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 mod publish;
+pub mod shards;
 mod thread;
 
 pub use publish::Output;
+pub use shards::{Router, ShardOutput, ShardOutputs, ShardSeq, ShardsConfig, ShardsHandle};
 pub use thread::{spawn, EngineHandle};
 
 use publish::{Header, Publisher, CHUNK};
