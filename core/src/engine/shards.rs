@@ -42,13 +42,53 @@
 //! engines unspawned for that, [`spawn_shards`] starts them, [`start`] does both.
 //!
 //! # Measured costs and a model of N-core throughput
-//! MODEL_PLACEHOLDER
+//! Measured with `tests/shards_cost.rs` (test profile, `opt-level = 2`; the equity mixed
+//! stream, 1.30 events per command, routed by order id), on this 2-core VM:
+//!
+//! | per message | instructions (callgrind) |
+//! |---|---|
+//! | one engine, unrouted: `push_slice` → `step` (pop, match in `FastBook`, publish) → read | 649 |
+//! | the same through a router and 1 shard (`send_slice` → `step` → ring read) | 697 |
+//! | — so the router's own cost `r` (route by id, pick the ring, stage, one commit per shard per batch) | **48** |
+//! | stamping the shard on the way out (`ShardOutputs::poll`) | 4.6 (3.5 per event) |
+//! | 4 shards instead of 1, one thread stepping all (empty polls, smaller books) | +12 |
+//!
+//! Instruction counts are the differences between runs of 140,000 and 40,000 commands
+//! (fixed costs cancel) and do not move with the load; the clock-timed figures of the
+//! same test moved by 3x between runs at a load of 14 on 2 cores and are not quoted.
+//! For a time, the calibration is the committed single-engine closed-loop run
+//! (`bench-results/latency`, release build, engine and client pinned, load ~1): 4.0 M
+//! commands/s, i.e. a per-message engine service time `S ≈ 250 ns` for those ~650
+//! instructions (≈ 0.39 ns per instruction, cross-core transfers included). At that rate
+//! the router's 48 instructions are `r ≈ 18 ns`.
+//!
+//! **Model** (stated as a model: this machine has 2 cores, so it cannot be measured
+//! here). With `N` shards each on a core of its own, `P` producers each on its own core
+//! spending `g` to make or parse a message plus `r` to route it, `C` consumer threads each
+//! spending `c` per event at `e` events per message, and a routing that gives the busiest
+//! shard a share `f_max` of the messages (`1/N` when balanced):
+//!
+//! `X(N) = min( 1 / (S · f_max),  P / (g + r),  C / (c · e) )`
+//!
+//! With `S ≈ 250 ns` and balanced keys the shards give `N × 4 M/s`; one producer's routing
+//! alone allows `1 / r ≈ 55 M/s`, so with `g = 0` one producer keeps up to ~13 shards busy
+//! (in a real gateway `g`, decoding, dominates: add producers, each router is independent
+//! and shares nothing with the others). The consumer's own stamping is ~2 ns per message;
+//! past a few tens of M/s split it by shard (each output ring is its own SPSC ring,
+//! [`ShardOutputs::into_rings`]). Skew caps `X` sooner: if one key carries 10% of the flow,
+//! `X ≤ 10 / S ≈ 40 M/s` however many shards there are.
+//!
+//! On this machine more than one thread shares a core as soon as `N + P + C > 2`, and the
+//! engines busy-poll, so measured sharded throughput is bounded by 2 cores' worth and
+//! falls as shards time-slice (`tests/shards_cost.rs` prints it: at a load of 14, 0.44 M/s
+//! with 1 shard, 0.12 M/s with 2, 0.22 M/s with 4, `Idle::Yield` engines); that is why
+//! the N-core figure is a model.
 //!
 //! [`multi`]: crate::ingress::multi
 //! [`spawn`]: super::spawn
 
-use super::{spawn, Clock, Engine, EngineConfig, EngineHandle, EngineStats, Output, Processor};
 use super::Stamped;
+use super::{spawn, Clock, Engine, EngineConfig, EngineHandle, EngineStats, Output, Processor};
 use crate::ingress::{multi, spin_hint, spsc, Full, Receiver};
 use std::fmt;
 use std::sync::Arc;
@@ -520,8 +560,9 @@ where
             processors: processors.len(),
         });
     }
-    let mut lanes_of: Vec<Vec<spsc::Producer<Stamped<M>>>> =
-        (0..cfg.producers).map(|_| Vec::with_capacity(cfg.shards)).collect();
+    let mut lanes_of: Vec<Vec<spsc::Producer<Stamped<M>>>> = (0..cfg.producers)
+        .map(|_| Vec::with_capacity(cfg.shards))
+        .collect();
     let mut engines = Vec::with_capacity(cfg.shards);
     let mut out_rings = Vec::with_capacity(cfg.shards);
     for proc in processors {
@@ -590,8 +631,7 @@ where
     C: Clock + Send + 'static,
 {
     let n = engines.len();
-    let cores: Vec<Option<core_affinity::CoreId>> =
-        (0..n).map(|i| placement.core_of(i)).collect();
+    let cores: Vec<Option<core_affinity::CoreId>> = (0..n).map(|i| placement.core_of(i)).collect();
     let mut handles: Vec<EngineHandle<P>> = Vec::with_capacity(n);
     for (shard, (engine, core)) in engines.into_iter().zip(&cores).enumerate() {
         match spawn(engine, *core) {
@@ -676,7 +716,11 @@ impl<P> ShardsHandle<P> {
                 Some(c) => format!(
                     "shard {}: core {c} ({}{})",
                     p.shard,
-                    if p.pinned { "pinned" } else { "pinning refused" },
+                    if p.pinned {
+                        "pinned"
+                    } else {
+                        "pinning refused"
+                    },
                     match p.sharing_with {
                         0 => String::new(),
                         1 => ", shared with 1 other shard".to_string(),
@@ -769,19 +813,16 @@ mod tests {
     fn bad_shapes_are_errors_naming_the_field() {
         let ok = ShardsConfig::default();
         let cases = [
-            (ShardsConfig { shards: 0, ..ok }, "shards must be 1 to 1024, not 0"),
             (
-                ShardsConfig {
-                    shards: 1025,
-                    ..ok
-                },
+                ShardsConfig { shards: 0, ..ok },
+                "shards must be 1 to 1024, not 0",
+            ),
+            (
+                ShardsConfig { shards: 1025, ..ok },
                 "shards must be 1 to 1024, not 1025",
             ),
             (
-                ShardsConfig {
-                    producers: 0,
-                    ..ok
-                },
+                ShardsConfig { producers: 0, ..ok },
                 "producers must be 1 to 1024, not 0",
             ),
             (
@@ -845,10 +886,7 @@ mod tests {
             );
         }
         let t = KeyTable::new(4, vec![3, 3, 0, 1]).unwrap();
-        assert_eq!(
-            (0..4).map(|k| t.shard(k)).collect::<Vec<_>>(),
-            [3, 3, 0, 1]
-        );
+        assert_eq!((0..4).map(|k| t.shard(k)).collect::<Vec<_>>(), [3, 3, 0, 1]);
         // Past the table: the hash of the same shard count.
         let h = KeyHash::new(4).unwrap();
         for k in 4..1000 {
@@ -896,7 +934,10 @@ mod tests {
             while e.step() > 0 {}
         }
         let mut got = Vec::new();
-        while outputs.poll(2, |o| got.push((o.stamp(), o.output.source, o.output.event))) > 0 {}
+        while outputs.poll(2, |o| {
+            got.push((o.stamp(), o.output.source, o.output.event))
+        }) > 0
+        {}
         got.sort();
         let s = |seq, shard| ShardSeq { seq, shard };
         assert_eq!(
@@ -920,7 +961,10 @@ mod tests {
 
     #[test]
     fn placement_reports_shared_cores() {
-        let cores = vec![core_affinity::CoreId { id: 0 }, core_affinity::CoreId { id: 1 }];
+        let cores = vec![
+            core_affinity::CoreId { id: 0 },
+            core_affinity::CoreId { id: 1 },
+        ];
         let cfg = ShardsConfig {
             shards: 3,
             ..ShardsConfig::default()
@@ -930,7 +974,9 @@ mod tests {
             start(&cfg, procs, || 0u64, by_key, &Placement::Cores(cores)).unwrap();
         let p = h.placement().to_vec();
         assert_eq!(
-            p.iter().map(|p| (p.core, p.sharing_with)).collect::<Vec<_>>(),
+            p.iter()
+                .map(|p| (p.core, p.sharing_with))
+                .collect::<Vec<_>>(),
             [(Some(0), 1), (Some(1), 0), (Some(0), 1)]
         );
         assert!(h.shares_cores());
