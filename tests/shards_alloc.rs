@@ -16,6 +16,7 @@ mod counting_alloc;
 use counting_alloc::{allocations_in, assert_counter_counts};
 
 type Route = fn(&Command) -> usize;
+type ShardEngine = Engine<Command, FastBook, fn() -> u64>;
 
 fn by_order_id(c: &Command) -> usize {
     c.id() as usize
@@ -26,7 +27,7 @@ fn by_order_id(c: &Command) -> usize {
 fn feed(
     cmds: &[Command],
     router: &mut shards::Router<Command, Route>,
-    engines: &mut [Engine<Command, FastBook, fn() -> u64>],
+    engines: &mut [ShardEngine],
     outputs: &mut ShardOutputs<Event>,
 ) -> u64 {
     let mut events = 0u64;
