@@ -156,7 +156,10 @@ impl ShardsConfig {
         check("producers", self.producers, MAX_PRODUCERS)?;
         check("capacity", self.capacity, MAX_CAPACITY)?;
         check("out_capacity", self.out_capacity, MAX_OUT_CAPACITY)?;
-        let total = self.shards * self.producers * self.capacity.next_power_of_two();
+        let total = self
+            .shards
+            .saturating_mul(self.producers)
+            .saturating_mul(self.capacity.next_power_of_two());
         check("shards x producers x capacity", total, MAX_TOTAL_SLOTS)
     }
 }
