@@ -35,8 +35,9 @@
 //!   counters. Every message pushed before the stop is applied and its events delivered.
 //! - *Placement is reported, not hidden.* With [`Placement::Cores`] shard `i` is pinned
 //!   to core `i mod cores`; when there are more shards than cores, several shards share
-//!   a core (each engine busy-polls, so they time-slice) and [`ShardsHandle::placement`]
-//!   says which core each got and how many others share it.
+//!   a core (each engine busy-polls, so they time-slice; give such engines
+//!   [`Idle::Yield`](super::Idle::Yield)) and [`ShardsHandle::placement`] says which core
+//!   each got and how many others share it.
 //!
 //! [`Engine::step`] drives one shard on the caller's thread (tests): [`build`] returns the
 //! engines unspawned for that, [`spawn_shards`] starts them, [`start`] does both.
