@@ -41,9 +41,11 @@ use crate::ingress::{spin_hint, spsc, Receiver};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 mod publish;
+pub mod shards;
 mod thread;
 
 pub use publish::Output;
+pub use shards::{Router, ShardOutput, ShardOutputs, ShardSeq, ShardsConfig, ShardsHandle};
 pub use thread::{spawn, EngineHandle};
 
 use publish::{Header, Publisher, CHUNK};
@@ -119,6 +121,11 @@ pub enum Idle {
     /// hypervisor's pause-loop exiting (the vCPU is descheduled as if it spun on a lock),
     /// so this is worth measuring against `Pause` on each host.
     Spin,
+    /// Give the core back to the scheduler (`sched_yield`): for engines that share cores
+    /// with each other or with their producers (more shards than cores, stress tests on a
+    /// small machine), where a spinning engine would hold a core its producer needs. A
+    /// system call, but only when a poll found nothing, never on the path of a message.
+    Yield,
 }
 
 /// Engine tuning.
@@ -259,8 +266,10 @@ impl<M: Copy + Send, P: Processor<M>, C: Clock> Engine<M, P, C> {
                     while self.step() > 0 {}
                     break;
                 }
-                if self.idle == Idle::Pause {
-                    spin_hint();
+                match self.idle {
+                    Idle::Pause => spin_hint(),
+                    Idle::Spin => {}
+                    Idle::Yield => std::thread::yield_now(),
                 }
             }
         }
