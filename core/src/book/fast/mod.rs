@@ -45,6 +45,7 @@ mod commands;
 mod execute;
 mod fifo;
 mod fok;
+mod footprint;
 mod ladder;
 mod links;
 mod pro_rata;
@@ -109,9 +110,11 @@ impl FastBook {
             level_cache: [[Link::NIL; LEVEL_CACHE]; 2],
             index: IdIndex::with_capacity(cap),
             live: 0,
-            scratch: Vec::with_capacity(1024),
-            ranking: Vec::with_capacity(1024),
-            wide_ranking: Vec::with_capacity(1024),
+            // Pro-rata scratch for a level of up to `min(capacity, 1,024)` orders: a small
+            // book (one of many in a `MultiBook`) does not carry 64 KiB of it.
+            scratch: Vec::with_capacity(cap.min(1024)),
+            ranking: Vec::with_capacity(cap.min(1024)),
+            wide_ranking: Vec::with_capacity(cap.min(1024)),
         }
     }
 
