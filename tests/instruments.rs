@@ -63,7 +63,18 @@ fn run(seed: u64, instruments: usize, commands: usize) -> (usize, usize) {
     // The model: one reference book per instrument, from its spec, owned here.
     let mut model: Vec<ReferenceBook> = specs
         .iter()
-        .map(|s| ReferenceBook::new(s.book_config(BookConfig::default().capacity)))
+        .map(|s| {
+            // Built field by field here, not with the spec's own `book_config`.
+            ReferenceBook::new(BookConfig {
+                max_order_qty: s.max_order_qty,
+                min_price: s.min_price,
+                max_price: s.max_price,
+                policy: s.policy,
+                tick: s.tick,
+                lot: s.lot,
+                ..BookConfig::default()
+            })
+        })
         .collect();
     let (mut trades, mut shared_ids) = (0, 0);
     let mut got = Vec::new();
