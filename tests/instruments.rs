@@ -40,11 +40,21 @@ fn command(rng: &mut ChaCha8Rng) -> Command {
     let qty = rng.random_range(0..=60) * 10 + rng.random_range(0..2) * rng.random_range(0..10);
     match rng.random_range(0..10) {
         0..=5 => {
-            let side = if rng.random_bool(0.5) { Side::Buy } else { Side::Sell };
+            let side = if rng.random_bool(0.5) {
+                Side::Buy
+            } else {
+                Side::Sell
+            };
             let mut o = NewOrder::limit(id, rng.random_range(0..4), side, price, qty);
             o.tif = [Tif::Gtc, Tif::Gtc, Tif::Ioc, Tif::Fok, Tif::Post][rng.random_range(0..5)];
-            o.stp = [Stp::None, Stp::None, Stp::CancelTaker, Stp::CancelMaker, Stp::CancelBoth, Stp::DecrementCancel]
-                [rng.random_range(0..6)];
+            o.stp = [
+                Stp::None,
+                Stp::None,
+                Stp::CancelTaker,
+                Stp::CancelMaker,
+                Stp::CancelBoth,
+                Stp::DecrementCancel,
+            ][rng.random_range(0..6)];
             if rng.random_bool(0.05) {
                 o = NewOrder::market(id, o.account, side, qty);
             }
@@ -112,8 +122,13 @@ fn run(seed: u64, instruments: usize, commands: usize) -> (usize, usize) {
             }),
         }
         assert_eq!(got, want, "seed {seed}, command {k}: {msg:?}");
-        if let (Command::New(o), Some(InstrumentEvent { event: Event::Ack { .. }, .. })) =
-            (cmd, got.first())
+        if let (
+            Command::New(o),
+            Some(InstrumentEvent {
+                event: Event::Ack { .. },
+                ..
+            }),
+        ) = (cmd, got.first())
         {
             let elsewhere = model
                 .iter()
@@ -144,7 +159,10 @@ fn multi_book_matches_one_reference_book_per_instrument() {
         let (trades, shared) = run(seed, 1 + (seed as usize % 4) * 5, 6_000);
         assert!(trades > 20, "seed {seed}: only {trades} trades");
         if seed % 4 != 0 {
-            assert!(shared > 20, "seed {seed}: an id new while live elsewhere only {shared} times");
+            assert!(
+                shared > 20,
+                "seed {seed}: an id new while live elsewhere only {shared} times"
+            );
         }
     }
 }

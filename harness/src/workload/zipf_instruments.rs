@@ -14,7 +14,8 @@
 //!   now and then.
 //! - **No shadow book**: at a million instruments a shadow book each would dwarf the books
 //!   under test, so cancels and replaces name the instrument's most recent ids (a ring of
-//!   eight per instrument), some of which have traded away (`UNKNOWN_ID`, like a cancel
+//!   sixteen per instrument; a new resting order when all sixteen are live becomes a
+//!   cancel of the oldest, so every book stays shallow and bounded), some of which have traded away (`UNKNOWN_ID`, like a cancel
 //!   racing a fill). The benchmark reports the share of rejects so the cheap ones are seen.
 //! - Order ids count up per instrument from 1: the same id lives in many instruments.
 //!
@@ -46,9 +47,9 @@ impl Default for ZipfConfig {
 }
 
 /// Ids an instrument remembers for its cancels and replaces.
-const RECENT: usize = 8;
+const RECENT: usize = 16;
 
-/// One instrument's generator state: 96 bytes.
+/// One instrument's generator state: 152 bytes.
 #[derive(Clone, Copy)]
 struct Flow {
     mid: Price,
@@ -133,7 +134,10 @@ pub fn generate(cfg: &ZipfConfig, seed: u64, n: usize) -> Result<Vec<InstrumentC
         let flow = &mut flows[instrument as usize];
         flow.mid += rng.random_range(-1..=1);
         let u: f64 = rng.random();
-        let cmd = if u < 0.30 && flow.len > 0 {
+        let full = flow.len as usize == RECENT;
+        // A new resting order when the ring is full becomes a cancel of the oldest, so an
+        // instrument never holds more than `RECENT` orders the generator has forgotten.
+        let cmd = if (u < 0.30 || (u >= 0.65 && full)) && flow.len > 0 {
             Command::Cancel {
                 id: flow.take_oldest().unwrap_or(0),
             }
