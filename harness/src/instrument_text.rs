@@ -2,8 +2,8 @@
 //! that uses it.
 //!
 //! # Rules (`docs/SEMANTICS.md`, "Text format: instruments")
-//! - A command line may start with a symbol and a colon; spaces and tabs before the symbol
-//!   are allowed, none between it and the colon. The symbol is 1–16 characters of
+//! - A command line may start with a symbol and a colon (a colon before the line's first
+//!   comma); spaces and tabs before the symbol are allowed, none between it and the colon. The symbol is 1–16 characters of
 //!   `A-Z a-z 0-9 . _ -`; anything else is a syntax error naming the line and the field
 //!   `symbol`. The rest of the line is a command exactly as without a prefix.
 //! - A line without a prefix belongs to the default instrument, whose book is the one the
@@ -35,7 +35,9 @@ pub fn split_prefix(line: &str, line_no: usize) -> Result<(Option<Symbol>, &str)
     if text::is_skipped(line) {
         return Ok((None, line));
     }
-    let Some(colon) = line.find(':') else {
+    // A colon after the first comma is inside a field: no prefix, and the command parser
+    // reports that field exactly as it did before prefixes existed.
+    let Some(colon) = line.find(':').filter(|&c| !line[..c].contains(',')) else {
         return Ok((None, line));
     };
     let raw = line[..colon].trim_start_matches([' ', '\t']);
@@ -367,6 +369,10 @@ mod tests {
                 "{line}"
             );
         }
+        // A colon inside a field is that field's error, as before prefixes existed.
+        let e = parse_line("N,1:2,1,B,L,100,5", 2).unwrap_err();
+        assert_eq!(e, text::parse_command("N,1:2,1,B,L,100,5", 2).unwrap_err());
+        assert_eq!(e.field, "id");
         // The command after a good prefix is checked as without one.
         let e = parse_line("AAPL:X,1", 3).unwrap_err();
         assert_eq!((e.line, e.field), (3, "op"));
