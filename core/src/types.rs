@@ -219,6 +219,6 @@ impl BookConfig {
     /// True when `qty` is a multiple of `lot` (always, for a lot of 1 or 0).
     #[inline]
     pub fn lot_ok(&self, qty: Qty) -> bool {
-        self.lot <= 1 || qty % self.lot == 0
+        self.lot <= 1 || qty.is_multiple_of(self.lot)
     }
 }
