@@ -17,7 +17,7 @@
 //! writer in large chunks, so replaying allocates nothing per command or per event.
 
 use super::PolicyArg;
-use crate::instrument_text;
+use crate::cmd::replay_instruments as instrument_text;
 use crate::output;
 use crate::text::{self, CommandReader, ReadError};
 use flowmatch_core::instrument::BookStorage;
