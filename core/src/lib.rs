@@ -16,10 +16,15 @@ pub mod command;
 pub mod engine;
 #[cfg(feature = "engine")]
 pub mod ingress;
+pub mod instrument;
 pub mod types;
 
 pub use book::{FastBook, LevelView, OrderBook, ReferenceBook, RestingOrder};
 pub use command::{Command, CountingSink, Event, EventSink, NewOrder, Sink};
+pub use instrument::{
+    InstrumentCommand, InstrumentEvent, InstrumentId, InstrumentSpec, InstrumentTable, MultiBook,
+    MultiBookConfig, Symbol,
+};
 pub use types::{
     Account, BookConfig, CancelReason, MatchPolicy, OrdType, OrderId, Price, Qty, RejectReason,
     ReplacePriority, Side, Stp, Tif,

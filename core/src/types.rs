@@ -117,6 +117,16 @@ pub enum RejectReason {
     WouldCross,
     /// A cancel or replace of an order that is not resting.
     UnknownId,
+    /// A limit price that is not a multiple of [`BookConfig::tick`].
+    BadTick,
+    /// A quantity that is not a multiple of [`BookConfig::lot`].
+    BadLot,
+    /// A command for an instrument the [`MultiBook`](crate::instrument::MultiBook)'s table
+    /// does not hold.
+    UnknownInstrument,
+    /// A new order the [`MultiBook`](crate::instrument::MultiBook) cannot hold within its
+    /// configured memory bound (most books or most resting orders); nothing is dropped.
+    CapacityExceeded,
 }
 
 /// Why (part of) an order left the book without trading.
@@ -184,6 +194,12 @@ pub struct BookConfig {
     pub policy: MatchPolicy,
     /// Whether a replace that only reduces quantity keeps its time priority.
     pub replace_priority: ReplacePriority,
+    /// Price increment: a limit price (new or replace) must be a multiple of it
+    /// ([`RejectReason::BadTick`]). 1 (the default) or less accepts every price.
+    pub tick: Price,
+    /// Quantity increment: an order's quantity (new or replace) must be a multiple of it
+    /// ([`RejectReason::BadLot`]). 1 (the default) or 0 accepts every quantity.
+    pub lot: Qty,
 }
 
 /// What an accepted replace does to the order's time priority (`docs/SEMANTICS.md`,
@@ -209,6 +225,8 @@ impl Default for BookConfig {
             capacity: 1 << 16,
             policy: MatchPolicy::PriceTime,
             replace_priority: ReplacePriority::KeepIfReduced,
+            tick: 1,
+            lot: 1,
         }
     }
 }
@@ -224,5 +242,18 @@ impl BookConfig {
     #[inline]
     pub fn price_ok(&self, price: Price) -> bool {
         price >= self.min_price && price <= self.max_price
+    }
+
+    /// True when `price` is a multiple of `tick` (always, for a tick of 1 or less; a
+    /// multiple of a tick of at least 2 is well defined for negative prices too).
+    #[inline]
+    pub fn tick_ok(&self, price: Price) -> bool {
+        self.tick <= 1 || price % self.tick == 0
+    }
+
+    /// True when `qty` is a multiple of `lot` (always, for a lot of 1 or 0).
+    #[inline]
+    pub fn lot_ok(&self, qty: Qty) -> bool {
+        self.lot <= 1 || qty.is_multiple_of(self.lot)
     }
 }

@@ -8,6 +8,7 @@ pub mod chart;
 pub mod clock;
 pub mod cmd;
 pub mod compare;
+pub mod instrument_text;
 pub mod latency;
 pub mod lobster;
 pub mod market;

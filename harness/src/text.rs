@@ -368,6 +368,10 @@ pub fn reject_reason_token(r: RejectReason) -> &'static str {
         RejectReason::DuplicateId => "DUPLICATE_ID",
         RejectReason::WouldCross => "WOULD_CROSS",
         RejectReason::UnknownId => "UNKNOWN_ID",
+        RejectReason::BadTick => "BAD_TICK",
+        RejectReason::BadLot => "BAD_LOT",
+        RejectReason::UnknownInstrument => "UNKNOWN_INSTRUMENT",
+        RejectReason::CapacityExceeded => "CAPACITY_EXCEEDED",
     }
 }
 

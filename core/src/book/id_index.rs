@@ -175,6 +175,11 @@ impl<T> IdIndex<T> {
         }
     }
 
+    /// Bytes of storage allocated (capacity × bucket size), for memory reports.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.entries.capacity() * std::mem::size_of::<Entry<T>>()
+    }
+
     /// No ids; the table keeps its size. Every remembered place goes stale.
     pub(crate) fn clear(&mut self) {
         self.entries.fill(Entry::VACANT);

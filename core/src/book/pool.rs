@@ -216,6 +216,11 @@ impl<T: FreeLink + Clone> Pool<T> {
         pool
     }
 
+    /// Bytes of storage allocated (capacity × element size), for memory reports.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.items.capacity() * std::mem::size_of::<T>()
+    }
+
     /// Every element free again, chained as [`Pool::prefilled`] chains them. The storage
     /// is kept (a pool never shrinks: every index it minted stays in bounds).
     pub(crate) fn clear(&mut self) {

@@ -11,9 +11,11 @@ use crate::command::NewOrder;
 use crate::types::{BookConfig, OrdType, Price, Qty, RejectReason, Tif};
 
 /// The stateless checks of a new order, in the order the contract lists them:
-/// 1. quantity in `1..=cfg.max_order_qty` ([`RejectReason::BadQty`]);
+/// 1. quantity in `1..=cfg.max_order_qty` ([`RejectReason::BadQty`]), then a multiple of
+///    `cfg.lot` ([`RejectReason::BadLot`]);
 /// 2. a limit order has a price inside `cfg.min_price..=cfg.max_price`, a market order has
-///    none ([`RejectReason::BadPrice`]);
+///    none ([`RejectReason::BadPrice`]), and a limit price is a multiple of `cfg.tick`
+///    ([`RejectReason::BadTick`]);
 /// 3. a market order is IOC or FOK, never GTC or post-only ([`RejectReason::BadTif`]).
 ///
 /// The checks that need the book (a live duplicate id, a post-only order that would cross)
@@ -23,8 +25,12 @@ pub fn check_new(cfg: &BookConfig, order: &NewOrder) -> Result<(), RejectReason>
     if !cfg.qty_ok(order.qty) {
         return Err(RejectReason::BadQty);
     }
+    if !cfg.lot_ok(order.qty) {
+        return Err(RejectReason::BadLot);
+    }
     match (order.ord_type, order.price) {
-        (OrdType::Limit, Some(p)) if cfg.price_ok(p) => {}
+        (OrdType::Limit, Some(p)) if cfg.price_ok(p) && cfg.tick_ok(p) => {}
+        (OrdType::Limit, Some(p)) if cfg.price_ok(p) => return Err(RejectReason::BadTick),
         (OrdType::Market, None) => {}
         _ => return Err(RejectReason::BadPrice),
     }
@@ -35,15 +41,22 @@ pub fn check_new(cfg: &BookConfig, order: &NewOrder) -> Result<(), RejectReason>
 }
 
 /// The stateless checks of a replace's new terms, after the book has found the order:
-/// quantity in `1..=cfg.max_order_qty` ([`RejectReason::BadQty`]), then price inside the
-/// band ([`RejectReason::BadPrice`]).
+/// quantity in `1..=cfg.max_order_qty` ([`RejectReason::BadQty`]) and on the lot
+/// ([`RejectReason::BadLot`]), then price inside the band ([`RejectReason::BadPrice`]) and
+/// on the tick ([`RejectReason::BadTick`]).
 #[inline(always)]
 pub fn check_replace(cfg: &BookConfig, price: Price, qty: Qty) -> Result<(), RejectReason> {
     if !cfg.qty_ok(qty) {
         return Err(RejectReason::BadQty);
     }
+    if !cfg.lot_ok(qty) {
+        return Err(RejectReason::BadLot);
+    }
     if !cfg.price_ok(price) {
         return Err(RejectReason::BadPrice);
+    }
+    if !cfg.tick_ok(price) {
+        return Err(RejectReason::BadTick);
     }
     Ok(())
 }
@@ -108,6 +121,70 @@ mod tests {
                 want
             );
         }
+    }
+
+    /// Tick and lot, by hand: tick 5 admits -10, 0, 995 but not 7 or -3; lot 100 admits
+    /// 100 and 300 but not 150; band and quantity range are checked first.
+    #[test]
+    fn tick_and_lot_edges() {
+        let cfg = BookConfig {
+            max_order_qty: 1_000,
+            min_price: -10,
+            max_price: 1_000,
+            tick: 5,
+            lot: 100,
+            ..BookConfig::default()
+        };
+        let ok = |o: NewOrder| check_new(&cfg, &o);
+        for p in [-10, 0, 995] {
+            assert_eq!(ok(NewOrder::limit(1, 1, Side::Buy, p, 300)), Ok(()), "{p}");
+        }
+        for p in [7, -3, 999] {
+            assert_eq!(
+                ok(NewOrder::limit(1, 1, Side::Buy, p, 100)),
+                Err(RejectReason::BadTick),
+                "{p}"
+            );
+        }
+        assert_eq!(
+            ok(NewOrder::limit(1, 1, Side::Buy, 10, 150)),
+            Err(RejectReason::BadLot)
+        );
+        // Lot before price; band before tick; range before lot.
+        assert_eq!(
+            ok(NewOrder::limit(1, 1, Side::Buy, 7, 150)),
+            Err(RejectReason::BadLot)
+        );
+        assert_eq!(
+            ok(NewOrder::limit(1, 1, Side::Buy, 1_003, 100)),
+            Err(RejectReason::BadPrice)
+        );
+        assert_eq!(
+            ok(NewOrder::limit(1, 1, Side::Buy, 7, 1_100)),
+            Err(RejectReason::BadQty)
+        );
+        // A market order has no price to be on the tick; its quantity still needs the lot.
+        assert_eq!(ok(NewOrder::market(1, 1, Side::Buy, 200)), Ok(()));
+        assert_eq!(
+            ok(NewOrder::market(1, 1, Side::Buy, 250)),
+            Err(RejectReason::BadLot)
+        );
+        assert_eq!(check_replace(&cfg, 5, 200), Ok(()));
+        assert_eq!(check_replace(&cfg, 6, 200), Err(RejectReason::BadTick));
+        assert_eq!(check_replace(&cfg, 6, 250), Err(RejectReason::BadLot));
+        // Extreme prices with a tick never overflow.
+        let wide = BookConfig {
+            tick: 2,
+            ..BookConfig::default()
+        };
+        assert_eq!(
+            check_new(&wide, &NewOrder::limit(1, 1, Side::Buy, i64::MIN, 1)),
+            Ok(())
+        );
+        assert_eq!(
+            check_new(&wide, &NewOrder::limit(1, 1, Side::Buy, i64::MAX, 1)),
+            Err(RejectReason::BadTick)
+        );
     }
 
     #[test]

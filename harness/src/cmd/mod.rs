@@ -4,6 +4,7 @@
 pub mod compare;
 pub mod latency;
 pub mod replay;
+pub mod replay_instruments;
 pub mod run;
 
 /// Re-exported for the subcommands that parse `--policy`; the type lives in

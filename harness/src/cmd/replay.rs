@@ -17,10 +17,14 @@
 //! writer in large chunks, so replaying allocates nothing per command or per event.
 
 use super::PolicyArg;
+use crate::cmd::replay_instruments as instrument_text;
 use crate::output;
 use crate::policy::ReplacePriorityArg;
 use crate::text::{self, CommandReader, ReadError};
-use flowmatch_core::{BookConfig, Event, FastBook, OrderBook, Price, Qty, ReferenceBook, Sink};
+use flowmatch_core::instrument::BookStorage;
+use flowmatch_core::{
+    BookConfig, Event, FastBook, InstrumentTable, OrderBook, Price, Qty, ReferenceBook, Sink,
+};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -65,6 +69,11 @@ pub struct Args {
     /// Highest accepted limit price (default i64::MAX).
     #[arg(long, value_name = "P", allow_negative_numbers = true)]
     pub max_price: Option<Price>,
+    /// Instrument table (CSV, see `flowmatch_core::instrument::table`): `SYM:` prefixes
+    /// must name its instruments. Without it any symbol is an instrument with the settings
+    /// above.
+    #[arg(long, value_name = "FILE")]
+    pub instruments: Option<PathBuf>,
 }
 
 impl Args {
@@ -225,13 +234,33 @@ pub fn run(a: Args) -> u8 {
             return 2;
         }
     };
+    let table = match &a.instruments {
+        None => None,
+        Some(path) => match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| InstrumentTable::from_csv(&t).map_err(|e| e.to_string()))
+        {
+            Ok(t) => Some(t),
+            Err(e) => {
+                eprintln!("flowmatch replay: --instruments {}: {e}", path.display());
+                return 2;
+            }
+        },
+    };
     match a.book {
-        BookKind::Fast => run_with(FastBook::new(cfg), &a),
-        BookKind::Reference => run_with(ReferenceBook::new(cfg), &a),
+        BookKind::Fast => run_with(FastBook::new(cfg), table, &a),
+        BookKind::Reference => run_with(ReferenceBook::new(cfg), table, &a),
     }
 }
 
-fn run_with<B: OrderBook>(mut book: B, a: &Args) -> u8 {
+fn run_with<B: BookStorage>(book: B, table: Option<InstrumentTable>, a: &Args) -> u8 {
+    let mut session = match instrument_text::InstrumentReplay::new(book, table) {
+        Ok(s) => s,
+        Err(msg) => {
+            eprintln!("flowmatch replay: {msg}");
+            return 2;
+        }
+    };
     let mut outputs: Vec<(&str, &Path)> = Vec::with_capacity(2);
     if let Some(p) = &a.events {
         outputs.push(("--events", p));
@@ -277,7 +306,7 @@ fn run_with<B: OrderBook>(mut book: B, a: &Args) -> u8 {
     } else {
         OnClosedOutput::Stop
     };
-    let replayed = replay(&mut book, input, &mut out, on_closed);
+    let replayed = instrument_text::replay(&mut session, input, &mut out, on_closed);
     drop(out);
     match replayed {
         Ok(_) => {}
@@ -297,9 +326,7 @@ fn run_with<B: OrderBook>(mut book: B, a: &Args) -> u8 {
     }
 
     if let Some(path) = &a.book_out {
-        let mut dump = String::with_capacity(book.len() * 24);
-        // Writing into a String cannot fail.
-        let _ = text::write_book(&mut dump, &book);
+        let dump = session.book_dump();
         if let Err(e) = std::fs::write(path, dump) {
             eprintln!(
                 "flowmatch replay: cannot write book to {}: {e}",

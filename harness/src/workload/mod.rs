@@ -18,6 +18,7 @@ pub mod gateway_ids;
 pub mod random_ids;
 pub mod remap;
 pub mod wide_band;
+pub mod zipf_instruments;
 
 use flowmatch_core::Command;
 

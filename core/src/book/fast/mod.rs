@@ -47,6 +47,7 @@ mod execute;
 mod far;
 mod fifo;
 mod fok;
+mod footprint;
 mod ladder;
 mod links;
 mod pro_rata;
@@ -67,7 +68,8 @@ use crate::types::{BookConfig, Qty, Side};
 ///
 /// `FastBook::new` pre-allocates, and writes through once so that its pages are faulted in
 /// before the first order: `cfg.capacity` order slots (at least 16), `min(capacity,
-/// 65,536)` price levels per book, and each side's ladder window (1,024 levels). The id
+/// 65,536)` price levels per book, and each side's ladder window (`min(capacity, 1,024)`
+/// levels, at least 16). The id
 /// table is not sized from `capacity`: it starts at `2 × min(capacity, 4,096)` buckets (at
 /// most 128 KiB) and doubles whenever the live orders would fill more than half of it, so
 /// its cache footprint follows the live orders (see the `id_index` module). Past any of
@@ -103,17 +105,26 @@ impl FastBook {
         let level_cap = cap.min(1 << 16);
         // Both pools are pre-filled free lists: every page is written now, not faulted in
         // on the hot path.
+        let mut ladders = [Ladder::new(Side::Buy), Ladder::new(Side::Sell)];
+        // A small book (one of many in a `MultiBook`) keeps a window of `capacity`
+        // levels, not 1,024: 24 KiB per book otherwise.
+        for ladder in &mut ladders {
+            ladder.keys.shrink_to(level_cap);
+            ladder.levels.shrink_to(level_cap);
+        }
         FastBook {
             cfg,
             slots: Pool::prefilled(cap, Slot::BLANK),
             levels: Pool::prefilled(level_cap, Level::BLANK),
-            ladders: [Ladder::new(Side::Buy), Ladder::new(Side::Sell)],
+            ladders,
             level_cache: [[Link::NIL; LEVEL_CACHE]; 2],
             index: IdIndex::with_capacity(cap),
             live: 0,
-            scratch: Vec::with_capacity(1024),
-            ranking: Vec::with_capacity(1024),
-            wide_ranking: Vec::with_capacity(1024),
+            // Pro-rata scratch for a level of up to `min(capacity, 1,024)` orders: a small
+            // book (one of many in a `MultiBook`) does not carry 64 KiB of it.
+            scratch: Vec::with_capacity(cap.min(1024)),
+            ranking: Vec::with_capacity(cap.min(1024)),
+            wide_ranking: Vec::with_capacity(cap.min(1024)),
         }
     }
 

@@ -143,11 +143,26 @@ impl ReferenceBook {
     // Commands
     // ----------------------------------------------------------------------------------
 
+    /// The tick rule, transcribed on its own (the fast book's is `BookConfig::tick_ok`): a
+    /// tick above 1 admits only its multiples, counting from 0 in both directions.
+    fn on_tick(&self, price: Price) -> bool {
+        self.cfg.tick <= 1 || price.rem_euclid(self.cfg.tick) == 0
+    }
+
+    /// The lot rule, on its own likewise: a lot above 1 admits only its multiples.
+    fn on_lot(&self, qty: Qty) -> bool {
+        self.cfg.lot <= 1 || qty.rem_euclid(self.cfg.lot) == 0
+    }
+
     /// Validation of a new order, in the order the spec lists the checks.
     fn validate_new(&self, o: &NewOrder) -> Result<(), RejectReason> {
         // 1. quantity
         if !self.cfg.qty_ok(o.qty) {
             return Err(RejectReason::BadQty);
+        }
+        // 1b. lot
+        if !self.on_lot(o.qty) {
+            return Err(RejectReason::BadLot);
         }
         // 2. price presence and band
         match (o.ord_type, o.price) {
@@ -156,6 +171,8 @@ impl ReferenceBook {
             (OrdType::Limit, Some(p)) if !self.cfg.price_ok(p) => {
                 return Err(RejectReason::BadPrice)
             }
+            // 2b. tick
+            (OrdType::Limit, Some(p)) if !self.on_tick(p) => return Err(RejectReason::BadTick),
             _ => {}
         }
         // 3. time in force
@@ -273,9 +290,15 @@ impl ReferenceBook {
         if !self.cfg.qty_ok(qty) {
             return reject(sink, RejectReason::BadQty);
         }
-        // 3. price band
+        if !self.on_lot(qty) {
+            return reject(sink, RejectReason::BadLot);
+        }
+        // 3. price band, then tick
         if !self.cfg.price_ok(price) {
             return reject(sink, RejectReason::BadPrice);
+        }
+        if !self.on_tick(price) {
+            return reject(sink, RejectReason::BadTick);
         }
         // 4. post-only would cross at its new price
         if current.tif == Tif::Post && self.would_cross(current.side, price) {

@@ -1,0 +1,174 @@
+//! Multi-instrument throughput, service time and memory, side by side with the single-book
+//! `equity-mixed` stream in the same run.
+//!
+//! `cargo run --release -p flowmatch-harness --example zipf_instruments [COMMANDS]`
+//! (default 10,000,000 commands per size). For 1, 100, 10,000 and 1,000,000 instruments with
+//! Zipf(s = 1) activity (`workload::zipf_instruments`), it replays the stream through a
+//! `MultiBook<FastBook>` whose memory bound (`max_books`) is sized so the books fit in
+//! 1 GiB, and prints: throughput (commands over the wall time of the timed pass),
+//! p50/p99 service time per command (the harness's TSC clock read around each command;
+//! both rows pay the same two clock reads), `memory_bytes()` at the end, books created and
+//! the share of commands rejected for capacity or unknown id, so cheap rejects are seen.
+
+use flowmatch_core::instrument::{InstrumentSpec, MultiBookConfig};
+use flowmatch_core::{
+    BookConfig, CountingSink, Event, FastBook, InstrumentEvent, InstrumentTable, MultiBook,
+    OrderBook, RejectReason, Sink, Symbol,
+};
+use flowmatch_harness::clock::TscClock;
+use flowmatch_harness::provenance::Provenance;
+use flowmatch_harness::workload::equity::{generate as equity, EquityConfig};
+use flowmatch_harness::workload::zipf_instruments::{generate, ZipfConfig};
+use hdrhistogram::Histogram;
+
+const GIB: usize = 1 << 30;
+
+#[derive(Default)]
+struct Tally {
+    events: u64,
+    capacity: u64,
+    unknown_id: u64,
+}
+
+impl Sink<InstrumentEvent> for Tally {
+    fn event(&mut self, e: InstrumentEvent) {
+        self.events += 1;
+        match e.event {
+            Event::Reject {
+                reason: RejectReason::CapacityExceeded,
+                ..
+            } => self.capacity += 1,
+            Event::Reject {
+                reason: RejectReason::UnknownId,
+                ..
+            } => self.unknown_id += 1,
+            _ => {}
+        }
+    }
+}
+
+struct Row {
+    name: String,
+    mcps: f64,
+    p50: u64,
+    p99: u64,
+    memory: usize,
+    books: usize,
+    capacity_share: f64,
+    unknown_share: f64,
+}
+
+fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .map(|a| a.parse().expect("COMMANDS must be an integer"))
+        .unwrap_or(10_000_000);
+    if !(1..=100_000_000).contains(&n) {
+        eprintln!("COMMANDS must be between 1 and 100000000, got {n}");
+        std::process::exit(2);
+    }
+    let clock = TscClock::new();
+    let mut rows = Vec::new();
+
+    // The single book, equity-mixed.
+    {
+        let cmds = equity(&EquityConfig::default(), 1, n);
+        let mut book = FastBook::new(BookConfig::default());
+        let mut sink = CountingSink::default();
+        let mut h = Histogram::<u64>::new(3).unwrap();
+        let t0 = clock.raw();
+        for c in &cmds {
+            let a = clock.raw();
+            book.apply(c, &mut sink);
+            let b = clock.raw();
+            let _ = h.record(clock.delta_ns(a, b));
+        }
+        let secs = clock.delta_ns(t0, clock.raw()) as f64 / 1e9;
+        rows.push(Row {
+            name: "single book, equity-mixed".into(),
+            mcps: n as f64 / secs / 1e6,
+            p50: h.value_at_quantile(0.5),
+            p99: h.value_at_quantile(0.99),
+            memory: book.memory_bytes(),
+            books: 1,
+            capacity_share: 0.0,
+            unknown_share: 0.0,
+        });
+    }
+
+    let per_book = FastBook::new(BookConfig {
+        capacity: MultiBookConfig::default().book_capacity,
+        ..BookConfig::default()
+    })
+    .memory_bytes();
+    for instruments in [1u32, 100, 10_000, 1_000_000] {
+        let cmds = generate(
+            &ZipfConfig {
+                instruments,
+                zipf_s: 1.0,
+            },
+            1,
+            n,
+        )
+        .expect("valid configuration");
+        let mut table = InstrumentTable::new();
+        for i in 0..instruments {
+            table
+                .push(InstrumentSpec::new(Symbol::new(&format!("I{i}")).unwrap()))
+                .unwrap();
+        }
+        // Books fit in 1 GiB with room for growth: a quarter kept back.
+        let max_books = ((GIB * 3 / 4) / (2 * per_book)).clamp(1, instruments as usize);
+        let cfg = MultiBookConfig {
+            max_books,
+            ..MultiBookConfig::default()
+        };
+        let mut multi = MultiBook::<FastBook>::new(table, cfg).unwrap();
+        let mut tally = Tally::default();
+        let mut h = Histogram::<u64>::new(3).unwrap();
+        let t0 = clock.raw();
+        for c in &cmds {
+            let a = clock.raw();
+            multi.apply(c, &mut tally);
+            let b = clock.raw();
+            let _ = h.record(clock.delta_ns(a, b));
+        }
+        let secs = clock.delta_ns(t0, clock.raw()) as f64 / 1e9;
+        rows.push(Row {
+            name: format!("{instruments} instruments, zipf s=1"),
+            mcps: n as f64 / secs / 1e6,
+            p50: h.value_at_quantile(0.5),
+            p99: h.value_at_quantile(0.99),
+            memory: multi.memory_bytes(),
+            books: multi.open_books(),
+            capacity_share: tally.capacity as f64 / n as f64,
+            unknown_share: tally.unknown_id as f64 / n as f64,
+        });
+    }
+
+    print!(
+        "{}",
+        Provenance::capture_with_command(format!(
+            "cargo run --release -p flowmatch-harness --example zipf_instruments {n}"
+        ))
+        .comment_lines()
+    );
+    println!("# commands per row: {n}; fast book per new small book: {per_book} bytes");
+    println!("| stream | Mcmd/s | vs single | p50 ns | p99 ns | memory MiB | books | capacity rejects | unknown-id rejects |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    let base = rows[0].mcps;
+    for r in &rows {
+        println!(
+            "| {} | {:.2} | {:.0}% | {} | {} | {:.1} | {} | {:.2}% | {:.2}% |",
+            r.name,
+            r.mcps,
+            100.0 * r.mcps / base,
+            r.p50,
+            r.p99,
+            r.memory as f64 / (1 << 20) as f64,
+            r.books,
+            100.0 * r.capacity_share,
+            100.0 * r.unknown_share
+        );
+    }
+}

@@ -1,0 +1,120 @@
+//! The engine's hot path with a multi-book over many instruments — pop, route to the
+//! instrument's book, match, publish — performs no heap allocation once every instrument
+//! the stream uses has its book and each book has reached its size. Same counting
+//! allocator as `hot_path_alloc.rs`; its own binary because a global allocator is per
+//! binary.
+
+use flowmatch_core::engine::{Engine, EngineConfig, Output, Stamped};
+use flowmatch_core::ingress::{ingress, spsc, QueueKind};
+use flowmatch_core::instrument::{InstrumentSpec, MultiBookConfig};
+use flowmatch_core::{
+    Command, FastBook, InstrumentCommand, InstrumentEvent, InstrumentId, InstrumentTable,
+    MultiBook, Symbol,
+};
+use flowmatch_harness::workload::zipf_instruments::{generate, ZipfConfig};
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::{allocations_in, assert_counter_counts};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+type Eng = Engine<InstrumentCommand, MultiBook<FastBook>, fn() -> u64>;
+
+fn feed(
+    cmds: &[InstrumentCommand],
+    tx: &mut flowmatch_core::ingress::Sender<Stamped<InstrumentCommand>>,
+    eng: &mut Eng,
+    out: &mut spsc::Consumer<Output<InstrumentEvent>>,
+) -> u64 {
+    let mut events = 0u64;
+    let blank = Stamped::bare(InstrumentCommand {
+        instrument: InstrumentId(0),
+        cmd: Command::Cancel { id: 0 },
+    });
+    let mut chunk = [blank; 16];
+    let mut i = 0;
+    while i < cmds.len() {
+        let k = (cmds.len() - i).min(chunk.len());
+        for (slot, c) in chunk[..k].iter_mut().zip(&cmds[i..i + k]) {
+            *slot = Stamped::bare(*c);
+        }
+        i += tx.push_slice(&chunk[..k]);
+        eng.step();
+        events += out.pop_batch(usize::MAX, |o| {
+            std::hint::black_box(o);
+        }) as u64;
+    }
+    while eng.step() > 0 {}
+    events
+        + out.pop_batch(usize::MAX, |o| {
+            std::hint::black_box(o);
+        }) as u64
+}
+
+fn fake_clock() -> u64 {
+    static T: AtomicU64 = AtomicU64::new(0);
+    T.fetch_add(1, Ordering::Relaxed)
+}
+
+#[test]
+fn many_instruments_allocate_nothing_after_warmup() {
+    const INSTRUMENTS: u32 = 2_000;
+    const WARM: usize = 800_000;
+    const MEASURED: usize = 200_000;
+    let cfg = ZipfConfig {
+        instruments: INSTRUMENTS,
+        zipf_s: 1.0,
+    };
+    let all = generate(&cfg, 11, WARM + MEASURED).unwrap();
+    let (warm, rest) = all.split_at(WARM);
+    // The measured window keeps only instruments whose book the warm-up created (a book is
+    // made by its instrument's first order: that allocation is its warm-up).
+    let mut has_book = vec![false; INSTRUMENTS as usize];
+    for c in warm {
+        if matches!(c.cmd, Command::New(_)) {
+            has_book[c.instrument.index()] = true;
+        }
+    }
+    let measured: Vec<InstrumentCommand> = rest
+        .iter()
+        .copied()
+        .filter(|c| has_book[c.instrument.index()])
+        .collect();
+    let books = has_book.iter().filter(|b| **b).count();
+    assert!(books > 1_900, "{books}");
+    assert!(measured.len() > MEASURED * 99 / 100);
+
+    let mut table = InstrumentTable::new();
+    for i in 0..INSTRUMENTS {
+        table
+            .push(InstrumentSpec::new(Symbol::new(&format!("I{i}")).unwrap()))
+            .unwrap();
+    }
+    let multi = MultiBook::<FastBook>::new(
+        table,
+        MultiBookConfig {
+            book_capacity: 64,
+            ..MultiBookConfig::default()
+        },
+    )
+    .unwrap();
+    let (mut txs, rx) = ingress::<Stamped<InstrumentCommand>>(QueueKind::Spsc, 1, 1024).unwrap();
+    let (out_tx, mut out_rx) = spsc::channel::<Output<InstrumentEvent>>(1 << 16);
+    let mut eng: Eng = Engine::new(
+        rx,
+        out_tx,
+        multi,
+        fake_clock as fn() -> u64,
+        EngineConfig::default(),
+    );
+    let warm_events = feed(warm, &mut txs[0], &mut eng, &mut out_rx);
+    assert!(warm_events >= WARM as u64);
+    let (events, allocs) = allocations_in(|| feed(&measured, &mut txs[0], &mut eng, &mut out_rx));
+    assert!(events >= measured.len() as u64, "{events}");
+    assert_counter_counts();
+    assert_eq!(
+        allocs,
+        0,
+        "{allocs} heap allocations in {} commands over {books} books after warm-up",
+        measured.len()
+    );
+}
