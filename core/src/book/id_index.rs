@@ -5,14 +5,20 @@
 //! Gateways spell client order ids their own way: sequential per session, random over
 //! `u64`, a per-gateway prefix in the high bits over a counter, sparse ranges, and ids
 //! reused as soon as the order they named is gone. The index must cost about one cache
-//! line per lookup for all of them, and its memory (so its cache footprint) must follow
-//! the orders live, not a capacity the user had to guess. Two decisions do that:
+//! line per lookup for all of them, never stall the latency tail when it grows, and
+//! allocate nothing on the hot path while the book holds no more orders than its
+//! configured capacity. Three decisions do that:
 //!
-//! - **Sized to live ids.** A table starts with room for `min(capacity, START_IDS)` ids
-//!   (16 KiB at most) and doubles whenever more than half its buckets would be full, so
-//!   it holds between 2 and 4 buckets per live id (past the start size) whatever the
-//!   book's configured capacity. It never shrinks (a book that once held a million
-//!   orders keeps that table; `clear` keeps it too).
+//! - **Sized for the capacity, then for the live ids.** [`IdIndex::with_capacity`] makes
+//!   `2 × capacity` buckets (a power of two, at least 16) and writes every page then, as
+//!   the book's pools do: up to `capacity` live ids (in fact up to half the buckets) it
+//!   never grows, allocates or faults a page. Past that it doubles whenever more than half
+//!   its buckets would be full, so it then holds between 2 and 4 buckets per live id
+//!   (plus the old table while one migrates, below). It never shrinks (a book that once
+//!   held a million orders keeps that table; `clear` keeps it too). Memory below the
+//!   capacity is `32 × capacity` bytes (rounded up to a power of two), about what the
+//!   order pool itself reserves.
+//! - **Incremental growth.** A doubling never rehashes in one go: see "Growth".
 //! - **A hash that mixes every bit.** The bucket is the top bits of the 64-bit fold
 //!   (high half XOR low half) of the 128-bit product `key × ⌊2^64/φ⌋`. For ids below
 //!   ~2^40 the high half only touches low bits, so sequential ids get Fibonacci hashing's
@@ -56,20 +62,53 @@
 //! each other and collide in step (gateway-ids +12%). The fold costs ~2 instructions per
 //! hash (+1.8% on the mixed stream, against the old design) and removes that.
 //!
+//! (Those rows are the previous sessions' measurements; "Growth" has this one's.)
+//!
 //! Not tried (yet): SIMD-probed groups of tags (SwissTable style) — at load ≤ 1/2 with a
 //! mixing hash, Robin Hood already examines 1.1–2.3 buckets per lookup of a live id in the
 //! unit tests' book-shaped load (`every_spread_costs_about_one_line`), about one 64-byte
 //! line of four 16-byte buckets; a run-time direct map for dense id ranges; handles
-//! returned to the caller (an API change for every embedder); incremental rehash (see
-//! below).
+//! returned to the caller (an API change for every embedder); a table reserved for the
+//! capacity but used as a live-sized prefix (memory and cache footprint both following
+//! the live ids below the capacity, at the price of migrations below it too).
 //!
 //! # Growth
-//! A doubling rehashes every live id into a new table on the command whose insert needed
-//! it: O(live) once, at most `log2(peak / START_IDS)` times over a book's life, and only
-//! when the book holds more orders than it ever has (a new high-water mark, as for the
-//! order pool). In steady state there is no allocation and no rehash. The stall is not
-//! spread out (no incremental rehash): a book that must never pay it on the hot path
-//! can warm up by holding its peak once.
+//! Only past the capacity, and only when the book holds more orders than it ever has (a
+//! new high-water mark, as for the order pool). The insert that finds the table half full
+//! makes a table of twice the buckets and keeps the old one as the *draining* table; from
+//! then on every insert first moves the next [`MOVE_PER_INSERT`] (4) buckets of the old
+//! table into the new one (a cursor over bucket numbers), then inserts into the new table.
+//! Lookups and removes try the new table, then the old one: an id found there below the
+//! cursor has moved (the new table's answer stands), and an id removed before it moved is
+//! marked [`DEAD`] in place, so the old table is frozen and its probe sequences stay
+//! valid without any backward shift. When the cursor reaches the end the old table is
+//! freed.
+//!
+//! The bound, per insert: at most 4 old buckets read and 4 entries re-inserted (each a
+//! Robin Hood insert into a table at most half full: a few buckets), plus the insert's own
+//! probe; the unit test `growth_work_per_insert_is_bounded` checks at most 4 buckets moved
+//! and at most 100 buckets examined by any of 600,000 inserts through 15 growths (the last
+//! one a 524,288-bucket table). The new table comes from the allocator zeroed, which an
+//! all-zero vacant bucket makes a valid empty table: for a large table the kernel hands
+//! out zero pages, so making it is O(1) and its pages fault in as inserts first touch
+//! them (at most a few per insert; with transparent huge pages, 2 MiB at a time), not
+//! 16 bytes × buckets written inside one command. A migration started at `S/2` live ids in
+//! `S` buckets ends after `S/4` inserts, before the new table (`2S` buckets) can be half
+//! full (`S/2` more inserts at least), so migrations never overlap and the table inserts
+//! go to stays at most half full. While one runs, memory is the old table plus the new
+//! (at most 6 buckets per live id) and the old table's pages are the ones the lookups of
+//! unmoved ids touch. Previously (start at 4,096 ids, rehash all at once) a doubling at 1 M
+//! live ids re-inserted every id inside one command and wrote a new 32 MiB table.
+//!
+//! Measured this session (callgrind, instructions, 1 M commands, `--toggle-collect='*drive*'`;
+//! `add` = the `add/10k` criterion benchmark's 10,000 limits into a fresh default book,
+//! `harness/examples/profile_add.rs`):
+//!
+//! | design | equity-mixed | random-ids | gateway-ids | sparse-ids | add (per order) |
+//! |---|---|---|---|---|---|
+//! TABLE_ROWS
+//!
+//! CACHE_NOTE
 //!
 //! # Why Robin Hood
 //! Clusters of live ids fill runs of consecutive buckets (under the old, locality-keeping
@@ -81,23 +120,25 @@
 //! the first entry closer to its home than the probe is to the key's home, and a
 //! backward-shift delete stops at the first entry that sits in its own home bucket. Ids
 //! sitting at home (the sequential case) therefore cost O(1) for every operation.
-//! Each entry stores its probe distance in what would otherwise be padding.
+//! Each entry stores its reach (probe distance + 1) in what would otherwise be padding.
 //!
 //! Backward-shift deletion leaves no tombstones, so the table never needs rehashing
 //! while the number of live ids stays under half its buckets: no allocation in steady
 //! state.
 //!
-//! The values are pool indices ([`Ix<T>`]), stored as [`Link<T>`] so that an empty bucket
-//! is [`Link::NIL`] and the probe's emptiness test is also the conversion back to an index.
+//! A vacant bucket has reach 0 and every occupied one at least 1, so the probe's "vacant
+//! or nearer its home than we are" is one compare, and a vacant bucket is all zero bits.
+//! The values are pool indices ([`Ix<T>`]) stored as such (a vacant bucket holds
+//! [`Ix::FIRST`], never read), so a hit needs no test for "nothing".
 
-use super::pool::{Ix, Link};
+use super::pool::Ix;
 use std::alloc::{alloc_zeroed, handle_alloc_error, Layout};
 
 /// Buckets of the table being drained that each insert moves into the new one. Migration
 /// starts when the new table is made (the old one half full, `S/2` live ids in `S`
 /// buckets) and must end before the new table (`2S` buckets) is half full, which takes at
 /// least `S/2` more inserts; 4 buckets per insert end it after `S/4`, so two migrations
-/// never overlap (`insert_at` checks) and at most 4 entries move per insert.
+/// never overlap (`make_room` checks) and at most 4 entries move per insert.
 const MOVE_PER_INSERT: usize = 4;
 
 /// Smallest table, in buckets (room for 8 ids).
@@ -106,14 +147,19 @@ const MIN_BUCKETS: usize = 16;
 #[derive(Debug)]
 struct Entry<T> {
     key: u64,
-    /// The element. In a vacant bucket (`reach == 0`) it means nothing; in the table being
-    /// drained, `NIL` marks an id removed before it moved (the entry stays, so that the
-    /// frozen table's probe sequences stay intact).
-    val: Link<T>,
+    /// The element ([`Ix::FIRST`], meaning nothing, in a vacant bucket). Stored as an
+    /// index, not a `Link`, so a hit needs no second test for "nothing".
+    val: Ix<T>,
     /// Buckets from the key's home to this one, counting both (1 = at home), or 0 for a
     /// vacant bucket: Robin Hood bookkeeping, and the emptiness test in the same compare.
+    /// In the table being drained, [`DEAD`] is added to an id removed before it moved (the
+    /// entry stays, so that the frozen table's probe sequences stay intact; a probe treats
+    /// it as an entry far from home and goes on past it).
     reach: u32,
 }
+
+/// See [`Entry::reach`]; probe lengths are tiny, so this bit is never a real reach.
+const DEAD: u32 = 1 << 31;
 
 impl<T> Clone for Entry<T> {
     #[inline(always)]
@@ -126,7 +172,7 @@ impl<T> Copy for Entry<T> {}
 impl<T> Entry<T> {
     const VACANT: Entry<T> = Entry {
         key: 0,
-        val: Link::NIL,
+        val: Ix::FIRST,
         reach: 0,
     };
 }
@@ -152,7 +198,8 @@ struct Table<T> {
     entries: Vec<Entry<T>>,
     /// Always `entries.len() - 1` (set with `entries`, which is never resized).
     mask: usize,
-    bits: u32,
+    /// `64 - log2(entries.len())`: the hash's top bits are the bucket.
+    shift: u32,
 }
 
 #[cfg(test)]
@@ -168,7 +215,7 @@ impl<T> Table<T> {
         assert!(entries.len().is_power_of_two() && entries.len() >= MIN_BUCKETS);
         Table {
             mask: entries.len() - 1,
-            bits: entries.len().trailing_zeros(),
+            shift: 64 - entries.len().trailing_zeros(),
             entries,
         }
     }
@@ -186,9 +233,9 @@ impl<T> Table<T> {
         let layout = Layout::array::<Entry<T>>(buckets).expect("id table size overflows");
         assert!(layout.size() > 0);
         // SAFETY: the layout has a non-zero size (checked). All-zero bytes are a valid
-        // `Entry<T>` (a `u64`, a `Link<T>` which is a `u32` and a marker, a `u32`), and a
-        // vacant one (`reach == 0`; its `val`, raw 0, is never read as an index, and would
-        // be `Ix::FIRST`, always in bounds, if it were). The pointer comes from the global
+        // `Entry<T>` (a `u64`, an `Ix<T>` which is a `u32` and a marker, a `u32`) and a
+        // vacant one (`reach == 0`), equal to `Entry::VACANT`: its `val`, raw 0, is
+        // `Ix::FIRST`, the element every pool holds, so even this index is in bounds. The pointer comes from the global
         // allocator with `Layout::array::<Entry<T>>(buckets)`, exactly the layout a
         // `Vec<Entry<T>>` of capacity `buckets` frees with; all `buckets` are initialised.
         let entries = unsafe {
@@ -225,19 +272,19 @@ impl<T> Table<T> {
         unsafe { *self.entries.get_unchecked_mut(i) = e }
     }
 
-    /// Folded Fibonacci hashing: the top `bits` bits of the high half XOR the low half of
+    /// Folded Fibonacci hashing: the top `64 - shift` bits of the high half XOR the low half of
     /// `key × ⌊2^64/φ⌋` (see the module docs for why the fold).
     #[inline(always)]
     fn home(&self, key: u64) -> usize {
         let p = u128::from(key) * 0x9E37_79B9_7F4A_7C15;
-        ((((p >> 64) as u64) ^ (p as u64)) >> (64 - self.bits)) as usize
+        ((((p >> 64) as u64) ^ (p as u64)) >> self.shift) as usize
     }
 
     /// Bucket holding `key` and its value, if present; otherwise the bucket and reach at
     /// which the probe stopped, which is exactly where a Robin Hood insert of `key` would
     /// place it.
     #[inline(always)]
-    fn probe(&self, key: u64) -> Result<(usize, Link<T>), (usize, u32)> {
+    fn probe(&self, key: u64) -> Result<(usize, Entry<T>), (usize, u32)> {
         let mut i = self.home(key);
         let mut reach = 1u32;
         loop {
@@ -248,7 +295,7 @@ impl<T> Table<T> {
                 return Err((i, reach));
             }
             if e.key == key {
-                return Ok((i, e.val));
+                return Ok((i, e));
             }
             i = (i + 1) & self.mask;
             reach += 1;
@@ -282,12 +329,18 @@ impl<T> Table<T> {
     fn remove_bucket(&mut self, mut hole: usize) {
         loop {
             let j = (hole + 1) & self.mask;
-            let mut e = self.at(j);
-            if e.reach <= 1 {
+            let reach = self.at(j).reach;
+            if reach <= 1 {
                 break;
             }
-            e.reach -= 1;
-            self.put(hole, e);
+            let e = self.at(j);
+            self.put(
+                hole,
+                Entry {
+                    reach: reach - 1,
+                    ..e
+                },
+            );
             hole = j;
         }
         self.put(hole, Entry::VACANT);
@@ -295,8 +348,8 @@ impl<T> Table<T> {
 }
 
 /// The previous table while its ids move to the new one, a few buckets per insert.
-/// Frozen but for one write: an id removed before it moved keeps its entry, with `NIL`
-/// for a value, so every probe sequence through the table stays what it was.
+/// Frozen but for one write: an id removed before it moved keeps its entry, marked
+/// [`DEAD`], so every probe sequence through the table stays what it was.
 #[derive(Debug)]
 struct Draining<T> {
     table: Table<T>,
@@ -307,13 +360,13 @@ struct Draining<T> {
 
 impl<T> Draining<T> {
     /// Bucket and value of `key` if it is live here and has not moved yet.
-    #[inline]
+    #[inline(always)]
     fn find(&self, key: u64) -> Option<(usize, Ix<T>)> {
-        let (i, val) = self.table.probe(key).ok()?;
-        if i < self.moved {
+        let (i, e) = self.table.probe(key).ok()?;
+        if i < self.moved || e.reach & DEAD != 0 {
             return None;
         }
-        Some((i, val.get()?))
+        Some((i, e.val))
     }
 }
 
@@ -326,6 +379,10 @@ pub(crate) struct IdIndex<T> {
     draining: Option<Draining<T>>,
     /// Live ids, in both tables.
     len: usize,
+    /// Live ids the current table takes before the next insert must make room: half its
+    /// buckets, or 0 while a migration is under way (every insert then moves some
+    /// buckets first). One compare per insert decides both.
+    room: usize,
     /// Bumped by every insert and remove, so a [`Vacancy`] can tell it is still exact.
     version: u64,
     /// Tests' view of the work: tables made after construction, and the most buckets
@@ -350,6 +407,7 @@ impl<T> IdIndex<T> {
             table: Table::prefaulted(buckets),
             draining: None,
             len: 0,
+            room: buckets / 2,
             version: 0,
             #[cfg(test)]
             growths: 0,
@@ -363,6 +421,7 @@ impl<T> IdIndex<T> {
     pub(crate) fn clear(&mut self) {
         self.table.entries.fill(Entry::VACANT);
         self.draining = None;
+        self.room = self.table.buckets() / 2;
         self.len = 0;
         self.version = self.version.wrapping_add(1);
     }
@@ -370,13 +429,14 @@ impl<T> IdIndex<T> {
     /// Bucket holding `key` and its value, in the current table, if there.
     #[inline(always)]
     fn find_current(&self, key: u64) -> Option<(usize, Ix<T>)> {
-        let (i, val) = self.table.probe(key).ok()?;
-        val.get().map(|v| (i, v))
+        let (i, e) = self.table.probe(key).ok()?;
+        Some((i, e.val))
     }
 
-    /// The value of `key` from the draining table, if it still lives there.
-    #[cold]
-    #[inline(never)]
+    /// The value of `key` from the draining table, if it still lives there. Inlined, not
+    /// called: a call in `cancel` made it save six registers on every cancel (+21
+    /// instructions per cancel on equity-mixed, callgrind).
+    #[inline(always)]
     fn find_draining(&self, key: u64) -> Option<Ix<T>> {
         let (_, val) = self.draining.as_ref()?.find(key)?;
         Some(val)
@@ -409,6 +469,7 @@ impl<T> IdIndex<T> {
                 },
                 val,
             )),
+            None if self.draining.is_none() => None,
             // An id still in the draining table: a place that is never current, so
             // `remove_at` looks it up again (rare: only during a migration).
             None => self.find_draining(key).map(|val| {
@@ -438,8 +499,8 @@ impl<T> IdIndex<T> {
         self.get(key).is_some()
     }
 
-    /// Insert an id known to be absent.
-    #[inline]
+    /// Insert an id known to be absent (the tests' form; the book always looks up first).
+    #[cfg(test)]
     pub(crate) fn insert(&mut self, key: u64, val: Ix<T>) {
         let at = Vacancy {
             bucket: 0,
@@ -456,8 +517,8 @@ impl<T> IdIndex<T> {
     #[inline]
     pub(crate) fn insert_at(&mut self, key: u64, val: Ix<T>, at: Vacancy) {
         debug_assert!(!self.contains(key));
-        if (self.len + 1) * 2 > self.table.buckets() {
-            self.grow();
+        if self.len >= self.room {
+            self.make_room();
         }
         // Every bucket between the home and `at.bucket` holds an entry that stays ahead
         // of `key` (the probe passed it), so starting there is the same insert.
@@ -467,18 +528,8 @@ impl<T> IdIndex<T> {
             (self.table.home(key), 1)
         };
         self.version = self.version.wrapping_add(1);
-        self.table.insert_from(
-            i,
-            Entry {
-                key,
-                val: val.into(),
-                reach,
-            },
-        );
+        self.table.insert_from(i, Entry { key, val, reach });
         self.len += 1;
-        if self.draining.is_some() {
-            self.move_some();
-        }
     }
 
     /// Remove an id; returns its slot if it was present.
@@ -489,6 +540,7 @@ impl<T> IdIndex<T> {
                 self.remove_current(hole);
                 Some(val)
             }
+            None if self.draining.is_none() => None,
             None => self.remove_draining(key),
         }
     }
@@ -499,9 +551,9 @@ impl<T> IdIndex<T> {
     pub(crate) fn remove_at(&mut self, key: u64, at: Bucket) -> Option<Ix<T>> {
         if at.version == self.version {
             debug_assert_eq!(self.table.at(at.index).key, key);
-            let val = self.table.at(at.index).val.get();
+            let val = self.table.at(at.index).val;
             self.remove_current(at.index);
-            val
+            Some(val)
         } else {
             self.remove(key)
         }
@@ -514,33 +566,42 @@ impl<T> IdIndex<T> {
         self.table.remove_bucket(hole);
     }
 
-    /// Remove `key` from the draining table if it still lives there: its value becomes
-    /// `NIL` (the entry stays, see [`Draining`]).
-    #[cold]
-    #[inline(never)]
+    /// Remove `key` from the draining table if it still lives there: its entry is marked
+    /// [`DEAD`] (it stays, see [`Draining`]). Inlined for the reason `find_draining` is.
+    #[inline(always)]
     fn remove_draining(&mut self, key: u64) -> Option<Ix<T>> {
         let d = self.draining.as_mut()?;
         let (i, val) = d.find(key)?;
         let mut e = d.table.at(i);
-        e.val = Link::NIL;
+        e.reach |= DEAD;
         d.table.put(i, e);
         self.len -= 1;
         self.version = self.version.wrapping_add(1);
         Some(val)
     }
 
-    /// Start a growth: the current table becomes the draining one and a new table of
-    /// twice its buckets takes the inserts. O(1) here; the ids move in `move_some`.
+    /// Before an insert that the current table has no room for, or during a migration:
+    /// start a growth if the table is half full, then move the next buckets of the
+    /// draining table. Changes the version (the insert probes again from the home).
     #[cold]
     #[inline(never)]
-    fn grow(&mut self) {
-        // A migration ends after a quarter of the inserts that fill its new table to
-        // half (see `MOVE_PER_INSERT`), so none is left when the next growth starts; if
-        // one were, finishing it first would keep the index correct.
-        debug_assert!(self.draining.is_none(), "migrations overlap");
-        while self.draining.is_some() {
-            self.move_some();
+    fn make_room(&mut self) {
+        if self.draining.is_none() {
+            self.grow();
         }
+        self.move_some();
+        self.room = match self.draining {
+            Some(_) => 0,
+            None => self.table.buckets() / 2,
+        };
+        // A migration ends after at most a quarter of the inserts that would fill its
+        // new table to half (`MOVE_PER_INSERT`), so the table stays at most half full.
+        debug_assert!(self.len < self.table.buckets() / 2, "migration overran");
+    }
+
+    /// Start a growth: the current table becomes the draining one and a new table of
+    /// twice its buckets takes the inserts. O(1) here; the ids move in `move_some`.
+    fn grow(&mut self) {
         let bigger = Table::lazily_zeroed(self.table.buckets() * 2);
         let old = std::mem::replace(&mut self.table, bigger);
         self.draining = Some(Draining {
@@ -557,8 +618,6 @@ impl<T> IdIndex<T> {
 
     /// Move the next [`MOVE_PER_INSERT`] buckets of the draining table into the current
     /// one; drop the draining table once all have moved.
-    #[cold]
-    #[inline(never)]
     fn move_some(&mut self) {
         let Some(d) = self.draining.as_mut() else {
             return;
@@ -566,7 +625,7 @@ impl<T> IdIndex<T> {
         let end = (d.moved + MOVE_PER_INSERT).min(d.table.buckets());
         for i in d.moved..end {
             let e = d.table.at(i);
-            if e.reach != 0 && !e.val.is_nil() {
+            if e.reach != 0 && e.reach & DEAD == 0 {
                 let home = self.table.home(e.key);
                 self.table.insert_from(home, Entry { reach: 1, ..e });
             }
