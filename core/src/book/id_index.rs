@@ -38,7 +38,7 @@
 //! | same hash, table sized to live ids (start 512) | 236.6 M, 2.13 M, 692 k | 172.0 M, 2.54 M, 656 k | – | – |
 //! | Fibonacci hash (top bits of `key × ⌊2^64/φ⌋`), sized to live | 166.3 M, 2.49 M, 635 k | 170.9 M, 2.54 M, 656 k | 186.1 M, 2.80 M, 677 k | 166.5 M, 2.50 M, 635 k |
 //! | folded Fibonacci, sized to live, start 512 | 168.7 M, 2.49 M, 635 k | 173.3 M, 2.54 M, 656 k | 171.8 M, 2.53 M, 648 k | 168.9 M, 2.50 M, 635 k |
-//! | **folded Fibonacci, sized to live, start 4,096 (this)** | 168.5 M, 2.49 M, 635 k | 173.1 M, 2.54 M, 656 k | 171.6 M, 2.52 M, 650 k | 168.7 M, 2.49 M, 635 k |
+//! | folded Fibonacci, sized to live, start 4,096 (171cb09) | 168.5 M, 2.49 M, 635 k | 173.1 M, 2.54 M, 656 k | 171.6 M, 2.52 M, 650 k | 168.7 M, 2.49 M, 635 k |
 //!
 //! So random ids cost 1.027× sequential ones in instructions and 1.02× in D1 misses (was
 //! 1.00× and 1.22×, with 1.54× the last-level misses). Wall clock, 9 alternating runs on
@@ -106,9 +106,24 @@
 //!
 //! | design | equity-mixed | random-ids | gateway-ids | sparse-ids | add (per order) |
 //! |---|---|---|---|---|---|
-//! TABLE_ROWS
+//! | before (171cb09): start at 4,096 ids, rehash all at once | 171.71 M | 176.31 M | 174.79 M | 171.90 M | – (2 doublings inside the 10,000) |
+//! | sized for the capacity, incremental growth, first cut | 181.25 M | 181.71 M | 181.62 M | 181.25 M | 215.3 |
+//! | + one compare for room, shift stored | 178.11 M | 178.57 M | 178.47 M | 178.11 M | 209.3 |
+//! | + draining lookups inlined (no call in `cancel`) | 174.83 M | 175.30 M | – | – | 207.4 |
+//! | **+ values stored as `Ix`, `DEAD` bit (this)** | 174.77 M | 175.23 M | 175.14 M | 174.77 M | 219.3 |
 //!
-//! CACHE_NOTE
+//! Random ids now cost 1.003× sequential ones (was 1.027×). The mixed stream costs 1.8%
+//! more instructions than before, none of it in the id index's own lines (which fell by
+//! 3.6 M on `new_order`): code around it inlines differently (`link_tail` stopped being
+//! inlined into `new_order`; `cancel` +6 instructions per cancel from register
+//! allocation). The `add` column moves by ±12 instructions per order between builds for
+//! the same reason. The price of sizing for the capacity is cache footprint: the default
+//! book (capacity 65,536) has a 2 MiB table, and with `--cache-sim=yes
+//! --LL=1048576,16,64` equity-mixed misses the simulated 1 MiB last level 1,435 k times
+//! (was 635 k; D1 read misses unchanged, 2.48 M against 2.49 M), random-ids 1,259 k (was
+//! 656 k). A real EPYC's L3 holds the 2 MiB table; a live-sized prefix of a table
+//! reserved for the capacity (not tried, above) would remove this at the price of
+//! migrations below the capacity.
 //!
 //! # Why Robin Hood
 //! Clusters of live ids fill runs of consecutive buckets (under the old, locality-keeping
