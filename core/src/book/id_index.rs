@@ -783,6 +783,8 @@ mod tests {
             let mut m: HashMap<u64, u32> = HashMap::new();
             let (mut checked, mut since_growth, mut growths) = (0, 0usize, 0);
             while checked < 4 {
+                // Bounded: a growth that ends inside one insert must fail, not spin.
+                assert!(m.len() < 1 << 20, "no migration ever seen under way");
                 let k: u64 = rng.random();
                 if m.contains_key(&k) {
                     continue;
@@ -892,6 +894,7 @@ mod tests {
         let mut t = Table::with_capacity(8);
         let mut k = 0u64;
         while t.draining.is_none() || t.growths < 5 {
+            assert!(k < 1 << 20, "no migration ever seen under way");
             k += 1;
             t.insert(mix(k), ix(k as u32));
         }
