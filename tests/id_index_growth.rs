@@ -44,6 +44,9 @@ fn random_ids(n: usize, seed: u64) -> Vec<u64> {
     ids
 }
 
+/// How a gateway spells the id of its `k`-th order.
+type IdSpelling = Box<dyn Fn(u64) -> u64>;
+
 /// Capacity N, then N live orders: no allocation at all while they are added (the old
 /// index started at 4,096 ids and doubled, allocating, at 4,096, 8,192, ... live).
 #[test]
@@ -51,7 +54,7 @@ fn capacity_orders_index_without_allocating() {
     assert_counter_counts();
     const N: usize = 100_000;
     let random = random_ids(N, 3);
-    let spreads: [(&str, Box<dyn Fn(u64) -> u64>); 3] = [
+    let spreads: [(&str, IdSpelling); 3] = [
         ("sequential", Box::new(|k| k + 1)),
         ("random over u64", Box::new(move |k| random[k as usize])),
         (
