@@ -175,19 +175,20 @@ pub struct BookConfig {
     /// - `max(capacity, 16)` order slots (32 bytes each);
     /// - `min(max(capacity, 16), 65,536)` price levels for the two sides together (64 bytes
     ///   each; an emptied level is recycled);
-    /// - per side, the near ladder window of 1,024 levels by price;
-    /// - the id index at room for `min(capacity, 4,096)` ids (at most 128 KiB): it is sized
-    ///   to the live orders, not to `capacity`, and doubles when it passes half full.
+    /// - per side, the near ladder window of `min(max(capacity, 16), 1,024)` levels;
+    /// - the id index: `2 × max(capacity, 8)` buckets rounded up to a power of two (16 bytes
+    ///   each; 2 MiB at the default capacity), so it never grows below `capacity` live ids.
     ///
     /// Beyond any of these, storage grows: an allocation on the command that needs it,
     /// never a rejection, a drop or a changed event. Slot and level pools and the id index
     /// never shrink (nor does `clear`), so each grows at most once per size the book has
-    /// reached. Hence the hot path's zero-allocation guarantee: once the book has held as
-    /// many live orders as it will (warm-up), a book within `capacity` orders, 65,536
-    /// levels and 1,024 levels per side never allocates. Two exceptions grow on demand even
-    /// below `capacity`: the id index's doublings past 4,096 live ids (each rehashes the
-    /// live ids once, on that command), and a side with more than 1,024 levels, which keeps
-    /// the rest in an ordered map whose nodes are allocated and freed as it changes.
+    /// reached; the id index grows incrementally (a few buckets moved per insert, never a
+    /// whole rehash on one command). Hence the hot path's zero-allocation guarantee: once
+    /// the book has held as many live orders as it will (warm-up), a book within
+    /// `capacity` orders, 65,536 levels and 1,024 levels per side never allocates. One
+    /// exception allocates on demand even below `capacity`: a side with more than 1,024
+    /// levels keeps the rest in its far tier, a deque that grows (and keeps its capacity)
+    /// and a map that allocates for levels inserted inside the deque's range.
     /// The reference book pre-allocates nothing and ignores this field.
     pub capacity: usize,
     /// How quantity is shared within a price level.

@@ -118,6 +118,8 @@ impl<T> Link<T> {
         }
     }
 
+    /// Whether this is [`Link::NIL`] (the pool's tests; the book converts with `get`).
+    #[cfg(test)]
     #[inline(always)]
     pub(crate) fn is_nil(self) -> bool {
         self.raw == NIL_RAW

@@ -13,9 +13,9 @@
 //!   deque, O(1) at both ends, with a map for keys inside it), so a level is inserted or
 //!   removed in O(log levels) at any depth and the best is O(1); a
 //!   direct-mapped **level cache** sits in front ([`ladder`]).
-//! - **Id lookup** is the crate's `IdIndex`, an open-addressing table sized to the live
-//!   orders (not to the configured capacity) whose hash keeps neighbouring ids in
-//!   neighbouring buckets and scatters the rest. A
+//! - **Id lookup** is the crate's `IdIndex`, an open-addressing table sized for the
+//!   configured capacity (then doubled incrementally past it) whose hash gives sequential
+//!   ids even spacing and scatters the rest. A
 //!   new order probes it once: the duplicate-id check remembers where the id would go and
 //!   the insert starts there if nothing moved in between; a cancel likewise looks up and
 //!   removes with one probe. A replace that loses priority keeps its slot and its entry.
@@ -68,15 +68,14 @@ use crate::types::{BookConfig, Qty, Side};
 ///
 /// `FastBook::new` pre-allocates, and writes through once so that its pages are faulted in
 /// before the first order: `cfg.capacity` order slots (at least 16), `min(capacity,
-/// 65,536)` price levels per book, and each side's ladder window (`min(capacity, 1,024)`
-/// levels, at least 16). The id
-/// table is not sized from `capacity`: it starts at `2 × min(capacity, 4,096)` buckets (at
-/// most 128 KiB) and doubles whenever the live orders would fill more than half of it, so
-/// its cache footprint follows the live orders (see the `id_index` module). Past any of
-/// these, storage grows (an allocation on the command that needs it, never a rejection):
-/// each id-table doubling rehashes the live ids once, on that command, and a side with
-/// more levels than its window keeps the rest in its far tier, whose deque grows (and keeps
-/// its capacity) and whose map allocates for levels inserted inside the deque's range.
+/// 65,536)` price levels per book, each side's ladder window (`min(capacity, 1,024)`
+/// levels, at least 16), and an id table of `2 × capacity` buckets rounded up to a power
+/// of two (16 bytes each). Past any of these, storage grows (an allocation on the command
+/// that needs it, never a rejection): the id table makes one twice its size and moves the
+/// ids over a few per insert (never all at once; see the `id_index` module), and a side
+/// with more levels than its window keeps the rest in its far tier, whose deque grows (and
+/// keeps its capacity) and whose map allocates for levels inserted inside the deque's
+/// range.
 pub struct FastBook {
     cfg: BookConfig,
     slots: Pool<Slot>,
