@@ -6,6 +6,7 @@
 //! [`crate::output`], before any work ([`Args::config`]): a mistake costs an error naming
 //! the option and its range (exit 2), never minutes of work.
 
+use super::numeric::unsigned;
 use crate::compare::{self, Config};
 use crate::output;
 use crate::provenance::Provenance;
@@ -23,24 +24,24 @@ pub const STALL_MS: std::ops::RangeInclusive<u64> = 100..=600_000;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Seed of every generated stream.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = 42, allow_negative_numbers = true, value_parser = unsigned(0, u64::MAX))]
     pub seed: u64,
     /// Commands per workload stream, 1 to 2000000.
-    #[arg(long, default_value_t = 200_000)]
+    #[arg(long, default_value_t = 200_000, allow_negative_numbers = true, value_parser = unsigned(1, MAX_COMMANDS))]
     pub commands: usize,
     /// Interleaved repetitions of every (workload, matcher) pass, 1 to 100.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, allow_negative_numbers = true, value_parser = unsigned(1, MAX_REPS))]
     pub reps: usize,
     /// Commands per workload in the fill cross-check, 1 to 2000000 (at most the stream).
-    #[arg(long, default_value_t = 50_000)]
+    #[arg(long, default_value_t = 50_000, allow_negative_numbers = true, value_parser = unsigned(1, MAX_COMMANDS))]
     pub cross_commands: usize,
     /// Commands per workload in the per-command latency pass, 1 to 2000000 (at most the
     /// stream).
-    #[arg(long, default_value_t = 100_000)]
+    #[arg(long, default_value_t = 100_000, allow_negative_numbers = true, value_parser = unsigned(1, MAX_COMMANDS))]
     pub latency_commands: usize,
     /// Milliseconds a peer may spend on one command before it is declared hung, 100 to
     /// 600000.
-    #[arg(long, default_value_t = 5_000)]
+    #[arg(long, default_value_t = 5_000, allow_negative_numbers = true, value_parser = unsigned(*STALL_MS.start(), *STALL_MS.end()))]
     pub stall_ms: u64,
     /// Output directory (by default `flowmatch-out/compare`, which git ignores; the
     /// committed results are made with `--out bench-results/compare`).
