@@ -7,7 +7,7 @@
 //! the option and its range (exit 2), never minutes of work.
 
 use super::numeric::unsigned;
-use crate::compare::{self, Config};
+use crate::compare::{self, Config, Workload};
 use crate::output;
 use crate::provenance::Provenance;
 use std::path::{Path, PathBuf};
@@ -43,6 +43,9 @@ pub struct Args {
     /// 600000.
     #[arg(long, default_value_t = 5_000, allow_negative_numbers = true, value_parser = unsigned(*STALL_MS.start(), *STALL_MS.end()))]
     pub stall_ms: u64,
+    /// Workloads to run, comma-separated (default: all of them, in the order listed).
+    #[arg(long, value_delimiter = ',', value_parser = workload_parser())]
+    pub workloads: Vec<Workload>,
     /// Output directory (by default `flowmatch-out/compare`, which git ignores; the
     /// committed results are made with `--out bench-results/compare`).
     #[arg(long, default_value = "flowmatch-out/compare")]
@@ -61,6 +64,16 @@ pub const OUTPUT_FILES: [&str; 5] = [
     "latency.svg",
     "fill-distribution.svg",
 ];
+
+/// Accepts exactly the names of [`Workload::all`] (so `--help` and the error for an unknown
+/// name list them all).
+fn workload_parser() -> impl clap::builder::TypedValueParser<Value = Workload> {
+    use clap::builder::TypedValueParser;
+    let names: Vec<&'static str> = Workload::all().into_iter().map(Workload::name).collect();
+    clap::builder::PossibleValuesParser::new(names).try_map(|name| {
+        Workload::from_name(&name).ok_or_else(|| format!("unknown workload `{name}`"))
+    })
+}
 
 impl Args {
     /// The run's configuration, or a usage error naming the option and its accepted range.
@@ -96,6 +109,11 @@ impl Args {
             cross_commands,
             latency_commands,
             stall: std::time::Duration::from_millis(self.stall_ms),
+            workloads: if self.workloads.is_empty() {
+                Workload::all()
+            } else {
+                self.workloads.clone()
+            },
             ..Config::default()
         })
     }

@@ -18,61 +18,53 @@ pub mod distribution;
 pub mod driver;
 pub mod report;
 
-use crate::workload::{adversarial, equity};
 use driver::MatcherKind;
 use flowmatch_core::Command;
 use flowmatch_peers::{restrict, Capabilities};
 
-/// A named, seeded command stream.
+/// A named, seeded command stream: every workload of the registry
+/// ([`crate::workload::Workload`], under its registry name), and the retail flow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Workload {
-    EquityCalm,
-    EquityTrending,
-    EquityFlashCrash,
+    /// A registered book workload.
+    Book(crate::workload::Workload),
     /// The retail flow of the main-job issue ([`crate::retail::retail_commands`]).
     Retail,
-    Adversarial,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 5] = [
-        Workload::EquityCalm,
-        Workload::EquityTrending,
-        Workload::EquityFlashCrash,
-        Workload::Retail,
-        Workload::Adversarial,
-    ];
+    /// Every workload `compare` knows, in report order: the registry's, then retail.
+    pub fn all() -> Vec<Workload> {
+        crate::workload::Workload::ALL
+            .into_iter()
+            .map(Workload::Book)
+            .chain(std::iter::once(Workload::Retail))
+            .collect()
+    }
 
+    /// The name used on the command line (`--workloads`) and in the report.
     pub fn name(self) -> &'static str {
         match self {
-            Workload::EquityCalm => "equity-mixed/calm",
-            Workload::EquityTrending => "equity-mixed/trending",
-            Workload::EquityFlashCrash => "equity-mixed/flash-crash",
+            Workload::Book(w) => w.name(),
             Workload::Retail => "retail",
-            Workload::Adversarial => "adversarial",
         }
+    }
+
+    /// The workload with this name, if any.
+    pub fn from_name(name: &str) -> Option<Workload> {
+        Workload::all().into_iter().find(|w| w.name() == name)
     }
 
     /// The full stream: `n` commands from `seed`. Same arguments, same stream.
     pub fn generate(self, seed: u64, n: usize) -> Vec<Command> {
-        use equity::{EquityConfig, EquityVariant};
         match self {
-            Workload::EquityCalm => {
-                equity::generate(&EquityConfig::variant(EquityVariant::Calm), seed, n)
-            }
-            Workload::EquityTrending => {
-                equity::generate(&EquityConfig::variant(EquityVariant::Trending), seed, n)
-            }
-            Workload::EquityFlashCrash => {
-                equity::generate(&EquityConfig::variant(EquityVariant::FlashCrash), seed, n)
-            }
+            Workload::Book(w) => w.generate(seed, n),
             Workload::Retail => {
                 // `n` counts order arrivals there; the stream (with cancels) is longer.
                 let mut v = crate::retail::retail_commands(seed, n);
                 v.truncate(n);
                 v
             }
-            Workload::Adversarial => adversarial::generate(seed, n),
         }
     }
 }
@@ -104,7 +96,7 @@ impl Default for Config {
             cross_commands: 50_000,
             latency_commands: 100_000,
             matchers: MatcherKind::ALL.to_vec(),
-            workloads: Workload::ALL.to_vec(),
+            workloads: Workload::all(),
             stall: std::time::Duration::from_secs(5),
         }
     }
@@ -256,10 +248,8 @@ pub fn screen_child(spec: &str) -> Result<(), String> {
         .into_iter()
         .find(|m| m.name() == parts[0])
         .ok_or_else(|| format!("unknown matcher `{}`", parts[0]))?;
-    let w = Workload::ALL
-        .into_iter()
-        .find(|w| w.name() == parts[1])
-        .ok_or_else(|| format!("unknown workload `{}`", parts[1]))?;
+    let w =
+        Workload::from_name(parts[1]).ok_or_else(|| format!("unknown workload `{}`", parts[1]))?;
     let num = |s: &str| {
         s.parse::<u64>()
             .map_err(|e| format!("bad number `{s}`: {e}"))
