@@ -113,6 +113,10 @@ const NEGATIVE: &[(&[&str], &str)] = &[
         "--stall-ms must be between 100 and 600000, got -1",
     ),
     (
+        &["compare", "--budget-ms", "-1"],
+        "--budget-ms must be between 100 and 3600000, got -1",
+    ),
+    (
         &["replay", "--input", "in.txt", "--max-qty", "-3"],
         "--max-qty must be between 1 and 18446744073709551615, got -3",
     ),

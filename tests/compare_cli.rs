@@ -280,6 +280,16 @@ fn every_option_is_checked_before_any_work_with_its_range() {
             "between 1 and 2000000",
         ),
         (&["--reps", "0"], "--reps", "between 1 and 100"),
+        (
+            &["--budget-ms", "99"],
+            "--budget-ms",
+            "between 100 and 3600000",
+        ),
+        (
+            &["--budget-ms", "3600001"],
+            "--budget-ms",
+            "between 100 and 3600000",
+        ),
         (&["--reps", "101"], "--reps", "between 1 and 100"),
     ];
     for &(bad, option, range) in cases {

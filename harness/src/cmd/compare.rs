@@ -20,6 +20,9 @@ pub const MAX_REPS: usize = 100;
 /// Accepted `--stall-ms`: below 100 ms the 50 ms polling of the screening child cannot
 /// tell a slow command from a hung one; above 10 minutes a hung peer stops the run.
 pub const STALL_MS: std::ops::RangeInclusive<u64> = 100..=600_000;
+/// Accepted `--budget-ms`: at least one polling period more than the shortest stall, at
+/// most an hour per stream.
+pub const BUDGET_MS: std::ops::RangeInclusive<u64> = 100..=3_600_000;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -41,8 +44,13 @@ pub struct Args {
     pub latency_commands: usize,
     /// Milliseconds a peer may spend on one command before it is declared hung, 100 to
     /// 600000.
-    #[arg(long, default_value_t = 5_000, allow_negative_numbers = true, value_parser = unsigned(*STALL_MS.start(), *STALL_MS.end()))]
+    #[arg(long, default_value_t = 1_000, allow_negative_numbers = true, value_parser = unsigned(*STALL_MS.start(), *STALL_MS.end()))]
     pub stall_ms: u64,
+    /// Milliseconds a peer may spend on one whole stream when it is screened, 100 to
+    /// 3600000: a peer still working after that is reported too slow (where it had got to,
+    /// and its rate) and not timed further on that stream.
+    #[arg(long, default_value_t = 3_000, allow_negative_numbers = true, value_parser = unsigned(*BUDGET_MS.start(), *BUDGET_MS.end()))]
+    pub budget_ms: u64,
     /// Workloads to run, comma-separated (default: all of them, in the order listed).
     #[arg(long, value_delimiter = ',', value_parser = workload_parser())]
     pub workloads: Vec<Workload>,
@@ -98,6 +106,14 @@ impl Args {
                 self.stall_ms
             ));
         }
+        if !BUDGET_MS.contains(&self.budget_ms) {
+            return Err(format!(
+                "--budget-ms must be between {} and {}, got {}",
+                BUDGET_MS.start(),
+                BUDGET_MS.end(),
+                self.budget_ms
+            ));
+        }
         output::check_output_dir("--out", &self.out)?;
         let files: Vec<PathBuf> = OUTPUT_FILES.iter().map(|f| self.out.join(f)).collect();
         let outputs: Vec<(&str, &Path)> = files.iter().map(|p| ("--out", p.as_path())).collect();
@@ -109,6 +125,7 @@ impl Args {
             cross_commands,
             latency_commands,
             stall: std::time::Duration::from_millis(self.stall_ms),
+            budget: std::time::Duration::from_millis(self.budget_ms),
             workloads: if self.workloads.is_empty() {
                 Workload::all()
             } else {

@@ -85,6 +85,11 @@ pub struct Config {
     pub workloads: Vec<Workload>,
     /// A peer that has not returned from one command for this long is declared hung.
     pub stall: std::time::Duration,
+    /// A peer still working through one screened stream after this long is reported too
+    /// slow (where it had got to, and its rate) and not timed further on that stream: a
+    /// peer that is merely pathologically slow (a deep ladder in a sorted vector) would
+    /// otherwise hold the run for many minutes per repetition.
+    pub budget: std::time::Duration,
 }
 
 impl Default for Config {
@@ -97,7 +102,8 @@ impl Default for Config {
             latency_commands: 100_000,
             matchers: MatcherKind::ALL.to_vec(),
             workloads: Workload::all(),
-            stall: std::time::Duration::from_secs(5),
+            stall: std::time::Duration::from_secs(1),
+            budget: std::time::Duration::from_secs(3),
         }
     }
 }
@@ -128,11 +134,73 @@ pub enum ScreenMode {
     Own,
 }
 
-/// Find whether a peer returns from every command of a stream, without risking this
+/// How a screened peer got on with a whole stream ([`screen`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Screened {
+    /// It returned from every command.
+    Finished,
+    /// It did not return from command `at` for [`Config::stall`].
+    Hung { at: usize },
+    /// It kept returning, but was only at command `at` when [`Config::budget`] ran out,
+    /// `seconds` after its first command.
+    TooSlow { at: usize, seconds: f64 },
+}
+
+impl Screened {
+    /// The index of the first command the peer is not run on, if it is stopped.
+    pub fn stop(self) -> Option<usize> {
+        match self {
+            Screened::Finished => None,
+            Screened::Hung { at } | Screened::TooSlow { at, .. } => Some(at),
+        }
+    }
+}
+
+/// A peer stopped for being too slow: it had got through `reached` of `commands` commands
+/// in `seconds` (so about `reached / seconds` commands per second, progress reports
+/// included).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct TooSlow {
+    pub reached: usize,
+    pub commands: usize,
+    pub seconds: f64,
+}
+
+impl TooSlow {
+    /// What a stream of `commands` commands screened as, if it was too slow.
+    pub fn of(s: Screened, commands: usize) -> Option<TooSlow> {
+        match s {
+            Screened::TooSlow { at, seconds } => Some(TooSlow {
+                reached: at,
+                commands,
+                seconds,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Millions of commands per second it managed before it was stopped.
+    pub fn mcps(&self) -> f64 {
+        self.reached as f64 / self.seconds.max(1e-9) / 1e6
+    }
+
+    /// `too slow: 1234 of 200000 commands in 3.0 s (≈0.0004 M/s)`.
+    pub fn text(&self) -> String {
+        format!(
+            "too slow: {} of {} commands in {:.1} s (≈{:.4} M/s)",
+            self.reached,
+            self.commands,
+            self.seconds,
+            self.mcps()
+        )
+    }
+}
+
+/// Find whether a peer gets through every command of a stream, without risking this
 /// process: the stream is run in a child `flowmatch compare --screen ...` process that
 /// reports each command index before applying it, and is killed once a single command
-/// has not returned for `timeout`. Returns
-/// the index of the command the peer did not return from, or `None` if it finished.
+/// has not returned for `cfg.stall` (hung), or once it has worked on the stream for
+/// `cfg.budget` without finishing (too slow).
 ///
 /// Needed because a peer can loop forever on a legal stream (nanobook 0.19.3 does, see
 /// peers/README.md); a thread cannot be stopped, a process can.
@@ -141,8 +209,8 @@ pub fn screen(
     w: Workload,
     mode: ScreenMode,
     cfg: &Config,
-    timeout: std::time::Duration,
-) -> std::io::Result<Option<usize>> {
+) -> std::io::Result<Screened> {
+    let timeout = cfg.stall;
     use std::io::Read;
     use std::process::{Command as Proc, Stdio};
     let spec = format!(
@@ -179,11 +247,23 @@ pub fn screen(
     const STARTUP_ALLOWANCE: std::time::Duration = std::time::Duration::from_secs(120);
     let mut last_len = 0;
     let mut last_change = std::time::Instant::now();
+    // When the first index appeared: the peer's work on the stream starts there.
+    let mut first_output: Option<std::time::Instant> = None;
+    let mut too_slow_after = None;
     let finished = loop {
         if let Some(st) = child.try_wait()? {
             break st.success();
         }
         let len = std::fs::metadata(&out_path).map_or(0, |m| m.len());
+        if len > 0 && first_output.is_none() {
+            first_output = Some(std::time::Instant::now());
+        }
+        if let Some(t) = first_output.filter(|t| t.elapsed() > cfg.budget) {
+            child.kill()?;
+            child.wait()?;
+            too_slow_after = Some(t.elapsed().as_secs_f64());
+            break false;
+        }
         if len != last_len {
             last_len = len;
             last_change = std::time::Instant::now();
@@ -204,13 +284,19 @@ pub fn screen(
     std::fs::File::open(&out_path)?.read_to_string(&mut s)?;
     drop(out_file);
     if finished && s.lines().last() == Some("done") {
-        return Ok(None);
+        return Ok(Screened::Finished);
     }
-    // The last index written is the command that was started and never returned.
-    Ok(s.lines()
+    // The last index written is the command that was started and never returned (or, when
+    // too slow, the one it was working on when stopped).
+    let at = s
+        .lines()
         .rev()
         .find_map(|l| l.parse::<usize>().ok())
-        .or(Some(0)))
+        .unwrap_or(0);
+    Ok(match too_slow_after {
+        Some(seconds) => Screened::TooSlow { at, seconds },
+        None => Screened::Hung { at },
+    })
 }
 
 /// A screening child runs a peer that may never return; if the `compare` that started it
