@@ -102,7 +102,7 @@ impl Default for Config {
             latency_commands: 100_000,
             matchers: MatcherKind::ALL.to_vec(),
             workloads: Workload::all(),
-            stall: std::time::Duration::from_secs(1),
+            stall: std::time::Duration::from_secs(5),
             budget: std::time::Duration::from_secs(3),
         }
     }
@@ -320,9 +320,15 @@ fn exit_with_parent() {
 /// The environment variable in which `compare` gives a screening child its own pid.
 pub const SCREEN_PARENT_ENV: &str = "FLOWMATCH_SCREEN_PARENT";
 
-/// The child side of [`screen`]: parse the spec, run the peer, print each index before
-/// applying the command (flushed, so the parent sees it even if the peer never returns),
-/// then `done`.
+/// The child side of [`screen`]: parse the spec, run the peer, report progress, then print
+/// `done`.
+///
+/// Progress: the driving thread stores each command's index before applying it (one
+/// atomic store, so screening does not slow the peer down); a reporter thread prints the
+/// index every 10 ms when it has changed (flushed, so the parent sees it even if the peer
+/// never returns). A peer stuck in command `k` leaves `k` as the last line and the output
+/// stops growing. A system call per command instead would make a fast peer look slow
+/// against the budget.
 pub fn screen_child(spec: &str) -> Result<(), String> {
     use std::io::Write;
     exit_with_parent();
@@ -353,11 +359,34 @@ pub fn screen_child(spec: &str) -> Result<(), String> {
         let n = cfg.cross_commands.min(full.len());
         restrict(&full[..n], &peer.capabilities()).0
     };
-    let mut out = std::io::stdout().lock();
-    driver::drive_with_progress(peer, &cmds, &mut |i| {
-        let _ = writeln!(out, "{i}");
-        let _ = out.flush();
-    });
-    let _ = writeln!(out, "done");
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let at = Arc::new(AtomicUsize::new(0));
+    let finished = Arc::new(AtomicBool::new(false));
+    let reporter = {
+        let (at, finished) = (Arc::clone(&at), Arc::clone(&finished));
+        std::thread::spawn(move || {
+            let mut out = std::io::stdout().lock();
+            let mut shown = None;
+            loop {
+                let done = finished.load(Ordering::Acquire);
+                let i = at.load(Ordering::Acquire);
+                if shown != Some(i) {
+                    let _ = writeln!(out, "{i}");
+                    let _ = out.flush();
+                    shown = Some(i);
+                }
+                if done {
+                    let _ = writeln!(out, "done");
+                    let _ = out.flush();
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        })
+    };
+    driver::drive_with_progress(peer, &cmds, &mut |i| at.store(i, Ordering::Release));
+    finished.store(true, Ordering::Release);
+    let _ = reporter.join();
     Ok(())
 }
