@@ -30,11 +30,12 @@ fn every_registered_workload_has_its_gungraun_benches() {
         for w in Registered::ALL {
             let id = w.name().replace('-', "_");
             let variant = format!("{w:?}");
-            let want = format!("#[bench::{id}(args = (Workload::{variant}, ");
-            let line = src
-                .lines()
-                .find(|l| l.starts_with(&want) && l.contains(&format!("setup = {setup})]")));
-            assert!(line.is_some(), "no {setup} bench `{want}...`");
+            let want = format!("#[bench::{id}(args = (");
+            let line = src.lines().find(|l| {
+                l.starts_with(&want)
+                    && l.contains(&format!(", Workload::{variant}), setup = {setup})]"))
+            });
+            assert!(line.is_some(), "no {setup} bench for {variant}");
         }
     }
 }
