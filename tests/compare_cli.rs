@@ -389,6 +389,55 @@ fn workloads_option_selects_each_workload_by_name() {
     }
 }
 
+/// A peer that stops moving is hung even when the stream budget runs out before the stall
+/// time does (nanobook never returns from command 1763 of equity-mixed, see
+/// peers/README.md); a peer that keeps moving past the budget is too slow.
+#[test]
+fn a_hung_peer_is_reported_hung_not_too_slow_whatever_the_budget() {
+    let scratch = tempfile::tempdir().expect("temporary directory");
+    let dir = scratch.path().join("out");
+    let o = compare_within(
+        &[
+            "--workloads",
+            "equity-mixed",
+            "--commands",
+            "4000",
+            "--reps",
+            "1",
+            "--cross-commands",
+            "4000",
+            "--latency-commands",
+            "500",
+            "--stall-ms",
+            "2000",
+            "--budget-ms",
+            "300",
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+        Duration::from_secs(300),
+    )
+    .expect("a one-workload compare finishes");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let nanobook = report["throughput"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["matcher"] == "nanobook")
+        .expect("a nanobook cell");
+    assert_eq!(nanobook["hung_at"][0], 1763, "{nanobook}");
+    assert!(nanobook["too_slow"].is_null(), "{nanobook}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("nanobook") && l.contains("HUNG")),
+        "{stdout}"
+    );
+}
+
 /// A screening child runs a peer that never returns (nanobook hangs on this stream, see
 /// peers/README.md). When the `compare` that started it dies, the child must die too
 /// instead of spinning on a core for good. Here the parent is a shell that starts the

@@ -258,13 +258,17 @@ pub fn screen(
         if len > 0 && first_output.is_none() {
             first_output = Some(std::time::Instant::now());
         }
-        if let Some(t) = first_output.filter(|t| t.elapsed() > cfg.budget) {
-            child.kill()?;
-            child.wait()?;
-            too_slow_after = Some(t.elapsed().as_secs_f64());
-            break false;
-        }
+        // Past the budget, the peer is too slow only if it is still moving: stopped on its
+        // next progress report. One that stops moving is hung (after `stall`, as before),
+        // whatever the budget.
+        let over_budget = first_output.filter(|t| t.elapsed() > cfg.budget);
         if len != last_len {
+            if let Some(t) = over_budget {
+                child.kill()?;
+                child.wait()?;
+                too_slow_after = Some(t.elapsed().as_secs_f64());
+                break false;
+            }
             last_len = len;
             last_change = std::time::Instant::now();
         } else if last_change.elapsed()
