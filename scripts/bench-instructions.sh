@@ -18,7 +18,7 @@ trap 'rm -f "$tmp"' EXIT
 {
   scripts/machine-info.sh "$cmd"
   echo "# $(gungraun-runner --version 2>/dev/null || echo gungraun-runner) / $(valgrind --version)"
-  $cmd 2>&1 | grep -vE '^\s*(Compiling|Finished|Running|Downloaded|Downloading)'
+  $cmd 2>&1 | grep -vE '^\s*(Compiling|Finished|Running|Downloaded|Downloading|Blocking)'
 } > "$tmp"
 
 # Instructions per command: each `workloads` bench names its stream length as the first
