@@ -44,7 +44,7 @@ pub struct Args {
     pub latency_commands: usize,
     /// Milliseconds a peer may spend on one command before it is declared hung, 100 to
     /// 600000.
-    #[arg(long, default_value_t = 5_000, allow_negative_numbers = true, value_parser = unsigned(*STALL_MS.start(), *STALL_MS.end()))]
+    #[arg(long, default_value_t = 2_000, allow_negative_numbers = true, value_parser = unsigned(*STALL_MS.start(), *STALL_MS.end()))]
     pub stall_ms: u64,
     /// Milliseconds a peer may spend on one whole stream when it is screened, 100 to
     /// 3600000: a peer still working after that is reported too slow (where it had got to,

@@ -102,7 +102,7 @@ impl Default for Config {
             latency_commands: 100_000,
             matchers: MatcherKind::ALL.to_vec(),
             workloads: Workload::all(),
-            stall: std::time::Duration::from_secs(5),
+            stall: std::time::Duration::from_secs(2),
             budget: std::time::Duration::from_secs(3),
         }
     }
