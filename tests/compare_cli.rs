@@ -86,6 +86,38 @@ fn compare_writes_its_report_and_names_every_peer_finding() {
             "report.json lacks matcher {m}"
         );
     }
+    // Every workload compare knows (all registered ones, and retail) is run by default and
+    // reported: a row in report.json's streams and throughput, in report.md and on the
+    // console.
+    let report_json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    for w in flowmatch::harness::compare::Workload::all() {
+        let name = w.name();
+        assert!(
+            report_json["workloads"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["name"] == name),
+            "report.json lacks workload {name}"
+        );
+        assert!(
+            report_json["throughput"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["workload"] == name && c["matcher"] == "fast"),
+            "report.json has no fast throughput on {name}"
+        );
+        assert!(
+            md.contains(&format!("| {name} |")),
+            "report.md lacks {name}"
+        );
+        assert!(
+            stdout.lines().any(|l| l.starts_with(&format!("{name} "))),
+            "console lacks {name}:\n{stdout}"
+        );
+    }
     // The console names matchcore's trade-through and nanobook's hang; lobster agrees.
     assert!(
         stdout
@@ -100,9 +132,9 @@ fn compare_writes_its_report_and_names_every_peer_finding() {
         "{stdout}"
     );
     assert!(
-        stdout.lines().any(|l| l.contains("lobster")
-            && l.contains("equity-mixed/calm")
-            && l.contains("agree")),
+        stdout
+            .lines()
+            .any(|l| l.contains("lobster") && l.contains("equity-mixed ") && l.contains("agree")),
         "{stdout}"
     );
     // Provenance: the house block, with the commit, in both report files.
@@ -248,6 +280,16 @@ fn every_option_is_checked_before_any_work_with_its_range() {
             "between 1 and 2000000",
         ),
         (&["--reps", "0"], "--reps", "between 1 and 100"),
+        (
+            &["--budget-ms", "99"],
+            "--budget-ms",
+            "between 100 and 3600000",
+        ),
+        (
+            &["--budget-ms", "3600001"],
+            "--budget-ms",
+            "between 100 and 3600000",
+        ),
         (&["--reps", "101"], "--reps", "between 1 and 100"),
     ];
     for &(bad, option, range) in cases {
@@ -287,13 +329,122 @@ fn every_option_is_checked_before_any_work_with_its_range() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("is a directory"));
 }
 
+/// `--workloads` runs exactly the named workloads, in the order given; an unknown name is
+/// refused before any work, listing every accepted name.
+#[test]
+fn workloads_option_selects_each_workload_by_name() {
+    let names: Vec<&str> = flowmatch::harness::compare::Workload::all()
+        .into_iter()
+        .map(|w| w.name())
+        .collect();
+    let scratch = tempfile::tempdir().expect("temporary directory");
+    let dir = scratch.path().join("out");
+    let picked = ["deep-ladder", "retail", "cancel-storm"];
+    let o = compare_within(
+        &[
+            "--workloads",
+            &picked.join(","),
+            "--commands",
+            "3000",
+            "--reps",
+            "1",
+            "--cross-commands",
+            "1000",
+            "--latency-commands",
+            "500",
+            "--stall-ms",
+            "1000",
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+        Duration::from_secs(300),
+    )
+    .expect("a three-workload compare finishes");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let ran: Vec<&str> = report["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(ran, picked);
+
+    let o = compare_within(
+        &[
+            "--workloads",
+            "equity-mixed,nope",
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+        Duration::from_secs(20),
+    )
+    .expect("an unknown workload was accepted");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("--workloads") && err.contains("nope"), "{err}");
+    for n in names {
+        assert!(err.contains(n), "{n} not listed: {err}");
+    }
+}
+
+/// A peer that stops moving is hung even when the stream budget runs out before the stall
+/// time does (nanobook never returns from command 1763 of equity-mixed, see
+/// peers/README.md); a peer that keeps moving past the budget is too slow.
+#[test]
+fn a_hung_peer_is_reported_hung_not_too_slow_whatever_the_budget() {
+    let scratch = tempfile::tempdir().expect("temporary directory");
+    let dir = scratch.path().join("out");
+    let o = compare_within(
+        &[
+            "--workloads",
+            "equity-mixed",
+            "--commands",
+            "4000",
+            "--reps",
+            "1",
+            "--cross-commands",
+            "4000",
+            "--latency-commands",
+            "500",
+            "--stall-ms",
+            "2000",
+            "--budget-ms",
+            "300",
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+        Duration::from_secs(300),
+    )
+    .expect("a one-workload compare finishes");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let nanobook = report["throughput"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["matcher"] == "nanobook")
+        .expect("a nanobook cell");
+    assert_eq!(nanobook["hung_at"][0], 1763, "{nanobook}");
+    assert!(nanobook["too_slow"].is_null(), "{nanobook}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("nanobook") && l.contains("HUNG")),
+        "{stdout}"
+    );
+}
+
 /// A screening child runs a peer that never returns (nanobook hangs on this stream, see
 /// peers/README.md). When the `compare` that started it dies, the child must die too
 /// instead of spinning on a core for good. Here the parent is a shell that starts the
 /// child in the background and exits at once.
 #[test]
 fn a_screening_child_exits_when_its_parent_dies() {
-    let spec = "nanobook:equity-mixed/calm:own:42:200000:50000";
+    let spec = "nanobook:equity-mixed:own:42:200000:50000";
     let out = Command::new("sh")
         .arg("-c")
         .arg(format!(

@@ -7,7 +7,8 @@ use flowmatch::core::{Command, NewOrder, Side, Stp, Tif};
 use flowmatch::harness::compare::crosscheck::{cross_check, FillRow};
 use flowmatch::harness::compare::driver::{fills_per_command, MatcherKind};
 use flowmatch::harness::compare::peers::{restrict, Capabilities, Fill};
-use flowmatch::harness::compare::Workload;
+use flowmatch::harness::compare::{Screened, TooSlow};
+use flowmatch::harness::workload::Workload;
 
 fn lim(id: u64, acct: u32, side: Side, price: i64, qty: u64) -> Command {
     Command::New(NewOrder::limit(id, acct, side, price, qty))
@@ -29,7 +30,7 @@ fn matchcore_trade_through_is_reported_at_the_first_differing_command() {
         MatcherKind::Matchcore,
         "hand",
         &trade_through_stream(),
-        None,
+        Screened::Finished,
     );
     assert!(!c.agree);
     let d = c.first_difference.expect("a difference");
@@ -82,7 +83,7 @@ fn every_peer_agrees_on_a_stream_without_the_known_defects() {
     assert_eq!(ours[8], vec![f(7, 2, 101, 5), f(7, 3, 103, 30)]);
     assert_eq!(ours[9], vec![f(8, 5, 97, 5)]);
     for peer in MatcherKind::PEERS {
-        let c = cross_check(peer, "hand", &s, None);
+        let c = cross_check(peer, "hand", &s, Screened::Finished);
         assert!(c.agree, "{}: {:?}", peer.name(), c.first_difference);
         assert_eq!(c.commands, s.len());
     }
@@ -91,7 +92,12 @@ fn every_peer_agrees_on_a_stream_without_the_known_defects() {
 #[test]
 fn lobster_agrees_on_its_subset_of_the_equity_workload() {
     let stream = Workload::EquityCalm.generate(7, 20_000);
-    let c = cross_check(MatcherKind::Lobster, "equity-mixed/calm", &stream, None);
+    let c = cross_check(
+        MatcherKind::Lobster,
+        "equity-mixed",
+        &stream,
+        Screened::Finished,
+    );
     assert!(c.commands > 10_000 && c.our_fills > 1_000, "{c:?}");
     assert!(c.agree, "{:?}", c.first_difference);
 }
@@ -99,10 +105,37 @@ fn lobster_agrees_on_its_subset_of_the_equity_workload() {
 #[test]
 fn cross_check_stops_before_a_known_hang() {
     let s = trade_through_stream();
-    let c = cross_check(MatcherKind::Nanobook, "hand", &s, Some(2));
+    let c = cross_check(MatcherKind::Nanobook, "hand", &s, Screened::Hung { at: 2 });
     assert_eq!(c.commands, 2);
     assert_eq!(c.hung_at, Some((2, "N,3,2,B,L,100,8,GTC,NONE".to_string())));
     assert!(c.agree);
+}
+
+#[test]
+fn cross_check_of_a_too_slow_peer_covers_what_it_got_through_and_says_so() {
+    let s = trade_through_stream();
+    let c = cross_check(
+        MatcherKind::Lobster,
+        "hand",
+        &s,
+        Screened::TooSlow {
+            at: 2,
+            seconds: 4.0,
+        },
+    );
+    assert_eq!(c.commands, 2);
+    assert_eq!(c.hung_at, None);
+    assert_eq!(
+        c.too_slow,
+        Some(TooSlow {
+            reached: 2,
+            commands: 3,
+            seconds: 4.0
+        })
+    );
+    let t = c.too_slow.unwrap();
+    assert_eq!(t.text(), "too slow: 2 of 3 commands in 4.0 s (≈0.0000 M/s)");
+    assert!((t.mcps() - 0.5e-6).abs() < 1e-12);
 }
 
 #[test]

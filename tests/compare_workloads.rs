@@ -1,16 +1,48 @@
-//! The `compare` workloads: deterministic in their seed, and the adversarial stream really
-//! contains the shapes it promises; and our two books agree on it under every policy.
+//! The `compare` workloads: every registered workload is one of them (and has its gungraun
+//! benches), each is deterministic in its seed, the adversarial stream really contains the
+//! shapes it promises, and our two books agree on it under every policy.
 
 use flowmatch::core::{
     BookConfig, Command, Event, FastBook, MatchPolicy, OrderBook, ReferenceBook,
 };
 use flowmatch::harness::compare::Workload;
 use flowmatch::harness::workload::adversarial::{self, AdversarialConfig};
+use flowmatch::harness::workload::Workload as Registered;
 use std::collections::HashMap;
 
 #[test]
+fn every_registered_workload_is_a_compare_workload_under_its_name() {
+    let compare: Vec<&str> = Workload::all().into_iter().map(Workload::name).collect();
+    for w in Registered::ALL {
+        assert!(compare.contains(&w.name()), "{} not in compare", w.name());
+        assert_eq!(Workload::from_name(w.name()), Some(Workload::Book(w)));
+    }
+    assert!(compare.contains(&"retail"));
+    assert_eq!(compare.len(), Registered::ALL.len() + 1, "{compare:?}");
+}
+
+/// Instruction counts per command for every workload (issue 11's bar): the gungraun file
+/// has a bench for each registered workload in both the fast and the reference group.
+#[test]
+fn every_registered_workload_has_its_gungraun_benches() {
+    let src = include_str!("../harness/benches/instructions.rs");
+    for setup in ["fast_setup", "reference_setup"] {
+        for w in Registered::ALL {
+            let id = w.name().replace('-', "_");
+            let variant = format!("{w:?}");
+            let want = format!("#[bench::{id}(args = (");
+            let line = src.lines().find(|l| {
+                l.starts_with(&want)
+                    && l.contains(&format!(", Workload::{variant}), setup = {setup})]"))
+            });
+            assert!(line.is_some(), "no {setup} bench for {variant}");
+        }
+    }
+}
+
+#[test]
 fn every_workload_is_deterministic_in_its_seed() {
-    for w in Workload::ALL {
+    for w in Workload::all() {
         let a = w.generate(11, 5_000);
         assert_eq!(a.len(), 5_000, "{}", w.name());
         assert_eq!(a, w.generate(11, 5_000), "{} not deterministic", w.name());

@@ -4,8 +4,16 @@
 //! to run; the number of instructions executed does not. These figures are what a CI job
 //! can compare between commits (a change of a few percent is real). Each benchmark's setup
 //! (building the book and the command list) runs outside the measurement; only the loop of
-//! `apply` calls is counted. Every benchmark performs `N` operations, so instructions per
-//! operation = total / `N`.
+//! `apply` calls is counted. Every `book_ops` benchmark performs `N` operations, so
+//! instructions per operation = total / `N`.
+//!
+//! The `workloads` group runs every registered workload ([`Workload::ALL`]) from an empty
+//! book through the fast book and through the reference book. Each bench names its
+//! stream's length as the first argument of its setup (`fast_setup(20_200,
+//! Workload::RandomIds)` in the output; first, because gungraun shortens long names), so
+//! instructions per command = total / that count;
+//! `scripts/bench-instructions.sh` appends that table. 20,200 commands is deep-ladder's
+//! 20,000 levels (far past the near window of 1,024 levels) and their 200 sweeps of 100.
 //!
 //! Run (needs valgrind and the runner binary of the same version as the library):
 //!
@@ -15,9 +23,12 @@
 //! ```
 
 use flowmatch_core::{
-    BookConfig, Command, CountingSink, FastBook, MatchPolicy, NewOrder, OrderBook, Side, Tif,
+    BookConfig, Command, CountingSink, FastBook, MatchPolicy, NewOrder, OrderBook, ReferenceBook,
+    Side, Tif,
 };
+use flowmatch_harness::compare::driver::book_config;
 use flowmatch_harness::workload::equity::{self, EquityConfig};
+use flowmatch_harness::workload::Workload;
 use gungraun::prelude::*;
 use std::hint::black_box;
 
@@ -31,7 +42,7 @@ fn book(policy: MatchPolicy) -> FastBook {
     })
 }
 
-fn apply_all(b: &mut FastBook, cmds: &[Command]) -> CountingSink {
+fn apply_all<B: OrderBook>(b: &mut B, cmds: &[Command]) -> CountingSink {
     let mut sink = CountingSink::default();
     for c in cmds {
         b.apply(black_box(c), &mut sink);
@@ -147,4 +158,65 @@ fn fast_book((mut b, cmds): (FastBook, Vec<Command>)) -> CountingSink {
 
 library_benchmark_group!(name = book_ops, benchmarks = [fast_book]);
 
-main!(library_benchmark_groups = book_ops);
+/// `commands` commands of `w` (seed 7), checked to be exactly that many: the count the
+/// per-command table divides by is the one in the bench's arguments.
+fn workload_stream(commands: usize, w: Workload) -> Vec<Command> {
+    let cmds = w.generate(7, commands);
+    assert_eq!(cmds.len(), commands, "{}", w.name());
+    cmds
+}
+
+/// An empty fast book sized as in `flowmatch compare` (no storage growth measured).
+fn fast_setup(commands: usize, w: Workload) -> (FastBook, Vec<Command>) {
+    (
+        FastBook::new(book_config(MatchPolicy::PriceTime)),
+        workload_stream(commands, w),
+    )
+}
+
+/// An empty reference book, same configuration.
+fn reference_setup(commands: usize, w: Workload) -> (ReferenceBook, Vec<Command>) {
+    (
+        ReferenceBook::new(book_config(MatchPolicy::PriceTime)),
+        workload_stream(commands, w),
+    )
+}
+
+// One bench per registered workload, in `Workload::ALL` order, for each book; the bench id
+// is the workload's name with `_` for `-` (tests/compare_workloads.rs checks that every
+// registered workload has its two benches).
+#[library_benchmark]
+#[bench::equity_mixed(args = (20_200, Workload::EquityCalm), setup = fast_setup)]
+#[bench::equity_trending(args = (20_200, Workload::EquityTrending), setup = fast_setup)]
+#[bench::equity_flash_crash(args = (20_200, Workload::EquityFlashCrash), setup = fast_setup)]
+#[bench::adversarial(args = (20_200, Workload::Adversarial), setup = fast_setup)]
+#[bench::random_ids(args = (20_200, Workload::RandomIds), setup = fast_setup)]
+#[bench::gateway_ids(args = (20_200, Workload::GatewayIds), setup = fast_setup)]
+#[bench::sparse_ids(args = (20_200, Workload::SparseIds), setup = fast_setup)]
+#[bench::wide_band(args = (20_200, Workload::WideBand), setup = fast_setup)]
+#[bench::deep_ladder(args = (20_200, Workload::DeepLadder), setup = fast_setup)]
+#[bench::deep_sweep(args = (20_200, Workload::DeepSweep), setup = fast_setup)]
+#[bench::cancel_storm(args = (20_200, Workload::CancelStorm), setup = fast_setup)]
+fn fast((mut b, cmds): (FastBook, Vec<Command>)) -> CountingSink {
+    black_box(apply_all(&mut b, &cmds))
+}
+
+#[library_benchmark]
+#[bench::equity_mixed(args = (20_200, Workload::EquityCalm), setup = reference_setup)]
+#[bench::equity_trending(args = (20_200, Workload::EquityTrending), setup = reference_setup)]
+#[bench::equity_flash_crash(args = (20_200, Workload::EquityFlashCrash), setup = reference_setup)]
+#[bench::adversarial(args = (20_200, Workload::Adversarial), setup = reference_setup)]
+#[bench::random_ids(args = (20_200, Workload::RandomIds), setup = reference_setup)]
+#[bench::gateway_ids(args = (20_200, Workload::GatewayIds), setup = reference_setup)]
+#[bench::sparse_ids(args = (20_200, Workload::SparseIds), setup = reference_setup)]
+#[bench::wide_band(args = (20_200, Workload::WideBand), setup = reference_setup)]
+#[bench::deep_ladder(args = (20_200, Workload::DeepLadder), setup = reference_setup)]
+#[bench::deep_sweep(args = (20_200, Workload::DeepSweep), setup = reference_setup)]
+#[bench::cancel_storm(args = (20_200, Workload::CancelStorm), setup = reference_setup)]
+fn reference((mut b, cmds): (ReferenceBook, Vec<Command>)) -> CountingSink {
+    black_box(apply_all(&mut b, &cmds))
+}
+
+library_benchmark_group!(name = workloads, benchmarks = [fast, reference]);
+
+main!(library_benchmark_groups = book_ops, workloads);

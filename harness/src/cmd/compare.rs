@@ -6,7 +6,8 @@
 //! [`crate::output`], before any work ([`Args::config`]): a mistake costs an error naming
 //! the option and its range (exit 2), never minutes of work.
 
-use crate::compare::{self, Config};
+use super::numeric::unsigned;
+use crate::compare::{self, Config, Workload};
 use crate::output;
 use crate::provenance::Provenance;
 use std::path::{Path, PathBuf};
@@ -19,29 +20,40 @@ pub const MAX_REPS: usize = 100;
 /// Accepted `--stall-ms`: below 100 ms the 50 ms polling of the screening child cannot
 /// tell a slow command from a hung one; above 10 minutes a hung peer stops the run.
 pub const STALL_MS: std::ops::RangeInclusive<u64> = 100..=600_000;
+/// Accepted `--budget-ms`: at least one polling period more than the shortest stall, at
+/// most an hour per stream.
+pub const BUDGET_MS: std::ops::RangeInclusive<u64> = 100..=3_600_000;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Seed of every generated stream.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = 42, allow_negative_numbers = true, value_parser = unsigned(0, u64::MAX))]
     pub seed: u64,
     /// Commands per workload stream, 1 to 2000000.
-    #[arg(long, default_value_t = 200_000)]
+    #[arg(long, default_value_t = 200_000, allow_negative_numbers = true, value_parser = unsigned(1, MAX_COMMANDS))]
     pub commands: usize,
     /// Interleaved repetitions of every (workload, matcher) pass, 1 to 100.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, allow_negative_numbers = true, value_parser = unsigned(1, MAX_REPS))]
     pub reps: usize,
     /// Commands per workload in the fill cross-check, 1 to 2000000 (at most the stream).
-    #[arg(long, default_value_t = 50_000)]
+    #[arg(long, default_value_t = 50_000, allow_negative_numbers = true, value_parser = unsigned(1, MAX_COMMANDS))]
     pub cross_commands: usize,
     /// Commands per workload in the per-command latency pass, 1 to 2000000 (at most the
     /// stream).
-    #[arg(long, default_value_t = 100_000)]
+    #[arg(long, default_value_t = 100_000, allow_negative_numbers = true, value_parser = unsigned(1, MAX_COMMANDS))]
     pub latency_commands: usize,
     /// Milliseconds a peer may spend on one command before it is declared hung, 100 to
     /// 600000.
-    #[arg(long, default_value_t = 5_000)]
+    #[arg(long, default_value_t = 2_000, allow_negative_numbers = true, value_parser = unsigned(*STALL_MS.start(), *STALL_MS.end()))]
     pub stall_ms: u64,
+    /// Milliseconds a peer may spend on one whole stream when it is screened, 100 to
+    /// 3600000: a peer still working after that is reported too slow (where it had got to,
+    /// and its rate) and not timed further on that stream.
+    #[arg(long, default_value_t = 3_000, allow_negative_numbers = true, value_parser = unsigned(*BUDGET_MS.start(), *BUDGET_MS.end()))]
+    pub budget_ms: u64,
+    /// Workloads to run, comma-separated (default: all of them, in the order listed).
+    #[arg(long, value_delimiter = ',', value_parser = workload_parser())]
+    pub workloads: Vec<Workload>,
     /// Output directory (by default `flowmatch-out/compare`, which git ignores; the
     /// committed results are made with `--out bench-results/compare`).
     #[arg(long, default_value = "flowmatch-out/compare")]
@@ -60,6 +72,16 @@ pub const OUTPUT_FILES: [&str; 5] = [
     "latency.svg",
     "fill-distribution.svg",
 ];
+
+/// Accepts exactly the names of [`Workload::all`] (so `--help` and the error for an unknown
+/// name list them all).
+fn workload_parser() -> impl clap::builder::TypedValueParser<Value = Workload> {
+    use clap::builder::TypedValueParser;
+    let names: Vec<&'static str> = Workload::all().into_iter().map(Workload::name).collect();
+    clap::builder::PossibleValuesParser::new(names).try_map(|name| {
+        Workload::from_name(&name).ok_or_else(|| format!("unknown workload `{name}`"))
+    })
+}
 
 impl Args {
     /// The run's configuration, or a usage error naming the option and its accepted range.
@@ -84,6 +106,14 @@ impl Args {
                 self.stall_ms
             ));
         }
+        if !BUDGET_MS.contains(&self.budget_ms) {
+            return Err(format!(
+                "--budget-ms must be between {} and {}, got {}",
+                BUDGET_MS.start(),
+                BUDGET_MS.end(),
+                self.budget_ms
+            ));
+        }
         output::check_output_dir("--out", &self.out)?;
         let files: Vec<PathBuf> = OUTPUT_FILES.iter().map(|f| self.out.join(f)).collect();
         let outputs: Vec<(&str, &Path)> = files.iter().map(|p| ("--out", p.as_path())).collect();
@@ -95,6 +125,12 @@ impl Args {
             cross_commands,
             latency_commands,
             stall: std::time::Duration::from_millis(self.stall_ms),
+            budget: std::time::Duration::from_millis(self.budget_ms),
+            workloads: if self.workloads.is_empty() {
+                Workload::all()
+            } else {
+                self.workloads.clone()
+            },
             ..Config::default()
         })
     }

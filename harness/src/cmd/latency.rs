@@ -14,6 +14,7 @@
 //! Exit status: 0 on success, 2 for bad arguments (nothing is run), 1 if a run failed or
 //! the results could not be written.
 
+use super::numeric::unsigned;
 use crate::latency::probe;
 use crate::latency::session::{self, Failure, Observer, ProbeJson, SideBySide};
 use crate::latency::settings::{self, Settings, StreamKind};
@@ -38,17 +39,17 @@ pub struct Args {
     /// 1e9, e.g. `1M` or `250k,500k,1M` (k/M suffixes accepted). Default: a sweep
     /// 250k,500k,1M,1.5M,2M,3M that goes on (x1.5 per step, up to 1.5x the closed-loop
     /// rate) until the saturation knee is found; rates given here are run as given.
-    #[arg(long, value_delimiter = ',', value_parser = parse_rate)]
+    #[arg(long, value_delimiter = ',', value_parser = parse_rate, allow_negative_numbers = true)]
     pub rate: Vec<f64>,
     /// Measured seconds per run (after the warm-up): more than 0, at most 3600, and at
     /// least one command's period at every rate.
-    #[arg(long, default_value_t = 2.0)]
+    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
     pub duration: f64,
     /// Warm-up seconds per run (commands sent, not recorded): 0 to 3600.
-    #[arg(long, default_value_t = 0.25)]
+    #[arg(long, default_value_t = 0.25, allow_negative_numbers = true)]
     pub warmup: f64,
     /// Most commands the engine takes per poll: 1 to 65536.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, allow_negative_numbers = true, value_parser = unsigned(1, settings::MAX_BATCH))]
     pub batch: usize,
     /// What the engine does when a poll finds nothing: `pause` (a spin-wait hint) or
     /// `spin` (poll again at once; worth comparing on virtual machines, where pause loops
@@ -60,20 +61,20 @@ pub struct Args {
     pub no_pin: bool,
     /// Number of producers, 1 to 64 (rings for `multi`; handles sharing one queue for
     /// `arrayqueue`). The client thread sends through them in turn.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true, value_parser = unsigned(1, settings::MAX_PRODUCERS))]
     pub producers: usize,
     /// Slots per ingress ring (total for arrayqueue): 1 to 1048576.
-    #[arg(long, default_value_t = 1024)]
+    #[arg(long, default_value_t = 1024, allow_negative_numbers = true, value_parser = unsigned(1, settings::MAX_CAPACITY))]
     pub capacity: usize,
     /// Command stream.
     #[arg(long, value_enum, default_value = "equity")]
     pub stream: StreamKind,
     /// Commands generated, 1 to 10000000 (the stream is replayed cyclically with fresh ids
     /// if a run needs more).
-    #[arg(long, default_value_t = 1_000_000)]
+    #[arg(long, default_value_t = 1_000_000, allow_negative_numbers = true, value_parser = unsigned(1, settings::MAX_STREAM_LEN))]
     pub stream_len: usize,
     /// Seed of the command stream.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = 42, allow_negative_numbers = true, value_parser = unsigned(0, u64::MAX))]
     pub seed: u64,
     /// Skip the closed-loop maximum-throughput run.
     #[arg(long)]
@@ -83,7 +84,7 @@ pub struct Args {
     pub no_null: bool,
     /// Seconds the platform jitter probe runs at each open-loop rate, between the book and
     /// the null run: 0 (no probe) to 600.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub probe: f64,
     /// Output directory (by default `flowmatch-out/latency`, which git ignores; the
     /// committed results are made with `--out bench-results/latency`).

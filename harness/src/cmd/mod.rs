@@ -3,6 +3,7 @@
 
 pub mod compare;
 pub mod latency;
+pub mod numeric;
 pub mod replay;
 pub mod replay_instruments;
 pub mod run;

@@ -16,6 +16,7 @@
 //! The loop formats every event into one reused `String` and hands it to a buffered
 //! writer in large chunks, so replaying allocates nothing per command or per event.
 
+use super::numeric::unsigned;
 use super::PolicyArg;
 use crate::cmd::replay_instruments as instrument_text;
 use crate::output;
@@ -61,7 +62,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = ReplacePriorityArg::KeepIfReduced)]
     pub replace_priority: ReplacePriorityArg,
     /// Largest accepted order quantity, 1 to 18446744073709551615 (default 4294967295).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = unsigned(1, Qty::MAX))]
     pub max_qty: Option<Qty>,
     /// Lowest accepted limit price (default i64::MIN).
     #[arg(long, value_name = "P", allow_negative_numbers = true)]
@@ -277,6 +278,15 @@ fn run_with<B: BookStorage>(book: B, table: Option<InstrumentTable>, a: &Args) -
         Box::new(io::stdin().lock())
     } else {
         match File::open(&a.input) {
+            // Opening a directory succeeds on Unix; reading it then fails as "line 1: read
+            // error", which does not say what is wrong.
+            Ok(f) if f.metadata().is_ok_and(|m| m.is_dir()) => {
+                eprintln!(
+                    "flowmatch replay: --input {} is a directory, not a command file",
+                    a.input.display()
+                );
+                return 2;
+            }
             Ok(f) => Box::new(BufReader::with_capacity(1 << 16, f)),
             Err(e) => {
                 eprintln!(

@@ -9,6 +9,7 @@
 //! scenario (the message names the field or option and its range), 1 an I/O failure
 //! writing the report.
 
+use super::numeric::unsigned;
 use crate::metrics;
 use crate::output;
 use crate::provenance::Provenance;
@@ -25,13 +26,13 @@ pub struct Args {
     #[arg(long, default_value = "retail")]
     pub scenario: String,
     /// Seed (overrides the scenario's).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = unsigned(0, u64::MAX))]
     pub seed: Option<u64>,
     /// Number of retail order arrivals (overrides the scenario's).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = unsigned(1, crate::retail::MAX_ORDERS))]
     pub orders: Option<usize>,
     /// Length of the simulated session in seconds (overrides the scenario's).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub duration: Option<f64>,
     /// Output directory (default: flowmatch-out/run-<scenario>-<policy>/). It may not hold
     /// the scenario file under one of the report's file names.
@@ -45,7 +46,12 @@ pub struct Args {
     pub queue: flowmatch_core::ingress::QueueKind,
     /// Offered rate (messages per second) of the open-loop engine run: 1 to 1e9, and high
     /// enough that the stream is offered within 60 s.
-    #[arg(long, default_value_t = 500_000.0, conflicts_with = "no_engine")]
+    #[arg(
+        long,
+        default_value_t = 500_000.0,
+        conflicts_with = "no_engine",
+        allow_negative_numbers = true
+    )]
     pub rate: f64,
     /// Skip the threaded engine run (latency then only from the single-threaded timing).
     #[arg(long)]

@@ -64,6 +64,9 @@ pub struct CrossCheck {
     /// Set when the peer never returned from a command (the cross-check then covers only
     /// the commands before it): its index in the restricted stream and its text.
     pub hung_at: Option<(usize, String)>,
+    /// Set when the peer was stopped for being too slow on its subset (the cross-check then
+    /// covers only the commands it had got through).
+    pub too_slow: Option<super::TooSlow>,
 }
 
 /// Format a command in the `flowmatch replay` input syntax.
@@ -137,17 +140,22 @@ fn explain(c: &Command, ours: &[Fill], theirs: &[Fill], sides: &HashMap<OrderId,
 
 /// Cross-check `peer` against our fast book on the peer's subset of `stream`.
 ///
-/// `hung_at`: index in the restricted stream of a command on which the peer is known not
-/// to return (found by [`super::screen`]); only the commands before it are compared.
+/// `screened`: how the peer got on with this restricted stream in [`super::screen`]; when
+/// it hung on a command or was too slow to finish, only the commands before that one are
+/// compared.
 pub fn cross_check(
     peer: MatcherKind,
     workload: &str,
     stream: &[Command],
-    hung_at: Option<usize>,
+    screened: super::Screened,
 ) -> CrossCheck {
     let (mut cmds, dropped) = restrict(stream, &peer.capabilities());
-    let hung = hung_at.map(|k| (k, command_text(&cmds[k])));
-    if let Some(k) = hung_at {
+    let hung = match screened {
+        super::Screened::Hung { at } => cmds.get(at).map(|c| (at, command_text(c))),
+        _ => None,
+    };
+    let too_slow = super::TooSlow::of(screened, cmds.len());
+    if let Some(k) = screened.stop() {
         cmds.truncate(k);
     }
     let ours = fills_per_command(MatcherKind::Fast, &cmds);
@@ -182,5 +190,6 @@ pub fn cross_check(
         differing_commands: differing,
         first_difference: first,
         hung_at: hung,
+        too_slow,
     }
 }

@@ -18,61 +18,53 @@ pub mod distribution;
 pub mod driver;
 pub mod report;
 
-use crate::workload::{adversarial, equity};
 use driver::MatcherKind;
 use flowmatch_core::Command;
 use flowmatch_peers::{restrict, Capabilities};
 
-/// A named, seeded command stream.
+/// A named, seeded command stream: every workload of the registry
+/// ([`crate::workload::Workload`], under its registry name), and the retail flow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Workload {
-    EquityCalm,
-    EquityTrending,
-    EquityFlashCrash,
+    /// A registered book workload.
+    Book(crate::workload::Workload),
     /// The retail flow of the main-job issue ([`crate::retail::retail_commands`]).
     Retail,
-    Adversarial,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 5] = [
-        Workload::EquityCalm,
-        Workload::EquityTrending,
-        Workload::EquityFlashCrash,
-        Workload::Retail,
-        Workload::Adversarial,
-    ];
+    /// Every workload `compare` knows, in report order: the registry's, then retail.
+    pub fn all() -> Vec<Workload> {
+        crate::workload::Workload::ALL
+            .into_iter()
+            .map(Workload::Book)
+            .chain(std::iter::once(Workload::Retail))
+            .collect()
+    }
 
+    /// The name used on the command line (`--workloads`) and in the report.
     pub fn name(self) -> &'static str {
         match self {
-            Workload::EquityCalm => "equity-mixed/calm",
-            Workload::EquityTrending => "equity-mixed/trending",
-            Workload::EquityFlashCrash => "equity-mixed/flash-crash",
+            Workload::Book(w) => w.name(),
             Workload::Retail => "retail",
-            Workload::Adversarial => "adversarial",
         }
+    }
+
+    /// The workload with this name, if any.
+    pub fn from_name(name: &str) -> Option<Workload> {
+        Workload::all().into_iter().find(|w| w.name() == name)
     }
 
     /// The full stream: `n` commands from `seed`. Same arguments, same stream.
     pub fn generate(self, seed: u64, n: usize) -> Vec<Command> {
-        use equity::{EquityConfig, EquityVariant};
         match self {
-            Workload::EquityCalm => {
-                equity::generate(&EquityConfig::variant(EquityVariant::Calm), seed, n)
-            }
-            Workload::EquityTrending => {
-                equity::generate(&EquityConfig::variant(EquityVariant::Trending), seed, n)
-            }
-            Workload::EquityFlashCrash => {
-                equity::generate(&EquityConfig::variant(EquityVariant::FlashCrash), seed, n)
-            }
+            Workload::Book(w) => w.generate(seed, n),
             Workload::Retail => {
                 // `n` counts order arrivals there; the stream (with cancels) is longer.
                 let mut v = crate::retail::retail_commands(seed, n);
                 v.truncate(n);
                 v
             }
-            Workload::Adversarial => adversarial::generate(seed, n),
         }
     }
 }
@@ -93,6 +85,11 @@ pub struct Config {
     pub workloads: Vec<Workload>,
     /// A peer that has not returned from one command for this long is declared hung.
     pub stall: std::time::Duration,
+    /// A peer still working through one screened stream after this long is reported too
+    /// slow (where it had got to, and its rate) and not timed further on that stream: a
+    /// peer that is merely pathologically slow (a deep ladder in a sorted vector) would
+    /// otherwise hold the run for many minutes per repetition.
+    pub budget: std::time::Duration,
 }
 
 impl Default for Config {
@@ -104,8 +101,9 @@ impl Default for Config {
             cross_commands: 50_000,
             latency_commands: 100_000,
             matchers: MatcherKind::ALL.to_vec(),
-            workloads: Workload::ALL.to_vec(),
-            stall: std::time::Duration::from_secs(5),
+            workloads: Workload::all(),
+            stall: std::time::Duration::from_secs(2),
+            budget: std::time::Duration::from_secs(3),
         }
     }
 }
@@ -136,11 +134,73 @@ pub enum ScreenMode {
     Own,
 }
 
-/// Find whether a peer returns from every command of a stream, without risking this
+/// How a screened peer got on with a whole stream ([`screen`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Screened {
+    /// It returned from every command.
+    Finished,
+    /// It did not return from command `at` for [`Config::stall`].
+    Hung { at: usize },
+    /// It kept returning, but was only at command `at` when [`Config::budget`] ran out,
+    /// `seconds` after its first command.
+    TooSlow { at: usize, seconds: f64 },
+}
+
+impl Screened {
+    /// The index of the first command the peer is not run on, if it is stopped.
+    pub fn stop(self) -> Option<usize> {
+        match self {
+            Screened::Finished => None,
+            Screened::Hung { at } | Screened::TooSlow { at, .. } => Some(at),
+        }
+    }
+}
+
+/// A peer stopped for being too slow: it had got through `reached` of `commands` commands
+/// in `seconds` (so about `reached / seconds` commands per second, progress reports
+/// included).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct TooSlow {
+    pub reached: usize,
+    pub commands: usize,
+    pub seconds: f64,
+}
+
+impl TooSlow {
+    /// What a stream of `commands` commands screened as, if it was too slow.
+    pub fn of(s: Screened, commands: usize) -> Option<TooSlow> {
+        match s {
+            Screened::TooSlow { at, seconds } => Some(TooSlow {
+                reached: at,
+                commands,
+                seconds,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Millions of commands per second it managed before it was stopped.
+    pub fn mcps(&self) -> f64 {
+        self.reached as f64 / self.seconds.max(1e-9) / 1e6
+    }
+
+    /// `too slow: 1234 of 200000 commands in 3.0 s (≈0.0004 M/s)`.
+    pub fn text(&self) -> String {
+        format!(
+            "too slow: {} of {} commands in {:.1} s (≈{:.4} M/s)",
+            self.reached,
+            self.commands,
+            self.seconds,
+            self.mcps()
+        )
+    }
+}
+
+/// Find whether a peer gets through every command of a stream, without risking this
 /// process: the stream is run in a child `flowmatch compare --screen ...` process that
 /// reports each command index before applying it, and is killed once a single command
-/// has not returned for `timeout`. Returns
-/// the index of the command the peer did not return from, or `None` if it finished.
+/// has not returned for `cfg.stall` (hung), or once it has worked on the stream for
+/// `cfg.budget` without finishing (too slow).
 ///
 /// Needed because a peer can loop forever on a legal stream (nanobook 0.19.3 does, see
 /// peers/README.md); a thread cannot be stopped, a process can.
@@ -149,8 +209,8 @@ pub fn screen(
     w: Workload,
     mode: ScreenMode,
     cfg: &Config,
-    timeout: std::time::Duration,
-) -> std::io::Result<Option<usize>> {
+) -> std::io::Result<Screened> {
+    let timeout = cfg.stall;
     use std::io::Read;
     use std::process::{Command as Proc, Stdio};
     let spec = format!(
@@ -187,12 +247,28 @@ pub fn screen(
     const STARTUP_ALLOWANCE: std::time::Duration = std::time::Duration::from_secs(120);
     let mut last_len = 0;
     let mut last_change = std::time::Instant::now();
+    // When the first index appeared: the peer's work on the stream starts there.
+    let mut first_output: Option<std::time::Instant> = None;
+    let mut too_slow_after = None;
     let finished = loop {
         if let Some(st) = child.try_wait()? {
             break st.success();
         }
         let len = std::fs::metadata(&out_path).map_or(0, |m| m.len());
+        if len > 0 && first_output.is_none() {
+            first_output = Some(std::time::Instant::now());
+        }
+        // Past the budget, the peer is too slow only if it is still moving: stopped on its
+        // next progress report. One that stops moving is hung (after `stall`, as before),
+        // whatever the budget.
+        let over_budget = first_output.filter(|t| t.elapsed() > cfg.budget);
         if len != last_len {
+            if let Some(t) = over_budget {
+                child.kill()?;
+                child.wait()?;
+                too_slow_after = Some(t.elapsed().as_secs_f64());
+                break false;
+            }
             last_len = len;
             last_change = std::time::Instant::now();
         } else if last_change.elapsed()
@@ -212,13 +288,19 @@ pub fn screen(
     std::fs::File::open(&out_path)?.read_to_string(&mut s)?;
     drop(out_file);
     if finished && s.lines().last() == Some("done") {
-        return Ok(None);
+        return Ok(Screened::Finished);
     }
-    // The last index written is the command that was started and never returned.
-    Ok(s.lines()
+    // The last index written is the command that was started and never returned (or, when
+    // too slow, the one it was working on when stopped).
+    let at = s
+        .lines()
         .rev()
         .find_map(|l| l.parse::<usize>().ok())
-        .or(Some(0)))
+        .unwrap_or(0);
+    Ok(match too_slow_after {
+        Some(seconds) => Screened::TooSlow { at, seconds },
+        None => Screened::Hung { at },
+    })
 }
 
 /// A screening child runs a peer that may never return; if the `compare` that started it
@@ -242,9 +324,15 @@ fn exit_with_parent() {
 /// The environment variable in which `compare` gives a screening child its own pid.
 pub const SCREEN_PARENT_ENV: &str = "FLOWMATCH_SCREEN_PARENT";
 
-/// The child side of [`screen`]: parse the spec, run the peer, print each index before
-/// applying the command (flushed, so the parent sees it even if the peer never returns),
-/// then `done`.
+/// The child side of [`screen`]: parse the spec, run the peer, report progress, then print
+/// `done`.
+///
+/// Progress: the driving thread stores each command's index before applying it (one
+/// atomic store, so screening does not slow the peer down); a reporter thread prints the
+/// index every 10 ms when it has changed (flushed, so the parent sees it even if the peer
+/// never returns). A peer stuck in command `k` leaves `k` as the last line and the output
+/// stops growing. A system call per command instead would make a fast peer look slow
+/// against the budget.
 pub fn screen_child(spec: &str) -> Result<(), String> {
     use std::io::Write;
     exit_with_parent();
@@ -256,10 +344,8 @@ pub fn screen_child(spec: &str) -> Result<(), String> {
         .into_iter()
         .find(|m| m.name() == parts[0])
         .ok_or_else(|| format!("unknown matcher `{}`", parts[0]))?;
-    let w = Workload::ALL
-        .into_iter()
-        .find(|w| w.name() == parts[1])
-        .ok_or_else(|| format!("unknown workload `{}`", parts[1]))?;
+    let w =
+        Workload::from_name(parts[1]).ok_or_else(|| format!("unknown workload `{}`", parts[1]))?;
     let num = |s: &str| {
         s.parse::<u64>()
             .map_err(|e| format!("bad number `{s}`: {e}"))
@@ -277,11 +363,34 @@ pub fn screen_child(spec: &str) -> Result<(), String> {
         let n = cfg.cross_commands.min(full.len());
         restrict(&full[..n], &peer.capabilities()).0
     };
-    let mut out = std::io::stdout().lock();
-    driver::drive_with_progress(peer, &cmds, &mut |i| {
-        let _ = writeln!(out, "{i}");
-        let _ = out.flush();
-    });
-    let _ = writeln!(out, "done");
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let at = Arc::new(AtomicUsize::new(0));
+    let finished = Arc::new(AtomicBool::new(false));
+    let reporter = {
+        let (at, finished) = (Arc::clone(&at), Arc::clone(&finished));
+        std::thread::spawn(move || {
+            let mut out = std::io::stdout().lock();
+            let mut shown = None;
+            loop {
+                let done = finished.load(Ordering::Acquire);
+                let i = at.load(Ordering::Acquire);
+                if shown != Some(i) {
+                    let _ = writeln!(out, "{i}");
+                    let _ = out.flush();
+                    shown = Some(i);
+                }
+                if done {
+                    let _ = writeln!(out, "done");
+                    let _ = out.flush();
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        })
+    };
+    driver::drive_with_progress(peer, &cmds, &mut |i| at.store(i, Ordering::Release));
+    finished.store(true, Ordering::Release);
+    let _ = reporter.join();
     Ok(())
 }

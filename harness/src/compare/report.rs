@@ -4,7 +4,7 @@
 use super::crosscheck::{cross_check, CrossCheck};
 use super::distribution::{fill_distribution, FillDistribution};
 use super::driver::{latency, new_histogram, throughput, MatcherKind};
-use super::{screen, streams, Config, ScreenMode};
+use super::{screen, streams, Config, ScreenMode, Screened, TooSlow};
 use crate::provenance::Provenance;
 use flowmatch_peers::{restrict, Capabilities, Dropped};
 use serde::Serialize;
@@ -36,6 +36,9 @@ pub struct Cell {
     /// The matcher never returned from this command of the stream (index, text): no
     /// throughput, and its worst case counts as 0.
     pub hung_at: Option<(usize, String)>,
+    /// The matcher was stopped for being too slow on this stream in screening: not timed
+    /// further; its rate there stands as its throughput (median = min = max).
+    pub too_slow: Option<TooSlow>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -141,6 +144,7 @@ fn cell(workload: &'static str, matcher: &'static str, runs: &[f64], fills: u64)
         runs_mcps: runs.to_vec(),
         fills,
         hung_at: None,
+        too_slow: None,
     }
 }
 
@@ -169,7 +173,6 @@ pub fn run(cfg: &Config, provenance: Provenance, progress: &mut dyn FnMut(&str))
 
     // Screen each peer on each stream in a child process: a peer that never returns from a
     // command would otherwise stop the whole comparison.
-    let stall = cfg.stall;
     let mut hung_common = std::collections::HashMap::new();
     let mut hung_own = std::collections::HashMap::new();
     for &m in cfg.matchers.iter().filter(|m| m.is_peer()) {
@@ -179,15 +182,22 @@ pub fn run(cfg: &Config, provenance: Provenance, progress: &mut dyn FnMut(&str))
                 (ScreenMode::Common, &mut hung_common),
                 (ScreenMode::Own, &mut hung_own),
             ] {
-                match screen(m, *w, mode, cfg, stall) {
-                    Ok(Some(k)) => {
+                match screen(m, *w, mode, cfg) {
+                    Ok(Screened::Finished) => {}
+                    Ok(s @ Screened::Hung { at }) => {
                         progress(&format!(
-                            "  {} did not return from command {k} ({mode:?} stream)",
+                            "  {} did not return from command {at} ({mode:?} stream)",
                             m.name()
                         ));
-                        map.insert((m, wi), k);
+                        map.insert((m, wi), s);
                     }
-                    Ok(None) => {}
+                    Ok(s @ Screened::TooSlow { at, seconds }) => {
+                        progress(&format!(
+                            "  {} too slow: at command {at} after {seconds:.1} s ({mode:?} stream)",
+                            m.name()
+                        ));
+                        map.insert((m, wi), s);
+                    }
                     Err(e) => progress(&format!(
                         "  screening failed to run ({e}); assuming it finishes"
                     )),
@@ -234,11 +244,24 @@ pub fn run(cfg: &Config, provenance: Provenance, progress: &mut dyn FnMut(&str))
             .map(|i| median(&runs[wi][i]));
         for (mi, &m) in cfg.matchers.iter().enumerate() {
             let mut c = cell(w.name(), m.name(), &runs[wi][mi], fills[wi][mi]);
-            if let Some(&k) = hung_common.get(&(m, wi)) {
-                let (_, _, common) = &data[wi];
-                c.hung_at = Some((k, super::crosscheck::command_text(&common[k])));
-                c.median_mcps = 0.0;
-                c.min_mcps = 0.0;
+            let (_, _, common) = &data[wi];
+            match hung_common.get(&(m, wi)) {
+                Some(&Screened::Hung { at }) => {
+                    c.hung_at = common
+                        .get(at)
+                        .map(|cmd| (at, super::crosscheck::command_text(cmd)));
+                    c.median_mcps = 0.0;
+                    c.min_mcps = 0.0;
+                }
+                Some(&s) => {
+                    if let Some(t) = TooSlow::of(s, common.len()) {
+                        c.median_mcps = t.mcps();
+                        c.min_mcps = t.mcps();
+                        c.max_mcps = t.mcps();
+                        c.too_slow = Some(t);
+                    }
+                }
+                None => {}
             }
             if let Some(f) = fast_med {
                 c.ratio_to_fast = c.median_mcps / f.max(1e-12);
@@ -288,7 +311,10 @@ pub fn run(cfg: &Config, provenance: Provenance, progress: &mut dyn FnMut(&str))
         let mut h = new_histogram();
         for (wi, (_, _, common)) in data.iter().enumerate() {
             let n = cfg.latency_commands.min(common.len());
-            let n = hung_common.get(&(m, wi)).map_or(n, |&k| n.min(k));
+            let n = hung_common
+                .get(&(m, wi))
+                .and_then(|s: &Screened| s.stop())
+                .map_or(n, |k| n.min(k));
             latency(m, &common[..n], &clock, &mut h);
         }
         lat.push(Latency {
@@ -315,7 +341,10 @@ pub fn run(cfg: &Config, provenance: Provenance, progress: &mut dyn FnMut(&str))
                 m,
                 w.name(),
                 &full[..n],
-                hung_own.get(&(m, wi)).copied(),
+                hung_own
+                    .get(&(m, wi))
+                    .copied()
+                    .unwrap_or(Screened::Finished),
             ));
         }
     }
@@ -327,7 +356,8 @@ pub fn run(cfg: &Config, provenance: Provenance, progress: &mut dyn FnMut(&str))
         .collect();
 
     let notes = vec![
-        "Workloads: equity-mixed in three variants (harness/src/workload/equity.rs), retail (the main-job flow, flowmatch_harness::retail::retail_commands) and adversarial (harness/src/workload/adversarial.rs); all seeded.".to_string(),
+        "Workloads: every workload of the registry (harness/src/workload/, under its registry name) and retail (the main-job flow, flowmatch_harness::retail::retail_commands); all seeded; --workloads picks some.".to_string(),
+        format!("Screening: each peer first runs each stream in a child process; one that does not return from a command for {} ms is reported hung there, one still working after {} ms is reported too slow with where it had got to and its rate there (progress reports included), which stands as its throughput; neither is timed further on that stream.", cfg.stall.as_millis(), cfg.budget.as_millis()),
         "Throughput: each matcher runs the identical common-subset stream of each workload (what every peer can express); our fast book's figure on the full stream is listed separately.".to_string(),
         "Latency: per-command service time measured with the TSC clock (quanta) around each apply, including the cost of the two clock reads; all workloads merged per matcher.".to_string(),
         "All three crates.io peers (matchcore 0.4, nanobook 0.19, lobster 0.7) build here; their translation and limits are documented in peers/README.md.".to_string(),
@@ -387,9 +417,12 @@ impl Report {
             for m in &self.matchers {
                 let t = self
                     .cell(w.name, m)
-                    .map(|c| match &c.hung_at {
-                        Some((k, _)) => format!("HUNG@{k}"),
-                        None => format!("{:.2} ({:.2}x)", c.median_mcps, c.ratio_to_fast),
+                    .map(|c| match (&c.hung_at, &c.too_slow) {
+                        (Some((k, _)), _) => format!("HUNG@{k}"),
+                        (None, Some(t)) => format!("SLOW {:.4}", t.mcps()),
+                        (None, None) => {
+                            format!("{:.2} ({:.2}x)", c.median_mcps, c.ratio_to_fast)
+                        }
                     })
                     .unwrap_or_default();
                 let _ = write!(s, "{:>22}", t);
@@ -434,6 +467,16 @@ impl Report {
             "\nCross-check of fills against our fast book (each peer on its own subset):"
         );
         for c in &self.cross_checks {
+            if let Some(t) = &c.too_slow {
+                let _ = writeln!(
+                    s,
+                    "  {:<10} {:<26} TOO SLOW: {}; first {} commands compared below",
+                    c.peer,
+                    c.workload,
+                    t.text(),
+                    t.reached
+                );
+            }
             if let Some((k, t)) = &c.hung_at {
                 let _ = writeln!(
                     s,
@@ -519,6 +562,11 @@ impl Report {
                     }) => {
                         let _ = write!(s, " **hung** at command {k} `{t}` |");
                     }
+                    Some(Cell {
+                        too_slow: Some(t), ..
+                    }) => {
+                        let _ = write!(s, " **{}**; not timed further |", t.text());
+                    }
                     Some(c) => {
                         let _ = write!(
                             s,
@@ -600,9 +648,16 @@ impl Report {
         let _ = writeln!(s, "| peer | workload | commands | our fills | result |");
         let _ = writeln!(s, "|---|---|---|---|---|");
         for c in &self.cross_checks {
-            let hung = c.hung_at.as_ref().map_or(String::new(), |(k, t)| {
+            let mut hung = c.hung_at.as_ref().map_or(String::new(), |(k, t)| {
                 format!("**hung**: never returned from command {k} `{t}`; compared the {k} commands before it: ")
             });
+            if let Some(t) = &c.too_slow {
+                hung += &format!(
+                    "**{}**; compared the {} commands before it: ",
+                    t.text(),
+                    t.reached
+                );
+            }
             let r = hung + &match &c.first_difference {
                 None => "agree".to_string(),
                 Some(d) => format!(
