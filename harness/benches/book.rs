@@ -1,9 +1,9 @@
 //! Book micro-benchmarks (criterion): add, cancel, match-one, sweep and the mixed
 //! `equity-mixed` stream, each for the fast book and the reference book in the same run
 //! so their ratio is measured side by side on the same machine state; then the shapes a
-//! user's flow can have and `equity-mixed` does not (group `workload`: `random-ids`,
-//! `wide-band`, `deep-sweep`, `cancel-storm`, and `deep-ladder` with 100k levels built
-//! away from the touch), 200k commands each from an empty book.
+//! user's flow can have and `equity-mixed` does not (group `workload`: every workload of
+//! the registry, `harness/src/workload/`, with `deep-ladder` at 100k levels built away
+//! from the touch), 200k commands each from an empty book.
 //!
 //! Run: `cargo bench -p flowmatch-harness --bench book` (results: bench-results/book/).
 
@@ -111,27 +111,26 @@ fn bench_books(c: &mut Criterion) {
     both!("sweep", "1000_levels", &sweep_book[..], &sweep[..]);
     both!("mixed", "equity_800k", mixed_warm, mixed_run);
 
-    // The adversarial shapes, from an empty book (their own build-up is the workload).
-    let shapes: Vec<(&str, Vec<Command>)> = [
-        Workload::RandomIds,
-        Workload::WideBand,
-        Workload::DeepSweep,
-        Workload::CancelStorm,
-    ]
-    .into_iter()
-    .map(|w| (w.name(), w.generate(1, 200_000)))
-    .chain(std::iter::once((
-        "deep-ladder-100k",
-        deep_ladder::generate_with(
-            &deep_ladder::DeepLadderConfig {
-                levels: 100_000,
-                ..Default::default()
-            },
-            0,
-            200_000,
-        ),
-    )))
-    .collect();
+    // Every registered workload, from an empty book (their own build-up is the workload),
+    // the common case (`equity-mixed`) among them so each shape's cost per command is
+    // read side by side with it; deep-ladder with 100k levels so a sample stays short.
+    let shapes: Vec<(&str, Vec<Command>)> = Workload::ALL
+        .into_iter()
+        .map(|w| match w {
+            Workload::DeepLadder => (
+                "deep-ladder-100k",
+                deep_ladder::generate_with(
+                    &deep_ladder::DeepLadderConfig {
+                        levels: 100_000,
+                        ..Default::default()
+                    },
+                    0,
+                    200_000,
+                ),
+            ),
+            w => (w.name(), w.generate(1, 200_000)),
+        })
+        .collect();
     for (name, cmds) in &shapes {
         both!("workload", *name, &[], &cmds[..]);
     }
