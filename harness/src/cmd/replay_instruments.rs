@@ -256,7 +256,7 @@ mod tests {
         let (events, dump) = run(input, None);
         assert_eq!(
             events,
-            "MSFT:1,ACK,1\nAAPL:2,ACK,1\n3,ACK,9\nAAPL:4,ACK,2\nAAPL:4,TRD,2,1,100,3\nMSFT:5,CXL,1,5,USER\nAAPL:6,RPL,1\n"
+            "MSFT:1,ACK,1\nAAPL:2,ACK,1\n3,ACK,9\nAAPL:4,ACK,2\nAAPL:4,TRD,2,1,100,3\nMSFT:5,CXL,1,5,USER,S,300\nAAPL:6,RPL,1\n"
         );
         assert_eq!(dump, "AAPL:S,101,1,5\nB,50,9,1\n");
     }
