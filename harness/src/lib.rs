@@ -18,5 +18,6 @@ pub mod policy;
 pub mod provenance;
 pub mod report;
 pub mod retail;
+pub mod stress;
 pub mod text;
 pub mod workload;

@@ -5,6 +5,7 @@ pub mod compare;
 pub mod latency;
 pub mod replay;
 pub mod run;
+pub mod stress;
 
 /// Re-exported for the subcommands that parse `--policy`; the type lives in
 /// [`crate::policy`] because scenarios use it too.

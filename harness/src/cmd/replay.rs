@@ -18,6 +18,7 @@
 
 use super::PolicyArg;
 use crate::output;
+use crate::stress::mutants::{Mutant, MutantBook};
 use crate::text::{self, CommandReader, ReadError};
 use flowmatch_core::{BookConfig, Event, FastBook, OrderBook, Price, Qty, ReferenceBook, Sink};
 use std::fs::File;
@@ -60,6 +61,10 @@ pub struct Args {
     /// Highest accepted limit price (default i64::MAX).
     #[arg(long, value_name = "P", allow_negative_numbers = true)]
     pub max_price: Option<Price>,
+    /// Replay through a deliberately broken book instead (`flowmatch stress
+    /// --list-mutants`; book mutants only): shows a stress reproducer's divergence.
+    #[arg(long, value_name = "NAME", conflicts_with = "book")]
+    pub mutant: Option<String>,
 }
 
 impl Args {
@@ -219,6 +224,20 @@ pub fn run(a: Args) -> u8 {
             return 2;
         }
     };
+    if let Some(name) = &a.mutant {
+        let book = Mutant::from_name(name).and_then(|m| {
+            m.book().ok_or_else(|| {
+                format!("{name} is not a book mutant; rerun `flowmatch stress --mutant {name}`")
+            })
+        });
+        return match book {
+            Ok(m) => run_with(MutantBook::new(cfg, Some(m)), &a),
+            Err(msg) => {
+                eprintln!("flowmatch replay: --mutant: {msg}");
+                2
+            }
+        };
+    }
     match a.book {
         BookKind::Fast => run_with(FastBook::new(cfg), &a),
         BookKind::Reference => run_with(ReferenceBook::new(cfg), &a),
