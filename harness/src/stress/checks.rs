@@ -427,4 +427,34 @@ mod tests {
         );
         assert!(check_stream(&s, cfg(), None).violations.is_empty());
     }
+
+    /// The threaded comparison bites: events the engine did not give are a divergence,
+    /// and so is a final book that is not the replay's.
+    #[test]
+    fn a_threaded_run_that_differs_from_the_replay_is_caught() {
+        let cmds = [
+            Command::New(NewOrder::limit(1, 1, Side::Sell, 100, 10)),
+            Command::New(NewOrder::limit(2, 2, Side::Buy, 100, 4)),
+        ];
+        let mut c = Checker::new(cfg(), None, 1);
+        c.step(&cmds[0], Some(&[Event::Ack { id: 1 }]));
+        assert!(c.violations.is_empty());
+        c.step(&cmds[1], Some(&[Event::Ack { id: 2 }]));
+        let v = c
+            .violation(Invariant::ThreadedEqualsReplay)
+            .expect("caught");
+        assert_eq!(v.position, 2);
+        assert!(
+            v.detail.contains("the engine published [2,ACK,2]"),
+            "{}",
+            v.detail
+        );
+        let mut other = Checker::new(cfg(), None, 1);
+        other.finish(Some(&BookUnderTest::new(cfg(), None)));
+        assert!(other.violations.is_empty());
+        let mut engine_book = BookUnderTest::new(cfg(), None);
+        engine_book.apply(&cmds[0], &mut Vec::new());
+        other.finish(Some(&engine_book));
+        assert!(other.violation(Invariant::ThreadedEqualsReplay).is_some());
+    }
 }
