@@ -4,6 +4,7 @@
 //! runners, metrics and reports, and the `flowmatch` command line (one module per
 //! subcommand under [`cmd`]).
 
+pub mod benchgate;
 pub mod chart;
 pub mod clock;
 pub mod cmd;

@@ -39,6 +39,8 @@ enum Command {
     Latency(cmd::latency::Args),
     /// Stress gate for CI: threaded engine, several producers, tiny queues, invariants checked per command; shrunk reproducer on failure.
     Stress(cmd::stress::Args),
+    /// Regression gate: per-workload instructions per command (callgrind) or throughput ratio vs a baseline.
+    Bench(cmd::bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         Command::Compare(a) => cmd::compare::run(a),
         Command::Latency(a) => cmd::latency::run(a),
         Command::Stress(a) => cmd::stress::run(a),
+        Command::Bench(a) => cmd::bench::run(a),
     };
     ExitCode::from(code)
 }

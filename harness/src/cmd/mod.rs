@@ -1,6 +1,7 @@
 //! One module per `flowmatch` subcommand. Each exposes `Args` (clap) and `run(args)`,
 //! returning the process exit code.
 
+pub mod bench;
 pub mod compare;
 pub mod latency;
 pub mod replay;
