@@ -184,7 +184,7 @@ impl Checker {
 
         self.check_conservation(cmd, pos);
         self.check_not_crossed(pos);
-        if pos % self.aggregate_every == 0 {
+        if pos.is_multiple_of(self.aggregate_every) {
             self.check_level_aggregates(pos);
         }
     }

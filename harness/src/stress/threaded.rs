@@ -219,7 +219,7 @@ pub fn run(
                             // Back-pressure: retry for a while (the engine is most likely
                             // running and about to free a slot), then give the core away.
                             spins += 1;
-                            if spins % 256 == 0 {
+                            if spins.is_multiple_of(256) {
                                 std::thread::yield_now();
                             } else {
                                 ingress::spin_hint();
