@@ -87,7 +87,12 @@ fn every_mutant_is_caught_with_a_small_reproducer_that_replays_to_a_divergence()
             // Re-running with the same seed and producers loses a command again.
             let again = flowmatch(&["stress", "--profile", "quick", "--mutant", name, "--out", d]);
             assert_eq!(again.status.code(), Some(1));
-            assert!(text(&again.stdout).contains("never was"));
+            let again_out = text(&again.stdout);
+            assert!(
+                again_out.contains("never")
+                    && again_out.contains("producer schedule: seed 1, producer"),
+                "{again_out}"
+            );
             // The reproducer itself is a valid command file.
             replay(&file, &policy, None);
         } else {
@@ -153,7 +158,7 @@ fn the_quick_profile_passes_and_writes_valid_junit_and_json() {
     let j: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(j["passed"], true);
-    assert!(j["commands"].as_u64().unwrap() >= 50_000);
+    assert!(j["commands"].as_u64().unwrap() >= 6_000);
     assert!(!dir.path().join("stress-repro-seed1.txt").exists());
 }
 

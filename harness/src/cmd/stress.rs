@@ -34,7 +34,8 @@ pub struct Args {
     /// Producer threads on the multi-producer ingress (1 to 16).
     #[arg(long, value_name = "P", default_value_t = 3)]
     pub producers: usize,
-    /// Preset: quick (the CI gate, about 10-20 s), soak (10 minutes), adversarial.
+    /// Preset: quick (the CI gate: 250k commands or 20 s), soak (10 minutes), adversarial
+    /// (500k commands or 60 s).
     #[arg(long, value_enum, default_value_t = Profile::Quick)]
     pub profile: Profile,
     /// Write a JUnit XML report (one test case per invariant) to this file.
@@ -76,6 +77,9 @@ impl Args {
         let mut cfg = StressConfig::for_profile(self.profile);
         cfg.seed = self.seed;
         cfg.producers = in_range("--producers", self.producers, &PRODUCERS)?;
+        if self.commands.is_some() || self.duration.is_some() {
+            cfg.time_cap = None;
+        }
         if let Some(n) = self.commands {
             cfg.length = Length::Commands(in_range("--commands", n, &COMMANDS)?);
         }

@@ -52,11 +52,11 @@ use threaded::{Lost, Queues};
 /// A preset of the run's length and mix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Profile {
-    /// ~10-20 s on two busy cores: the CI gate.
+    /// The CI gate: 250k commands, or 20 s on a loaded machine, whichever comes first.
     Quick,
     /// Long: ten minutes unless `--duration`/`--commands` say otherwise.
     Soak,
-    /// Mostly the adversarial workloads' shapes.
+    /// Mostly the adversarial workloads' shapes: 500k commands or 60 s.
     Adversarial,
 }
 
@@ -87,6 +87,9 @@ pub struct StressConfig {
     pub profile: Profile,
     /// How long.
     pub length: Length,
+    /// The run also stops after this long (whole rounds), if set: the presets' bound on a
+    /// loaded machine. An explicit `--commands` or `--duration` clears it.
+    pub time_cap: Option<Duration>,
     /// Seed of every stream.
     pub seed: u64,
     /// Producer threads.
@@ -107,13 +110,19 @@ impl StressConfig {
     /// The defaults of `profile`.
     pub fn for_profile(profile: Profile) -> Self {
         let length = match profile {
-            Profile::Quick => Length::Commands(60_000),
+            Profile::Quick => Length::Commands(250_000),
             Profile::Soak => Length::Duration(Duration::from_secs(600)),
-            Profile::Adversarial => Length::Commands(200_000),
+            Profile::Adversarial => Length::Commands(500_000),
+        };
+        let time_cap = match profile {
+            Profile::Quick => Some(Duration::from_secs(20)),
+            Profile::Soak => None,
+            Profile::Adversarial => Some(Duration::from_secs(60)),
         };
         StressConfig {
             profile,
             length,
+            time_cap,
             seed: 1,
             producers: 3,
             round_commands: 6_000,
@@ -209,7 +218,7 @@ pub fn run(cfg: &StressConfig) -> std::io::Result<Outcome> {
         let done = match cfg.length {
             Length::Commands(n) => out.commands >= n,
             Length::Duration(d) => start.elapsed() >= d,
-        };
+        } || cfg.time_cap.is_some_and(|cap| start.elapsed() >= cap);
         if done {
             break;
         }
