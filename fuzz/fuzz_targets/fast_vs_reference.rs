@@ -53,8 +53,11 @@ fuzz_target!(|data: &[u8]| {
         1 => MatchPolicy::ProRata { top_order: false },
         _ => MatchPolicy::ProRata { top_order: true },
     };
+    // A small capacity: pre-allocating the default 65,536 orders per input would make
+    // the target run at tens of inputs per second.
     let cfg = BookConfig {
         policy,
+        capacity: 64,
         ..BookConfig::default()
     };
     let mut fast = FastBook::new(cfg);
