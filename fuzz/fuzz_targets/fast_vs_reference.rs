@@ -5,8 +5,8 @@
 #![no_main]
 
 use flowmatch_core::{
-    BookConfig, Command, FastBook, MatchPolicy, NewOrder, OrdType, OrderBook, ReferenceBook,
-    Side, Stp, Tif,
+    BookConfig, Command, FastBook, MatchPolicy, NewOrder, OrdType, OrderBook, ReferenceBook, Side,
+    Stp, Tif,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -34,8 +34,16 @@ fn decode(b: &[u8]) -> Command {
         k => Command::New(NewOrder {
             id,
             account: (b[2] % 3) as u32 + 1,
-            side: if b[2] & 0x80 == 0 { Side::Buy } else { Side::Sell },
-            ord_type: if k == 2 { OrdType::Market } else { OrdType::Limit },
+            side: if b[2] & 0x80 == 0 {
+                Side::Buy
+            } else {
+                Side::Sell
+            },
+            ord_type: if k == 2 {
+                OrdType::Market
+            } else {
+                OrdType::Limit
+            },
             price: if k == 2 { None } else { Some(price) },
             qty,
             tif: TIFS[(b[5] % 4) as usize],
