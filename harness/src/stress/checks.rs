@@ -457,4 +457,38 @@ mod tests {
         other.finish(Some(&engine_book));
         assert!(other.violation(Invariant::ThreadedEqualsReplay).is_some());
     }
+
+    /// Hand-checked: a cancel that reports 9 of 10 loses a unit (conservation), and a
+    /// post-only sell at 100 resting under a bid at 101 crosses the book.
+    #[test]
+    fn lost_quantity_and_a_crossed_book_are_caught() {
+        let lose = [
+            Command::New(NewOrder::limit(1, 1, Side::Sell, 100, 10)),
+            Command::Cancel { id: 1 },
+        ];
+        let c = check_stream(&lose, cfg(), Some(BookMutant::CancelUnderReported));
+        let v = c.violation(Invariant::Conservation).expect("caught");
+        assert!(
+            v.detail
+                .contains("entered 10 but filled 0 + cancelled 9 + open 0"),
+            "{}",
+            v.detail
+        );
+        let cross = [
+            Command::New(NewOrder::limit(1, 1, Side::Buy, 101, 5)),
+            Command::New(
+                NewOrder::limit(2, 2, Side::Sell, 100, 5).with_tif(flowmatch_core::Tif::Post),
+            ),
+        ];
+        let c = check_stream(&cross, cfg(), Some(BookMutant::PostOnlyRestsCrossed));
+        let v = c.violation(Invariant::NotCrossed).expect("caught");
+        assert!(
+            v.detail.contains("best bid 101 >= best ask 100"),
+            "{}",
+            v.detail
+        );
+        for s in [&lose[..], &cross[..]] {
+            assert!(check_stream(s, cfg(), None).violations.is_empty());
+        }
+    }
 }

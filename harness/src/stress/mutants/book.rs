@@ -200,7 +200,7 @@ impl MutantBook {
             return Err(RejectReason::DuplicateId);
         }
         // 5. post-only meeting the opposite best
-        if o.tif == Tif::Post {
+        if o.tif == Tif::Post && self.mutant != Some(BookMutant::PostOnlyRestsCrossed) {
             if let Some(p) = o.price {
                 if self.would_cross(o.side, p) {
                     return Err(RejectReason::WouldCross);
@@ -235,6 +235,11 @@ impl MutantBook {
         }
 
         let mut taker = taker;
+        if o.tif == Tif::Post && self.mutant == Some(BookMutant::PostOnlyRestsCrossed) {
+            // The mutant: a post-only order rests at its price without looking at the book.
+            self.finish_remainder(&taker, o.price, o.tif, sink);
+            return;
+        }
         let end = self.walk(&mut taker, sink);
         if end == WalkEnd::StoppedBySTP {
             return;
@@ -270,7 +275,15 @@ impl MutantBook {
 
     pub(super) fn cancel<S: EventSink>(&mut self, id: OrderId, sink: &mut S) {
         match self.remove(id) {
-            Some(o) => sink.event(cancel_event(id, o.open, CancelReason::User)),
+            Some(o) => {
+                // The mutant reports one unit less than it removed.
+                let qty = if self.mutant == Some(BookMutant::CancelUnderReported) {
+                    o.open - 1
+                } else {
+                    o.open
+                };
+                sink.event(cancel_event(id, qty, CancelReason::User))
+            }
             None => sink.event(Event::Reject {
                 id,
                 reason: RejectReason::UnknownId,

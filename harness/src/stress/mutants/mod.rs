@@ -30,6 +30,11 @@ pub enum BookMutant {
     ReplaceKeepsPriority,
     /// Fill-or-kill is executed as an IOC: it may partially fill.
     FokPartialFill,
+    /// A user cancel reports one unit less than it removed (quantity is lost).
+    CancelUnderReported,
+    /// A post-only order rests at its price without checking the other side (the book
+    /// crosses).
+    PostOnlyRestsCrossed,
 }
 
 /// Every mutant the gate knows, by name.
@@ -43,11 +48,13 @@ pub enum Mutant {
 
 impl Mutant {
     /// Every mutant, in the order `--list-mutants` prints them.
-    pub const ALL: [Mutant; 5] = [
+    pub const ALL: [Mutant; 7] = [
         Mutant::Book(BookMutant::LevelAggregateStale),
         Mutant::Book(BookMutant::StpCancelMakerIgnored),
         Mutant::Book(BookMutant::ReplaceKeepsPriority),
         Mutant::Book(BookMutant::FokPartialFill),
+        Mutant::Book(BookMutant::CancelUnderReported),
+        Mutant::Book(BookMutant::PostOnlyRestsCrossed),
         Mutant::IngressDropWhenFull,
     ];
 
@@ -58,6 +65,8 @@ impl Mutant {
             Mutant::Book(BookMutant::StpCancelMakerIgnored) => "stp-cancel-maker-ignored",
             Mutant::Book(BookMutant::ReplaceKeepsPriority) => "replace-keeps-priority",
             Mutant::Book(BookMutant::FokPartialFill) => "fok-partial-fill",
+            Mutant::Book(BookMutant::CancelUnderReported) => "cancel-under-reported",
+            Mutant::Book(BookMutant::PostOnlyRestsCrossed) => "post-only-rests-crossed",
             Mutant::IngressDropWhenFull => "ingress-drop-when-full",
         }
     }
@@ -75,6 +84,12 @@ impl Mutant {
                 "a replace raising the quantity at the same price keeps time priority"
             }
             Mutant::Book(BookMutant::FokPartialFill) => "a fill-or-kill order may partially fill",
+            Mutant::Book(BookMutant::CancelUnderReported) => {
+                "a user cancel reports one unit less than it removed"
+            }
+            Mutant::Book(BookMutant::PostOnlyRestsCrossed) => {
+                "a post-only order rests without checking the other side"
+            }
             Mutant::IngressDropWhenFull => "a producer drops a command the full ingress refused",
         }
     }
