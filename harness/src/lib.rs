@@ -4,6 +4,7 @@
 //! runners, metrics and reports, and the `flowmatch` command line (one module per
 //! subcommand under [`cmd`]).
 
+pub mod benchgate;
 pub mod chart;
 pub mod clock;
 pub mod cmd;
@@ -19,5 +20,6 @@ pub mod policy;
 pub mod provenance;
 pub mod report;
 pub mod retail;
+pub mod stress;
 pub mod text;
 pub mod workload;

@@ -37,6 +37,10 @@ enum Command {
     Compare(cmd::compare::Args),
     /// Measure ingress hop, service and end-to-end latency percentiles and throughput.
     Latency(cmd::latency::Args),
+    /// Stress gate for CI: threaded engine, several producers, tiny queues, invariants checked per command; shrunk reproducer on failure.
+    Stress(cmd::stress::Args),
+    /// Regression gate: per-workload instructions per command (callgrind) or throughput ratio vs a baseline.
+    Bench(cmd::bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +50,8 @@ fn main() -> ExitCode {
         Command::Run(a) => cmd::run::run(a),
         Command::Compare(a) => cmd::compare::run(a),
         Command::Latency(a) => cmd::latency::run(a),
+        Command::Stress(a) => cmd::stress::run(a),
+        Command::Bench(a) => cmd::bench::run(a),
     };
     ExitCode::from(code)
 }

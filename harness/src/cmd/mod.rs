@@ -1,12 +1,14 @@
 //! One module per `flowmatch` subcommand. Each exposes `Args` (clap) and `run(args)`,
 //! returning the process exit code.
 
+pub mod bench;
 pub mod compare;
 pub mod latency;
 pub mod numeric;
 pub mod replay;
 pub mod replay_instruments;
 pub mod run;
+pub mod stress;
 
 /// Re-exported for the subcommands that parse `--policy`; the type lives in
 /// [`crate::policy`] because scenarios use it too.

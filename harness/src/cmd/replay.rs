@@ -21,6 +21,7 @@ use super::PolicyArg;
 use crate::cmd::replay_instruments as instrument_text;
 use crate::output;
 use crate::policy::ReplacePriorityArg;
+use crate::stress::mutants::{Mutant, MutantBook};
 use crate::text::{self, CommandReader, ReadError};
 use flowmatch_core::instrument::BookStorage;
 use flowmatch_core::{
@@ -75,6 +76,12 @@ pub struct Args {
     /// above.
     #[arg(long, value_name = "FILE")]
     pub instruments: Option<PathBuf>,
+    /// Replay through a deliberately broken book instead (`flowmatch stress
+    /// --list-mutants`; book mutants only): shows a stress reproducer's divergence. The
+    /// mutant is the default instrument's book (unprefixed lines, as reproducers are); it
+    /// keeps the contract's default replace priority.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["book", "instruments", "replace_priority"])]
+    pub mutant: Option<String>,
 }
 
 impl Args {
@@ -248,6 +255,20 @@ pub fn run(a: Args) -> u8 {
             }
         },
     };
+    if let Some(name) = &a.mutant {
+        let book = Mutant::from_name(name).and_then(|m| {
+            m.book().ok_or_else(|| {
+                format!("{name} is not a book mutant; rerun `flowmatch stress --mutant {name}`")
+            })
+        });
+        return match book {
+            Ok(m) => run_with(MutantBook::new(cfg, Some(m)), table, &a),
+            Err(msg) => {
+                eprintln!("flowmatch replay: --mutant: {msg}");
+                2
+            }
+        };
+    }
     match a.book {
         BookKind::Fast => run_with(FastBook::new(cfg), table, &a),
         BookKind::Reference => run_with(ReferenceBook::new(cfg), table, &a),

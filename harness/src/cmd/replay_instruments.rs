@@ -70,6 +70,9 @@ impl<B: BookStorage> InstrumentReplay<B> {
         default_spec.min_price = cfg.min_price;
         default_spec.max_price = cfg.max_price;
         default_spec.policy = cfg.policy;
+        default_spec.replace = cfg.replace_priority;
+        default_spec.tick = cfg.tick.max(1);
+        default_spec.lot = cfg.lot.max(1);
         let fixed = table.is_some();
         let table = table.unwrap_or_default();
         let seen = vec![false; table.len()];

@@ -1,0 +1,343 @@
+//! `flowmatch stress`: the stress gate a user points their CI at. It drives the threaded
+//! engine with several producers on deliberately tiny queues, checks every command
+//! against the invariants of [`checks`], and on a failure hands over a shrunk reproducer
+//! in the replay format.
+//!
+//! One idea per file:
+//! - [`stream`]: the seeded command streams (rule-dense generator, adversarial slices, id
+//!   reuse), one per producer per round;
+//! - [`threaded`]: the threaded round (producers, ingress, engine, output) and the
+//!   answered-exactly-once check;
+//! - [`checks`]: the single-threaded replay of the sequenced stream and the invariants;
+//! - [`coverage`]: which rules were exercised, how often;
+//! - [`shrink`]: delta debugging of a failing stream;
+//! - [`reproducer`]: the files a failure leaves behind;
+//! - [`formats`]: JUnit XML and JSON;
+//! - [`mutants`]: the deliberately broken books and producer that prove the gate bites.
+//!
+//! A run is a sequence of *rounds*. Each round starts fresh books under one matching
+//! policy (the rounds cycle through price-time, pro-rata and pro-rata with top order),
+//! generates one stream per producer, runs them threaded, then replays the sequence the
+//! engine chose through the checker. The first failing round stops the run.
+//!
+//! # Where later rules plug in
+//! - *Instruments*: a round's streams would carry an instrument id; the book under test
+//!   becomes the multi-book processor and [`checks::Checker`] keeps one book and one
+//!   reference per instrument (the per-command checks are unchanged).
+//! - *Shards*: [`threaded::run`] would spawn the shard set instead of one engine; the
+//!   answered-once check already keys on (producer, index), and the sequenced stream
+//!   becomes one per shard, each replayed by its own checker.
+//! - *Replace priority modes*: one more axis next to the policy in [`round_config`], and a
+//!   `replace/<mode>` count in [`coverage`].
+//! - *Journal*: after [`threaded::run`], journal the sequenced stream, recover a book
+//!   from it and compare its state hash with the live book's: one more [`checks::Invariant`].
+
+pub mod checks;
+pub mod coverage;
+pub mod formats;
+pub mod mutants;
+pub mod reproducer;
+pub mod shrink;
+pub mod stream;
+pub mod threaded;
+
+use checks::{Checker, Invariant, Violation};
+use coverage::Coverage;
+use flowmatch_core::{BookConfig, Command, MatchPolicy};
+use mutants::{BookUnderTest, Mutant};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+use threaded::{Lost, Queues};
+
+/// A preset of the run's length and mix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Profile {
+    /// The CI gate: 250k commands, or 20 s on a loaded machine, whichever comes first.
+    Quick,
+    /// Long: ten minutes unless `--duration`/`--commands` say otherwise.
+    Soak,
+    /// Mostly the adversarial workloads' shapes: 500k commands or 60 s.
+    Adversarial,
+}
+
+impl Profile {
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Quick => "quick",
+            Profile::Soak => "soak",
+            Profile::Adversarial => "adversarial",
+        }
+    }
+}
+
+/// How long a run lasts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Length {
+    /// Rounds until this many commands have been checked.
+    Commands(u64),
+    /// Rounds until this much time has passed.
+    Duration(Duration),
+}
+
+/// Everything a stress run needs (validated by the command line before any work).
+#[derive(Clone, Debug)]
+pub struct StressConfig {
+    /// The preset.
+    pub profile: Profile,
+    /// How long.
+    pub length: Length,
+    /// The run also stops after this long (whole rounds), if set: the presets' bound on a
+    /// loaded machine. An explicit `--commands` or `--duration` clears it.
+    pub time_cap: Option<Duration>,
+    /// Seed of every stream.
+    pub seed: u64,
+    /// Producer threads.
+    pub producers: usize,
+    /// Commands per round, over all producers.
+    pub round_commands: usize,
+    /// Queue sizes.
+    pub queues: Queues,
+    /// Level aggregates are walked every this many commands.
+    pub aggregate_every: u64,
+    /// Most predicate evaluations a shrink may make.
+    pub shrink_budget: usize,
+    /// The mutant to run instead of the product, if any.
+    pub mutant: Option<Mutant>,
+}
+
+impl StressConfig {
+    /// The defaults of `profile`.
+    pub fn for_profile(profile: Profile) -> Self {
+        let length = match profile {
+            Profile::Quick => Length::Commands(250_000),
+            Profile::Soak => Length::Duration(Duration::from_secs(600)),
+            Profile::Adversarial => Length::Commands(500_000),
+        };
+        let time_cap = match profile {
+            Profile::Quick => Some(Duration::from_secs(20)),
+            Profile::Soak => None,
+            Profile::Adversarial => Some(Duration::from_secs(60)),
+        };
+        StressConfig {
+            profile,
+            length,
+            time_cap,
+            seed: 1,
+            producers: 3,
+            round_commands: 6_000,
+            queues: Queues {
+                ingress: 4,
+                output: 1 << 14,
+                batch: 8,
+            },
+            aggregate_every: 8,
+            shrink_budget: 4_000,
+            mutant: None,
+        }
+    }
+}
+
+/// The policies the rounds cycle through.
+pub const POLICIES: [(&str, MatchPolicy); 3] = [
+    ("price-time", MatchPolicy::PriceTime),
+    ("pro-rata", MatchPolicy::ProRata { top_order: false }),
+    ("pro-rata-top", MatchPolicy::ProRata { top_order: true }),
+];
+
+/// The book configuration of `round`, and its policy's command-line name.
+pub fn round_config(round: usize) -> (BookConfig, &'static str) {
+    let (name, policy) = POLICIES[round % POLICIES.len()];
+    (
+        BookConfig {
+            policy,
+            capacity: 1 << 12,
+            ..BookConfig::default()
+        },
+        name,
+    )
+}
+
+/// A failed run: what failed, where, and the shrunk reproducer.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    /// The round that failed (0-based).
+    pub round: usize,
+    /// Its policy's command-line name.
+    pub policy: &'static str,
+    /// The first violation of each invariant that failed, earliest first.
+    pub violations: Vec<Violation>,
+    /// The invariant the reproducer reproduces.
+    pub target: Invariant,
+    /// The shrunk stream.
+    pub reproducer: Vec<Command>,
+    /// Commands of the round's sequenced stream (before shrinking).
+    pub original_len: usize,
+    /// Predicate evaluations the shrink made, and whether it reached a 1-minimal stream.
+    pub shrink_tests: usize,
+    /// See `shrink_tests`.
+    pub minimal: bool,
+    /// Commands the ingress mutant lost, if any (first few).
+    pub lost: Vec<Lost>,
+}
+
+/// What a run did.
+#[derive(Clone, Debug, Default)]
+pub struct Outcome {
+    /// Rounds run.
+    pub rounds: usize,
+    /// Commands run threaded and checked.
+    pub commands: u64,
+    /// Wall time of the whole run (threaded runs, checks, shrinking).
+    pub elapsed: Duration,
+    /// Of which in the threaded runs.
+    pub threaded: Duration,
+    /// Checks made per invariant.
+    pub checks: BTreeMap<Invariant, u64>,
+    /// Rules exercised.
+    pub coverage: Coverage,
+    /// The first failure, if any.
+    pub failure: Option<Failure>,
+}
+
+impl Outcome {
+    /// Commands per second over the whole run.
+    pub fn commands_per_sec(&self) -> f64 {
+        self.commands as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Runs the gate. `Err` only when a thread cannot be started.
+pub fn run(cfg: &StressConfig) -> std::io::Result<Outcome> {
+    let start = Instant::now();
+    let mut out = Outcome::default();
+    let per_producer = (cfg.round_commands / cfg.producers).max(1);
+    let book_mutant = cfg.mutant.and_then(Mutant::book);
+    let drop_when_full = cfg.mutant == Some(Mutant::IngressDropWhenFull);
+    for round in 0.. {
+        let done = match cfg.length {
+            Length::Commands(n) => out.commands >= n,
+            Length::Duration(d) => start.elapsed() >= d,
+        } || cfg.time_cap.is_some_and(|cap| start.elapsed() >= cap);
+        if done {
+            break;
+        }
+        let (book_cfg, policy) = round_config(round);
+        let streams: Vec<Vec<Command>> = (0..cfg.producers)
+            .map(|p| stream::round_stream(cfg.seed, round, p, per_producer, cfg.profile))
+            .collect();
+        let t0 = Instant::now();
+        let th = threaded::run(
+            &streams,
+            BookUnderTest::new(book_cfg, book_mutant),
+            cfg.queues,
+            drop_when_full,
+            cfg.seed ^ round as u64,
+        )?;
+        out.threaded += t0.elapsed();
+        let sequenced: Vec<Command> = th.sequenced.iter().map(|&(p, k)| streams[p][k]).collect();
+        let mut checker = Checker::new(book_cfg, book_mutant, cfg.aggregate_every);
+        *checker.checks.entry(Invariant::AnsweredOnce).or_default() +=
+            streams.iter().map(|s| s.len() as u64).sum::<u64>();
+        if let Some((pos, detail)) = &th.answered {
+            checker.fail(Invariant::AnsweredOnce, *pos, detail.clone());
+        }
+        for (s, cmd) in sequenced.iter().enumerate() {
+            checker.step(cmd, Some(th.events_of(s)));
+        }
+        checker.finish(Some(&th.book));
+        out.rounds += 1;
+        out.commands += sequenced.len() as u64;
+        for (k, v) in &checker.checks {
+            *out.checks.entry(*k).or_default() += v;
+        }
+        out.coverage.merge(&checker.coverage);
+        out.coverage
+            .add(&format!("policy/{policy}"), sequenced.len() as u64);
+        out.coverage.add("ingress/full-pushes", th.full_pushes);
+        out.coverage
+            .add("engine/output-full-waits", th.stats.output_full_waits);
+        if !checker.violations.is_empty() {
+            let mut violations = checker.violations.clone();
+            violations.sort_by_key(|v| (v.position, v.invariant));
+            out.failure = Some(shrink_failure(
+                cfg, round, policy, book_cfg, &streams, &sequenced, violations, &th.lost,
+            ));
+            break;
+        }
+    }
+    out.elapsed = start.elapsed();
+    Ok(out)
+}
+
+/// Picks what to reproduce and shrinks the round's stream to it. A divergence from the
+/// reference is preferred (it replays to different events); then the earliest violation.
+#[allow(clippy::too_many_arguments)]
+fn shrink_failure(
+    cfg: &StressConfig,
+    round: usize,
+    policy: &'static str,
+    book_cfg: BookConfig,
+    streams: &[Vec<Command>],
+    sequenced: &[Command],
+    violations: Vec<Violation>,
+    lost: &[Lost],
+) -> Failure {
+    let book_mutant = cfg.mutant.and_then(Mutant::book);
+    let has = |i: Invariant| violations.iter().any(|v| v.invariant == i);
+    let target = if has(Invariant::FastEqualsReference) {
+        Invariant::FastEqualsReference
+    } else {
+        violations[0].invariant
+    };
+    let (input, result): (Vec<Command>, Option<shrink::Shrunk<Command>>) = match target {
+        Invariant::AnsweredOnce => {
+            // The losing producer's own stream, through the deterministic schedule.
+            let p = lost.first().map_or(0, |l| l.producer);
+            let s = &streams[p];
+            let cap = cfg.queues.ingress;
+            if threaded::stepped_ingress(s, book_cfg, cap).is_some() && drop_when_full(cfg) {
+                let r = shrink::ddmin(s, cfg.shrink_budget, |c| {
+                    threaded::stepped_ingress(c, book_cfg, cap).is_some()
+                });
+                (s.clone(), Some(r))
+            } else {
+                (s.clone(), None)
+            }
+        }
+        Invariant::ThreadedEqualsReplay => (sequenced.to_vec(), None),
+        inv => {
+            // A divergence in the events replays visibly; one only in the final book needs
+            // the book dump. Aim at the kind the run found.
+            let in_events = |v: &Violation| !v.detail.starts_with(checks::FINAL_BOOK);
+            let want_events = violations
+                .iter()
+                .any(|v| v.invariant == inv && in_events(v));
+            let r = shrink::ddmin(sequenced, cfg.shrink_budget, |c| {
+                checks::check_stream(c, book_cfg, book_mutant)
+                    .violation(inv)
+                    .is_some_and(|v| !want_events || in_events(v))
+            });
+            (sequenced.to_vec(), Some(r))
+        }
+    };
+    let (reproducer, shrink_tests, minimal) = match result {
+        Some(r) => (r.items, r.tests, r.minimal),
+        None => (input.clone(), 0, false),
+    };
+    Failure {
+        round,
+        policy,
+        violations,
+        target,
+        reproducer,
+        original_len: input.len(),
+        shrink_tests,
+        minimal,
+        lost: lost.iter().take(8).copied().collect(),
+    }
+}
+
+fn drop_when_full(cfg: &StressConfig) -> bool {
+    cfg.mutant == Some(Mutant::IngressDropWhenFull)
+}

@@ -1,0 +1,335 @@
+//! The mutant book's matching, copied from the reference book's (`core/src/book/reference/
+//! matching.rs`): the fill-or-kill simulation (here using the level aggregates where no
+//! self-trade prevention applies) and the walk of a taker through the levels it reaches.
+
+use super::book::{cancel_event, MutantBook, Order, Taker, WalkEnd};
+use super::BookMutant;
+use flowmatch_core::{Event, EventSink, MatchPolicy, OrderId, Price, Qty, Side, Stp};
+use std::collections::VecDeque;
+
+impl MutantBook {
+    /// How much an IOC with this taker's limit, quantity and STP mode would trade now,
+    /// without changing anything: the fill-or-kill test. It follows the same steps as
+    /// [`Self::walk`], tracking only the taker's remaining quantity:
+    /// - price-time: per maker in priority order, `CT`/`CB` stop, `CM` skips the maker,
+    ///   `DC` removes `min(open, remaining)` from the taker without filling, otherwise
+    ///   `min(open, remaining)` fills;
+    /// - pro-rata: STP over the level's same-account orders as above, then the level
+    ///   fills `min(remaining, T)` where `T` is the open quantity of the other orders —
+    ///   the allocation (with or without a top order) always hands out exactly that much.
+    pub(super) fn simulate_fill(&self, taker: &Taker) -> u128 {
+        let maker_side = taker.side.opposite();
+        let levels: Box<dyn Iterator<Item = (&Price, &VecDeque<Order>)>> = match maker_side {
+            Side::Buy => Box::new(self.bids.iter().rev()),
+            Side::Sell => Box::new(self.asks.iter()),
+        };
+        let stp_applies = |o: &Order| o.account == taker.account && taker.stp != Stp::None;
+        let mut remaining = taker.remaining;
+        let mut filled: u128 = 0;
+        for (&price, level) in levels {
+            if remaining == 0 {
+                break;
+            }
+            if let Some(limit) = taker.limit {
+                if !taker.side.accepts(limit, price) {
+                    break;
+                }
+            }
+            match self.cfg.policy {
+                // No same-account order at the level: the level's aggregate says how much
+                // it fills (the shortcut a real book takes, so a stale aggregate matters).
+                _ if !level.iter().any(stp_applies) => {
+                    let q = self.total(maker_side, price).min(remaining as u128);
+                    filled += q;
+                    remaining -= q as Qty;
+                }
+                MatchPolicy::PriceTime => {
+                    for o in level {
+                        if remaining == 0 {
+                            break;
+                        }
+                        if stp_applies(o) {
+                            match taker.stp {
+                                Stp::CancelTaker | Stp::CancelBoth => return filled,
+                                Stp::DecrementCancel => remaining -= o.open.min(remaining),
+                                Stp::CancelMaker | Stp::None => {}
+                            }
+                            continue;
+                        }
+                        let q = o.open.min(remaining);
+                        filled += q as u128;
+                        remaining -= q;
+                    }
+                }
+                MatchPolicy::ProRata { .. } => {
+                    let mut others: u128 = 0;
+                    for o in level {
+                        if stp_applies(o) {
+                            match taker.stp {
+                                Stp::CancelTaker | Stp::CancelBoth => return filled,
+                                Stp::DecrementCancel => {
+                                    remaining -= o.open.min(remaining);
+                                    if remaining == 0 {
+                                        return filled;
+                                    }
+                                }
+                                Stp::CancelMaker | Stp::None => {}
+                            }
+                        } else {
+                            others += o.open as u128;
+                        }
+                    }
+                    let q = others.min(remaining as u128);
+                    filled += q;
+                    remaining -= q as Qty;
+                }
+            }
+        }
+        filled
+    }
+
+    /// Walk the opposite side from its best level while the taker has quantity and the
+    /// level price is acceptable, sharing each level by the configured policy.
+    pub(super) fn walk<S: EventSink>(&mut self, taker: &mut Taker, sink: &mut S) -> WalkEnd {
+        let maker_side = taker.side.opposite();
+        while taker.remaining > 0 {
+            let Some(level_price) = self.best_of(maker_side) else {
+                return WalkEnd::Normal;
+            };
+            if let Some(limit) = taker.limit {
+                if !taker.side.accepts(limit, level_price) {
+                    return WalkEnd::Normal;
+                }
+            }
+            let end = match self.cfg.policy {
+                MatchPolicy::PriceTime => self.level_price_time(taker, level_price, sink),
+                MatchPolicy::ProRata { top_order } => {
+                    self.level_pro_rata(taker, level_price, top_order, sink)
+                }
+            };
+            self.drop_level_if_empty(maker_side, level_price);
+            if end == WalkEnd::StoppedBySTP {
+                return end;
+            }
+        }
+        WalkEnd::Normal
+    }
+
+    /// Price-time at one level: makers in arrival order, STP decided per maker.
+    pub(super) fn level_price_time<S: EventSink>(
+        &mut self,
+        taker: &mut Taker,
+        price: Price,
+        sink: &mut S,
+    ) -> WalkEnd {
+        let maker_side = taker.side.opposite();
+        while taker.remaining > 0 {
+            let Some(maker) = self
+                .side_map(maker_side)
+                .get(&price)
+                .and_then(|l| l.front())
+                .copied()
+            else {
+                return WalkEnd::Normal;
+            };
+            if maker.account == taker.account && taker.stp != Stp::None {
+                if self.self_trade(taker, &maker, sink) == WalkEnd::StoppedBySTP {
+                    return WalkEnd::StoppedBySTP;
+                }
+                continue;
+            }
+            let qty = taker.remaining.min(maker.open);
+            self.fill(taker, maker.id, maker_side, price, qty, sink);
+        }
+        WalkEnd::Normal
+    }
+
+    /// Apply the taker's STP mode against one same-account maker. Returns `StoppedBySTP`
+    /// for `CT`/`CB`, which end the taker (its remainder cancelled).
+    pub(super) fn self_trade<S: EventSink>(
+        &mut self,
+        taker: &mut Taker,
+        maker: &Order,
+        sink: &mut S,
+    ) -> WalkEnd {
+        let (taker_side, taker_limit) = (taker.side, taker.limit);
+        let maker_cancel = |sink: &mut S, qty| {
+            sink.event(cancel_event(
+                maker.id,
+                qty,
+                flowmatch_core::CancelReason::Stp,
+                maker.side,
+                Some(maker.price),
+            ))
+        };
+        let taker_cancel = |sink: &mut S, id, qty| {
+            sink.event(cancel_event(
+                id,
+                qty,
+                flowmatch_core::CancelReason::Stp,
+                taker_side,
+                taker_limit,
+            ))
+        };
+        match taker.stp {
+            Stp::None => WalkEnd::Normal,
+            Stp::CancelTaker => {
+                taker_cancel(sink, taker.id, taker.remaining);
+                taker.remaining = 0;
+                WalkEnd::StoppedBySTP
+            }
+            Stp::CancelMaker => {
+                maker_cancel(sink, maker.open);
+                self.remove(maker.id);
+                WalkEnd::Normal
+            }
+            Stp::CancelBoth => {
+                maker_cancel(sink, maker.open);
+                self.remove(maker.id);
+                taker_cancel(sink, taker.id, taker.remaining);
+                taker.remaining = 0;
+                WalkEnd::StoppedBySTP
+            }
+            Stp::DecrementCancel => {
+                let d = maker.open.min(taker.remaining);
+                maker_cancel(sink, d);
+                taker_cancel(sink, taker.id, d);
+                self.reduce_maker(maker.id, maker.side, maker.price, d);
+                taker.remaining -= d;
+                // A taker at zero simply ends (the caller's loop sees remaining == 0).
+                WalkEnd::Normal
+            }
+        }
+    }
+
+    /// Reduce a maker's open quantity by `by`; at zero it leaves the book.
+    pub(super) fn reduce_maker(&mut self, id: OrderId, side: Side, price: Price, by: Qty) {
+        let level = self
+            .side_map_mut(side)
+            .get_mut(&price)
+            .expect("maker's level exists");
+        let o = level
+            .iter_mut()
+            .find(|o| o.id == id)
+            .expect("maker is in its level");
+        o.open -= by;
+        let gone = o.open == 0;
+        // The mutant forgets to take a partial fill off the level's aggregate.
+        if gone || self.mutant != Some(BookMutant::LevelAggregateStale) {
+            self.untotal(side, price, by, false);
+        }
+        if gone {
+            self.remove(id);
+        }
+    }
+
+    /// One fill at the maker's price.
+    pub(super) fn fill<S: EventSink>(
+        &mut self,
+        taker: &mut Taker,
+        maker: OrderId,
+        maker_side: Side,
+        price: Price,
+        qty: Qty,
+        sink: &mut S,
+    ) {
+        sink.event(Event::Trade {
+            taker: taker.id,
+            maker,
+            price,
+            qty,
+        });
+        taker.remaining -= qty;
+        self.reduce_maker(maker, maker_side, price, qty);
+    }
+
+    /// Pro-rata at one level, steps 1-4 of the spec.
+    pub(super) fn level_pro_rata<S: EventSink>(
+        &mut self,
+        taker: &mut Taker,
+        price: Price,
+        top_order: bool,
+        sink: &mut S,
+    ) -> WalkEnd {
+        let maker_side = taker.side.opposite();
+
+        // 1. Self-trade prevention first, over the level's same-account orders in time order.
+        if taker.stp != Stp::None {
+            let same_account: Vec<Order> = self
+                .side_map(maker_side)
+                .get(&price)
+                .map(|l| {
+                    l.iter()
+                        .filter(|o| o.account == taker.account)
+                        .copied()
+                        .collect()
+                })
+                .unwrap_or_default();
+            for maker in same_account {
+                if taker.remaining == 0 {
+                    return WalkEnd::Normal;
+                }
+                if self.self_trade(taker, &maker, sink) == WalkEnd::StoppedBySTP {
+                    return WalkEnd::StoppedBySTP;
+                }
+            }
+        }
+
+        // The participants, in time order, after STP.
+        let participants: Vec<Order> = self
+            .side_map(maker_side)
+            .get(&price)
+            .map(|l| l.iter().copied().collect())
+            .unwrap_or_default();
+        if taker.remaining == 0 || participants.is_empty() {
+            return WalkEnd::Normal;
+        }
+        let mut alloc: Vec<Qty> = vec![0; participants.len()];
+        let mut q = taker.remaining;
+
+        // 2. Top order, FIFO.
+        let first = if top_order {
+            alloc[0] = q.min(participants[0].open);
+            q -= alloc[0];
+            1
+        } else {
+            0
+        };
+
+        // 3. Allocation among the rest.
+        let rest = &participants[first..];
+        let total: u128 = rest.iter().map(|o| o.open as u128).sum();
+        if !rest.is_empty() && q > 0 {
+            let qq = q as u128;
+            if qq >= total {
+                for (i, o) in rest.iter().enumerate() {
+                    alloc[first + i] = o.open;
+                }
+            } else {
+                let mut given: u128 = 0;
+                let mut remainders: Vec<(u128, usize)> = Vec::with_capacity(rest.len());
+                for (i, o) in rest.iter().enumerate() {
+                    let exact = qq * o.open as u128;
+                    let share = exact / total; // < o.open because qq < total
+                    alloc[first + i] = share as Qty;
+                    given += share;
+                    remainders.push((exact % total, i));
+                }
+                // Largest remainder first; ties to the earlier arrival (smaller index).
+                remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+                let leftover = (qq - given) as usize; // < rest.len()
+                for &(_, i) in remainders.iter().take(leftover) {
+                    alloc[first + i] += 1;
+                }
+            }
+        }
+
+        // 4. Fills in time order of the makers, one per non-zero allocation.
+        for (o, &a) in participants.iter().zip(alloc.iter()) {
+            if a > 0 {
+                self.fill(taker, o.id, maker_side, price, a, sink);
+            }
+        }
+        WalkEnd::Normal
+    }
+}
