@@ -62,12 +62,14 @@ fn two_shards_over_100_instruments_answer_every_command() {
         "e2e p50",
         "shard 0: unpinned",
     ] {
-        assert!(stdout.contains(needle), "{needle:?} missing from:\n{stdout}");
+        assert!(
+            stdout.contains(needle),
+            "{needle:?} missing from:\n{stdout}"
+        );
     }
-    let json: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(out.join("shards-summary.json")).unwrap(),
-    )
-    .unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("shards-summary.json")).unwrap())
+            .unwrap();
     let runs = json["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 1, "one open-loop rate, no closed run");
     let run = &runs[0];
@@ -133,4 +135,62 @@ fn out_of_range_shards_and_instruments_exit_nonzero_naming_the_option() {
         );
     }
     assert!(!out.exists(), "nothing is run or written");
+}
+
+#[test]
+fn compare_accepts_the_multi_instrument_workload_and_reports_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cmp");
+    let o = Command::new(flowmatch_bin())
+        .args([
+            "compare",
+            "--workloads",
+            "zipf-instruments",
+            "--commands",
+            "3000",
+            "--reps",
+            "1",
+            "--cross-commands",
+            "1000",
+            "--latency-commands",
+            "1000",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let multi = &json["multi_instrument"];
+    let cells = multi["cells"].as_array().unwrap();
+    let matchers: Vec<&str> = cells
+        .iter()
+        .map(|c| c["matcher"].as_str().unwrap())
+        .collect();
+    assert_eq!(matchers, ["fast", "reference"]);
+    for c in cells {
+        assert_eq!(c["workload"], "zipf-instruments");
+        assert_eq!(c["commands"], 3000);
+        assert!(c["median_mcps"].as_f64().unwrap() > 0.0);
+    }
+    // The reference multi-book is the oracle: the fast one emits the same events.
+    assert_eq!(cells[0]["events"], cells[1]["events"]);
+    assert_eq!(multi["events_agree"][0][0], "zipf-instruments");
+    assert_eq!(multi["events_agree"][0][1], true);
+    let na: Vec<&str> = multi["not_applicable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["matcher"].as_str().unwrap())
+        .collect();
+    assert_eq!(na, ["matchcore", "nanobook", "lobster"]);
+    assert!(stdout.contains("zipf-instruments fast"), "{stdout}");
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("| zipf-instruments | fast |"), "{md}");
 }

@@ -208,22 +208,12 @@ fn run_sharded(s: &Settings, out: &std::path::Path) -> u8 {
     );
     if s.shards + 1 > cores {
         println!(
-            "note: {} shards + the client is more threads than this machine's {cores} cores: they share cores (engines yield when idle), so these figures are not N-core figures",
-            s.shards
+            "note: {} shard(s) + the client is more threads than this machine's {cores} cores{}: they share cores (engines yield when idle), so these figures are not N-core figures",
+            s.shards,
+            if s.shards > cores { ", and more shards than cores" } else { "" }
         );
     }
-    let mut first = true;
-    let mut print = |label: &str, r: &ShardRunResult| {
-        if first {
-            print!(
-                "placement: client on core {}\n{}",
-                r.client_core.map_or("-".to_string(), |c| c.to_string()),
-                r.placement
-            );
-            first = false;
-        }
-        print_shard_run(label, r);
-    };
+    let mut print = |label: &str, r: &ShardRunResult| print_shard_run(label, r);
     match latency_shards::session(s, out, &mut print) {
         Ok(summary) => {
             println!(
@@ -283,6 +273,14 @@ fn print_shard_run(label: &str, r: &ShardRunResult) {
                 ""
             }
         );
+    }
+    print!(
+        "  placement: client {}\n",
+        r.client_core
+            .map_or("unpinned".to_string(), |c| format!("on core {c}"))
+    );
+    for line in r.placement.lines() {
+        println!("  {line}");
     }
     if r.truncated {
         println!("  (fell behind: sending cut short, the shards could not keep up)");
