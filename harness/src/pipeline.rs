@@ -3,7 +3,11 @@
 //! *intended* send time, drains the engine's output, and shuts the engine down cleanly.
 //! `flowmatch latency` ([`crate::latency`]) and `flowmatch run`'s engine measurement
 //! ([`crate::metrics::threaded`]) both drive the engine through [`drive`] and differ only in
-//! the [`Recorder`] that sees each published event.
+//! the [`Recorder`] that sees each published event. The schedule itself is [`send_loop`],
+//! over [`Lanes`] (push a prefix of a chunk, drain what was published): [`drive`] gives it
+//! one engine's ingress and output ring, `flowmatch latency --shards`
+//! ([`crate::latency::shards`]) a sharded engine's routers and output rings, so both share
+//! one schedule, one intended-time stamping and one measured window.
 //!
 //! # Clock
 //! Every stamp on the engine path (intended, enqueue, dequeue, publish) is a raw TSC tick

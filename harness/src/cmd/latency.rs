@@ -274,8 +274,8 @@ fn print_shard_run(label: &str, r: &ShardRunResult) {
             }
         );
     }
-    print!(
-        "  placement: client {}\n",
+    println!(
+        "  placement: client {}",
         r.client_core
             .map_or("unpinned".to_string(), |c| format!("on core {c}"))
     );

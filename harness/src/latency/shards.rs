@@ -85,7 +85,9 @@ pub struct ShardRunSpec {
     pub batch: usize,
     /// Idle strategy when every thread has a core of its own (else [`Idle::Yield`]).
     pub idle: Idle,
-    pub pin: bool,
+    /// Cores to pin to, the client on the first (empty: unpinned). Read once per
+    /// invocation, before anything pins itself: a pinned thread sees only its own core.
+    pub cores: Vec<core_affinity::CoreId>,
     pub load: Load,
     pub duration: Duration,
     pub warmup: Duration,
@@ -243,18 +245,14 @@ pub fn run(
 ) -> Result<ShardRunResult, String> {
     check(spec.shards, Some(spec.instruments))?;
     let n = spec.shards;
-    let cores = if spec.pin {
-        core_affinity::get_core_ids().unwrap_or_default()
-    } else {
-        Vec::new()
-    };
+    let cores = &spec.cores;
     // The client on the first core, shard i on the (i + 1)-th (cycling): one shard and
     // two cores is the single engine's placement.
     let client_core = cores.first().copied();
     let placement = if cores.is_empty() {
         Placement::Unpinned
     } else {
-        let mut rotated = cores.clone();
+        let mut rotated = cores.to_vec();
         rotated.rotate_left(1 % cores.len());
         Placement::Cores(rotated)
     };
@@ -553,6 +551,12 @@ pub fn session(
             .map_err(|e| Failure::Failed(format!("cannot write {}: {e}", out.join(name).display())))
     };
     let clock = TscClock::new();
+    // Read the core list once, before anything pins itself.
+    let cores = if settings.pin {
+        core_affinity::get_core_ids().unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let mut loads = Vec::new();
     if settings.closed {
         loads.push(Load::Closed);
@@ -573,7 +577,7 @@ pub fn session(
             capacity: settings.capacity,
             batch: settings.batch,
             idle: settings.idle,
-            pin: settings.pin,
+            cores: cores.clone(),
             load,
             duration: Duration::from_secs_f64(settings.duration_s),
             warmup: Duration::from_secs_f64(settings.warmup_s),
@@ -647,7 +651,7 @@ mod tests {
             capacity: 64,
             batch: 16,
             idle: Idle::Yield,
-            pin: false,
+            cores: Vec::new(),
             load: Load::Open { rate: 20_000.0 },
             duration: Duration::from_millis(50),
             warmup: Duration::from_millis(10),
