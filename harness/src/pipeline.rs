@@ -3,7 +3,11 @@
 //! *intended* send time, drains the engine's output, and shuts the engine down cleanly.
 //! `flowmatch latency` ([`crate::latency`]) and `flowmatch run`'s engine measurement
 //! ([`crate::metrics::threaded`]) both drive the engine through [`drive`] and differ only in
-//! the [`Recorder`] that sees each published event.
+//! the [`Recorder`] that sees each published event. The schedule itself is [`send_loop`],
+//! over [`Lanes`] (push a prefix of a chunk, drain what was published): [`drive`] gives it
+//! one engine's ingress and output ring, `flowmatch latency --shards`
+//! ([`crate::latency::shards`]) a sharded engine's routers and output rings, so both share
+//! one schedule, one intended-time stamping and one measured window.
 //!
 //! # Clock
 //! Every stamp on the engine path (intended, enqueue, dequeue, publish) is a raw TSC tick
@@ -152,6 +156,12 @@ pub trait Recorder<E> {
     /// Messages pushed so far (called after every push that took some).
     #[inline]
     fn sent(&mut self, _sent: u64) {}
+    /// `o` came from shard `shard` of a sharded engine (a single engine is shard 0 and
+    /// calls [`event`](Self::event) directly).
+    #[inline]
+    fn event_from(&mut self, _shard: u32, o: &Output<E>, measured: bool) {
+        self.event(o, measured)
+    }
 }
 
 /// Achieved rate over the measured window (see the module doc).
@@ -231,22 +241,212 @@ fn prefault<M: Copy + Send, E: Copy + Send>(
     while out_rx.pop_batch(1024, |_| {}) > 0 {}
 }
 
-/// Takes what the engine has published and hands it to `recorder`; `last` keeps the latest
-/// publication stamp of a measured message (stamped at or after `warm_end`).
-#[inline]
-fn drain_into<E: Copy + Send, R: Recorder<E>>(
-    out_rx: &mut spsc::Consumer<Output<E>>,
-    recorder: &mut R,
+/// The measured window as the drains see it: which events belong to measured messages
+/// (stamped at or after `warm_end`) and the latest publication among them.
+pub struct Window {
     warm_end: u64,
-    last: &mut Option<u64>,
-) -> usize {
-    out_rx.pop_batch(DRAIN, |o| {
-        let measured = o.t_intended >= warm_end;
+    last: Option<u64>,
+}
+
+impl Window {
+    /// Whether `o`'s message is measured; keeps the latest publication of those that are.
+    #[inline]
+    pub fn see<E>(&mut self, o: &Output<E>) -> bool {
+        let measured = o.t_intended >= self.warm_end;
         if measured {
-            *last = Some(last.map_or(o.t_publish, |t| t.max(o.t_publish)));
+            self.last = Some(self.last.map_or(o.t_publish, |t| t.max(o.t_publish)));
         }
-        recorder.event(&o, measured);
-    })
+        measured
+    }
+}
+
+/// Where the driver sends messages and reads events back: one engine's ingress and output
+/// ring ([`drive`]), or a sharded engine's routers and output rings
+/// ([`crate::latency::shards`]). The schedule, the stamping and the window are the
+/// driver's ([`send_loop`]); only pushing and draining differ.
+pub trait Lanes<M, E> {
+    /// Pushes a prefix of `items` (as many as fit) and returns its length.
+    fn push(&mut self, items: &[Stamped<M>]) -> usize;
+    /// Hands what has been published so far to `recorder` (through `window`), returning
+    /// how many events were taken.
+    fn drain<R: Recorder<E>>(&mut self, window: &mut Window, recorder: &mut R) -> usize;
+}
+
+/// One engine's lanes: its producers' ingress ends, sent through in turn, and its output
+/// ring.
+struct EngineLanes<M, E> {
+    txs: Vec<Sender<Stamped<M>>>,
+    producer: usize,
+    out_rx: spsc::Consumer<Output<E>>,
+}
+
+impl<M: Copy + Send, E: Copy + Send> Lanes<M, E> for EngineLanes<M, E> {
+    #[inline]
+    fn push(&mut self, items: &[Stamped<M>]) -> usize {
+        let pushed = self.txs[self.producer].push_slice(items);
+        self.producer += 1;
+        if self.producer == self.txs.len() {
+            self.producer = 0;
+        }
+        pushed
+    }
+
+    #[inline]
+    fn drain<R: Recorder<E>>(&mut self, window: &mut Window, recorder: &mut R) -> usize {
+        self.out_rx.pop_batch(DRAIN, |o| {
+            let measured = window.see(&o);
+            recorder.event(&o, measured);
+        })
+    }
+}
+
+/// What the send loop leaves for the shutdown and the throughput.
+pub struct Sending {
+    /// Messages pushed.
+    pub sent: u64,
+    /// Measured messages pushed.
+    pub measured_sent: u64,
+    /// Open loop only: sending was cut short (see [`Offer::Open`]).
+    pub truncated: bool,
+    /// The measured window so far; the shutdown's drains go on updating it.
+    pub window: Window,
+    /// The first measured stamp (`None`: closed loop, nothing measured was sent).
+    pub window_start: Option<u64>,
+    /// The schedule's span of the measured messages, ns (0 in closed loop).
+    pub scheduled_ns: f64,
+}
+
+impl Sending {
+    /// The achieved rate over the measured window, once every event has been drained.
+    pub fn throughput(&self, clock: &TscClock) -> Throughput {
+        let span_ns = self
+            .window_start
+            .zip(self.window.last)
+            .map(|(a, b)| clock.delta_ns(a, b));
+        Throughput::of(self.measured_sent, self.scheduled_ns, span_ns)
+    }
+}
+
+/// Sends `feed(0)`, `feed(1)`, ... through `lanes` as `offer` says, each stamped with its
+/// intended time (see the module doc), draining events into `recorder` between pushes.
+/// `filler` is any message (it fills the chunk buffer and is never sent). Returns when
+/// sending is done; the caller stops the engine(s) and drains the rest.
+pub fn send_loop<M, E, L, F, R>(
+    offer: Offer,
+    clock: &TscClock,
+    lanes: &mut L,
+    filler: M,
+    mut feed: F,
+    recorder: &mut R,
+) -> Sending
+where
+    M: Copy,
+    L: Lanes<M, E>,
+    F: FnMut(u64) -> M,
+    R: Recorder<E>,
+{
+    let start = clock.raw() + clock.ns_to_ticks(LEAD_NS) as u64;
+    let ticks = |d: Duration| clock.ns_to_ticks(d.as_nanos() as f64) as u64;
+    // Per offer: total messages (u64::MAX: until `send_end`), slot period in ticks, the
+    // first measured stamp, the end of sending (closed loop) and the give-up time.
+    let (mut limit, period, warm_end, send_end, give_up, warm_count, scheduled_ns) = match offer {
+        Offer::Open {
+            rate,
+            warmup,
+            measured,
+            give_up_after,
+        } => {
+            let period = clock.ns_to_ticks(1e9 / rate);
+            (
+                warmup + measured,
+                period,
+                start + (warmup as f64 * period) as u64,
+                u64::MAX,
+                give_up_after.map(|d| start + ticks(d)),
+                warmup,
+                measured as f64 * 1e9 / rate,
+            )
+        }
+        Offer::Closed { warmup, measured } => {
+            let warm_end = start + ticks(warmup);
+            (
+                u64::MAX,
+                0.0,
+                warm_end,
+                warm_end + ticks(measured),
+                None,
+                0,
+                0.0,
+            )
+        }
+    };
+    let open = matches!(offer, Offer::Open { .. });
+
+    let mut chunk = [Stamped::bare(filler); CHUNK];
+    let (mut sent, mut measured_sent) = (0u64, 0u64);
+    let mut truncated = false;
+    // Closed loop: the first measured stamp is the first enqueue after the warm-up.
+    let mut window_start: Option<u64> = open.then_some(warm_end);
+    let mut window = Window {
+        warm_end,
+        last: None,
+    };
+
+    while sent < limit {
+        let now = clock.raw();
+        let due = if now < start {
+            0
+        } else if open {
+            (((now - start) as f64 / period) as u64 + 1).min(limit)
+        } else if now >= send_end {
+            limit = sent;
+            sent
+        } else {
+            sent + CHUNK as u64
+        };
+        if sent < due {
+            let k = ((due - sent) as usize).min(CHUNK);
+            for (j, slot) in chunk[..k].iter_mut().enumerate() {
+                let i = sent + j as u64;
+                let intended = if open {
+                    start + (i as f64 * period) as u64
+                } else {
+                    now
+                };
+                *slot = Stamped {
+                    msg: feed(i),
+                    t_intended: intended,
+                    t_enqueue: now,
+                };
+            }
+            let pushed = lanes.push(&chunk[..k]) as u64;
+            if pushed > 0 {
+                if open {
+                    measured_sent = (sent + pushed).saturating_sub(warm_count);
+                } else if now >= warm_end {
+                    window_start.get_or_insert(now);
+                    measured_sent += pushed;
+                }
+                sent += pushed;
+                recorder.sent(sent);
+            }
+        }
+        // The client polls again at once when idle (no `pause`): it has its own core, and
+        // it must notice both its next send slot and the engine's output promptly.
+        lanes.drain(&mut window, recorder);
+        if give_up.is_some_and(|g| now > g) && limit > sent {
+            limit = sent;
+            truncated = true;
+        }
+    }
+    Sending {
+        sent,
+        measured_sent,
+        truncated,
+        window,
+        window_start,
+        scheduled_ns,
+    }
 }
 
 /// Drives `processor` on its own engine thread with the messages `feed(0)`, `feed(1)`, ...
@@ -291,127 +491,34 @@ where
     let handle = engine::spawn(eng, shape.pin.map(|(_, e)| e))
         .map_err(|e| format!("cannot start the engine thread: {e}"))?;
 
-    let start = clock.raw() + clock.ns_to_ticks(LEAD_NS) as u64;
-    let ticks = |d: Duration| clock.ns_to_ticks(d.as_nanos() as f64) as u64;
-    // Per offer: total messages (u64::MAX: until `send_end`), slot period in ticks, the
-    // first measured stamp, the end of sending (closed loop) and the give-up time.
-    let (mut limit, period, warm_end, send_end, give_up, warm_count, scheduled_ns) = match offer {
-        Offer::Open {
-            rate,
-            warmup,
-            measured,
-            give_up_after,
-        } => {
-            let period = clock.ns_to_ticks(1e9 / rate);
-            (
-                warmup + measured,
-                period,
-                start + (warmup as f64 * period) as u64,
-                u64::MAX,
-                give_up_after.map(|d| start + ticks(d)),
-                warmup,
-                measured as f64 * 1e9 / rate,
-            )
-        }
-        Offer::Closed { warmup, measured } => {
-            let warm_end = start + ticks(warmup);
-            (
-                u64::MAX,
-                0.0,
-                warm_end,
-                warm_end + ticks(measured),
-                None,
-                0,
-                0.0,
-            )
-        }
+    let producers = txs.len();
+    let mut lanes = EngineLanes {
+        txs,
+        producer: 0,
+        out_rx,
     };
-    let open = matches!(offer, Offer::Open { .. });
-
-    let mut chunk = [Stamped::bare(filler); CHUNK];
-    let (mut sent, mut measured_sent) = (0u64, 0u64);
-    let mut producer = 0usize;
-    let mut truncated = false;
-    // Closed loop: the first measured stamp is the first enqueue after the warm-up.
-    let mut window_start: Option<u64> = open.then_some(warm_end);
-    let mut last = None;
-    let mut drain = |out_rx: &mut spsc::Consumer<Output<P::Event>>, recorder: &mut R| {
-        drain_into(out_rx, recorder, warm_end, &mut last)
-    };
-
     let faults_start = minor_faults();
-    while sent < limit {
-        let now = clock.raw();
-        let due = if now < start {
-            0
-        } else if open {
-            (((now - start) as f64 / period) as u64 + 1).min(limit)
-        } else if now >= send_end {
-            limit = sent;
-            sent
-        } else {
-            sent + CHUNK as u64
-        };
-        if sent < due {
-            let k = ((due - sent) as usize).min(CHUNK);
-            for (j, slot) in chunk[..k].iter_mut().enumerate() {
-                let i = sent + j as u64;
-                let intended = if open {
-                    start + (i as f64 * period) as u64
-                } else {
-                    now
-                };
-                *slot = Stamped {
-                    msg: feed(i),
-                    t_intended: intended,
-                    t_enqueue: now,
-                };
-            }
-            let pushed = txs[producer].push_slice(&chunk[..k]) as u64;
-            if pushed > 0 {
-                if open {
-                    measured_sent = (sent + pushed).saturating_sub(warm_count);
-                } else if now >= warm_end {
-                    window_start.get_or_insert(now);
-                    measured_sent += pushed;
-                }
-                sent += pushed;
-                recorder.sent(sent);
-            }
-            producer += 1;
-            if producer == txs.len() {
-                producer = 0;
-            }
-        }
-        // The client polls again at once when idle (no `pause`): it has its own core, and
-        // it must notice both its next send slot and the engine's output promptly.
-        drain(&mut out_rx, recorder);
-        if give_up.is_some_and(|g| now > g) && limit > sent {
-            limit = sent;
-            truncated = true;
-        }
-    }
+    let mut sending = send_loop(offer, clock, &mut lanes, filler, feed, recorder);
 
     // Every push happened before this (Release); the engine drains them all, then exits.
     handle.stop();
     while !handle.is_finished() {
-        drain(&mut out_rx, recorder);
+        lanes.drain(&mut sending.window, recorder);
         std::hint::spin_loop();
     }
     let faults_end = minor_faults();
     let (processor, engine_stats) = handle
         .join()
         .map_err(|_| "the engine thread panicked".to_string())?;
-    while drain(&mut out_rx, recorder) > 0 {}
-    let span_ns = window_start.zip(last).map(|(a, b)| clock.delta_ns(a, b));
+    while lanes.drain(&mut sending.window, recorder) > 0 {}
     Ok(Driven {
         processor,
         engine: engine_stats,
-        sent,
-        producers: txs.len(),
+        sent: sending.sent,
+        producers,
         client_pinned,
-        truncated,
-        throughput: Throughput::of(measured_sent, scheduled_ns, span_ns),
+        truncated: sending.truncated,
+        throughput: sending.throughput(clock),
         minor_faults: faults_start
             .zip(faults_end)
             .map(|(a, b)| b.saturating_sub(a)),

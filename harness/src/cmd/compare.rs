@@ -7,7 +7,8 @@
 //! the option and its range (exit 2), never minutes of work.
 
 use super::numeric::unsigned;
-use crate::compare::{self, Config, Workload};
+use crate::compare::instruments::InstrumentWorkload;
+use crate::compare::{self, Config, Workload, WorkloadName};
 use crate::output;
 use crate::provenance::Provenance;
 use std::path::{Path, PathBuf};
@@ -53,7 +54,7 @@ pub struct Args {
     pub budget_ms: u64,
     /// Workloads to run, comma-separated (default: all of them, in the order listed).
     #[arg(long, value_delimiter = ',', value_parser = workload_parser())]
-    pub workloads: Vec<Workload>,
+    pub workloads: Vec<WorkloadName>,
     /// Output directory (by default `flowmatch-out/compare`, which git ignores; the
     /// committed results are made with `--out bench-results/compare`).
     #[arg(long, default_value = "flowmatch-out/compare")]
@@ -73,13 +74,16 @@ pub const OUTPUT_FILES: [&str; 5] = [
     "fill-distribution.svg",
 ];
 
-/// Accepts exactly the names of [`Workload::all`] (so `--help` and the error for an unknown
-/// name list them all).
-fn workload_parser() -> impl clap::builder::TypedValueParser<Value = Workload> {
+/// Accepts exactly the names of [`WorkloadName::all`] (so `--help` and the error for an
+/// unknown name list them all).
+fn workload_parser() -> impl clap::builder::TypedValueParser<Value = WorkloadName> {
     use clap::builder::TypedValueParser;
-    let names: Vec<&'static str> = Workload::all().into_iter().map(Workload::name).collect();
+    let names: Vec<&'static str> = WorkloadName::all()
+        .into_iter()
+        .map(WorkloadName::name)
+        .collect();
     clap::builder::PossibleValuesParser::new(names).try_map(|name| {
-        Workload::from_name(&name).ok_or_else(|| format!("unknown workload `{name}`"))
+        WorkloadName::from_name(&name).ok_or_else(|| format!("unknown workload `{name}`"))
     })
 }
 
@@ -129,7 +133,24 @@ impl Args {
             workloads: if self.workloads.is_empty() {
                 Workload::all()
             } else {
-                self.workloads.clone()
+                self.workloads
+                    .iter()
+                    .filter_map(|w| match w {
+                        WorkloadName::Book(b) => Some(*b),
+                        WorkloadName::Instruments(_) => None,
+                    })
+                    .collect()
+            },
+            instrument_workloads: if self.workloads.is_empty() {
+                InstrumentWorkload::ALL.to_vec()
+            } else {
+                self.workloads
+                    .iter()
+                    .filter_map(|w| match w {
+                        WorkloadName::Instruments(i) => Some(*i),
+                        WorkloadName::Book(_) => None,
+                    })
+                    .collect()
             },
             ..Config::default()
         })

@@ -18,6 +18,7 @@ use super::numeric::unsigned;
 use crate::latency::probe;
 use crate::latency::session::{self, Failure, Observer, ProbeJson, SideBySide};
 use crate::latency::settings::{self, Settings, StreamKind};
+use crate::latency::shards::{self as latency_shards, ShardRunResult};
 use crate::latency::{Load, Percentiles, RunResult};
 use crate::provenance;
 use flowmatch_core::ingress::QueueKind;
@@ -86,6 +87,17 @@ pub struct Args {
     /// the null run: 0 (no probe) to 600.
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub probe: f64,
+    /// Engine shards, 1 to 64, each a pinned engine thread owning the instruments
+    /// `KeyHash` gives it (more than 1 needs `--instruments`). Shard i is pinned to the
+    /// core after the client's (cycling), so more shards than cores share them.
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true, value_parser = unsigned(1, latency_shards::MAX_SHARDS))]
+    pub shards: usize,
+    /// Replay the Zipf multi-instrument stream over this many instruments (1 to 1000000),
+    /// each shard applying it with a `MultiBook<FastBook>`, instead of the single book's
+    /// stream. A sharded run is the closed-loop run and the given (or default) rates, with
+    /// no knee search, null pipeline or jitter probe; it writes `shards-summary.json`.
+    #[arg(long, allow_negative_numbers = true, value_parser = unsigned(1, latency_shards::MAX_INSTRUMENTS))]
+    pub instruments: Option<u32>,
     /// Output directory (by default `flowmatch-out/latency`, which git ignores; the
     /// committed results are made with `--out bench-results/latency`).
     #[arg(long, default_value = "flowmatch-out/latency")]
@@ -134,6 +146,8 @@ pub fn settings(a: &Args) -> Settings {
         closed: !a.no_closed,
         null: !a.no_null,
         probe_s: a.probe,
+        shards: a.shards,
+        instruments: a.instruments,
     }
 }
 
@@ -142,6 +156,9 @@ pub fn run(a: Args) -> u8 {
     if let Err(e) = s.validate() {
         eprintln!("flowmatch latency: {e}");
         return 2;
+    }
+    if s.instruments.is_some() {
+        return run_sharded(&s, &a.out);
     }
     eprintln!(
         "generating {} commands of the {} stream (seed {})...",
@@ -174,6 +191,102 @@ pub fn run(a: Args) -> u8 {
             eprintln!("flowmatch latency: {e}");
             1
         }
+    }
+}
+
+/// `--instruments M` (and `--shards N`): the sharded session, printed run by run.
+fn run_sharded(s: &Settings, out: &std::path::Path) -> u8 {
+    let m = s.instruments.unwrap_or(1);
+    eprintln!(
+        "generating {} commands of the zipf-instruments stream over {m} instruments (seed {})...",
+        s.stream_len, s.seed
+    );
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "flowmatch latency: {} shard(s) over {m} instruments (MultiBook<FastBook> per shard, routed by KeyHash(instrument)), {} router(s), batch {}, {} s per run, pinned: {}",
+        s.shards, s.producers, s.batch, s.duration_s, s.pin
+    );
+    if s.shards + 1 > cores {
+        println!(
+            "note: {} shard(s) + the client is more threads than this machine's {cores} cores{}: they share cores (engines yield when idle), so these figures are not N-core figures",
+            s.shards,
+            if s.shards > cores { ", and more shards than cores" } else { "" }
+        );
+    }
+    let mut print = |label: &str, r: &ShardRunResult| print_shard_run(label, r);
+    match latency_shards::session(s, out, &mut print) {
+        Ok(summary) => {
+            println!(
+                "load average {} {}",
+                summary.load_average_at_end,
+                session::load_remark(provenance::load_average_1m(), summary.logical_cores)
+            );
+            println!(
+                "wrote {}/shards-summary.json and .hgrm files",
+                out.display()
+            );
+            0
+        }
+        Err(Failure::Invalid(e)) => {
+            eprintln!("flowmatch latency: {e}");
+            2
+        }
+        Err(Failure::Failed(e)) => {
+            eprintln!("flowmatch latency: {e}");
+            1
+        }
+    }
+}
+
+fn print_shard_run(label: &str, r: &ShardRunResult) {
+    let offered = match r.load {
+        Load::Open { rate } => format!("{rate:.0}/s"),
+        Load::Closed => "max".into(),
+    };
+    let e2e = Percentiles::of(&r.e2e);
+    println!(
+        "{label}: offered {offered}, achieved {:.0}/s, sent {}, answered {}, e2e p50 {} p99 {} p99.9 {} max {}",
+        r.achieved_rate,
+        r.sent,
+        r.completed,
+        fmt_ns(e2e.p50),
+        fmt_ns(e2e.p99),
+        fmt_ns(e2e.p99_9),
+        fmt_ns(e2e.max)
+    );
+    println!(
+        "  router: {:.1} ns per message in send_slice (route + stage + commit, 2 clock reads per push included); routing function alone {:.1} ns",
+        r.router_send_ns, r.route_ns
+    );
+    for sh in &r.per_shard {
+        let p = Percentiles::of(&sh.hists.service);
+        println!(
+            "  shard {}: messages {}, achieved {:.0}/s, service p50 {} p99 {}{}",
+            sh.shard,
+            sh.messages,
+            sh.achieved_rate,
+            fmt_ns(p.p50),
+            fmt_ns(p.p99),
+            if sh.with_client {
+                " (shares the client's core)"
+            } else {
+                ""
+            }
+        );
+    }
+    println!(
+        "  placement: client {}",
+        r.client_core
+            .map_or("unpinned".to_string(), |c| format!("on core {c}"))
+    );
+    for line in r.placement.lines() {
+        println!("  {line}");
+    }
+    if r.truncated {
+        println!("  (fell behind: sending cut short, the shards could not keep up)");
+    }
+    if r.completed != r.sent {
+        println!("  WARNING: {} sent but {} answered", r.sent, r.completed);
     }
 }
 
@@ -352,6 +465,8 @@ mod tests {
             no_closed: false,
             no_null: false,
             probe: 0.02,
+            shards: 1,
+            instruments: None,
             out: out.to_path_buf(),
         }
     }

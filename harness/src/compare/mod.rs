@@ -16,6 +16,7 @@
 pub mod crosscheck;
 pub mod distribution;
 pub mod driver;
+pub mod instruments;
 pub mod report;
 
 use driver::MatcherKind;
@@ -69,6 +70,39 @@ impl Workload {
     }
 }
 
+/// A name `--workloads` accepts: a single-book workload or a multi-instrument one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorkloadName {
+    Book(Workload),
+    Instruments(instruments::InstrumentWorkload),
+}
+
+impl WorkloadName {
+    /// Every name, in report order: the single-book workloads, then the multi-instrument.
+    pub fn all() -> Vec<WorkloadName> {
+        Workload::all()
+            .into_iter()
+            .map(WorkloadName::Book)
+            .chain(
+                instruments::InstrumentWorkload::ALL
+                    .into_iter()
+                    .map(WorkloadName::Instruments),
+            )
+            .collect()
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            WorkloadName::Book(w) => w.name(),
+            WorkloadName::Instruments(w) => w.name(),
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<WorkloadName> {
+        WorkloadName::all().into_iter().find(|w| w.name() == name)
+    }
+}
+
 /// What `flowmatch compare` runs. The defaults finish in a few minutes on 2 cores.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -83,6 +117,8 @@ pub struct Config {
     pub latency_commands: usize,
     pub matchers: Vec<MatcherKind>,
     pub workloads: Vec<Workload>,
+    /// Multi-instrument workloads (our multi-books; see [`instruments`]).
+    pub instrument_workloads: Vec<instruments::InstrumentWorkload>,
     /// A peer that has not returned from one command for this long is declared hung.
     pub stall: std::time::Duration,
     /// A peer still working through one screened stream after this long is reported too
@@ -102,6 +138,7 @@ impl Default for Config {
             latency_commands: 100_000,
             matchers: MatcherKind::ALL.to_vec(),
             workloads: Workload::all(),
+            instrument_workloads: instruments::InstrumentWorkload::ALL.to_vec(),
             stall: std::time::Duration::from_secs(2),
             budget: std::time::Duration::from_secs(3),
         }

@@ -4,6 +4,7 @@
 use super::crosscheck::{cross_check, CrossCheck};
 use super::distribution::{fill_distribution, FillDistribution};
 use super::driver::{latency, new_histogram, throughput, MatcherKind};
+use super::instruments::{self, MultiSection};
 use super::{screen, streams, Config, ScreenMode, Screened, TooSlow};
 use crate::provenance::Provenance;
 use flowmatch_peers::{restrict, Capabilities, Dropped};
@@ -93,6 +94,8 @@ pub struct Report {
     pub latency: Vec<Latency>,
     pub cross_checks: Vec<CrossCheck>,
     pub fill_distribution: Vec<FillDistribution>,
+    /// The multi-instrument workloads: our multi-books ([`super::instruments`]).
+    pub multi_instrument: MultiSection,
     pub notes: Vec<String>,
 }
 
@@ -355,6 +358,23 @@ pub fn run(cfg: &Config, provenance: Provenance, progress: &mut dyn FnMut(&str))
         .map(|(w, full, _)| fill_distribution(w.name(), full))
         .collect();
 
+    let peers: Vec<&'static str> = cfg
+        .matchers
+        .iter()
+        .filter(|m| m.is_peer())
+        .map(|m| m.name())
+        .collect();
+    let multi_instrument = instruments::run(
+        &cfg.instrument_workloads,
+        cfg.seed,
+        cfg.commands,
+        cfg.reps,
+        cfg.latency_commands,
+        cfg.cross_commands,
+        &peers,
+        progress,
+    );
+
     let notes = vec![
         "Workloads: every workload of the registry (harness/src/workload/, under its registry name) and retail (the main-job flow, flowmatch_harness::retail::retail_commands); all seeded; --workloads picks some.".to_string(),
         format!("Screening: each peer first runs each stream in a child process; one that does not return from a command for {} ms is reported hung there, one still working after {} ms is reported too slow with where it had got to and its rate there (progress reports included), which stands as its throughput; neither is timed further on that stream.", cfg.stall.as_millis(), cfg.budget.as_millis()),
@@ -379,6 +399,7 @@ pub fn run(cfg: &Config, provenance: Provenance, progress: &mut dyn FnMut(&str))
         latency: lat,
         cross_checks: checks,
         fill_distribution: dist,
+        multi_instrument,
         notes,
     }
 }
@@ -523,6 +544,7 @@ impl Report {
         for n in &self.notes {
             let _ = writeln!(s, "note: {n}");
         }
+        s.push_str(&self.multi_instrument.console());
         s
     }
 
@@ -706,6 +728,7 @@ impl Report {
             let _ = writeln!(s, "- {n}");
         }
         let _ = writeln!(s, "\n{}", self.provenance.markdown());
+        s.push_str(&self.multi_instrument.markdown());
         s
     }
 

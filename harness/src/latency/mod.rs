@@ -32,6 +32,7 @@ pub mod hist;
 pub mod probe;
 pub mod session;
 pub mod settings;
+pub mod shards;
 pub mod sweep;
 
 pub use hist::{PathHistograms, Percentiles};
@@ -40,7 +41,7 @@ use crate::clock::TscClock;
 use crate::pipeline::{self, Offer, Recorder, Shape};
 use flowmatch_core::engine::{EngineStats, Output, Processor};
 use flowmatch_core::ingress::QueueKind;
-use flowmatch_core::{BookConfig, Command, Event, FastBook, Sink};
+use flowmatch_core::{BookConfig, Command, Event, FastBook, InstrumentCommand, Sink};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -115,20 +116,55 @@ impl Default for RunSpec {
     }
 }
 
+/// A message whose order id a [`Cycle`] can shift: a single-book [`Command`] or an
+/// [`InstrumentCommand`] (ids are per instrument, so shifting every id by the same stride
+/// keeps each instrument's ids fresh too).
+pub trait Renumber: Copy {
+    /// The order id the message names.
+    fn order_id(&self) -> u64;
+    /// Adds `by` to that id (wrapping).
+    fn shift_id(&mut self, by: u64);
+}
+
+impl Renumber for Command {
+    #[inline]
+    fn order_id(&self) -> u64 {
+        self.id()
+    }
+    #[inline]
+    fn shift_id(&mut self, by: u64) {
+        match self {
+            Command::New(o) => o.id = o.id.wrapping_add(by),
+            Command::Cancel { id } | Command::Replace { id, .. } => *id = id.wrapping_add(by),
+        }
+    }
+}
+
+impl Renumber for InstrumentCommand {
+    #[inline]
+    fn order_id(&self) -> u64 {
+        self.cmd.order_id()
+    }
+    #[inline]
+    fn shift_id(&mut self, by: u64) {
+        self.cmd.shift_id(by)
+    }
+}
+
 /// A command stream replayed cyclically: pass `k` adds `k * stride` to every id, so a
 /// stream shorter than the run never reuses a live id.
-pub struct Cycle<'a> {
-    cmds: &'a [Command],
+pub struct Cycle<'a, M = Command> {
+    cmds: &'a [M],
     stride: u64,
 }
 
-impl<'a> Cycle<'a> {
+impl<'a, M: Renumber> Cycle<'a, M> {
     /// `cmds` must not be empty.
-    pub fn new(cmds: &'a [Command]) -> Option<Self> {
+    pub fn new(cmds: &'a [M]) -> Option<Self> {
         if cmds.is_empty() {
             return None;
         }
-        let max_id = cmds.iter().map(|c| c.id()).max().unwrap_or(0);
+        let max_id = cmds.iter().map(|c| c.order_id()).max().unwrap_or(0);
         Some(Cycle {
             cmds,
             stride: max_id.saturating_add(1),
@@ -136,14 +172,11 @@ impl<'a> Cycle<'a> {
     }
 
     #[inline]
-    pub fn get(&self, i: u64) -> Command {
+    pub fn get(&self, i: u64) -> M {
         let n = self.cmds.len() as u64;
         let off = (i / n).wrapping_mul(self.stride);
         let mut c = self.cmds[(i % n) as usize];
-        match &mut c {
-            Command::New(o) => o.id = o.id.wrapping_add(off),
-            Command::Cancel { id } | Command::Replace { id, .. } => *id = id.wrapping_add(off),
-        }
+        c.shift_id(off);
         c
     }
 }
@@ -289,7 +322,7 @@ mod tests {
                 qty: 1
             }
         );
-        assert!(Cycle::new(&[]).is_none());
+        assert!(Cycle::<Command>::new(&[]).is_none());
     }
 
     /// Functional only (no timing assertions): every command sent comes back, the

@@ -76,6 +76,11 @@ pub struct Settings {
     pub null: bool,
     /// Seconds of platform jitter probe per open-loop rate (0: none).
     pub probe_s: f64,
+    /// Engine shards (1: the single engine).
+    pub shards: usize,
+    /// `Some(M)`: the Zipf multi-instrument stream over M instruments, one
+    /// `MultiBook<FastBook>` per shard ([`super::shards`]); `None`: the single book.
+    pub instruments: Option<u32>,
 }
 
 impl Default for Settings {
@@ -96,6 +101,8 @@ impl Default for Settings {
             closed: true,
             null: true,
             probe_s: 1.0,
+            shards: 1,
+            instruments: None,
         }
     }
 }
@@ -171,6 +178,7 @@ impl Settings {
                 self.probe_s
             ));
         }
+        super::shards::check(self.shards, self.instruments)?;
         in_range("batch", self.batch, 1, MAX_BATCH, " commands")?;
         in_range("capacity", self.capacity, 1, MAX_CAPACITY, " slots")?;
         in_range("producers", self.producers, 1, MAX_PRODUCERS, "")?;
