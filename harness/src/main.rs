@@ -37,6 +37,10 @@ enum Command {
     Compare(cmd::compare::Args),
     /// Measure ingress hop, service and end-to-end latency percentiles and throughput.
     Latency(cmd::latency::Args),
+    /// Rebuild the state a journal directory holds (latest snapshot + journal tail); print its state hash.
+    Recover(cmd::recover::Args),
+    /// Check a journal (`verify`) or print it as replay commands (`dump`).
+    Journal(cmd::journal::Args),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +50,8 @@ fn main() -> ExitCode {
         Command::Run(a) => cmd::run::run(a),
         Command::Compare(a) => cmd::compare::run(a),
         Command::Latency(a) => cmd::latency::run(a),
+        Command::Recover(a) => cmd::recover::run(a),
+        Command::Journal(a) => cmd::journal::run(a),
     };
     ExitCode::from(code)
 }

@@ -2,10 +2,14 @@
 //! returning the process exit code.
 
 pub mod compare;
+pub mod journal;
+pub mod journaled;
 pub mod latency;
 pub mod numeric;
+pub mod recover;
 pub mod replay;
 pub mod replay_instruments;
+pub mod replay_journaled;
 pub mod run;
 
 /// Re-exported for the subcommands that parse `--policy`; the type lives in
