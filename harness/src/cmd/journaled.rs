@@ -24,7 +24,7 @@
 //! | 4 + n | settings text length, then the `settings` file's bytes |
 //! | 4 | number of books (1) |
 //! | 4 + 8 | per book: key (0), number of resting orders |
-//! | 29 each | the orders in priority order, in the state hash's canonical order form |
+//! | 31 each | the orders in priority order: the state hash's canonical 29 bytes, then `tif` (u8: 0 GTC, 3 POST) and `stp` (u8: 0 NONE, 1 CT, 2 CM, 3 CB, 4 DC) |
 //! | 8 | number of price levels |
 //! | 33 each | per level: side (u8), price (i64), open quantity (u128), order count (u64) |
 //! | 32 | the state hash (SHA-256, [`flowmatch_journal::state_hash`]) |
@@ -33,6 +33,12 @@
 //! `chain` ties a snapshot to one journal: `chain(0) = 0`, `chain(s) = crc32c_append(
 //! chain(s-1), seq_le_bytes ++ payload)` over the records' encoded payloads. A snapshot
 //! from another journal (or the same directory after different commands) fails it.
+//!
+//! A resting order's time in force and STP mode are state too: a replace that loses
+//! priority re-enters the order with them (docs/SEMANTICS.md), so a book rebuilt without
+//! them diverges later. The book's trait does not report them, so the replay keeps them
+//! in [`OrderAttrs`] (id -> tif, stp of every accepted order, pruned to the resting ones
+//! at each snapshot). The state hash's canonical form (version 1) does not include them.
 //!
 //! # Loading a snapshot
 //! The book is rebuilt by re-adding the resting orders as GTC limit orders in priority
@@ -56,6 +62,7 @@ use flowmatch_core::{
 };
 use flowmatch_journal::state_hash::{canonical_order, ORDER_BYTES};
 use flowmatch_journal::{state_hash, Codec, Reader, StateHash, TornTail};
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -288,6 +295,49 @@ impl Chain {
     }
 }
 
+/// Time in force and STP mode of accepted orders (see the module docs).
+#[derive(Clone, Debug, Default)]
+pub struct OrderAttrs {
+    map: HashMap<u64, (Tif, Stp)>,
+}
+
+impl OrderAttrs {
+    /// Records `cmd` if it is a new order the book acknowledged.
+    pub fn record(&mut self, cmd: &Command, acked: bool) {
+        if let (Command::New(o), true) = (cmd, acked) {
+            self.map.insert(o.id, (o.tif, o.stp));
+        }
+    }
+
+    /// Keeps only the orders resting in `book`.
+    pub fn prune(&mut self, book: &impl OrderBook) {
+        self.map.retain(|id, _| book.order(*id).is_some());
+    }
+
+    fn get(&self, id: u64) -> Option<(Tif, Stp)> {
+        self.map.get(&id).copied()
+    }
+}
+
+fn tif_byte(t: Tif) -> u8 {
+    match t {
+        Tif::Gtc => 0,
+        Tif::Ioc => 1,
+        Tif::Fok => 2,
+        Tif::Post => 3,
+    }
+}
+
+fn stp_byte(s: Stp) -> u8 {
+    match s {
+        Stp::None => 0,
+        Stp::CancelTaker => 1,
+        Stp::CancelMaker => 2,
+        Stp::CancelBoth => 3,
+        Stp::DecrementCancel => 4,
+    }
+}
+
 /// One price level as a snapshot records it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LevelRecord {
@@ -332,8 +382,8 @@ pub struct Snapshot {
     pub chain: Chain,
     /// The settings text.
     pub settings: String,
-    /// Resting orders in priority order.
-    pub orders: Vec<RestingOrder>,
+    /// Resting orders in priority order, with their time in force and STP mode.
+    pub orders: Vec<(RestingOrder, Tif, Stp)>,
     /// The recorded level aggregates.
     pub levels: Vec<LevelRecord>,
     /// The recorded state hash.
@@ -378,7 +428,15 @@ pub fn list_snapshots(dir: &Path) -> Result<Vec<(u64, PathBuf)>, Failure> {
 }
 
 /// Serializes `book` after command `seq` (see the module docs for the layout).
-pub fn encode_snapshot(seq: u64, chain: Chain, settings: &str, book: &impl OrderBook) -> Vec<u8> {
+/// An order's attributes are missing from `attrs` (a bug: every resting order was
+/// acknowledged); the snapshot is not written.
+pub fn encode_snapshot(
+    seq: u64,
+    chain: Chain,
+    settings: &str,
+    book: &impl OrderBook,
+    attrs: &OrderAttrs,
+) -> Result<Vec<u8>, Failure> {
     let levels = levels_of(book);
     let mut b =
         Vec::with_capacity(64 + settings.len() + book.len() * ORDER_BYTES + levels.len() * 33);
@@ -390,11 +448,23 @@ pub fn encode_snapshot(seq: u64, chain: Chain, settings: &str, book: &impl Order
     b.extend_from_slice(&1u32.to_le_bytes());
     b.extend_from_slice(&0u32.to_le_bytes());
     b.extend_from_slice(&(book.len() as u64).to_le_bytes());
+    let mut missing = None;
     for side in [Side::Buy, Side::Sell] {
         book.for_each_order_of(side, &mut |o| {
+            let Some((tif, stp)) = attrs.get(o.id) else {
+                missing = Some(o.id);
+                return false;
+            };
             b.extend_from_slice(&canonical_order(o));
+            b.push(tif_byte(tif));
+            b.push(stp_byte(stp));
             true
         });
+    }
+    if let Some(id) = missing {
+        return Err(Failure::io(format!(
+            "snapshot at seq {seq}: no time in force / STP mode recorded for resting order {id}"
+        )));
     }
     b.extend_from_slice(&(levels.len() as u64).to_le_bytes());
     for l in &levels {
@@ -406,7 +476,7 @@ pub fn encode_snapshot(seq: u64, chain: Chain, settings: &str, book: &impl Order
     b.extend_from_slice(&state_hash(book).0);
     let crc = crc32c::crc32c(&b);
     b.extend_from_slice(&crc.to_le_bytes());
-    b
+    Ok(b)
 }
 
 /// Writes the snapshot of `book` after command `seq` into `dir` atomically.
@@ -416,9 +486,11 @@ pub fn write_snapshot(
     chain: Chain,
     settings: &str,
     book: &impl OrderBook,
+    attrs: &mut OrderAttrs,
 ) -> Result<SnapshotCost, Failure> {
     let t0 = Instant::now();
-    let bytes = encode_snapshot(seq, chain, settings, book);
+    attrs.prune(book);
+    let bytes = encode_snapshot(seq, chain, settings, book, attrs)?;
     let t1 = Instant::now();
     write_atomically(dir, &snapshot_file_name(seq), &bytes)?;
     Ok(SnapshotCost {
@@ -504,16 +576,30 @@ pub fn decode_snapshot(bytes: &[u8]) -> Result<Snapshot, String> {
             "{books} books (key {key}); this version reads one, key 0"
         ));
     }
-    let n = c.count(ORDER_BYTES)?;
+    let n = c.count(ORDER_BYTES + 2)?;
     let mut orders = Vec::with_capacity(n);
     for _ in 0..n {
-        orders.push(RestingOrder {
+        let o = RestingOrder {
             side: c.side()?,
             price: c.i64()?,
             id: c.u64()?,
             account: c.u32()?,
             open_qty: c.u64()?,
-        });
+        };
+        let tif = match c.take(1)?[0] {
+            0 => Tif::Gtc,
+            3 => Tif::Post,
+            v => return Err(format!("resting order {} has time in force byte {v}", o.id)),
+        };
+        let stp = match c.take(1)?[0] {
+            0 => Stp::None,
+            1 => Stp::CancelTaker,
+            2 => Stp::CancelMaker,
+            3 => Stp::CancelBoth,
+            4 => Stp::DecrementCancel,
+            v => return Err(format!("resting order {} has STP byte {v}", o.id)),
+        };
+        orders.push((o, tif, stp));
     }
     let n = c.count(33)?;
     let mut levels = Vec::with_capacity(n);
@@ -552,12 +638,19 @@ impl Sink<Event> for RestCheck {
     }
 }
 
-/// Rebuilds the book a snapshot holds and checks it (see the module docs).
-pub fn rebuild<B: NewBook>(snap: &Snapshot, cfg: BookConfig, name: &Path) -> Result<B, Failure> {
+/// Rebuilds the book a snapshot holds and checks it (see the module docs); `attrs` gets
+/// the orders' time in force and STP modes.
+pub fn rebuild<B: NewBook>(
+    snap: &Snapshot,
+    cfg: BookConfig,
+    name: &Path,
+    attrs: &mut OrderAttrs,
+) -> Result<B, Failure> {
     let refuse =
         |what: String| Failure::corrupt(format!("snapshot {} refused: {what}", name.display()));
     let mut book = B::with_config(cfg);
-    for o in &snap.orders {
+    for (o, tif, stp) in &snap.orders {
+        attrs.map.insert(o.id, (*tif, *stp));
         let cmd = Command::New(NewOrder {
             id: o.id,
             account: o.account,
@@ -565,8 +658,8 @@ pub fn rebuild<B: NewBook>(snap: &Snapshot, cfg: BookConfig, name: &Path) -> Res
             ord_type: OrdType::Limit,
             price: Some(o.price),
             qty: o.open_qty,
-            tif: Tif::Gtc,
-            stp: Stp::None,
+            tif: *tif,
+            stp: *stp,
         });
         let mut check = RestCheck { unexpected: None };
         book.apply(&cmd, &mut check);
@@ -592,16 +685,30 @@ pub fn rebuild<B: NewBook>(snap: &Snapshot, cfg: BookConfig, name: &Path) -> Res
     Ok(book)
 }
 
-/// Formats events of re-applied commands as event lines.
+/// Formats events of re-applied commands as event lines, noting an acknowledgement.
 pub struct LineSink<'a> {
     /// Where the lines go.
     pub buf: &'a mut String,
     /// The command's sequence number.
     pub seq: u64,
+    /// An `ACK` was seen.
+    pub acked: bool,
+}
+
+impl<'a> LineSink<'a> {
+    /// A sink for command `seq`.
+    pub fn new(buf: &'a mut String, seq: u64) -> Self {
+        LineSink {
+            buf,
+            seq,
+            acked: false,
+        }
+    }
 }
 
 impl Sink<Event> for LineSink<'_> {
     fn event(&mut self, e: Event) {
+        self.acked |= matches!(e, Event::Ack { .. });
         let _ = text::write_event(self.buf, self.seq, &e);
     }
 }
@@ -621,6 +728,8 @@ pub struct Recovered<B> {
     pub tail: u64,
     /// The chain at `last_seq`.
     pub chain: Chain,
+    /// Time in force and STP mode of the orders (for later snapshots).
+    pub attrs: OrderAttrs,
     /// A torn final record (not yet truncated: the reader only reports it).
     pub torn: Option<TornTail>,
 }
@@ -652,6 +761,7 @@ pub fn recover<B: NewBook>(
         }
     }
     let cfg = settings.config();
+    let mut attrs = OrderAttrs::default();
     let (mut book, snap_seq, snap_chain) = match &chosen {
         Some((s, path)) => {
             if s.settings != settings_text {
@@ -660,7 +770,11 @@ pub fn recover<B: NewBook>(
                     path.display()
                 )));
             }
-            (rebuild::<B>(s, cfg, path)?, s.seq, Some(s.chain))
+            (
+                rebuild::<B>(s, cfg, path, &mut attrs)?,
+                s.seq,
+                Some(s.chain),
+            )
         }
         None => (B::with_config(cfg), 0, None),
     };
@@ -685,13 +799,10 @@ pub fn recover<B: NewBook>(
             continue;
         }
         tail += 1;
-        book.apply(
-            &r.value,
-            &mut LineSink {
-                buf: &mut buf,
-                seq: r.seq,
-            },
-        );
+        let mut sink = LineSink::new(&mut buf, r.seq);
+        book.apply(&r.value, &mut sink);
+        let acked = sink.acked;
+        attrs.record(&r.value, acked);
         if let Some(out) = events.as_deref_mut() {
             if buf.len() >= 1 << 16 {
                 out.write_all(buf.as_bytes())
@@ -723,6 +834,7 @@ pub fn recover<B: NewBook>(
         snapshot_seq: chosen.map(|c| c.0.seq),
         tail,
         chain,
+        attrs,
         torn: reader.summary().torn,
     })
 }
@@ -755,14 +867,16 @@ mod tests {
     #[test]
     fn snapshot_round_trip_and_damage() {
         let mut book = FastBook::new(BookConfig::default());
+        let mut attrs = OrderAttrs::default();
         for line in [
             "N,1,1,B,L,100,5",
-            "N,2,2,B,L,100,7",
-            "N,3,1,S,L,105,3",
+            "N,2,2,B,L,100,7,POST,CT",
+            "N,3,1,S,L,105,3,GTC,DC",
             "N,4,3,B,L,99,1",
         ] {
             let cmd = text::parse_command(line, 1).unwrap().unwrap();
             book.apply(&cmd, &mut RestCheck { unexpected: None });
+            attrs.record(&cmd, true);
         }
         let settings = Settings::new(
             BookKind::Fast,
@@ -771,9 +885,19 @@ mod tests {
             &BookConfig::default(),
         )
         .to_text();
-        let bytes = encode_snapshot(4, Chain(7), &settings, &book);
+        let bytes = encode_snapshot(4, Chain(7), &settings, &book, &attrs).unwrap();
         let snap = decode_snapshot(&bytes).unwrap();
         assert_eq!(snap.seq, 4);
+        let modes: Vec<(u64, Tif, Stp)> = snap.orders.iter().map(|o| (o.0.id, o.1, o.2)).collect();
+        assert_eq!(
+            modes,
+            vec![
+                (1, Tif::Gtc, Stp::None),
+                (2, Tif::Post, Stp::CancelTaker),
+                (4, Tif::Gtc, Stp::None),
+                (3, Tif::Gtc, Stp::DecrementCancel),
+            ]
+        );
         assert_eq!(
             snap.levels,
             vec![
@@ -797,7 +921,13 @@ mod tests {
                 },
             ]
         );
-        let rebuilt: ReferenceBook = rebuild(&snap, BookConfig::default(), Path::new("t")).unwrap();
+        let rebuilt: ReferenceBook = rebuild(
+            &snap,
+            BookConfig::default(),
+            Path::new("t"),
+            &mut OrderAttrs::default(),
+        )
+        .unwrap();
         assert_eq!(
             text::book_dump(&rebuilt),
             "B,100,1,5\nB,100,2,7\nB,99,4,1\nS,105,3,3\n"

@@ -31,11 +31,14 @@
 //! stops it for the whole time: waiting for the record, serializing, writing and syncing;
 //! the report on stderr gives the longest stop and its parts.
 //!
+//! With snapshots on, the replay also keeps each accepted order's time in force and STP
+//! mode (a hash map insert per accepted order; see `journaled::OrderAttrs`).
+//!
 //! # Report
 //! At the end, stderr gets one line: the journal's last sequence number and the state
 //! hash (`flowmatch_journal::state_hash`), and one per snapshot summary.
 
-use super::journaled::{self, Chain, Failure, LineSink, NewBook, Settings};
+use super::journaled::{self, Chain, Failure, LineSink, NewBook, OrderAttrs, Settings};
 use super::replay::{Args, OnClosedOutput};
 use crate::text::{CommandReader, ReadError};
 use flowmatch_core::Command;
@@ -229,7 +232,7 @@ fn run_inner<B: NewBook>(
         ..JournalConfig::default()
     };
     let settings_text = settings.to_text();
-    let (mut book, writer, start_seq, mut chain) = if has_journal(dir) {
+    let (mut book, writer, start_seq, mut chain, mut attrs) = if has_journal(dir) {
         if !opts.resume {
             return Err(Failure::corrupt(format!(
                 "--journal {} already holds a journal; pass --resume to continue it (the input's first commands must be the journaled ones) or give an empty directory",
@@ -249,7 +252,7 @@ fn run_inner<B: NewBook>(
             eprintln!("flowmatch replay: warning: {t}; truncated");
         }
         let rec = journaled::recover::<B>(dir, None)?;
-        (rec.book, writer, rec.last_seq, rec.chain)
+        (rec.book, writer, rec.last_seq, rec.chain, rec.attrs)
     } else {
         std::fs::create_dir_all(dir)
             .map_err(|e| Failure::io(format!("cannot create --journal {}: {e}", dir.display())))?;
@@ -260,6 +263,7 @@ fn run_inner<B: NewBook>(
             writer,
             0,
             Chain::default(),
+            OrderAttrs::default(),
         )
     };
     let mut journal = match opts.fsync {
@@ -340,13 +344,12 @@ fn run_inner<B: NewBook>(
             )));
         }
         chain.add(seq, &cmd);
-        book.apply(
-            &cmd,
-            &mut LineSink {
-                buf: &mut held.buf,
-                seq,
-            },
-        );
+        let mut sink = LineSink::new(&mut held.buf, seq);
+        book.apply(&cmd, &mut sink);
+        if opts.snapshot_every.is_some() {
+            let acked = sink.acked;
+            attrs.record(&cmd, acked);
+        }
         held.mark(seq);
         if held.buf.len() >= CHUNK {
             let all = matches!(journal, Journal::Direct(_));
@@ -364,7 +367,8 @@ fn run_inner<B: NewBook>(
             if seq % n == 0 {
                 let t0 = Instant::now();
                 journal.wait_for(seq).map_err(Failure::journal)?;
-                let cost = journaled::write_snapshot(dir, seq, chain, &settings_text, &book)?;
+                let cost =
+                    journaled::write_snapshot(dir, seq, chain, &settings_text, &book, &mut attrs)?;
                 let stop = t0.elapsed().as_micros() as u64;
                 snapshots += 1;
                 if stop >= longest_stop.0 {
