@@ -273,6 +273,15 @@ pub fn run(a: Args) -> u8 {
             }
         },
     };
+    if let Some(n) = a.snapshot_every {
+        if !(1..=replay_journaled::MAX_SNAPSHOT_EVERY).contains(&n) {
+            eprintln!(
+                "flowmatch replay: --snapshot-every must be between 1 and {}, got {n}",
+                replay_journaled::MAX_SNAPSHOT_EVERY
+            );
+            return 2;
+        }
+    }
     if let Some(dir) = &a.journal {
         if table.is_some() {
             eprintln!("flowmatch replay: --journal does not journal instruments yet; drop --instruments (and prefixed lines)");
