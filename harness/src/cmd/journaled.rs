@@ -423,7 +423,7 @@ pub fn list_snapshots(dir: &Path) -> Result<Vec<(u64, PathBuf)>, Failure> {
             out.push((seq, e.path()));
         }
     }
-    out.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    out.sort_unstable_by_key(|s| std::cmp::Reverse(s.0));
     Ok(out)
 }
 
@@ -813,7 +813,7 @@ pub fn recover<B: NewBook>(
             buf.clear();
         }
     }
-    if let Some(out) = events.as_deref_mut() {
+    if let Some(out) = events {
         out.write_all(buf.as_bytes())
             .and_then(|()| out.flush())
             .map_err(|e| Failure::io(format!("cannot write events: {e}")))?;

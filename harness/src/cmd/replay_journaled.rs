@@ -364,7 +364,7 @@ fn run_inner<B: NewBook>(
             }
         }
         if let Some(n) = opts.snapshot_every {
-            if seq % n == 0 {
+            if seq.is_multiple_of(n) {
                 let t0 = Instant::now();
                 journal.wait_for(seq).map_err(Failure::journal)?;
                 let cost =
