@@ -62,7 +62,7 @@ use flowmatch_core::{
 };
 use flowmatch_journal::state_hash::{canonical_order, ORDER_BYTES};
 use flowmatch_journal::{state_hash, Codec, Reader, StateHash, TornTail};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -309,9 +309,16 @@ impl OrderAttrs {
         }
     }
 
-    /// Keeps only the orders resting in `book`.
+    /// Keeps only the orders resting in `book` (rebuilt from the book's orders: cost
+    /// proportional to the resting orders, not to every order accepted since).
     pub fn prune(&mut self, book: &impl OrderBook) {
-        self.map.retain(|id, _| book.order(*id).is_some());
+        let mut kept = HashMap::with_capacity_and_hasher(book.len(), Default::default());
+        book.for_each_order(&mut |o| {
+            if let Some(a) = self.map.get(&o.id) {
+                kept.insert(o.id, *a);
+            }
+        });
+        self.map = kept;
     }
 
     fn get(&self, id: u64) -> Option<(Tif, Stp)> {
