@@ -41,6 +41,10 @@ enum Command {
     Stress(cmd::stress::Args),
     /// Regression gate: per-workload instructions per command (callgrind) or throughput ratio vs a baseline.
     Bench(cmd::bench::Args),
+    /// Rebuild the state a journal directory holds (latest snapshot + journal tail); print its state hash.
+    Recover(cmd::recover::Args),
+    /// Check a journal (`verify`) or print it as replay commands (`dump`).
+    Journal(cmd::journal::Args),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +56,8 @@ fn main() -> ExitCode {
         Command::Latency(a) => cmd::latency::run(a),
         Command::Stress(a) => cmd::stress::run(a),
         Command::Bench(a) => cmd::bench::run(a),
+        Command::Recover(a) => cmd::recover::run(a),
+        Command::Journal(a) => cmd::journal::run(a),
     };
     ExitCode::from(code)
 }

@@ -16,7 +16,9 @@
 //! The loop formats every event into one reused `String` and hands it to a buffered
 //! writer in large chunks, so replaying allocates nothing per command or per event.
 
+use super::journaled::Settings;
 use super::numeric::unsigned;
+use super::replay_journaled::{self, JournalOptions};
 use super::PolicyArg;
 use crate::cmd::replay_instruments as instrument_text;
 use crate::output;
@@ -27,6 +29,7 @@ use flowmatch_core::instrument::BookStorage;
 use flowmatch_core::{
     BookConfig, Event, FastBook, InstrumentTable, OrderBook, Price, Qty, ReferenceBook, Sink,
 };
+use flowmatch_journal::FsyncPolicy;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -80,8 +83,30 @@ pub struct Args {
     /// --list-mutants`; book mutants only): shows a stress reproducer's divergence. The
     /// mutant is the default instrument's book (unprefixed lines, as reproducers are); it
     /// keeps the contract's default replace priority.
-    #[arg(long, value_name = "NAME", conflicts_with_all = ["book", "instruments", "replace_priority"])]
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["book", "instruments", "replace_priority", "journal"])]
     pub mutant: Option<String>,
+    /// Journal every command into this directory before releasing its events (see
+    /// `flowmatch recover` and `flowmatch journal`); unprefixed input only.
+    #[arg(long, value_name = "DIR")]
+    pub journal: Option<PathBuf>,
+    /// When journal records are forced to disk: `none`, `every`, `batch` (256 records or
+    /// 1000 µs), `batch:RECORDS` or `batch:RECORDS:MICROS`.
+    #[arg(long, value_name = "POLICY", requires = "journal", default_value = "batch", value_parser = parse_fsync)]
+    pub fsync: FsyncPolicy,
+    /// Write a snapshot of the book after every N commands, 1 to 1099511627776.
+    #[arg(long, value_name = "N", requires = "journal", allow_negative_numbers = true,
+          value_parser = unsigned(1, replay_journaled::MAX_SNAPSHOT_EVERY))]
+    pub snapshot_every: Option<u64>,
+    /// Continue the journal in `--journal DIR`: recover it, skip the input's commands it
+    /// already holds (checked against it), journal and apply the rest.
+    #[arg(long, requires = "journal")]
+    pub resume: bool,
+}
+
+fn parse_fsync(s: &str) -> Result<FsyncPolicy, String> {
+    s.parse::<FsyncPolicy>().map_err(|e| {
+        format!("{e} (expected none, every, batch, batch:RECORDS or batch:RECORDS:MICROS)")
+    })
 }
 
 impl Args {
@@ -255,6 +280,25 @@ pub fn run(a: Args) -> u8 {
             }
         },
     };
+    if let Some(n) = a.snapshot_every {
+        if !(1..=replay_journaled::MAX_SNAPSHOT_EVERY).contains(&n) {
+            eprintln!(
+                "flowmatch replay: --snapshot-every must be between 1 and {}, got {n}",
+                replay_journaled::MAX_SNAPSHOT_EVERY
+            );
+            return 2;
+        }
+    }
+    if let Some(dir) = &a.journal {
+        if table.is_some() {
+            eprintln!("flowmatch replay: --journal does not journal instruments yet; drop --instruments (and prefixed lines)");
+            return 2;
+        }
+        if let Err(msg) = replay_journaled::check_dir(dir, &a.input) {
+            eprintln!("flowmatch replay: {msg}");
+            return 2;
+        }
+    }
     if let Some(name) = &a.mutant {
         let book = Mutant::from_name(name).and_then(|m| {
             m.book().ok_or_else(|| {
@@ -332,6 +376,24 @@ fn run_with<B: BookStorage>(book: B, table: Option<InstrumentTable>, a: &Args) -
         None => Box::new(BufWriter::with_capacity(1 << 16, io::stdout().lock())),
     };
 
+    if let Some(dir) = &a.journal {
+        let cfg = *session.default_book.config();
+        let settings = Settings::new(a.book, a.policy, a.replace_priority, &cfg);
+        let opts = JournalOptions {
+            dir,
+            fsync: a.fsync,
+            snapshot_every: a.snapshot_every,
+            resume: a.resume,
+        };
+        return match a.book {
+            BookKind::Fast => {
+                replay_journaled::run::<FastBook>(a, settings, &opts, input, &mut out)
+            }
+            BookKind::Reference => {
+                replay_journaled::run::<ReferenceBook>(a, settings, &opts, input, &mut out)
+            }
+        };
+    }
     let on_closed = if a.book_out.is_some() {
         OnClosedOutput::Finish
     } else {
