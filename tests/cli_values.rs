@@ -120,6 +120,38 @@ const NEGATIVE: &[(&[&str], &str)] = &[
         &["replay", "--input", "in.txt", "--max-qty", "-3"],
         "--max-qty must be between 1 and 18446744073709551615, got -3",
     ),
+    (
+        &["stress", "--commands", "-5"],
+        "--commands must be between 1000 and 10000000000, got -5",
+    ),
+    (
+        &["stress", "--duration", "-1"],
+        "--duration must be between 1 and 604800, got -1",
+    ),
+    (
+        &["stress", "--producers", "-2"],
+        "--producers must be between 1 and 16, got -2",
+    ),
+    (
+        &["stress", "--seed", "-1"],
+        "--seed must be between 0 and 18446744073709551615, got -1",
+    ),
+    (
+        &["bench", "--commands", "-3"],
+        "--commands must be between 1000 and 1000000, got -3",
+    ),
+    (
+        &[
+            "replay",
+            "--input",
+            "in.txt",
+            "--journal",
+            "j",
+            "--snapshot-every",
+            "-5",
+        ],
+        "--snapshot-every must be between 1 and 1099511627776, got -5",
+    ),
 ];
 
 #[test]

@@ -6,6 +6,7 @@
 //! could not be written; 2 for a usage problem (an option out of range, an unreadable or
 //! malformed baseline, a baseline of another metric).
 
+use super::numeric::unsigned;
 use crate::benchgate::{self, Metric};
 use crate::output;
 use crate::workload::Workload;
@@ -45,7 +46,8 @@ pub struct Args {
     )]
     pub tolerance: f64,
     /// Commands per workload (1000 to 1000000).
-    #[arg(long, value_name = "N", default_value_t = 20_000)]
+    #[arg(long, value_name = "N", default_value_t = 20_000, allow_negative_numbers = true,
+          value_parser = unsigned(*COMMANDS.start(), *COMMANDS.end()))]
     pub commands: usize,
     /// What to count.
     #[arg(long, value_enum, default_value_t = MetricArg::Auto)]

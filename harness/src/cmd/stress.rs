@@ -5,6 +5,7 @@
 //! is written under `--out` and the command that replays it printed) or a file could not
 //! be written; 2 for a usage problem (an option out of range, outputs that collide).
 
+use super::numeric::unsigned;
 use crate::output;
 use crate::stress::mutants::Mutant;
 use crate::stress::{self, reproducer, Length, Outcome, Profile, StressConfig};
@@ -23,16 +24,20 @@ pub const DURATION_S: std::ops::RangeInclusive<u64> = 1..=7 * 24 * 3600;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Run for this many seconds (1 to 604800), whole rounds.
-    #[arg(long, value_name = "S", conflicts_with = "commands")]
+    #[arg(long, value_name = "S", conflicts_with = "commands", allow_negative_numbers = true,
+          value_parser = unsigned(*DURATION_S.start(), *DURATION_S.end()))]
     pub duration: Option<u64>,
     /// Run until this many commands were checked (1000 to 10^10), whole rounds.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true,
+          value_parser = unsigned(*COMMANDS.start(), *COMMANDS.end()))]
     pub commands: Option<u64>,
     /// Seed of every stream.
-    #[arg(long, value_name = "S", default_value_t = 1)]
+    #[arg(long, value_name = "S", default_value_t = 1, allow_negative_numbers = true,
+          value_parser = unsigned(0, u64::MAX))]
     pub seed: u64,
     /// Producer threads on the multi-producer ingress (1 to 16).
-    #[arg(long, value_name = "P", default_value_t = 3)]
+    #[arg(long, value_name = "P", default_value_t = 3, allow_negative_numbers = true,
+          value_parser = unsigned(*PRODUCERS.start(), *PRODUCERS.end()))]
     pub producers: usize,
     /// Preset: quick (the CI gate: 250k commands or 20 s), soak (10 minutes), adversarial
     /// (500k commands or 60 s).
