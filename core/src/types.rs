@@ -176,8 +176,9 @@ pub struct BookConfig {
     /// - `min(max(capacity, 16), 65,536)` price levels for the two sides together (64 bytes
     ///   each; an emptied level is recycled);
     /// - per side, the near ladder window of `min(max(capacity, 16), 1,024)` levels;
-    /// - the id index: `2 × max(capacity, 8)` buckets rounded up to a power of two (16 bytes
-    ///   each; 2 MiB at the default capacity), so it never grows below `capacity` live ids.
+    /// - the id index: room for `min(capacity, 4,096)` ids (`2 ×` that in 16-byte buckets,
+    ///   at most 128 KiB, so it stays cache-resident); past it, it doubles incrementally (a
+    ///   few buckets moved per insert, one allocation per doubling), even below `capacity`.
     ///
     /// Beyond any of these, storage grows: an allocation on the command that needs it,
     /// never a rejection, a drop or a changed event. Slot and level pools and the id index
@@ -185,10 +186,11 @@ pub struct BookConfig {
     /// reached; the id index grows incrementally (a few buckets moved per insert, never a
     /// whole rehash on one command). Hence the hot path's zero-allocation guarantee: once
     /// the book has held as many live orders as it will (warm-up), a book within
-    /// `capacity` orders, 65,536 levels and 1,024 levels per side never allocates. One
-    /// exception allocates on demand even below `capacity`: a side with more than 1,024
-    /// levels keeps the rest in its far tier, a deque that grows (and keeps its capacity)
-    /// and a map that allocates for levels inserted inside the deque's range.
+    /// `capacity` orders, 65,536 levels and 1,024 levels per side never allocates. Two
+    /// exceptions allocate on demand even below `capacity`: the id index's doublings past
+    /// 4,096 live ids, and a side with more than 1,024 levels, which keeps the rest in its
+    /// far tier, a deque that grows (and keeps its capacity) and a map that allocates for
+    /// levels inserted inside the deque's range.
     /// The reference book pre-allocates nothing and ignores this field.
     pub capacity: usize,
     /// How quantity is shared within a price level.

@@ -9,7 +9,9 @@
 //! allocate nothing on the hot path while the book holds no more orders than its
 //! configured capacity. Three decisions do that:
 //!
-//! - **Sized for the capacity, then for the live ids.** [`IdIndex::with_capacity`] makes
+//! - **Sized for the capacity, then for the live ids.** (The fast book asks for at most
+//!   4,096 ids, whatever its capacity: a 2 MiB table measured slower in wall-clock time,
+//!   see `fast::INDEX_START_IDS`.) [`IdIndex::with_capacity`] makes
 //!   `2 × capacity` buckets (a power of two, at least 16) and writes every page then, as
 //!   the book's pools do: up to `capacity` live ids (in fact up to half the buckets) it
 //!   never grows, allocates or faults a page. Past that it doubles whenever more than half
