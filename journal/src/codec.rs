@@ -132,7 +132,8 @@ fn get_u64(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(a)
 }
 
-fn side_byte(s: Side) -> u8 {
+/// The journal's byte for a side (the layout table above); snapshots use it too.
+pub fn side_byte(s: Side) -> u8 {
     match s {
         Side::Buy => 0,
         Side::Sell => 1,
@@ -146,7 +147,8 @@ fn ord_type_byte(t: OrdType) -> u8 {
     }
 }
 
-fn tif_byte(t: Tif) -> u8 {
+/// The journal's byte for a time in force (the layout table above).
+pub fn tif_byte(t: Tif) -> u8 {
     match t {
         Tif::Gtc => 0,
         Tif::Ioc => 1,
@@ -155,7 +157,8 @@ fn tif_byte(t: Tif) -> u8 {
     }
 }
 
-fn stp_byte(s: Stp) -> u8 {
+/// The journal's byte for an STP mode (the layout table above).
+pub fn stp_byte(s: Stp) -> u8 {
     match s {
         Stp::None => 0,
         Stp::CancelTaker => 1,

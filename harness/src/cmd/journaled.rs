@@ -60,6 +60,7 @@ use flowmatch_core::{
     BookConfig, Command, Event, FastBook, NewOrder, OrdType, OrderBook, Price, Qty, ReferenceBook,
     RestingOrder, Side, Sink, Stp, Tif,
 };
+use flowmatch_journal::codec::{side_byte, stp_byte, tif_byte};
 use flowmatch_journal::state_hash::{canonical_order, ORDER_BYTES};
 use flowmatch_journal::{state_hash, Codec, Reader, StateHash, TornTail};
 use rustc_hash::FxHashMap as HashMap;
@@ -326,25 +327,6 @@ impl OrderAttrs {
     }
 }
 
-fn tif_byte(t: Tif) -> u8 {
-    match t {
-        Tif::Gtc => 0,
-        Tif::Ioc => 1,
-        Tif::Fok => 2,
-        Tif::Post => 3,
-    }
-}
-
-fn stp_byte(s: Stp) -> u8 {
-    match s {
-        Stp::None => 0,
-        Stp::CancelTaker => 1,
-        Stp::CancelMaker => 2,
-        Stp::CancelBoth => 3,
-        Stp::DecrementCancel => 4,
-    }
-}
-
 /// One price level as a snapshot records it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LevelRecord {
@@ -371,13 +353,6 @@ fn levels_of(book: &impl OrderBook) -> Vec<LevelRecord> {
         });
     }
     levels
-}
-
-fn side_byte(s: Side) -> u8 {
-    match s {
-        Side::Buy => 0,
-        Side::Sell => 1,
-    }
 }
 
 /// A decoded snapshot.
