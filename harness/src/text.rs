@@ -270,29 +270,47 @@ fn parse_signed(s: &str) -> Option<i64> {
     s.parse::<i64>().ok() // `-`? digits: fails only on overflow
 }
 
-/// Reads commands from any buffered reader, skipping blank and comment lines, yielding
-/// `(line_no, command)` with the 1-based line number. Stops (yields `None`) after the
-/// first error. Reuses one line buffer for the whole input.
-pub struct CommandReader<R> {
+/// Reads parsed lines from any buffered reader, skipping the lines its parser skips
+/// (blank and comment lines), yielding `(line_no, item)` with the 1-based line number.
+/// Stops (yields `None`) after the first error. Reuses one line buffer for the whole
+/// input. One reader serves every line grammar (plain commands, instrument-prefixed
+/// commands), so I/O errors, line numbering and stop-after-error live in one place.
+pub struct ParsedLines<R, T> {
     inner: R,
     line_no: usize,
     buf: String,
     failed: bool,
+    parse: LineParser<T>,
 }
 
+/// A line grammar: `Ok(None)` for a line to skip.
+pub type LineParser<T> = fn(&str, usize) -> Result<Option<T>, SyntaxError>;
+
+/// Reads commands in the replay text format (see [`ParsedLines`]).
+pub type CommandReader<R> = ParsedLines<R, Command>;
+
 impl<R: BufRead> CommandReader<R> {
+    /// Commands in the replay text format.
     pub fn new(inner: R) -> Self {
-        CommandReader {
+        ParsedLines::with_parser(inner, parse_command)
+    }
+}
+
+impl<R: BufRead, T> ParsedLines<R, T> {
+    /// Lines of `inner`, each read by `parse`.
+    pub fn with_parser(inner: R, parse: LineParser<T>) -> Self {
+        ParsedLines {
             inner,
             line_no: 0,
             buf: String::with_capacity(128),
             failed: false,
+            parse,
         }
     }
 }
 
-impl<R: BufRead> Iterator for CommandReader<R> {
-    type Item = Result<(usize, Command), ReadError>;
+impl<R: BufRead, T> Iterator for ParsedLines<R, T> {
+    type Item = Result<(usize, T), ReadError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.failed {
@@ -312,7 +330,7 @@ impl<R: BufRead> Iterator for CommandReader<R> {
                     }));
                 }
             }
-            match parse_command(&self.buf, self.line_no) {
+            match (self.parse)(&self.buf, self.line_no) {
                 Ok(None) => continue,
                 Ok(Some(cmd)) => return Some(Ok((self.line_no, cmd))),
                 Err(e) => {

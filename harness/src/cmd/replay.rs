@@ -206,6 +206,26 @@ pub fn replay<B: OrderBook, R: BufRead, W: Write>(
     out: &mut W,
     on_closed: OnClosedOutput,
 ) -> Result<Replayed, ReplayError> {
+    replay_lines(
+        CommandReader::new(input),
+        out,
+        on_closed,
+        |seq, cmd, buf| {
+            book.apply(&cmd, &mut TextSink { buf, seq });
+        },
+    )
+}
+
+/// The one replay loop, for any line grammar: numbers the commands from 1, lets `apply`
+/// write the events of each into the text buffer, and writes the buffer to `out` in
+/// chunks of [`CHUNK`] bytes and once at the end (flushed). The contract of [`replay`] on
+/// errors and closed pipes is this function's.
+pub fn replay_lines<T, W: Write>(
+    items: impl Iterator<Item = Result<(usize, T), ReadError>>,
+    out: &mut W,
+    on_closed: OnClosedOutput,
+    mut apply: impl FnMut(u64, T, &mut String),
+) -> Result<Replayed, ReplayError> {
     let mut buf = String::with_capacity(CHUNK + 4096);
     let mut done = Replayed {
         commands: 0,
@@ -230,17 +250,11 @@ pub fn replay<B: OrderBook, R: BufRead, W: Write>(
         Ok(())
     };
     let mut result = Ok(());
-    for item in CommandReader::new(input) {
+    for item in items {
         match item {
             Ok((_line, cmd)) => {
                 done.commands += 1;
-                book.apply(
-                    &cmd,
-                    &mut TextSink {
-                        buf: &mut buf,
-                        seq: done.commands,
-                    },
-                );
+                apply(done.commands, cmd, &mut buf);
                 if buf.len() >= CHUNK {
                     emit(&mut buf, &mut done, false)?;
                     if done.output_closed && on_closed == OnClosedOutput::Stop {

@@ -3,9 +3,9 @@
 //! instruments of a `MultiBook` (from `--instruments FILE`, or made on first sight);
 //! the rules are in `instrument_text`'s module docs and `docs/SEMANTICS.md`.
 
-use crate::cmd::replay::{OnClosedOutput, ReplayError, Replayed};
+use crate::cmd::replay::{replay_lines, OnClosedOutput, ReplayError, Replayed};
 use crate::instrument_text::{parse_line, write_event};
-use crate::text::{self, ReadError};
+use crate::text::{self, ParsedLines};
 use flowmatch_core::instrument::{BookStorage, InstrumentSpec, MultiBookConfig};
 use flowmatch_core::{
     Command, Event, InstrumentCommand, InstrumentEvent, InstrumentId, InstrumentTable, MultiBook,
@@ -165,77 +165,19 @@ impl<B: BookStorage> InstrumentReplay<B> {
     }
 }
 
-/// Flush the text buffer to the writer once it holds this much.
-const CHUNK: usize = 1 << 16;
-
 /// Replays every command of `input` (prefixed or not) through `session`, writing event
-/// lines to `out`; the same contract as [`crate::cmd::replay::replay`] on errors and
-/// closed pipes.
+/// lines to `out`; the same loop and contract as [`crate::cmd::replay::replay`] on errors
+/// and closed pipes.
 pub fn replay<B: BookStorage, R: BufRead, W: Write>(
     session: &mut InstrumentReplay<B>,
-    mut input: R,
+    input: R,
     out: &mut W,
     on_closed: OnClosedOutput,
 ) -> Result<Replayed, ReplayError> {
-    let mut buf = String::with_capacity(CHUNK + 4096);
-    let mut done = Replayed {
-        commands: 0,
-        output_closed: false,
-    };
-    let mut emit = |buf: &mut String,
-                    done: &mut Replayed,
-                    flush: bool|
-     -> Result<(), ReplayError> {
-        if !done.output_closed {
-            let written =
-                out.write_all(buf.as_bytes())
-                    .and_then(|()| if flush { out.flush() } else { Ok(()) });
-            match written {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => done.output_closed = true,
-                Err(e) => return Err(ReplayError::Output(e)),
-            }
-        }
-        buf.clear();
-        Ok(())
-    };
-    let mut line = String::with_capacity(128);
-    let mut line_no = 0;
-    let mut result = Ok(());
-    loop {
-        line.clear();
-        line_no += 1;
-        match input.read_line(&mut line) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(source) => {
-                result = Err(ReplayError::Input(ReadError::Io {
-                    line: line_no,
-                    source,
-                }));
-                break;
-            }
-        }
-        match parse_line(&line, line_no) {
-            Ok(None) => continue,
-            Ok(Some((symbol, cmd))) => {
-                done.commands += 1;
-                session.apply(done.commands, symbol, &cmd, &mut buf);
-                if buf.len() >= CHUNK {
-                    emit(&mut buf, &mut done, false)?;
-                    if done.output_closed && on_closed == OnClosedOutput::Stop {
-                        return Ok(done);
-                    }
-                }
-            }
-            Err(e) => {
-                result = Err(ReplayError::Input(ReadError::Syntax(e)));
-                break;
-            }
-        }
-    }
-    emit(&mut buf, &mut done, true)?;
-    result.map(|()| done)
+    let lines = ParsedLines::with_parser(input, parse_line);
+    replay_lines(lines, out, on_closed, |seq, (symbol, cmd), buf| {
+        session.apply(seq, symbol, &cmd, buf)
+    })
 }
 
 #[cfg(test)]
