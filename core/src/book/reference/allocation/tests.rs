@@ -45,6 +45,10 @@ const SCENARIOS: &[(&str, &str)] = &[
         include_str!("../../../../../tests/data/cme/worked_lmm_s_top_is_lmm.txt"),
     ),
     (
+        "worked_lmm_s_capped_top.txt",
+        include_str!("../../../../../tests/data/cme/worked_lmm_s_capped_top.txt"),
+    ),
+    (
         "worked_threshold_q.txt",
         include_str!("../../../../../tests/data/cme/worked_threshold_q.txt"),
     ),
