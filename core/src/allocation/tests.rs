@@ -34,9 +34,12 @@ fn every_algorithm_ends_with_fifo() {
     }
 }
 
+/// A way to put one parameter out of range.
+type Spoil = fn(&mut AllocationParams);
+
 #[test]
 fn out_of_range_parameters_name_their_field() {
-    let cases: [(&str, fn(&mut AllocationParams)); 7] = [
+    let cases: [(&str, Spoil); 7] = [
         ("pro_rata_min", |p| p.pro_rata_min = 0),
         ("top_min", |p| p.top_min = MAX_PARAM_QTY + 1),
         ("top_max", |p| p.top_max = MAX_PARAM_QTY + 1),
@@ -85,8 +88,10 @@ fn out_of_range_parameters_name_their_field() {
         assert_eq!(got, Err(AllocationError::Params(e)));
         assert_eq!(fills, [7]);
     }
-    let mut p = AllocationParams::default();
-    p.lmm_count = MAX_LMMS + 1;
+    let p = AllocationParams {
+        lmm_count: MAX_LMMS + 1,
+        ..AllocationParams::default()
+    };
     assert_eq!(p.validate().unwrap_err().field, "lmm_count");
     let mut p = AllocationParams::default();
     for a in 0..MAX_LMMS as u32 {
