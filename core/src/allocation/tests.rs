@@ -149,3 +149,20 @@ fn empty_level_and_zero_incoming_fill_nothing() {
         assert_eq!(fills, [0, 0, 9]);
     }
 }
+
+/// The steps page's Pro Rata example, the Pro Rata step alone: six orders (5, 9, 57, 4, 28,
+/// 300), 50 lots, minimum 2; published "allocated lots" 0, 0, 7, 0, 3, 37 (9's 1.11 rounds
+/// to 1, below the minimum). Source: "CME Globex Matching Algorithm Steps", Pro Rata
+/// Example, <https://cmegroupclientsite.atlassian.net/wiki/spaces/EPICSANDBOX/pages/457218521>.
+#[test]
+fn pro_rata_step_alone_matches_the_published_step_table() {
+    let level: Vec<LevelOrder> = [5, 9, 57, 4, 28, 300]
+        .iter()
+        .enumerate()
+        .map(|(i, &open)| order(i as u64 + 1, open, false))
+        .collect();
+    let mut fills = [0; 6];
+    let allocated = pro_rata::allocate(&level, &mut fills, 50, 2);
+    assert_eq!(fills, [0, 0, 7, 0, 3, 37]);
+    assert_eq!(allocated, 47);
+}

@@ -318,3 +318,27 @@ fn huge_quantities_do_not_overflow() {
         }
     }
 }
+
+/// The reference's Pro Rata step alone on the steps page's Pro Rata example (see the same
+/// check of the fast step in `crate::allocation`'s tests): allocated 0, 0, 7, 0, 3, 37 and
+/// 3 lots left for the next step.
+#[test]
+fn reference_pro_rata_step_matches_the_published_step_table() {
+    let mut state = super::Allocation {
+        orders: [5, 9, 57, 4, 28, 300]
+            .iter()
+            .map(|&open| super::Resting {
+                account: 1,
+                top: false,
+                open,
+                filled: 0,
+            })
+            .collect(),
+        aggressor_left: 50,
+        top_was_filled: None,
+    };
+    state.pro_rata_step(50, 2);
+    let filled: Vec<Qty> = state.orders.iter().map(|o| o.filled).collect();
+    assert_eq!(filled, [0, 0, 7, 0, 3, 37]);
+    assert_eq!(state.aggressor_left, 3);
+}
