@@ -10,6 +10,7 @@
 
 #![deny(missing_docs)]
 
+pub mod allocation;
 pub mod book;
 pub mod command;
 #[cfg(feature = "engine")]

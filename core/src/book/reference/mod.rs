@@ -16,6 +16,8 @@ use super::*;
 use crate::command::{Event, NewOrder};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+#[cfg(test)]
+pub(crate) mod allocation;
 mod matching;
 mod trait_impl;
 
