@@ -11,6 +11,16 @@
 //!   atomically, before the first record): `flowmatch-journal-settings 1`, then `key=value`
 //!   lines `book`, `policy`, `replace-priority`, `max-qty`, `min-price`, `max-price`
 //!   (the `replay` options' spellings). Recovery builds the book from it.
+//! - `instruments.csv` (instrument journals only, `replay --journal --instruments FILE`):
+//!   the table file's bytes, written once, atomically, before the first record. Record
+//!   payloads are then [`InstrumentRecord`]s (codec `icm1`: the line's symbol, then the
+//!   command), so `journal dump` prints the `SYM:` prefixes and recovery re-applies the
+//!   records through the prefixed replay (`cmd::replay_instruments`), which gives every
+//!   instrument the id it had. The state hash has one section per book that appeared,
+//!   in order of first appearance: key 0 the default book (unprefixed lines), key `id + 1`
+//!   instrument `id` (its 0-based table row). Instrument journals have no snapshots yet
+//!   (`--snapshot-every` is refused with `--instruments`): recovery re-applies the
+//!   journal from its first record.
 //! - `snapshot-SSSSSSSSSSSSSSSSSSSS.fms`: the state after command `S` (format below),
 //!   written atomically: a temporary `.snapshot.tmp`, `fsync`, `rename`, `fsync` of the
 //!   directory. A crash leaves at most a stray temporary file, never half a snapshot.
