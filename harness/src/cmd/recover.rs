@@ -122,5 +122,12 @@ fn recover_with<S: JournaledState>(a: &Args, fresh: S) -> Result<(), Failure> {
         None => println!("snapshot_seq=none"),
     }
     println!("tail_commands={}", rec.tail);
+    let t = rec.timing;
+    eprintln!(
+        "flowmatch recover: snapshot {} ms, journal up to it {} ms, tail {} ms",
+        t.snapshot_us / 1000,
+        t.prefix_us / 1000,
+        t.tail_us / 1000
+    );
     Ok(())
 }
