@@ -155,9 +155,10 @@ fn small_hash() -> String {
     let mut aapl = ReferenceBook::new(BookConfig::default());
     let mut default = ReferenceBook::new(BookConfig::default());
     let mut sink: Vec<Event> = Vec::new();
-    for line in ["N,1,1,S,L,101,5"] {
-        aapl.apply(&text::parse_command(line, 1).unwrap().unwrap(), &mut sink);
-    }
+    aapl.apply(
+        &text::parse_command("N,1,1,S,L,101,5", 1).unwrap().unwrap(),
+        &mut sink,
+    );
     default.apply(
         &text::parse_command("N,9,1,B,L,50,1", 1).unwrap().unwrap(),
         &mut sink,
