@@ -34,7 +34,8 @@
 //! is strict: a wrong length for the tag, an unknown enum value, a presence byte other
 //! than 0/1 or a non-zero absent price is an error, never a guess.
 
-use flowmatch_core::{Command, NewOrder, OrdType, Side, Stp, Tif};
+use flowmatch_core::instrument::spec::SYMBOL_MAX;
+use flowmatch_core::{Command, NewOrder, OrdType, Side, Stp, Symbol, Tif};
 use std::fmt;
 
 /// Why a payload did not decode. The CRC already matched, so this means the payload was
@@ -291,6 +292,69 @@ impl Codec for Command {
     }
 }
 
+/// A command and the instrument it is for, as an instrument journal records it (codec id
+/// `b"icm1"`): the symbol of the line's `SYM:` prefix (`None`: the default instrument, an
+/// unprefixed line), then the command.
+///
+/// # Byte layout
+/// | offset | width | field |
+/// | --- | --- | --- |
+/// | 0 | 1 | `n`: symbol length, 0 (no prefix) to 16 |
+/// | 1 | `n` | the symbol's ASCII bytes (`A-Z a-z 0-9 . _ -`) |
+/// | 1 + `n` | 9 to 34 | the command, exactly as codec `cmd1` writes it |
+///
+/// The symbol is written, not an instrument id: a journal replayed without a table makes
+/// instruments on first sight, and a symbol outside the table is a command too (answered
+/// `UNKNOWN_INSTRUMENT`); re-applying the records in order gives every instrument the id
+/// it had. Decoding refuses a length above 16, a symbol byte outside its alphabet, and a
+/// command that `cmd1` refuses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InstrumentRecord {
+    /// The line's prefix, if any.
+    pub symbol: Option<Symbol>,
+    /// The command.
+    pub cmd: Command,
+}
+
+impl Codec for InstrumentRecord {
+    const ID: [u8; 4] = *b"icm1";
+    const MIN_LEN: usize = 1 + CANCEL_LEN;
+    const MAX_LEN: usize = 1 + SYMBOL_MAX + NEW_LEN;
+
+    fn encode(&self, out: &mut [u8]) -> usize {
+        let sym = self
+            .symbol
+            .as_ref()
+            .map_or(&[][..], |s| s.as_str().as_bytes());
+        out[0] = sym.len() as u8;
+        out[1..1 + sym.len()].copy_from_slice(sym);
+        1 + sym.len() + self.cmd.encode(&mut out[1 + sym.len()..])
+    }
+
+    fn decode(b: &[u8]) -> Result<Self, DecodeError> {
+        let n = *b.first().ok_or(DecodeError::Empty)? as usize;
+        if n > SYMBOL_MAX || b.len() < 1 + n {
+            return Err(bad("symbol_len", n as u8));
+        }
+        let symbol = match n {
+            0 => None,
+            _ => {
+                let raw = &b[1..1 + n];
+                let bad_byte = raw.iter().find(|&&c| !Symbol::is_symbol_byte(c));
+                if let Some(&c) = bad_byte {
+                    return Err(bad("symbol", c));
+                }
+                let text = std::str::from_utf8(raw).map_err(|_| bad("symbol", raw[0]))?;
+                Some(Symbol::new(text).map_err(|_| bad("symbol", raw[0]))?)
+            }
+        };
+        Ok(InstrumentRecord {
+            symbol,
+            cmd: Command::decode(&b[1 + n..])?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -438,6 +502,60 @@ mod tests {
         assert_eq!(
             Command::decode(&b[..n]),
             Err(DecodeError::AbsentPriceNotZero)
+        );
+    }
+
+    #[test]
+    fn instrument_records_round_trip_and_match_the_table() {
+        let sym = Symbol::new("AAPL.X").unwrap();
+        for symbol in [
+            None,
+            Some(sym),
+            Some(Symbol::new("ABCDEFGHIJKLMNOP").unwrap()),
+        ] {
+            for cmd in [
+                Command::Cancel { id: 3 },
+                Command::New(NewOrder::market(1, 2, Side::Sell, 9)),
+            ] {
+                let r = InstrumentRecord { symbol, cmd };
+                let mut buf = [0x55u8; InstrumentRecord::MAX_LEN];
+                let n = r.encode(&mut buf);
+                assert!((InstrumentRecord::MIN_LEN..=InstrumentRecord::MAX_LEN).contains(&n));
+                assert_eq!(InstrumentRecord::decode(&buf[..n]), Ok(r));
+            }
+        }
+        // Hand-written from the table: "AB", then Cancel 258.
+        let r = InstrumentRecord {
+            symbol: Some(Symbol::new("AB").unwrap()),
+            cmd: Command::Cancel { id: 258 },
+        };
+        let mut buf = [0u8; InstrumentRecord::MAX_LEN];
+        let n = r.encode(&mut buf);
+        assert_eq!(&buf[..n], &[2, b'A', b'B', 2, 2, 1, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            InstrumentRecord::decode(&[17, 2, 2, 1, 0, 0, 0, 0, 0, 0]),
+            Err(DecodeError::BadField {
+                field: "symbol_len",
+                value: 17
+            })
+        );
+        assert_eq!(
+            InstrumentRecord::decode(&[2, b'A', b':', 2, 2, 1, 0, 0, 0, 0, 0, 0]),
+            Err(DecodeError::BadField {
+                field: "symbol",
+                value: b':'
+            })
+        );
+        assert_eq!(
+            InstrumentRecord::decode(&[0, 9, 1, 0, 0, 0, 0, 0, 0, 0]),
+            Err(DecodeError::UnknownTag(9))
+        );
+        assert_eq!(
+            InstrumentRecord::decode(&[5, b'A']),
+            Err(DecodeError::BadField {
+                field: "symbol_len",
+                value: 5
+            })
         );
     }
 }

@@ -55,7 +55,7 @@ pub mod state_hash;
 pub mod threaded;
 pub mod writer;
 
-pub use codec::{Codec, DecodeError};
+pub use codec::{Codec, DecodeError, InstrumentRecord};
 pub use config::{ConfigError, FsyncPolicy, JournalConfig};
 pub use error::{Corruption, CorruptionKind, JournalError, TornReason, TornTail};
 pub use reader::{verify, ReadSummary, Reader, Record};

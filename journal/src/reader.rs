@@ -426,6 +426,12 @@ impl<C: Codec> Reader<C> {
         }
     }
 
+    /// The payload bytes of the record [`Reader::next_record`] returned last (checked by
+    /// its CRC), for a caller that hashes what is on disk without encoding it again.
+    pub fn last_payload(&self) -> &[u8] {
+        &self.payload
+    }
+
     /// The torn tail found so far (known once the read has reached the end).
     pub fn torn_tail(&self) -> Option<&TornTail> {
         self.torn.as_ref()

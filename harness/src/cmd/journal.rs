@@ -13,12 +13,11 @@
 //! `# state_hash=HEX last_seq=S` comment: `flowmatch replay` with the same book options
 //! on the dump gives the same book and state hash. Same exit statuses as `verify`.
 
-use super::journaled::{self, Chain, Failure, NewBook, Settings};
+use super::journaled::{self, Chain, Failure, JournaledState, Settings, SingleBook};
 use super::recover::existing_dir;
 use super::replay::BookKind;
-use crate::text;
-use flowmatch_core::{Command, FastBook, ReferenceBook};
-use flowmatch_journal::{state_hash, Reader};
+use flowmatch_core::{FastBook, ReferenceBook};
+use flowmatch_journal::Reader;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -50,9 +49,35 @@ pub fn run(a: Args) -> u8 {
     };
     let r = existing_dir("DIR", dir)
         .and_then(|()| Settings::read(dir))
-        .and_then(|s| match s.book {
-            BookKind::Fast => walk::<FastBook>(dir, &s, dump),
-            BookKind::Reference => walk::<ReferenceBook>(dir, &s, dump),
+        .and_then(|s| {
+            let table = journaled::instrument_table_text(dir)?;
+            let path = dir.join(journaled::INSTRUMENTS_FILE);
+            match (s.book, table) {
+                (BookKind::Fast, None) => walk(
+                    dir,
+                    &s,
+                    SingleBook::<FastBook>::new(s.config(), false),
+                    dump,
+                ),
+                (BookKind::Reference, None) => walk(
+                    dir,
+                    &s,
+                    SingleBook::<ReferenceBook>::new(s.config(), false),
+                    dump,
+                ),
+                (BookKind::Fast, Some(t)) => walk(
+                    dir,
+                    &s,
+                    journaled::instrument_state::<FastBook>(&s, &t, &path)?,
+                    dump,
+                ),
+                (BookKind::Reference, Some(t)) => walk(
+                    dir,
+                    &s,
+                    journaled::instrument_state::<ReferenceBook>(&s, &t, &path)?,
+                    dump,
+                ),
+            }
         });
     match r {
         Ok(()) => 0,
@@ -63,14 +88,19 @@ pub fn run(a: Args) -> u8 {
     }
 }
 
-fn walk<B: NewBook>(dir: &Path, settings: &Settings, dump: bool) -> Result<(), Failure> {
+fn walk<S: JournaledState>(
+    dir: &Path,
+    settings: &Settings,
+    mut state: S,
+    dump: bool,
+) -> Result<(), Failure> {
     let settings_text = settings.to_text();
     // Oldest first, to meet them in sequence order.
     let mut snapshots = journaled::list_snapshots(dir)?;
     snapshots.reverse();
     let mut pending = snapshots.into_iter().peekable();
-    let mut book = B::with_config(settings.config());
-    let mut reader = Reader::<Command>::open(dir).map_err(Failure::journal)?;
+    let mut reader = Reader::<S::Record>::open(dir).map_err(Failure::journal)?;
+    let mut events = String::with_capacity(1 << 12);
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut line = String::with_capacity(1 << 16);
@@ -82,13 +112,19 @@ fn walk<B: NewBook>(dir: &Path, settings: &Settings, dump: bool) -> Result<(), F
             line.push_str(l);
             line.push('\n');
         }
+        if dir.join(journaled::INSTRUMENTS_FILE).exists() {
+            line.push_str(&format!(
+                "# instruments: {} (replay it with --instruments)\n",
+                dir.join(journaled::INSTRUMENTS_FILE).display()
+            ));
+        }
     }
     let mut chain = Chain::default();
     let mut last_seq = 0;
     let mut checked = 0;
     let mut check = |seq: u64,
                      chain: Chain,
-                     book: &B,
+                     state: &S,
                      pending: &mut std::iter::Peekable<std::vec::IntoIter<(u64, PathBuf)>>|
      -> Result<(), Failure> {
         while let Some((s, path)) = pending.next_if(|(s, _)| *s <= seq) {
@@ -103,7 +139,7 @@ fn walk<B: NewBook>(dir: &Path, settings: &Settings, dump: bool) -> Result<(), F
                     path.display()
                 )));
             }
-            let h = state_hash(book);
+            let h = state.state_hash();
             if h != snap.hash {
                 return Err(Failure::corrupt(format!(
                     "snapshot {}: state hash {} but the journal replayed to seq {s} gives {h}",
@@ -115,14 +151,15 @@ fn walk<B: NewBook>(dir: &Path, settings: &Settings, dump: bool) -> Result<(), F
         }
         Ok(())
     };
-    check(0, chain, &book, &mut pending)?;
+    check(0, chain, &state, &mut pending)?;
     while let Some(r) = reader.next_record().map_err(Failure::journal)? {
         chain.add(r.seq, &r.value);
         last_seq = r.seq;
-        book.apply(&r.value, &mut flowmatch_core::CountingSink::default());
-        check(r.seq, chain, &book, &mut pending)?;
+        events.clear();
+        state.apply(r.seq, &r.value, &mut events);
+        check(r.seq, chain, &state, &mut pending)?;
         if dump {
-            let _ = text::write_command(&mut line, &r.value);
+            S::write_record(&mut line, &r.value);
             if line.len() >= 1 << 16 {
                 out.write_all(line.as_bytes()).map_err(write_err)?;
                 line.clear();
@@ -138,7 +175,7 @@ fn walk<B: NewBook>(dir: &Path, settings: &Settings, dump: bool) -> Result<(), F
     if let Some(t) = reader.summary().torn {
         eprintln!("warning: {t}; the journal ends at the last whole record (seq {last_seq})");
     }
-    let hash = state_hash(&book);
+    let hash = state.state_hash();
     if dump {
         line.push_str(&format!("# state_hash={hash} last_seq={last_seq}\n"));
     } else {

@@ -11,6 +11,16 @@
 //!   atomically, before the first record): `flowmatch-journal-settings 1`, then `key=value`
 //!   lines `book`, `policy`, `replace-priority`, `max-qty`, `min-price`, `max-price`
 //!   (the `replay` options' spellings). Recovery builds the book from it.
+//! - `instruments.csv` (instrument journals only, `replay --journal --instruments FILE`):
+//!   the table file's bytes, written once, atomically, before the first record. Record
+//!   payloads are then [`InstrumentRecord`]s (codec `icm1`: the line's symbol, then the
+//!   command), so `journal dump` prints the `SYM:` prefixes and recovery re-applies the
+//!   records through the prefixed replay (`cmd::replay_instruments`), which gives every
+//!   instrument the id it had. The state hash has one section per book that appeared,
+//!   in order of first appearance: key 0 the default book (unprefixed lines), key `id + 1`
+//!   instrument `id` (its 0-based table row). Instrument journals have no snapshots yet
+//!   (`--snapshot-every` is refused with `--instruments`): recovery re-applies the
+//!   journal from its first record.
 //! - `snapshot-SSSSSSSSSSSSSSSSSSSS.fms`: the state after command `S` (format below),
 //!   written atomically: a temporary `.snapshot.tmp`, `fsync`, `rename`, `fsync` of the
 //!   directory. A crash leaves at most a stray temporary file, never half a snapshot.
@@ -53,16 +63,21 @@
 //! snapshot's hash at its sequence.
 
 use super::replay::BookKind;
+use super::replay_instruments::InstrumentReplay;
+use crate::instrument_text::{parse_line, split_prefix};
 use crate::policy::{PolicyArg, ReplacePriorityArg};
-use crate::text;
+use crate::text::{self, SyntaxError};
 use clap::ValueEnum;
+use flowmatch_core::instrument::BookStorage;
 use flowmatch_core::{
-    BookConfig, Command, Event, FastBook, NewOrder, OrdType, OrderBook, Price, Qty, ReferenceBook,
-    RestingOrder, Side, Sink, Stp, Tif,
+    BookConfig, Command, Event, FastBook, InstrumentTable, NewOrder, OrdType, OrderBook, Price,
+    Qty, ReferenceBook, RestingOrder, Side, Sink, Stp, Tif,
 };
 use flowmatch_journal::codec::{side_byte, stp_byte, tif_byte};
 use flowmatch_journal::state_hash::{canonical_order, ORDER_BYTES};
-use flowmatch_journal::{state_hash, Codec, Reader, StateHash, TornTail};
+use flowmatch_journal::{
+    state_hash, Codec, InstrumentRecord, Reader, StateHash, StateHasher, TornTail,
+};
 use rustc_hash::FxHashMap as HashMap;
 use std::fs::File;
 use std::io::Write;
@@ -195,8 +210,13 @@ impl Settings {
     /// Reads `DIR/settings`.
     pub fn read(dir: &Path) -> Result<Self, Failure> {
         let path = dir.join(SETTINGS_FILE);
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| Failure::corrupt(format!("{}: cannot read: {e}", path.display())))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Failure::corrupt(format!(
+                "{} is not a journal directory (it has no {SETTINGS_FILE} file)",
+                dir.display()
+            )),
+            _ => Failure::corrupt(format!("{}: cannot read: {e}", path.display())),
+        })?;
         Settings::parse(&text).map_err(|e| Failure::corrupt(format!("{}: {e}", path.display())))
     }
 
@@ -287,12 +307,22 @@ impl NewBook for ReferenceBook {
 pub struct Chain(pub u32);
 
 impl Chain {
-    /// Adds record `seq` carrying `cmd`.
-    pub fn add(&mut self, seq: u64, cmd: &Command) {
-        let mut payload = [0u8; <Command as Codec>::MAX_LEN];
-        let n = cmd.encode(&mut payload);
+    /// Adds record `seq` carrying `record`.
+    pub fn add<C: Codec>(&mut self, seq: u64, record: &C) {
+        const { assert!(<InstrumentRecord as Codec>::MAX_LEN <= 64) };
+        assert!(
+            C::MAX_LEN <= 64,
+            "a record payload longer than the chain's buffer"
+        );
+        let mut payload = [0u8; 64];
+        let n = record.encode(&mut payload);
+        self.add_payload(seq, &payload[..n]);
+    }
+
+    /// Adds record `seq` whose encoded payload is `payload` (as read from the journal).
+    pub fn add_payload(&mut self, seq: u64, payload: &[u8]) {
         self.0 = crc32c::crc32c_append(self.0, &seq.to_le_bytes());
-        self.0 = crc32c::crc32c_append(self.0, &payload[..n]);
+        self.0 = crc32c::crc32c_append(self.0, payload);
     }
 }
 
@@ -695,13 +725,219 @@ impl Sink<Event> for LineSink<'_> {
     }
 }
 
+/// The state a journal's records are applied to: one book ([`SingleBook`], records are
+/// `Command`s, codec `cmd1`) or the default book and instruments of a prefixed replay
+/// ([`InstrumentReplay`], records are [`InstrumentRecord`]s, codec `icm1`; the journal
+/// directory holds the instrument table as [`INSTRUMENTS_FILE`]). `replay --journal`,
+/// `recover` and `journal verify|dump` are written once over it.
+pub trait JournaledState: Sized {
+    /// What one record holds.
+    type Record: Codec + Copy + PartialEq + Send + 'static;
+    /// One input line (`Ok(None)`: blank or comment).
+    fn parse(line: &str, line_no: usize) -> Result<Option<Self::Record>, SyntaxError>;
+    /// Applies record `seq`, appending its event lines to `buf`.
+    fn apply(&mut self, seq: u64, record: &Self::Record, buf: &mut String);
+    /// The state hash ([`flowmatch_journal::state_hash`]; one section per book).
+    fn state_hash(&self) -> StateHash;
+    /// The book dump in `replay --book-out`'s format.
+    fn book_dump(&self) -> String;
+    /// Appends the record as one line of the replay text format.
+    fn write_record(out: &mut String, record: &Self::Record);
+    /// Writes the snapshot of the state after `seq` into `dir`.
+    fn write_snapshot(
+        &mut self,
+        dir: &Path,
+        seq: u64,
+        chain: Chain,
+        settings: &str,
+    ) -> Result<SnapshotCost, Failure>;
+    /// Replaces this (fresh) state by the one `snap` (read from `path`) holds, checked.
+    fn load_snapshot(&mut self, snap: &Snapshot, path: &Path) -> Result<(), Failure>;
+}
+
+/// One book, with the time in force and STP mode of its orders (see the module docs).
+pub struct SingleBook<B> {
+    /// The book.
+    pub book: B,
+    cfg: BookConfig,
+    attrs: OrderAttrs,
+    /// Keep `attrs` (needed for snapshots; a hash map insert per accepted order).
+    track_attrs: bool,
+}
+
+impl<B: NewBook> SingleBook<B> {
+    /// An empty book configured as `cfg`; `track_attrs` when snapshots will be written.
+    pub fn new(cfg: BookConfig, track_attrs: bool) -> Self {
+        SingleBook {
+            book: B::with_config(cfg),
+            cfg,
+            attrs: OrderAttrs::default(),
+            track_attrs,
+        }
+    }
+
+    /// Sets whether order attributes are kept from now on.
+    pub fn track_attrs(&mut self, on: bool) {
+        self.track_attrs = on;
+    }
+}
+
+impl<B: NewBook> JournaledState for SingleBook<B> {
+    type Record = Command;
+
+    /// A prefixed line is refused by name: a single-book journal records no symbols.
+    fn parse(line: &str, line_no: usize) -> Result<Option<Command>, SyntaxError> {
+        if let (Some(sym), _) = split_prefix(line, line_no)? {
+            return Err(SyntaxError {
+                line: line_no,
+                field: "symbol",
+                text: sym.to_string(),
+                expected: "no prefix: journaling prefixed lines needs --instruments FILE"
+                    .to_string(),
+            });
+        }
+        text::parse_command(line, line_no)
+    }
+
+    fn apply(&mut self, seq: u64, cmd: &Command, buf: &mut String) {
+        let mut sink = LineSink::new(buf, seq);
+        self.book.apply(cmd, &mut sink);
+        if self.track_attrs {
+            let acked = sink.acked;
+            self.attrs.record(cmd, acked);
+        }
+    }
+
+    fn state_hash(&self) -> StateHash {
+        state_hash(&self.book)
+    }
+
+    fn book_dump(&self) -> String {
+        text::book_dump(&self.book)
+    }
+
+    fn write_record(out: &mut String, cmd: &Command) {
+        let _ = text::write_command(out, cmd);
+    }
+
+    fn write_snapshot(
+        &mut self,
+        dir: &Path,
+        seq: u64,
+        chain: Chain,
+        settings: &str,
+    ) -> Result<SnapshotCost, Failure> {
+        write_snapshot(dir, seq, chain, settings, &self.book, &mut self.attrs)
+    }
+
+    fn load_snapshot(&mut self, snap: &Snapshot, path: &Path) -> Result<(), Failure> {
+        let mut attrs = OrderAttrs::default();
+        self.book = rebuild::<B>(snap, self.cfg, path, &mut attrs)?;
+        self.attrs = attrs;
+        Ok(())
+    }
+}
+
+/// Name of the instrument table in an instrument journal's directory: the bytes of the
+/// `--instruments` CSV file the journal was written with (written once, atomically,
+/// before the first record). Its presence makes the journal an instrument journal.
+pub const INSTRUMENTS_FILE: &str = "instruments.csv";
+
+/// The instrument table text of `dir` (`None`: a single-book journal).
+pub fn instrument_table_text(dir: &Path) -> Result<Option<String>, Failure> {
+    let path = dir.join(INSTRUMENTS_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Failure::corrupt(format!(
+            "{}: cannot read: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// Writes `dir/instruments.csv` atomically.
+pub fn write_instrument_table(dir: &Path, text: &str) -> Result<(), Failure> {
+    write_atomically(dir, INSTRUMENTS_FILE, text.as_bytes())
+}
+
+/// The prefixed replay of an instrument journal: a default book configured from
+/// `settings` and the instruments of `table_text` (CSV; `path` names it in messages).
+pub fn instrument_state<B: NewBook + BookStorage>(
+    settings: &Settings,
+    table_text: &str,
+    path: &Path,
+) -> Result<InstrumentReplay<B>, Failure> {
+    let table = InstrumentTable::from_csv(table_text)
+        .map_err(|e| Failure::corrupt(format!("{}: {e}", path.display())))?;
+    InstrumentReplay::new(<B as NewBook>::with_config(settings.config()), Some(table))
+        .map_err(|e| Failure::corrupt(format!("{}: {e}", path.display())))
+}
+
+/// An instrument journal's state hash: the canonical form's sections (version 1,
+/// [`flowmatch_journal::state_hash`]) for every book that appeared, in order of first
+/// appearance, each under its key: 0 for the default book (unprefixed lines), `id + 1`
+/// for instrument `id` (its row in the table, 0-based).
+impl<B: NewBook + BookStorage> JournaledState for InstrumentReplay<B> {
+    type Record = InstrumentRecord;
+
+    fn parse(line: &str, line_no: usize) -> Result<Option<InstrumentRecord>, SyntaxError> {
+        Ok(parse_line(line, line_no)?.map(|(symbol, cmd)| InstrumentRecord { symbol, cmd }))
+    }
+
+    fn apply(&mut self, seq: u64, r: &InstrumentRecord, buf: &mut String) {
+        InstrumentReplay::apply(self, seq, r.symbol, &r.cmd, buf);
+    }
+
+    fn state_hash(&self) -> StateHash {
+        let mut h = StateHasher::new();
+        self.for_each_book(&mut |key, book| {
+            h.add_book(key, book);
+        });
+        h.finish()
+    }
+
+    fn book_dump(&self) -> String {
+        InstrumentReplay::book_dump(self)
+    }
+
+    fn write_record(out: &mut String, r: &InstrumentRecord) {
+        if let Some(s) = &r.symbol {
+            out.push_str(s.as_str());
+            out.push(':');
+        }
+        let _ = text::write_command(out, &r.cmd);
+    }
+
+    fn write_snapshot(
+        &mut self,
+        _dir: &Path,
+        seq: u64,
+        _chain: Chain,
+        _settings: &str,
+    ) -> Result<SnapshotCost, Failure> {
+        Err(Failure::corrupt(format!(
+            "snapshot at seq {seq}: {SNAPSHOTS_OF_INSTRUMENTS}"
+        )))
+    }
+
+    fn load_snapshot(&mut self, _snap: &Snapshot, path: &Path) -> Result<(), Failure> {
+        Err(Failure::corrupt(format!(
+            "snapshot {} refused: {SNAPSHOTS_OF_INSTRUMENTS}",
+            path.display()
+        )))
+    }
+}
+
+/// Why an instrument journal has no snapshots (yet).
+pub const SNAPSHOTS_OF_INSTRUMENTS: &str =
+    "snapshots of an instrument journal are not implemented; it recovers from its first record";
+
 /// What a recovery found.
 #[derive(Debug)]
-pub struct Recovered<B> {
-    /// The rebuilt book.
-    pub book: B,
-    /// The settings it was built with.
-    pub settings: Settings,
+pub struct Recovered<S> {
+    /// The rebuilt state.
+    pub state: S,
     /// Sequence number of the last whole record (0: none).
     pub last_seq: u64,
     /// The snapshot used, if any.
@@ -710,22 +946,35 @@ pub struct Recovered<B> {
     pub tail: u64,
     /// The chain at `last_seq`.
     pub chain: Chain,
-    /// Time in force and STP mode of the orders (for later snapshots).
-    pub attrs: OrderAttrs,
     /// A torn final record (not yet truncated: the reader only reports it).
     pub torn: Option<TornTail>,
+    /// Where the time went.
+    pub timing: RecoveryTiming,
 }
 
-/// Rebuilds the state of the journal in `dir`: the newest snapshot whose CRC holds (older
-/// ones, or none, if it does not; each skip is a warning on stderr) plus the journal after
-/// it. With `events`, the tail's event lines are written to it. Corruption and a
-/// snapshot that does not match the journal are failures with exit status 2.
-pub fn recover<B: NewBook>(
+/// Where a recovery's time went, in microseconds.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RecoveryTiming {
+    /// Reading, decoding and rebuilding the snapshot (0 without one).
+    pub snapshot_us: u64,
+    /// Reading and checking the journal's records up to the snapshot's sequence.
+    pub prefix_us: u64,
+    /// Reading and re-applying the records after it.
+    pub tail_us: u64,
+}
+
+/// Rebuilds the state of the journal in `dir` into `state` (fresh, built from the
+/// journal's settings): the newest snapshot whose CRC holds (older ones, or none, if it
+/// does not; each skip is a warning on stderr) plus the journal after it. With `events`,
+/// the tail's event lines are written to it. Corruption and a snapshot that does not
+/// match the journal are failures with exit status 2.
+pub fn recover<S: JournaledState>(
     dir: &Path,
+    mut state: S,
     mut events: Option<&mut dyn Write>,
-) -> Result<Recovered<B>, Failure> {
-    let settings = Settings::read(dir)?;
-    let settings_text = settings.to_text();
+) -> Result<Recovered<S>, Failure> {
+    let t0 = Instant::now();
+    let settings_text = Settings::read(dir)?.to_text();
     let mut chosen: Option<(Snapshot, PathBuf)> = None;
     for (_, path) in list_snapshots(dir)? {
         let loaded = std::fs::read(&path)
@@ -742,9 +991,7 @@ pub fn recover<B: NewBook>(
             ),
         }
     }
-    let cfg = settings.config();
-    let mut attrs = OrderAttrs::default();
-    let (mut book, snap_seq, snap_chain) = match &chosen {
+    let (snap_seq, snap_chain) = match &chosen {
         Some((s, path)) => {
             if s.settings != settings_text {
                 return Err(Failure::corrupt(format!(
@@ -752,21 +999,24 @@ pub fn recover<B: NewBook>(
                     path.display()
                 )));
             }
-            (
-                rebuild::<B>(s, cfg, path, &mut attrs)?,
-                s.seq,
-                Some(s.chain),
-            )
+            state.load_snapshot(s, path)?;
+            (s.seq, Some(s.chain))
         }
-        None => (B::with_config(cfg), 0, None),
+        None => (0, None),
     };
-    let mut reader = Reader::<Command>::open(dir).map_err(Failure::journal)?;
+    let mut timing = RecoveryTiming {
+        snapshot_us: t0.elapsed().as_micros() as u64,
+        ..RecoveryTiming::default()
+    };
+    let t1 = Instant::now();
+    let mut t_tail = t1;
+    let mut reader = Reader::<S::Record>::open(dir).map_err(Failure::journal)?;
     let mut chain = Chain::default();
     let mut last_seq = 0;
     let mut tail = 0;
     let mut buf = String::with_capacity(1 << 16);
     while let Some(r) = reader.next_record().map_err(Failure::journal)? {
-        chain.add(r.seq, &r.value);
+        chain.add_payload(r.seq, reader.last_payload());
         last_seq = r.seq;
         if r.seq < snap_seq {
             continue;
@@ -778,20 +1028,16 @@ pub fn recover<B: NewBook>(
                     chosen.as_ref().map(|c| c.1.display().to_string()).unwrap_or_default()
                 )));
             }
+            t_tail = Instant::now();
             continue;
         }
         tail += 1;
-        let mut sink = LineSink::new(&mut buf, r.seq);
-        book.apply(&r.value, &mut sink);
-        let acked = sink.acked;
-        attrs.record(&r.value, acked);
-        if let Some(out) = events.as_deref_mut() {
-            if buf.len() >= 1 << 16 {
+        state.apply(r.seq, &r.value, &mut buf);
+        if buf.len() >= 1 << 16 {
+            if let Some(out) = events.as_deref_mut() {
                 out.write_all(buf.as_bytes())
                     .map_err(|e| Failure::io(format!("cannot write events: {e}")))?;
             }
-        }
-        if buf.len() >= 1 << 16 {
             buf.clear();
         }
     }
@@ -809,14 +1055,15 @@ pub fn recover<B: NewBook>(
                 .unwrap_or_default()
         )));
     }
+    timing.prefix_us = (t_tail - t1).as_micros() as u64;
+    timing.tail_us = t_tail.elapsed().as_micros() as u64;
     Ok(Recovered {
-        book,
-        settings,
+        timing,
+        state,
         last_seq,
         snapshot_seq: chosen.map(|c| c.0.seq),
         tail,
         chain,
-        attrs,
         torn: reader.summary().torn,
     })
 }

@@ -10,11 +10,10 @@
 //! message names the file and byte offset), a snapshot that does not match the journal,
 //! or a usage problem; 1 when an output cannot be written.
 
-use super::journaled::{self, Failure, NewBook};
+use super::journaled::{self, Failure, JournaledState, SingleBook};
 use super::replay::BookKind;
 use crate::output;
 use flowmatch_core::{FastBook, ReferenceBook};
-use flowmatch_journal::state_hash;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -74,13 +73,24 @@ fn run_inner(a: &Args) -> Result<(), Failure> {
             )));
         }
     }
-    match journaled::Settings::read(&a.journal)?.book {
-        BookKind::Fast => recover_with::<FastBook>(a),
-        BookKind::Reference => recover_with::<ReferenceBook>(a),
+    let s = journaled::Settings::read(&a.journal)?;
+    let path = a.journal.join(journaled::INSTRUMENTS_FILE);
+    match (s.book, journaled::instrument_table_text(&a.journal)?) {
+        (BookKind::Fast, None) => recover_with(a, SingleBook::<FastBook>::new(s.config(), false)),
+        (BookKind::Reference, None) => {
+            recover_with(a, SingleBook::<ReferenceBook>::new(s.config(), false))
+        }
+        (BookKind::Fast, Some(t)) => {
+            recover_with(a, journaled::instrument_state::<FastBook>(&s, &t, &path)?)
+        }
+        (BookKind::Reference, Some(t)) => recover_with(
+            a,
+            journaled::instrument_state::<ReferenceBook>(&s, &t, &path)?,
+        ),
     }
 }
 
-fn recover_with<B: NewBook>(a: &Args) -> Result<(), Failure> {
+fn recover_with<S: JournaledState>(a: &Args, fresh: S) -> Result<(), Failure> {
     let mut events = match &a.events {
         Some(p) => Some(BufWriter::with_capacity(
             1 << 16,
@@ -89,7 +99,11 @@ fn recover_with<B: NewBook>(a: &Args) -> Result<(), Failure> {
         )),
         None => None,
     };
-    let rec = journaled::recover::<B>(&a.journal, events.as_mut().map(|w| w as &mut dyn Write))?;
+    let rec = journaled::recover(
+        &a.journal,
+        fresh,
+        events.as_mut().map(|w| w as &mut dyn Write),
+    )?;
     drop(events);
     if let Some(t) = &rec.torn {
         eprintln!(
@@ -98,15 +112,22 @@ fn recover_with<B: NewBook>(a: &Args) -> Result<(), Failure> {
         );
     }
     if let Some(p) = &a.book_out {
-        std::fs::write(p, crate::text::book_dump(&rec.book))
+        std::fs::write(p, rec.state.book_dump())
             .map_err(|e| Failure::io(format!("cannot write book to {}: {e}", p.display())))?;
     }
     println!("last_seq={}", rec.last_seq);
-    println!("state_hash={}", state_hash(&rec.book));
+    println!("state_hash={}", rec.state.state_hash());
     match rec.snapshot_seq {
         Some(s) => println!("snapshot_seq={s}"),
         None => println!("snapshot_seq=none"),
     }
     println!("tail_commands={}", rec.tail);
+    let t = rec.timing;
+    eprintln!(
+        "flowmatch recover: snapshot {} ms, journal up to it {} ms, tail {} ms",
+        t.snapshot_us / 1000,
+        t.prefix_us / 1000,
+        t.tail_us / 1000
+    );
     Ok(())
 }

@@ -304,10 +304,6 @@ pub fn run(a: Args) -> u8 {
         }
     }
     if let Some(dir) = &a.journal {
-        if table.is_some() {
-            eprintln!("flowmatch replay: --journal does not journal instruments yet; drop --instruments (and prefixed lines)");
-            return 2;
-        }
         if let Err(msg) = replay_journaled::check_dir(dir, &a.input) {
             eprintln!("flowmatch replay: {msg}");
             return 2;

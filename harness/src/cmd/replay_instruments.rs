@@ -89,7 +89,8 @@ impl<B: BookStorage> InstrumentReplay<B> {
         })
     }
 
-    fn apply(&mut self, seq: u64, symbol: Option<Symbol>, cmd: &Command, buf: &mut String) {
+    /// Applies command `seq` (prefix `symbol`), appending its event lines to `buf`.
+    pub fn apply(&mut self, seq: u64, symbol: Option<Symbol>, cmd: &Command, buf: &mut String) {
         let mut sink = TextSink { buf, symbol, seq };
         let Some(sym) = symbol else {
             if !self.seen_default {
@@ -134,6 +135,21 @@ impl<B: BookStorage> InstrumentReplay<B> {
             },
             &mut sink,
         );
+    }
+
+    /// Every book that appeared, in order of first appearance, with its key (0: the
+    /// default book; `id + 1`: instrument `id`). The journal's state hash walks this.
+    pub fn for_each_book(&self, f: &mut dyn FnMut(u32, &B)) {
+        for which in &self.appearance {
+            match *which {
+                Which::Default => f(0, &self.default_book),
+                Which::Instrument(id) => {
+                    if let Some(book) = self.multi.book(id) {
+                        f(id.index() as u32 + 1, book);
+                    }
+                }
+            }
+        }
     }
 
     /// The final book dump (see the module docs).

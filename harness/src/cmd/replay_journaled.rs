@@ -38,12 +38,12 @@
 //! At the end, stderr gets one line: the journal's last sequence number and the state
 //! hash (`flowmatch_journal::state_hash`), and one per snapshot summary.
 
-use super::journaled::{self, Chain, Failure, LineSink, NewBook, OrderAttrs, Settings};
+use super::journaled::{self, Chain, Failure, JournaledState, NewBook, Settings, SingleBook};
 use super::replay::{Args, OnClosedOutput};
-use crate::text::{CommandReader, ReadError};
-use flowmatch_core::Command;
+use crate::text::ReadError;
+use flowmatch_core::instrument::BookStorage;
 use flowmatch_journal::{
-    state_hash, FsyncPolicy, JournalConfig, JournalError, Reader, ThreadedWriter, Writer,
+    Codec, FsyncPolicy, JournalConfig, JournalError, Reader, ThreadedWriter, Writer,
 };
 use std::collections::VecDeque;
 use std::io::{BufRead, Write};
@@ -62,16 +62,16 @@ const CHUNK: usize = 1 << 16;
 const RING: usize = 1 << 16;
 
 /// The journal writer: on this thread under `none`, off it otherwise.
-enum Journal {
-    Direct(Writer<Command>),
-    Threaded(ThreadedWriter<Command>),
+enum Journal<C: Codec + Copy + Send + 'static> {
+    Direct(Writer<C>),
+    Threaded(ThreadedWriter<C>),
 }
 
-impl Journal {
-    fn append(&mut self, cmd: &Command) -> Result<u64, JournalError> {
+impl<C: Codec + Copy + Send + 'static> Journal<C> {
+    fn append(&mut self, record: &C) -> Result<u64, JournalError> {
         match self {
-            Journal::Direct(w) => w.append(cmd),
-            Journal::Threaded(w) => w.append(*cmd),
+            Journal::Direct(w) => w.append(record),
+            Journal::Threaded(w) => w.append(*record),
         }
     }
 
@@ -202,15 +202,52 @@ fn has_journal(dir: &Path) -> bool {
 }
 
 /// Replays `input` through a fresh or recovered book of type `B`, journaling into
-/// `opts.dir`; returns the exit code (messages on stderr).
-pub fn run<B: NewBook>(
+/// `opts.dir`; with `--instruments` (`a.instruments`) the journal is an instrument
+/// journal (prefixed lines, the table copied into the directory). Returns the exit code
+/// (messages on stderr).
+pub fn run<B: NewBook + BookStorage>(
     a: &Args,
     settings: Settings,
     opts: &JournalOptions,
     input: Box<dyn BufRead>,
     out: &mut dyn Write,
 ) -> u8 {
-    match run_inner::<B>(a, settings, opts, input, out) {
+    let r = match &a.instruments {
+        None => run_inner(
+            a,
+            settings,
+            opts,
+            None,
+            || {
+                Ok(SingleBook::<B>::new(
+                    settings.config(),
+                    opts.snapshot_every.is_some(),
+                ))
+            },
+            input,
+            out,
+        ),
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| Failure::corrupt(format!("--instruments {}: {e}", path.display())))
+            .and_then(|table| {
+                if opts.snapshot_every.is_some() {
+                    return Err(Failure::corrupt(format!(
+                        "--snapshot-every does not combine with --instruments: {}",
+                        journaled::SNAPSHOTS_OF_INSTRUMENTS
+                    )));
+                }
+                run_inner(
+                    a,
+                    settings,
+                    opts,
+                    Some(&table),
+                    || journaled::instrument_state::<B>(&settings, &table, path),
+                    input,
+                    out,
+                )
+            }),
+    };
+    match r {
         Ok(()) => 0,
         Err(f) => {
             eprintln!("flowmatch replay: {f}");
@@ -219,11 +256,13 @@ pub fn run<B: NewBook>(
     }
 }
 
-fn run_inner<B: NewBook>(
+fn run_inner<S: JournaledState>(
     a: &Args,
     settings: Settings,
     opts: &JournalOptions,
-    input: Box<dyn BufRead>,
+    table: Option<&str>,
+    fresh: impl Fn() -> Result<S, Failure>,
+    mut input: Box<dyn BufRead>,
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
     let dir = opts.dir;
@@ -232,7 +271,7 @@ fn run_inner<B: NewBook>(
         ..JournalConfig::default()
     };
     let settings_text = settings.to_text();
-    let (mut book, writer, start_seq, mut chain, mut attrs) = if has_journal(dir) {
+    let (mut state, writer, start_seq, mut chain) = if has_journal(dir) {
         if !opts.resume {
             return Err(Failure::corrupt(format!(
                 "--journal {} already holds a journal; pass --resume to continue it (the input's first commands must be the journaled ones) or give an empty directory",
@@ -247,24 +286,41 @@ fn run_inner<B: NewBook>(
                 on_disk.to_text()
             )));
         }
-        let (writer, torn) = Writer::<Command>::open(dir, config).map_err(Failure::journal)?;
+        let on_disk_table = journaled::instrument_table_text(dir)?;
+        if on_disk_table.as_deref() != table {
+            return Err(Failure::corrupt(match on_disk_table {
+                Some(_) if table.is_some() => format!(
+                    "--journal {}: the journal was written with another instrument table ({})",
+                    dir.display(),
+                    journaled::INSTRUMENTS_FILE
+                ),
+                Some(_) => format!(
+                    "--journal {} is an instrument journal; pass --instruments with its table ({})",
+                    dir.display(),
+                    journaled::INSTRUMENTS_FILE
+                ),
+                None => format!(
+                    "--journal {} is a single-book journal; drop --instruments",
+                    dir.display()
+                ),
+            }));
+        }
+        let (writer, torn) = Writer::<S::Record>::open(dir, config).map_err(Failure::journal)?;
         if let Some(t) = torn {
             eprintln!("flowmatch replay: warning: {t}; truncated");
         }
-        let rec = journaled::recover::<B>(dir, None)?;
-        (rec.book, writer, rec.last_seq, rec.chain, rec.attrs)
+        let rec = journaled::recover(dir, fresh()?, None)?;
+        (rec.state, writer, rec.last_seq, rec.chain)
     } else {
+        let state = fresh()?;
         std::fs::create_dir_all(dir)
             .map_err(|e| Failure::io(format!("cannot create --journal {}: {e}", dir.display())))?;
         settings.write(dir)?;
-        let writer = Writer::<Command>::create(dir, config).map_err(Failure::journal)?;
-        (
-            B::with_config(settings.config()),
-            writer,
-            0,
-            Chain::default(),
-            OrderAttrs::default(),
-        )
+        if let Some(t) = table {
+            journaled::write_instrument_table(dir, t)?;
+        }
+        let writer = Writer::<S::Record>::create(dir, config).map_err(Failure::journal)?;
+        (state, writer, 0, Chain::default())
     };
     let mut journal = match opts.fsync {
         FsyncPolicy::None => Journal::Direct(writer),
@@ -272,7 +328,7 @@ fn run_inner<B: NewBook>(
     };
     // The journal's own records, to check the skipped input against.
     let mut journaled = if start_seq > 0 {
-        Some(Reader::<Command>::open(dir).map_err(Failure::journal)?)
+        Some(Reader::<S::Record>::open(dir).map_err(Failure::journal)?)
     } else {
         None
     };
@@ -313,23 +369,36 @@ fn run_inner<B: NewBook>(
                 Err(e) => Err(Failure::io(format!("cannot write events: {e}"))),
             }
         };
-    for item in CommandReader::new(input) {
-        let (line, cmd) = match item {
-            Ok(x) => x,
+    let mut text = String::with_capacity(128);
+    let mut line = 0usize;
+    loop {
+        text.clear();
+        line += 1;
+        match input.read_line(&mut text) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(source) => {
+                input_error = Some(ReadError::Io { line, source });
+                break;
+            }
+        }
+        let record = match S::parse(&text, line) {
+            Ok(None) => continue,
+            Ok(Some(r)) => r,
             Err(e) => {
-                input_error = Some(e);
+                input_error = Some(ReadError::Syntax(e));
                 break;
             }
         };
         seq += 1;
         if seq <= start_seq {
-            let record = journaled
+            let on_disk = journaled
                 .as_mut()
                 .and_then(|r| r.next_record().transpose())
                 .transpose()
                 .map_err(Failure::journal)?;
-            match record {
-                Some(r) if r.seq == seq && r.value == cmd => continue,
+            match on_disk {
+                Some(r) if r.seq == seq && r.value == record => continue,
                 _ => {
                     return Err(Failure::corrupt(format!(
                         "{input_name} line {line}: command {seq} is not the journal's record {seq}; --resume needs the journaled stream as input"
@@ -337,19 +406,14 @@ fn run_inner<B: NewBook>(
                 }
             }
         }
-        let got = journal.append(&cmd).map_err(Failure::journal)?;
+        let got = journal.append(&record).map_err(Failure::journal)?;
         if got != seq {
             return Err(Failure::io(format!(
                 "journal gave sequence {got} to command {seq}"
             )));
         }
-        chain.add(seq, &cmd);
-        let mut sink = LineSink::new(&mut held.buf, seq);
-        book.apply(&cmd, &mut sink);
-        if opts.snapshot_every.is_some() {
-            let acked = sink.acked;
-            attrs.record(&cmd, acked);
-        }
+        chain.add(seq, &record);
+        state.apply(seq, &record, &mut held.buf);
         held.mark(seq);
         if held.buf.len() >= CHUNK {
             let all = matches!(journal, Journal::Direct(_));
@@ -367,8 +431,7 @@ fn run_inner<B: NewBook>(
             if seq.is_multiple_of(n) {
                 let t0 = Instant::now();
                 journal.wait_for(seq).map_err(Failure::journal)?;
-                let cost =
-                    journaled::write_snapshot(dir, seq, chain, &settings_text, &book, &mut attrs)?;
+                let cost = state.write_snapshot(dir, seq, chain, &settings_text)?;
                 let stop = t0.elapsed().as_micros() as u64;
                 snapshots += 1;
                 if stop >= longest_stop.0 {
@@ -382,7 +445,7 @@ fn run_inner<B: NewBook>(
     eprintln!(
         "flowmatch replay: journal {}: last_seq={last} state_hash={}",
         dir.display(),
-        state_hash(&book)
+        state.state_hash()
     );
     if snapshots > 0 {
         let (stop, c) = longest_stop;
@@ -395,7 +458,7 @@ fn run_inner<B: NewBook>(
         return Err(Failure::corrupt(format!("{input_name}: {e}")));
     }
     if let Some(path) = &a.book_out {
-        std::fs::write(path, crate::text::book_dump(&book))
+        std::fs::write(path, state.book_dump())
             .map_err(|e| Failure::io(format!("cannot write book to {}: {e}", path.display())))?;
     }
     Ok(())
