@@ -151,7 +151,20 @@ impl RecordHeader {
     }
 
     /// The CRC this frame and `payload` should carry.
+    ///
+    /// The CRC covers the length, the sequence number and the payload, in that order. It
+    /// is computed in one call over a stack copy of those bytes when the payload is short
+    /// (every codec's is): the crate's per-call setup cost more than the bytes themselves
+    /// (callgrind on `flowmatch recover`: ~410 instructions per record in three calls).
     pub fn expected_crc(frame: &[u8; RECORD_HEADER_LEN], payload: &[u8]) -> u32 {
+        const SHORT: usize = 116;
+        if payload.len() <= SHORT {
+            let mut b = [0u8; 12 + SHORT];
+            b[0..4].copy_from_slice(&frame[0..4]);
+            b[4..12].copy_from_slice(&frame[8..16]);
+            b[12..12 + payload.len()].copy_from_slice(payload);
+            return crc32c::crc32c(&b[..12 + payload.len()]);
+        }
         let crc = crc32c::crc32c(&frame[0..4]);
         let crc = crc32c::crc32c_append(crc, &frame[8..16]);
         crc32c::crc32c_append(crc, payload)
