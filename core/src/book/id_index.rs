@@ -78,7 +78,7 @@
 //! Only past the capacity, and only when the book holds more orders than it ever has (a
 //! new high-water mark, as for the order pool). The insert that finds the table half full
 //! makes a table of twice the buckets and keeps the old one as the *draining* table; from
-//! then on every insert first moves the next [`MOVE_PER_INSERT`] (4) buckets of the old
+//! then on every insert first moves the next [`MOVE_PER_INSERT`] (16) buckets of the old
 //! table into the new one (a cursor over bucket numbers), then inserts into the new table.
 //! Lookups and removes try the new table, then the old one: an id found there below the
 //! cursor has moved (the new table's answer stands), and an id removed before it moved is
@@ -86,16 +86,17 @@
 //! valid without any backward shift. When the cursor reaches the end the old table is
 //! freed.
 //!
-//! The bound, per insert: at most 4 old buckets read and 4 entries re-inserted (each a
-//! Robin Hood insert into a table at most half full: a few buckets), plus the insert's own
-//! probe; the unit test `growth_work_per_insert_is_bounded` checks at most 4 buckets moved
+//! The bound, per insert: at most 16 old buckets read (four cache lines, in order) and 16
+//! entries re-inserted (each a Robin Hood insert into a table at most half full: a few
+//! buckets), plus the insert's own probe; the unit test `growth_work_per_insert_is_bounded`
+//! checks at most 16 buckets moved
 //! and at most 100 buckets examined by any of 600,000 inserts through 15 growths (the last
 //! one a 524,288-bucket table). The new table comes from the allocator zeroed, which an
 //! all-zero vacant bucket makes a valid empty table: for a large table the kernel hands
 //! out zero pages, so making it is O(1) and its pages fault in as inserts first touch
 //! them (at most a few per insert; with transparent huge pages, 2 MiB at a time), not
 //! 16 bytes × buckets written inside one command. A migration started at `S/2` live ids in
-//! `S` buckets ends after `S/4` inserts, before the new table (`2S` buckets) can be half
+//! `S` buckets ends after `S/16` inserts, before the new table (`2S` buckets) can be half
 //! full (`S/2` more inserts at least), so migrations never overlap and the table inserts
 //! go to stays at most half full. While one runs, memory is the old table plus the new
 //! (at most 6 buckets per live id) and the old table's pages are the ones the lookups of
@@ -158,9 +159,17 @@ use super::pool::Ix;
 /// Buckets of the table being drained that each insert moves into the new one. Migration
 /// starts when the new table is made (the old one half full, `S/2` live ids in `S`
 /// buckets) and must end before the new table (`2S` buckets) is half full, which takes at
-/// least `S/2` more inserts; 4 buckets per insert end it after `S/4`, so two migrations
-/// never overlap (`make_room` checks) and at most 4 entries move per insert.
-const MOVE_PER_INSERT: usize = 4;
+/// least `S/2` more inserts; 16 buckets per insert end it after `S/16`, so two migrations
+/// never overlap (`make_room` checks) and at most 16 entries move per insert.
+///
+/// Why 16, not 4 (as before): while a migration runs, every lookup of an absent id (each
+/// new order's duplicate check) probes both tables, every insert calls out of line to move
+/// buckets, and the insert cannot start from where its lookup stopped (the move changed
+/// the table). The work of moving is the same whatever the step; a shorter migration only
+/// means fewer commands pay those extras. With 4, three quarters of the inserts between
+/// 4,096 and 32,768 live ids ran during a migration (`deep-ladder`'s 20,000 levels in the
+/// instruction benchmark); with 16, under a fifth. See the module docs for the numbers.
+const MOVE_PER_INSERT: usize = 16;
 
 /// Where an absent id would be inserted, as of one version of the index.
 #[derive(Clone, Copy, Debug)]

@@ -96,8 +96,11 @@ fn matches_a_hashmap() {
             }
             if pool >= 20_000 {
                 assert!(t.growths >= 9, "{} growths", t.growths);
+                // At least 1% of each kind meets a migration (migrations are short: 16
+                // buckets move per insert; `mid_migration_lookups_match_a_hashmap` checks
+                // every id mid-migration).
                 for n in while_migrating {
-                    assert!(n > steps / 50, "{while_migrating:?} while migrating");
+                    assert!(n > steps / 100, "{while_migrating:?} while migrating");
                 }
             }
             for (k, v) in &m {
