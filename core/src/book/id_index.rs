@@ -128,6 +128,15 @@
 //! reserved for the capacity (not tried, above) would remove this at the price of
 //! migrations below the capacity.
 //!
+//! Session 5, gungraun `workloads` group (20,200 commands from an empty book, capacity
+//! 131,072, so the index grows 4,096 → 32,768 ids inside `deep-ladder`'s 20,000 levels),
+//! instructions per command, `MOVE_PER_INSERT` 4 → 16 together with the ladder's
+//! far-tier start at 256 levels (`fast::ladder`): deep-ladder 604.9 → 564.0 (the moving
+//! work itself, `make_room`, unchanged at ~54 a command; the rest of the gain beyond the
+//! ladder's 29 is the second-table probes no longer paid), equity-mixed 190.6 → 190.6,
+//! random-ids 198.1 → 198.1, adversarial 224.5 → 203.8. Not tried: a growth factor of 4
+//! (fewer ids moved in all, 8 buckets per id after a growth).
+//!
 //! # Why Robin Hood
 //! Clusters of live ids fill runs of consecutive buckets (under the old, locality-keeping
 //! hash, sequential ids did so by design). Under plain linear probing a

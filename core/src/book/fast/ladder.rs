@@ -63,7 +63,8 @@
 //! | the last `BTreeMap` one, remeasured at this commit's parent | 171.7 | 929.5 | 172.0 |
 //! | far tier = sorted `VecDeque` run (pushes at both ends) + tombstones + `BTreeMap` for interior keys; refill by 256 `pop_best` | 171.7 (unchanged) | 625.2 | |
 //! | the same, refill by copying the run's tail; the push below the run inline in `search_level` | 172.3 | 537.2 | |
-//! | the same, the copy by exact-size `extend`s when the tail has no tombstone (this) | 172.3 | 525.9 | 172.7 |
+//! | the same, the copy by exact-size `extend`s when the tail has no tombstone | 172.3 | 525.9 | 172.7 |
+//! | the same, and a level below a window of 256+ starts the far tier (this; gungraun 20,200-command workloads, with the id index's 16-bucket moves: deep-ladder 604.9 → 564.0, equity-mixed 190.6 unchanged) | – | – | – |
 //!
 //! The equity-mixed stream never fills even a 256-level window, so its cost does not
 //! depend on the far tier; 1,024 / 256 was the cheapest window on deep-ladder, and bounds
