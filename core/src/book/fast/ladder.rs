@@ -20,8 +20,8 @@
 //! - Every far key is below every near key, and the far tier is empty whenever the window
 //!   is: so the window's last entry is the side's best, and a key below the window's first
 //!   key is looked up in the far tier only.
-//! - A new level that belongs below a full window, or below a window with a non-empty far
-//!   tier, goes straight to the far tier (a ladder built away from the touch: a push at
+//! - A new level that belongs below a window of at least [`SPILL`] levels, or below a
+//!   window with a non-empty far tier, goes straight to the far tier (a ladder built away from the touch: a push at
 //!   the far tier's worst end, O(1)). A full window that must take a level inside it first
 //!   *spills* its worse half ([`SPILL`] entries) into the far tier: they are above every
 //!   far key, so each is a push at its best end, O(1). A window emptied by matching
@@ -63,7 +63,8 @@
 //! | the last `BTreeMap` one, remeasured at this commit's parent | 171.7 | 929.5 | 172.0 |
 //! | far tier = sorted `VecDeque` run (pushes at both ends) + tombstones + `BTreeMap` for interior keys; refill by 256 `pop_best` | 171.7 (unchanged) | 625.2 | |
 //! | the same, refill by copying the run's tail; the push below the run inline in `search_level` | 172.3 | 537.2 | |
-//! | the same, the copy by exact-size `extend`s when the tail has no tombstone (this) | 172.3 | 525.9 | 172.7 |
+//! | the same, the copy by exact-size `extend`s when the tail has no tombstone | 172.3 | 525.9 | 172.7 |
+//! | the same, and a level below a window of 256+ starts the far tier (this; gungraun 20,200-command workloads, with the id index's 16-bucket moves: deep-ladder 604.9 → 564.0, equity-mixed 190.6 unchanged) | – | – | – |
 //!
 //! The equity-mixed stream never fills even a 256-level window, so its cost does not
 //! depend on the far tier; 1,024 / 256 was the cheapest window on deep-ladder, and bounds
@@ -292,8 +293,12 @@ impl FastBook {
                 }
                 li
             }
-            Err(0) if self.ladder(side).keys.len() >= NEAR_MAX => {
-                // Below a full window (and so the far tier is empty): start the far tier.
+            Err(0) if self.ladder(side).keys.len() >= SPILL => {
+                // Below a window of `SPILL` levels or more (and so the far tier is empty):
+                // start the far tier rather than shift the whole window up by one. A
+                // ladder built outward thus moves at most `SPILL` window entries per
+                // insert, not up to `NEAR_MAX` (callgrind, deep-ladder's 20,000 levels:
+                // 31 instructions a command were `memmove`s of these shifts).
                 self.far_level(side, key, price)
             }
             Err(mut pos) => {
