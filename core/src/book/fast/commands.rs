@@ -55,6 +55,7 @@ impl FastBook {
     /// The checks of `docs/SEMANTICS.md`, in order: the stateless ones
     /// ([`validate::check_new`]), then a live duplicate id and a post-only order that
     /// would cross. An accepted order gets back where its id would be indexed.
+    #[inline(always)]
     fn validate_new(&self, o: &NewOrder) -> Result<Vacancy, RejectReason> {
         validate::check_new(&self.cfg, o)?;
         let vacancy = match self.index.lookup_for_insert(o.id) {

@@ -74,7 +74,7 @@ impl FastBook {
 
     /// The opposite side's best level, if a taker of `side` with this limit may trade
     /// there (market orders accept any price).
-    #[inline]
+    #[inline(always)]
     pub(super) fn eligible_level(
         &self,
         side: Side,

@@ -53,7 +53,7 @@ impl FastBook {
 
     /// Put slot `si` (not linked anywhere) at the tail of the `side` level at `price`,
     /// with `qty` open.
-    #[inline]
+    #[inline(always)]
     pub(super) fn link_tail(&mut self, si: Ix<Slot>, side: Side, price: Price, qty: Qty) {
         let li = self.level_for(side, price);
         let tail = self.levels[li].tail;
@@ -74,7 +74,7 @@ impl FastBook {
     }
 
     /// Return an unlinked, unindexed slot to the pool.
-    #[inline]
+    #[inline(always)]
     pub(super) fn free_slot(&mut self, si: Ix<Slot>) {
         self.slots.release(si);
         self.live -= 1;
