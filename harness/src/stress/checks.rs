@@ -43,17 +43,21 @@ pub enum Invariant {
     FastEqualsReference,
     /// The threaded run's events equal a single-threaded replay of its sequenced stream.
     ThreadedEqualsReplay,
+    /// A recovery from the round's journal (snapshot + tail, or the journal alone) has the
+    /// live book's state hash (`stress::recovery`).
+    RecoveredEqualsLive,
 }
 
 impl Invariant {
     /// Every invariant, in report order.
-    pub const ALL: [Invariant; 6] = [
+    pub const ALL: [Invariant; 7] = [
         Invariant::AnsweredOnce,
         Invariant::Conservation,
         Invariant::NotCrossed,
         Invariant::LevelAggregates,
         Invariant::FastEqualsReference,
         Invariant::ThreadedEqualsReplay,
+        Invariant::RecoveredEqualsLive,
     ];
 
     /// Stable name (JUnit test case, JSON key).
@@ -65,6 +69,7 @@ impl Invariant {
             Invariant::LevelAggregates => "level-aggregate-equals-its-orders",
             Invariant::FastEqualsReference => "fast-equals-reference",
             Invariant::ThreadedEqualsReplay => "threaded-equals-replay",
+            Invariant::RecoveredEqualsLive => "journal-recovery-equals-live",
         }
     }
 }
@@ -123,6 +128,21 @@ impl Checker {
             checks: HashMap::new(),
             coverage: Coverage::default(),
         }
+    }
+
+    /// The book under test as the commands so far left it.
+    pub fn book(&self) -> &BookUnderTest {
+        &self.book
+    }
+
+    /// The events the book under test gave the last command.
+    pub fn last_events(&self) -> &[Event] {
+        &self.ours
+    }
+
+    /// Adds `n` checks of `inv`.
+    pub fn count_many(&mut self, inv: Invariant, n: u64) {
+        *self.checks.entry(inv).or_default() += n;
     }
 
     /// The first violation of `inv`, if any.

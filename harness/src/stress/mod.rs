@@ -13,7 +13,9 @@
 //! - [`shrink`]: delta debugging of a failing stream;
 //! - [`reproducer`]: the files a failure leaves behind;
 //! - [`formats`]: JUnit XML and JSON;
-//! - [`mutants`]: the deliberately broken books and producer that prove the gate bites.
+//! - [`mutants`]: the deliberately broken books and producer that prove the gate bites;
+//! - [`recovery`]: kill-and-recover from the round's journal, checked against the live
+//!   state hash.
 //!
 //! A run is a sequence of *rounds*. Each round starts fresh books under one matching
 //! policy (the rounds cycle through price-time, pro-rata and pro-rata with top order),
@@ -29,13 +31,12 @@
 //!   becomes one per shard, each replayed by its own checker.
 //! - *Replace priority modes*: one more axis next to the policy in [`round_config`], and a
 //!   `replace/<mode>` count in [`coverage`].
-//! - *Journal*: after [`threaded::run`], journal the sequenced stream, recover a book
-//!   from it and compare its state hash with the live book's: one more [`checks::Invariant`].
 
 pub mod checks;
 pub mod coverage;
 pub mod formats;
 pub mod mutants;
+pub mod recovery;
 pub mod reproducer;
 pub mod shrink;
 pub mod stream;
@@ -207,7 +208,7 @@ impl Outcome {
     }
 }
 
-/// Runs the gate. `Err` only when a thread cannot be started.
+/// Runs the gate. `Err` only when a thread or a round's journal cannot be started.
 pub fn run(cfg: &StressConfig) -> std::io::Result<Outcome> {
     let start = Instant::now();
     let mut out = Outcome::default();
@@ -242,10 +243,18 @@ pub fn run(cfg: &StressConfig) -> std::io::Result<Outcome> {
         if let Some((pos, detail)) = &th.answered {
             checker.fail(Invariant::AnsweredOnce, *pos, detail.clone());
         }
+        let mut journal = recovery::RoundJournal::new(book_cfg, sequenced.len() as u64)
+            .map_err(std::io::Error::other)?;
         for (s, cmd) in sequenced.iter().enumerate() {
             checker.step(cmd, Some(th.events_of(s)));
+            journal.step(cmd, th.events_of(s), checker.book());
         }
         checker.finish(Some(&th.book));
+        journal.finish(&th.book);
+        checker.count_many(Invariant::RecoveredEqualsLive, journal.checks);
+        if let Some((pos, detail)) = journal.failure.take() {
+            checker.fail(Invariant::RecoveredEqualsLive, pos, detail);
+        }
         out.rounds += 1;
         out.commands += sequenced.len() as u64;
         for (k, v) in &checker.checks {
@@ -306,6 +315,12 @@ fn shrink_failure(
             }
         }
         Invariant::ThreadedEqualsReplay => (sequenced.to_vec(), None),
+        Invariant::RecoveredEqualsLive => {
+            let r = shrink::ddmin(sequenced, cfg.shrink_budget.min(400), |c| {
+                recovery::check_stream(c, book_cfg, book_mutant).is_some()
+            });
+            (sequenced.to_vec(), Some(r))
+        }
         inv => {
             // A divergence in the events replays visibly; one only in the final book needs
             // the book dump. Aim at the kind the run found.
