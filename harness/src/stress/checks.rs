@@ -211,7 +211,7 @@ impl Checker {
 
     /// The end of the round: the books at the end equal the reference's and, if given,
     /// the threaded engine's; the aggregates are walked once more.
-    pub fn finish(&mut self, threaded_book: Option<&BookUnderTest>) {
+    pub fn finish<B: OrderBook>(&mut self, threaded_book: Option<&B>) {
         let pos = self.position;
         self.check_level_aggregates(pos);
         self.count(Invariant::FastEqualsReference);
@@ -404,7 +404,7 @@ pub fn check_stream(cmds: &[Command], cfg: BookConfig, mutant: Option<BookMutant
     for cmd in cmds {
         c.step(cmd, None);
     }
-    c.finish(None);
+    c.finish::<BookUnderTest>(None);
     c
 }
 
