@@ -18,18 +18,35 @@
 //!   state hash;
 //! - [`sharded`]: the `--shards` round (routers, shards of multi-books, instruments).
 //!
+//! # What a run's counts depend on
+//! Same seed, same options:
+//! - with one producer (`--producers 1`) every count of the summary, JSON and JUnit
+//!   (checks per invariant, rules exercised) is the same on every run: the sequenced
+//!   stream is the producer's stream;
+//! - with several producers the engine's interleaving of their commands is the thread
+//!   schedule's. Still fixed by the seed: the commands and rounds, the per-policy,
+//!   per-shard and per-instrument command counts, and every check count except
+//!   `conservation-per-order` (one check per order a command touched, which depends on what
+//!   the other producers' commands left in the book). Varying with the interleaving:
+//!   that count and the *rules exercised* (whether a FOK filled, an STP mode fired, a
+//!   replace traded depends on what rested when it arrived). Every invariant holds for
+//!   every interleaving, so the verdict does not vary;
+//! - the back-pressure counters (`ingress/full-pushes`, `engine/output-full-waits`) are
+//!   printed apart: they measure the schedule itself;
+//! - `--profile quick` and `adversarial` also stop at a time cap (20 s, 60 s) on a slow or
+//!   loaded machine: then the number of rounds is the machine's, and the summary says the
+//!   cap stopped the run. `--commands N` removes the cap;
+//! - the threaded runs' wall time and commands/s are timing.
+//! `stress::tests::counts_the_seed_decides_do_not_vary_between_runs` checks the fixed part.
+//!
 //! A run is a sequence of *rounds*. Each round starts fresh books under one matching
 //! policy (the rounds cycle through price-time, pro-rata and pro-rata with top order),
 //! generates one stream per producer, runs them threaded, then replays the sequence the
-//! engine chose through the checker. The first failing round stops the run.
+//! engine chose through the checker. The first failing round stops the run. With
+//! `--shards K` a round runs on K shards of multi-books instead ([`sharded`]); the checker
+//! then replays each instrument's commands in the order its shard applied them.
 //!
 //! # Where later rules plug in
-//! - *Instruments*: a round's streams would carry an instrument id; the book under test
-//!   becomes the multi-book processor and [`checks::Checker`] keeps one book and one
-//!   reference per instrument (the per-command checks are unchanged).
-//! - *Shards*: [`threaded::run`] would spawn the shard set instead of one engine; the
-//!   answered-once check already keys on (producer, index), and the sequenced stream
-//!   becomes one per shard, each replayed by its own checker.
 //! - *Replace priority modes*: one more axis next to the policy in [`round_config`], and a
 //!   `replace/<mode>` count in [`coverage`].
 
@@ -261,26 +278,38 @@ fn merge_checker(out: &mut Outcome, checker: &Checker, policy: &str, commands: u
 }
 
 /// Runs the round's journal beside `checker` over `sequenced` (whose events the engine
-/// published are `events(n)`), then compares the end with the engine's book.
+/// published are `events(n)`), then compares the end with the engine's book. `journal`
+/// false skips the recovery checks: a recovery rebuilds the product's book, so under a
+/// book mutant it would only repeat that the mutant is not the product.
 fn check_round<B: flowmatch_core::OrderBook>(
     checker: &mut Checker,
     book_cfg: BookConfig,
     sequenced: &[Command],
     events: impl Fn(usize) -> Vec<flowmatch_core::Event>,
     engine_book: &B,
+    journal: bool,
 ) -> std::io::Result<()> {
-    let mut journal = recovery::RoundJournal::new(book_cfg, sequenced.len() as u64)
-        .map_err(std::io::Error::other)?;
+    let mut journal = match journal {
+        true => Some(
+            recovery::RoundJournal::new(book_cfg, sequenced.len() as u64)
+                .map_err(std::io::Error::other)?,
+        ),
+        false => None,
+    };
     for (n, cmd) in sequenced.iter().enumerate() {
         let published = events(n);
         checker.step(cmd, Some(&published));
-        journal.step(cmd, &published, checker.book());
+        if let Some(j) = journal.as_mut() {
+            j.step(cmd, &published, checker.book());
+        }
     }
     checker.finish(Some(engine_book));
-    journal.finish(engine_book);
-    checker.count_many(Invariant::RecoveredEqualsLive, journal.checks);
-    if let Some((pos, detail)) = journal.failure.take() {
-        checker.fail(Invariant::RecoveredEqualsLive, pos, detail);
+    if let Some(mut j) = journal {
+        j.finish(engine_book);
+        checker.count_many(Invariant::RecoveredEqualsLive, j.checks);
+        if let Some((pos, detail)) = j.failure.take() {
+            checker.fail(Invariant::RecoveredEqualsLive, pos, detail);
+        }
     }
     Ok(())
 }
@@ -319,6 +348,7 @@ fn single_engine_round(
         &sequenced,
         |n| th.events_of(n).to_vec(),
         &th.book,
+        book_mutant.is_none(),
     )?;
     out.commands += sequenced.len() as u64;
     merge_checker(out, &checker, policy, sequenced.len() as u64);
@@ -391,6 +421,7 @@ fn sharded_round(
             &sequenced,
             |n| run.events_of(n).to_vec(),
             engine_book,
+            true,
         )?;
         merge_checker(out, &checker, policy, sequenced.len() as u64);
         if !checker.violations.is_empty() {
@@ -490,4 +521,59 @@ fn shrink_failure(
 
 fn drop_when_full(cfg: &StressConfig) -> bool {
     cfg.mutant == Some(Mutant::IngressDropWhenFull)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixed(producers: usize, shards: Option<usize>) -> Outcome {
+        let mut cfg = StressConfig::for_profile(Profile::Quick);
+        cfg.length = Length::Commands(6_000);
+        cfg.time_cap = None;
+        cfg.producers = producers;
+        cfg.shards = shards;
+        cfg.round_commands = 2_000;
+        let o = run(&cfg).expect("threads start");
+        assert!(o.failure.is_none(), "{:?}", o.failure);
+        o
+    }
+
+    /// What the seed decides: with one producer every count of the summary (checks and
+    /// rules exercised) is the same on every run; with several, the commands, rounds, the
+    /// per-policy, per-shard and per-instrument counts and every check count but
+    /// conservation are (the rest follows the interleaving: see "What a run's counts
+    /// depend on" in the module docs).
+    #[test]
+    fn counts_the_seed_decides_do_not_vary_between_runs() {
+        let (a, b) = (fixed(1, None), fixed(1, None));
+        assert_eq!(a.checks, b.checks);
+        assert_eq!(a.coverage, b.coverage);
+        assert_eq!((a.commands, a.rounds), (6_000, 3));
+        for shards in [None, Some(2)] {
+            let (a, b) = (fixed(3, shards), fixed(3, shards));
+            assert_eq!((a.commands, a.rounds), (b.commands, b.rounds));
+            let seeded = |o: &Outcome| {
+                let mut checks = o.checks.clone();
+                checks.remove(&Invariant::Conservation);
+                let counts: BTreeMap<String, u64> = o
+                    .coverage
+                    .counts
+                    .iter()
+                    .filter(|(k, _)| {
+                        ["policy/", "shard/", "instrument/"]
+                            .iter()
+                            .any(|p| k.starts_with(p))
+                    })
+                    .map(|(k, v)| (k.clone(), *v))
+                    .collect();
+                (checks, counts)
+            };
+            assert_eq!(seeded(&a), seeded(&b), "shards {shards:?}");
+            assert_eq!(
+                a.checks[&Invariant::RecoveredEqualsLive],
+                3 * a.rounds as u64 * shards.map_or(1, sharded::instruments) as u64
+            );
+        }
+    }
 }

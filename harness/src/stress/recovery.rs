@@ -16,6 +16,9 @@
 //! a real process is `tests/crash_recover.rs`'s (through the binary); this check makes the
 //! same recovery meet every rule the stress streams exercise, every round.
 //!
+//! Not run under a book mutant (`--mutant`): the recovery rebuilds the product's book, so
+//! it would only repeat that the mutant is not the product.
+//!
 //! The journal is written under `fsync none` (durability is not what is checked here; the
 //! bytes and the recovery are) in a temporary directory removed at the end of the round.
 
