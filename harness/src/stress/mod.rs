@@ -37,6 +37,7 @@
 //!   loaded machine: then the number of rounds is the machine's, and the summary says the
 //!   cap stopped the run. `--commands N` removes the cap;
 //! - the threaded runs' wall time and commands/s are timing.
+//!
 //! `stress::tests::counts_the_seed_decides_do_not_vary_between_runs` checks the fixed part.
 //!
 //! A run is a sequence of *rounds*. Each round starts fresh books under one matching
