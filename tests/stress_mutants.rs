@@ -147,7 +147,10 @@ fn the_quick_profile_passes_and_writes_valid_junit_and_json() {
         .descendants()
         .filter(|n| n.has_tag_name("testcase"))
         .collect();
-    assert_eq!(cases.len(), 6);
+    assert_eq!(cases.len(), 7);
+    assert!(cases
+        .iter()
+        .any(|c| c.attribute("name") == Some("journal-recovery-equals-live")));
     assert!(cases
         .iter()
         .all(|c| c.children().all(|ch| !ch.has_tag_name("failure"))));
@@ -201,6 +204,13 @@ fn bad_options_are_refused_before_any_work_naming_the_option() {
         (&["--commands", "10"][..], "--commands"),
         (&["--duration", "0"][..], "--duration"),
         (&["--mutant", "nope"][..], "--mutant"),
+        (&["--shards", "0"][..], "--shards"),
+        (&["--shards", "9"][..], "--shards"),
+        (&["--shards", "-1"][..], "--shards"),
+        (
+            &["--shards", "2", "--mutant", "fok-partial-fill"][..],
+            "--shards",
+        ),
     ] {
         let mut a = vec!["stress"];
         a.extend_from_slice(args);

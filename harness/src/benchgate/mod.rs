@@ -195,17 +195,53 @@ pub fn measure(exe: &Path, metric: Metric, n: usize) -> Result<Vec<Measurement>,
         .collect()
 }
 
+/// The build of this binary as a baseline records it: counts of a `dev` build (no
+/// optimization) and of a `release` build are not comparable.
+pub fn build_kind() -> &'static str {
+    if cfg!(debug_assertions) {
+        "dev"
+    } else {
+        "release"
+    }
+}
+
+const COMMANDS_LINE: &str = "# flowmatch bench baseline: ";
+const BUILD_LINE: &str = "# build: ";
+
 /// A baseline file's text.
 pub fn baseline_text(ms: &[Measurement], n: usize) -> String {
     let mut s = Provenance::capture().comment_lines();
+    let _ = writeln!(s, "{COMMANDS_LINE}{n} commands per workload, seed {SEED}");
     let _ = writeln!(
         s,
-        "# flowmatch bench baseline: {n} commands per workload, seed {SEED}"
+        "{BUILD_LINE}{} (instruction counts compare only with the same build of the same compiler)",
+        build_kind()
     );
     for m in ms {
         let _ = writeln!(s, "{},{},{:.3}", m.workload, m.metric.name(), m.value);
     }
     s
+}
+
+/// What a baseline says it was measured with: commands per workload and the build, where
+/// its comment lines say.
+pub fn baseline_setup(text: &str) -> (Option<usize>, Option<String>) {
+    let commands = text.lines().find_map(|l| {
+        l.strip_prefix(COMMANDS_LINE)?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    });
+    let build = text.lines().find_map(|l| {
+        Some(
+            l.strip_prefix(BUILD_LINE)?
+                .split_whitespace()
+                .next()?
+                .to_string(),
+        )
+    });
+    (commands, build)
 }
 
 /// Parses a baseline file.
@@ -313,6 +349,11 @@ mod tests {
             value: 4.5,
         }];
         assert_eq!(parse_baseline(&baseline_text(&ms, 1000)).unwrap(), ms);
+        assert_eq!(
+            baseline_setup(&baseline_text(&ms, 1000)),
+            (Some(1000), Some(build_kind().to_string()))
+        );
+        assert_eq!(baseline_setup("a,b,1\n"), (None, None));
         assert!(parse_baseline("a,b\n").unwrap_err().contains("line 1"));
         assert!(parse_baseline("a,instructions_per_command,-1\n").is_err());
     }

@@ -4,7 +4,8 @@
 //! Exit status: 0 when no workload is worse than the baseline beyond the tolerance (or no
 //! baseline was given); 1 when one is (the table is printed either way) or the baseline
 //! could not be written; 2 for a usage problem (an option out of range, an unreadable or
-//! malformed baseline, a baseline of another metric).
+//! malformed baseline, a baseline of another metric, of another `--commands` or written
+//! by another build: dev against release).
 
 use super::numeric::unsigned;
 use crate::benchgate::{self, Metric};
@@ -107,6 +108,21 @@ fn run_inner(a: &Args) -> Result<u8, String> {
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .map_err(|e| format!("cannot read --baseline {}: {e}", p.display()))?;
+            let (commands, build) = benchgate::baseline_setup(&text);
+            if let Some(n) = commands.filter(|&n| n != a.commands) {
+                return Err(format!(
+                    "--baseline {} was measured with --commands {n}; this run has --commands {} (per-command counts depend on the stream's length: give --commands {n})",
+                    p.display(),
+                    a.commands
+                ));
+            }
+            if let Some(b) = build.filter(|b| b != benchgate::build_kind()) {
+                return Err(format!(
+                    "--baseline {} was written by a {b} build; this binary is a {} build, whose counts differ (regenerate it with scripts/bench-baseline.sh, or run the binary it was written with)",
+                    p.display(),
+                    benchgate::build_kind()
+                ));
+            }
             Some(
                 benchgate::parse_baseline(&text)
                     .map_err(|e| format!("--baseline {}: {e}", p.display()))?,

@@ -18,6 +18,8 @@ use std::time::Duration;
 pub const PRODUCERS: std::ops::RangeInclusive<usize> = 1..=16;
 /// Commands accepted for `--commands`.
 pub const COMMANDS: std::ops::RangeInclusive<u64> = 1_000..=10_000_000_000;
+/// Shards accepted for `--shards` (each an engine thread; this machine has 2 cores).
+pub const SHARDS: std::ops::RangeInclusive<usize> = 1..=8;
 /// Seconds accepted for `--duration`.
 pub const DURATION_S: std::ops::RangeInclusive<u64> = 1..=7 * 24 * 3600;
 
@@ -39,6 +41,11 @@ pub struct Args {
     #[arg(long, value_name = "P", default_value_t = 3, allow_negative_numbers = true,
           value_parser = unsigned(*PRODUCERS.start(), *PRODUCERS.end()))]
     pub producers: usize,
+    /// Run sharded: this many engine threads (1 to 8), each a multi-book of 2 instruments,
+    /// commands routed by instrument (instead of the single engine and book).
+    #[arg(long, value_name = "K", allow_negative_numbers = true,
+          value_parser = unsigned(*SHARDS.start() as u64, *SHARDS.end() as u64))]
+    pub shards: Option<u64>,
     /// Preset: quick (the CI gate: 250k commands or 20 s), soak (10 minutes), adversarial
     /// (500k commands or 60 s).
     #[arg(long, value_enum, default_value_t = Profile::Quick)]
@@ -94,6 +101,14 @@ impl Args {
         }
         if let Some(m) = &self.mutant {
             cfg.mutant = Some(Mutant::from_name(m).map_err(|e| format!("--mutant: {e}"))?);
+        }
+        if let Some(k) = self.shards {
+            cfg.shards = Some(in_range("--shards", k as usize, &SHARDS)?);
+            if cfg.mutant.is_some() {
+                return Err(
+                    "--mutant runs the single engine (the mutants are single books); it does not combine with --shards".into(),
+                );
+            }
         }
         Ok(cfg)
     }
@@ -174,10 +189,17 @@ pub fn run(a: Args) -> u8 {
 fn print_summary(s: &mut String, cfg: &StressConfig, o: &Outcome) {
     let _ = writeln!(
         s,
-        "flowmatch stress: profile {}, seed {}, {} producers, mutant {}",
+        "flowmatch stress: profile {}, seed {}, {} producers, {}, mutant {}",
         cfg.profile.name(),
         cfg.seed,
         cfg.producers,
+        match cfg.shards {
+            None => "single engine".to_string(),
+            Some(k) => format!(
+                "{k} shards of {} instruments",
+                stress::sharded::instruments(k)
+            ),
+        },
         cfg.mutant.map_or("none", |m| m.name())
     );
     let _ = writeln!(s,
@@ -189,6 +211,12 @@ fn print_summary(s: &mut String, cfg: &StressConfig, o: &Outcome) {
         o.threaded.as_secs_f64(),
         o.commands as f64 / o.threaded.as_secs_f64().max(1e-9)
     );
+    if o.stopped_by_time_cap {
+        let _ = writeln!(
+            s,
+            "stopped by the profile's time cap before its command count (give --commands N for a run of fixed length)"
+        );
+    }
     let _ = writeln!(s, "checks:");
     for inv in stress::checks::Invariant::ALL {
         let failed = o
@@ -207,11 +235,21 @@ fn print_summary(s: &mut String, cfg: &StressConfig, o: &Outcome) {
     for (rule, n) in &o.coverage.counts {
         let _ = writeln!(s, "  {rule:<36} {n:>12}");
     }
+    let _ = writeln!(s, "back-pressure (varies with the thread schedule):");
+    for (rule, n) in &o.schedule.counts {
+        let _ = writeln!(s, "  {rule:<36} {n:>12}");
+    }
 }
 
 fn print_failure(s: &mut String, cfg: &StressConfig, o: &Outcome, repro: &Path) {
     let Some(f) = &o.failure else { return };
     let _ = writeln!(s, "FAILED in round {} (policy {}):", f.round, f.policy);
+    if let Some((i, shard)) = f.instrument {
+        let _ = writeln!(
+            s,
+            "  on instrument I{i} (shard {shard}); the reproducer is that instrument's stream, in its shard's order"
+        );
+    }
     for v in &f.violations {
         let _ = writeln!(s, "  {}: {}", v.invariant.name(), v.detail);
     }

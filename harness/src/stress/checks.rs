@@ -43,17 +43,21 @@ pub enum Invariant {
     FastEqualsReference,
     /// The threaded run's events equal a single-threaded replay of its sequenced stream.
     ThreadedEqualsReplay,
+    /// A recovery from the round's journal (snapshot + tail, or the journal alone) has the
+    /// live book's state hash (`stress::recovery`).
+    RecoveredEqualsLive,
 }
 
 impl Invariant {
     /// Every invariant, in report order.
-    pub const ALL: [Invariant; 6] = [
+    pub const ALL: [Invariant; 7] = [
         Invariant::AnsweredOnce,
         Invariant::Conservation,
         Invariant::NotCrossed,
         Invariant::LevelAggregates,
         Invariant::FastEqualsReference,
         Invariant::ThreadedEqualsReplay,
+        Invariant::RecoveredEqualsLive,
     ];
 
     /// Stable name (JUnit test case, JSON key).
@@ -65,6 +69,7 @@ impl Invariant {
             Invariant::LevelAggregates => "level-aggregate-equals-its-orders",
             Invariant::FastEqualsReference => "fast-equals-reference",
             Invariant::ThreadedEqualsReplay => "threaded-equals-replay",
+            Invariant::RecoveredEqualsLive => "journal-recovery-equals-live",
         }
     }
 }
@@ -123,6 +128,21 @@ impl Checker {
             checks: HashMap::new(),
             coverage: Coverage::default(),
         }
+    }
+
+    /// The book under test as the commands so far left it.
+    pub fn book(&self) -> &BookUnderTest {
+        &self.book
+    }
+
+    /// The events the book under test gave the last command.
+    pub fn last_events(&self) -> &[Event] {
+        &self.ours
+    }
+
+    /// Adds `n` checks of `inv`.
+    pub fn count_many(&mut self, inv: Invariant, n: u64) {
+        *self.checks.entry(inv).or_default() += n;
     }
 
     /// The first violation of `inv`, if any.
@@ -191,7 +211,7 @@ impl Checker {
 
     /// The end of the round: the books at the end equal the reference's and, if given,
     /// the threaded engine's; the aggregates are walked once more.
-    pub fn finish(&mut self, threaded_book: Option<&BookUnderTest>) {
+    pub fn finish<B: OrderBook>(&mut self, threaded_book: Option<&B>) {
         let pos = self.position;
         self.check_level_aggregates(pos);
         self.count(Invariant::FastEqualsReference);
@@ -384,7 +404,7 @@ pub fn check_stream(cmds: &[Command], cfg: BookConfig, mutant: Option<BookMutant
     for cmd in cmds {
         c.step(cmd, None);
     }
-    c.finish(None);
+    c.finish::<BookUnderTest>(None);
     c
 }
 

@@ -61,6 +61,10 @@ pub fn junit(cfg: &StressConfig, o: &Outcome) -> String {
             "mutant",
             cfg.mutant.map_or("none", |m| m.name()).to_string(),
         ),
+        (
+            "shards",
+            cfg.shards.map_or("none".to_string(), |k| k.to_string()),
+        ),
         ("commands", o.commands.to_string()),
     ] {
         let _ = writeln!(
@@ -120,6 +124,8 @@ pub fn json(cfg: &StressConfig, o: &Outcome, reproducer: Option<&str>) -> serde_
             "shrunk_from": f.original_len,
             "shrink_checks": f.shrink_tests,
             "one_minimal": f.minimal,
+            "instrument": f.instrument.map(|(i, _)| i),
+            "shard": f.instrument.map(|(_, s)| s),
             "lost": f.lost.iter().map(|l| serde_json::json!({
                 "producer": l.producer, "index": l.index, "full_pushes": l.full_pushes,
             })).collect::<Vec<_>>(),
@@ -138,7 +144,10 @@ pub fn json(cfg: &StressConfig, o: &Outcome, reproducer: Option<&str>) -> serde_
         "threaded_s": o.threaded.as_secs_f64(),
         "commands_per_s": o.commands_per_sec(),
         "checks": checks,
+        "shards": cfg.shards,
+        "stopped_by_time_cap": o.stopped_by_time_cap,
         "rules_exercised": o.coverage.counts,
+        "back_pressure": o.schedule.counts,
         "failure": failure,
         "provenance": Provenance::capture(),
     })

@@ -13,30 +13,51 @@
 //! - [`shrink`]: delta debugging of a failing stream;
 //! - [`reproducer`]: the files a failure leaves behind;
 //! - [`formats`]: JUnit XML and JSON;
-//! - [`mutants`]: the deliberately broken books and producer that prove the gate bites.
+//! - [`mutants`]: the deliberately broken books and producer that prove the gate bites;
+//! - [`recovery`]: kill-and-recover from the round's journal, checked against the live
+//!   state hash;
+//! - [`sharded`]: the `--shards` round (routers, shards of multi-books, instruments).
+//!
+//! # What a run's counts depend on
+//! Same seed, same options:
+//! - with one producer (`--producers 1`) every count of the summary, JSON and JUnit
+//!   (checks per invariant, rules exercised) is the same on every run: the sequenced
+//!   stream is the producer's stream;
+//! - with several producers the engine's interleaving of their commands is the thread
+//!   schedule's. Still fixed by the seed: the commands and rounds, the per-policy,
+//!   per-shard and per-instrument command counts, and every check count except
+//!   `conservation-per-order` (one check per order a command touched, which depends on what
+//!   the other producers' commands left in the book). Varying with the interleaving:
+//!   that count and the *rules exercised* (whether a FOK filled, an STP mode fired, a
+//!   replace traded depends on what rested when it arrived). Every invariant holds for
+//!   every interleaving, so the verdict does not vary;
+//! - the back-pressure counters (`ingress/full-pushes`, `engine/output-full-waits`) are
+//!   printed apart: they measure the schedule itself;
+//! - `--profile quick` and `adversarial` also stop at a time cap (20 s, 60 s) on a slow or
+//!   loaded machine: then the number of rounds is the machine's, and the summary says the
+//!   cap stopped the run. `--commands N` removes the cap;
+//! - the threaded runs' wall time and commands/s are timing.
+//!
+//! `stress::tests::counts_the_seed_decides_do_not_vary_between_runs` checks the fixed part.
 //!
 //! A run is a sequence of *rounds*. Each round starts fresh books under one matching
 //! policy (the rounds cycle through price-time, pro-rata and pro-rata with top order),
 //! generates one stream per producer, runs them threaded, then replays the sequence the
-//! engine chose through the checker. The first failing round stops the run.
+//! engine chose through the checker. The first failing round stops the run. With
+//! `--shards K` a round runs on K shards of multi-books instead ([`sharded`]); the checker
+//! then replays each instrument's commands in the order its shard applied them.
 //!
 //! # Where later rules plug in
-//! - *Instruments*: a round's streams would carry an instrument id; the book under test
-//!   becomes the multi-book processor and [`checks::Checker`] keeps one book and one
-//!   reference per instrument (the per-command checks are unchanged).
-//! - *Shards*: [`threaded::run`] would spawn the shard set instead of one engine; the
-//!   answered-once check already keys on (producer, index), and the sequenced stream
-//!   becomes one per shard, each replayed by its own checker.
 //! - *Replace priority modes*: one more axis next to the policy in [`round_config`], and a
 //!   `replace/<mode>` count in [`coverage`].
-//! - *Journal*: after [`threaded::run`], journal the sequenced stream, recover a book
-//!   from it and compare its state hash with the live book's: one more [`checks::Invariant`].
 
 pub mod checks;
 pub mod coverage;
 pub mod formats;
 pub mod mutants;
+pub mod recovery;
 pub mod reproducer;
+pub mod sharded;
 pub mod shrink;
 pub mod stream;
 pub mod threaded;
@@ -104,6 +125,8 @@ pub struct StressConfig {
     pub shrink_budget: usize,
     /// The mutant to run instead of the product, if any.
     pub mutant: Option<Mutant>,
+    /// Shards of multi-books (`--shards`), if set; else the single engine.
+    pub shards: Option<usize>,
 }
 
 impl StressConfig {
@@ -134,6 +157,7 @@ impl StressConfig {
             aggregate_every: 8,
             shrink_budget: 4_000,
             mutant: None,
+            shards: None,
         }
     }
 }
@@ -179,6 +203,8 @@ pub struct Failure {
     pub minimal: bool,
     /// Commands the ingress mutant lost, if any (first few).
     pub lost: Vec<Lost>,
+    /// With `--shards`: the instrument whose stream failed, and its shard.
+    pub instrument: Option<(usize, usize)>,
 }
 
 /// What a run did.
@@ -196,6 +222,10 @@ pub struct Outcome {
     pub checks: BTreeMap<Invariant, u64>,
     /// Rules exercised.
     pub coverage: Coverage,
+    /// Back-pressure counters: these depend on the thread schedule, not only the seed.
+    pub schedule: Coverage,
+    /// The run stopped at the profile's time cap before its command count.
+    pub stopped_by_time_cap: bool,
     /// The first failure, if any.
     pub failure: Option<Failure>,
 }
@@ -207,67 +237,212 @@ impl Outcome {
     }
 }
 
-/// Runs the gate. `Err` only when a thread cannot be started.
+/// Runs the gate. `Err` only when a thread or a round's journal cannot be started.
 pub fn run(cfg: &StressConfig) -> std::io::Result<Outcome> {
     let start = Instant::now();
     let mut out = Outcome::default();
     let per_producer = (cfg.round_commands / cfg.producers).max(1);
-    let book_mutant = cfg.mutant.and_then(Mutant::book);
-    let drop_when_full = cfg.mutant == Some(Mutant::IngressDropWhenFull);
     for round in 0.. {
         let done = match cfg.length {
             Length::Commands(n) => out.commands >= n,
             Length::Duration(d) => start.elapsed() >= d,
-        } || cfg.time_cap.is_some_and(|cap| start.elapsed() >= cap);
-        if done {
+        };
+        let capped = cfg.time_cap.is_some_and(|cap| start.elapsed() >= cap);
+        if done || capped {
+            out.stopped_by_time_cap = capped && !done;
             break;
         }
-        let (book_cfg, policy) = round_config(round);
         let streams: Vec<Vec<Command>> = (0..cfg.producers)
             .map(|p| stream::round_stream(cfg.seed, round, p, per_producer, cfg.profile))
             .collect();
-        let t0 = Instant::now();
-        let th = threaded::run(
-            &streams,
-            BookUnderTest::new(book_cfg, book_mutant),
-            cfg.queues,
-            drop_when_full,
-            cfg.seed ^ round as u64,
-        )?;
-        out.threaded += t0.elapsed();
-        let sequenced: Vec<Command> = th.sequenced.iter().map(|&(p, k)| streams[p][k]).collect();
-        let mut checker = Checker::new(book_cfg, book_mutant, cfg.aggregate_every);
-        *checker.checks.entry(Invariant::AnsweredOnce).or_default() +=
-            streams.iter().map(|s| s.len() as u64).sum::<u64>();
-        if let Some((pos, detail)) = &th.answered {
-            checker.fail(Invariant::AnsweredOnce, *pos, detail.clone());
-        }
-        for (s, cmd) in sequenced.iter().enumerate() {
-            checker.step(cmd, Some(th.events_of(s)));
-        }
-        checker.finish(Some(&th.book));
+        let failure = match cfg.shards {
+            None => single_engine_round(cfg, round, &streams, &mut out)?,
+            Some(shards) => sharded_round(cfg, round, shards, &streams, &mut out)?,
+        };
         out.rounds += 1;
-        out.commands += sequenced.len() as u64;
-        for (k, v) in &checker.checks {
-            *out.checks.entry(*k).or_default() += v;
-        }
-        out.coverage.merge(&checker.coverage);
-        out.coverage
-            .add(&format!("policy/{policy}"), sequenced.len() as u64);
-        out.coverage.add("ingress/full-pushes", th.full_pushes);
-        out.coverage
-            .add("engine/output-full-waits", th.stats.output_full_waits);
-        if !checker.violations.is_empty() {
-            let mut violations = checker.violations.clone();
-            violations.sort_by_key(|v| (v.position, v.invariant));
-            out.failure = Some(shrink_failure(
-                cfg, round, policy, book_cfg, &streams, &sequenced, violations, &th.lost,
-            ));
+        if failure.is_some() {
+            out.failure = failure;
             break;
         }
     }
     out.elapsed = start.elapsed();
     Ok(out)
+}
+
+/// Adds one checker's counts to the run's.
+fn merge_checker(out: &mut Outcome, checker: &Checker, policy: &str, commands: u64) {
+    for (k, v) in &checker.checks {
+        *out.checks.entry(*k).or_default() += v;
+    }
+    out.coverage.merge(&checker.coverage);
+    out.coverage.add(&format!("policy/{policy}"), commands);
+}
+
+/// Runs the round's journal beside `checker` over `sequenced` (whose events the engine
+/// published are `events(n)`), then compares the end with the engine's book. `journal`
+/// false skips the recovery checks: a recovery rebuilds the product's book, so under a
+/// book mutant it would only repeat that the mutant is not the product.
+fn check_round<B: flowmatch_core::OrderBook>(
+    checker: &mut Checker,
+    book_cfg: BookConfig,
+    sequenced: &[Command],
+    events: impl Fn(usize) -> Vec<flowmatch_core::Event>,
+    engine_book: &B,
+    journal: bool,
+) -> std::io::Result<()> {
+    let mut journal = match journal {
+        true => Some(
+            recovery::RoundJournal::new(book_cfg, sequenced.len() as u64)
+                .map_err(std::io::Error::other)?,
+        ),
+        false => None,
+    };
+    for (n, cmd) in sequenced.iter().enumerate() {
+        let published = events(n);
+        checker.step(cmd, Some(&published));
+        if let Some(j) = journal.as_mut() {
+            j.step(cmd, &published, checker.book());
+        }
+    }
+    checker.finish(Some(engine_book));
+    if let Some(mut j) = journal {
+        j.finish(engine_book);
+        checker.count_many(Invariant::RecoveredEqualsLive, j.checks);
+        if let Some((pos, detail)) = j.failure.take() {
+            checker.fail(Invariant::RecoveredEqualsLive, pos, detail);
+        }
+    }
+    Ok(())
+}
+
+/// One round on the single engine (the book under test, or a mutant).
+fn single_engine_round(
+    cfg: &StressConfig,
+    round: usize,
+    streams: &[Vec<Command>],
+    out: &mut Outcome,
+) -> std::io::Result<Option<Failure>> {
+    let book_mutant = cfg.mutant.and_then(Mutant::book);
+    let drop_when_full = drop_when_full(cfg);
+    let (book_cfg, policy) = round_config(round);
+    let t0 = Instant::now();
+    let th = threaded::run(
+        streams,
+        BookUnderTest::new(book_cfg, book_mutant),
+        cfg.queues,
+        drop_when_full,
+        cfg.seed ^ round as u64,
+    )?;
+    out.threaded += t0.elapsed();
+    let sequenced: Vec<Command> = th.sequenced.iter().map(|&(p, k)| streams[p][k]).collect();
+    let mut checker = Checker::new(book_cfg, book_mutant, cfg.aggregate_every);
+    checker.count_many(
+        Invariant::AnsweredOnce,
+        streams.iter().map(|s| s.len() as u64).sum::<u64>(),
+    );
+    if let Some((pos, detail)) = &th.answered {
+        checker.fail(Invariant::AnsweredOnce, *pos, detail.clone());
+    }
+    check_round(
+        &mut checker,
+        book_cfg,
+        &sequenced,
+        |n| th.events_of(n).to_vec(),
+        &th.book,
+        book_mutant.is_none(),
+    )?;
+    out.commands += sequenced.len() as u64;
+    merge_checker(out, &checker, policy, sequenced.len() as u64);
+    out.schedule.add("ingress/full-pushes", th.full_pushes);
+    out.schedule
+        .add("engine/output-full-waits", th.stats.output_full_waits);
+    if checker.violations.is_empty() {
+        return Ok(None);
+    }
+    let mut violations = checker.violations.clone();
+    violations.sort_by_key(|v| (v.position, v.invariant));
+    Ok(Some(shrink_failure(
+        cfg, round, policy, book_cfg, streams, &sequenced, violations, &th.lost,
+    )))
+}
+
+/// One round on `shards` shards of multi-books (see [`sharded`]): the answers are checked
+/// as they are read, then every instrument's stream by its own checker and journal.
+fn sharded_round(
+    cfg: &StressConfig,
+    round: usize,
+    shards: usize,
+    streams: &[Vec<Command>],
+    out: &mut Outcome,
+) -> std::io::Result<Option<Failure>> {
+    let n_instruments = sharded::instruments(shards);
+    let tagged = sharded::with_instruments(streams, n_instruments);
+    let t0 = Instant::now();
+    let sh = sharded::run(&tagged, shards, round, cfg.queues, cfg.seed ^ round as u64)?;
+    out.threaded += t0.elapsed();
+    let total: u64 = streams.iter().map(|s| s.len() as u64).sum();
+    *out.checks.entry(Invariant::AnsweredOnce).or_default() += total;
+    out.schedule.add("ingress/full-pushes", sh.full_pushes);
+    for (s, n) in sh.per_shard.iter().enumerate() {
+        out.coverage.add(&format!("shard/{s}"), *n);
+    }
+    out.commands += total;
+    if let Some((pos, detail)) = sh.answered {
+        return Ok(Some(Failure {
+            round,
+            policy: POLICIES[round % POLICIES.len()].0,
+            violations: vec![Violation {
+                invariant: Invariant::AnsweredOnce,
+                position: pos,
+                detail,
+            }],
+            target: Invariant::AnsweredOnce,
+            reproducer: Vec::new(),
+            original_len: total as usize,
+            shrink_tests: 0,
+            minimal: false,
+            lost: Vec::new(),
+            instrument: None,
+        }));
+    }
+    for i in 0..n_instruments {
+        let run = &sh.instruments[i];
+        let id = flowmatch_core::InstrumentId(i as u32);
+        let (book_cfg, policy) = sharded::book_config(i, round);
+        let sequenced: Vec<Command> = run.sequenced.iter().map(|&(p, k)| streams[p][k]).collect();
+        out.coverage
+            .add(&format!("instrument/{i}"), sequenced.len() as u64);
+        let mut checker = Checker::new(book_cfg, None, cfg.aggregate_every);
+        let empty = flowmatch_core::FastBook::new(book_cfg);
+        let shard = sharded::shard_of(id, shards);
+        let engine_book = sh.books[shard].book(id).unwrap_or(&empty);
+        check_round(
+            &mut checker,
+            book_cfg,
+            &sequenced,
+            |n| run.events_of(n).to_vec(),
+            engine_book,
+            true,
+        )?;
+        merge_checker(out, &checker, policy, sequenced.len() as u64);
+        if !checker.violations.is_empty() {
+            let mut violations = checker.violations.clone();
+            violations.sort_by_key(|v| (v.position, v.invariant));
+            let mut f = shrink_failure(
+                cfg,
+                round,
+                policy,
+                book_cfg,
+                streams,
+                &sequenced,
+                violations,
+                &[],
+            );
+            f.instrument = Some((i, shard));
+            return Ok(Some(f));
+        }
+    }
+    Ok(None)
 }
 
 /// Picks what to reproduce and shrinks the round's stream to it. A divergence from the
@@ -306,6 +481,12 @@ fn shrink_failure(
             }
         }
         Invariant::ThreadedEqualsReplay => (sequenced.to_vec(), None),
+        Invariant::RecoveredEqualsLive => {
+            let r = shrink::ddmin(sequenced, cfg.shrink_budget.min(400), |c| {
+                recovery::check_stream(c, book_cfg, book_mutant).is_some()
+            });
+            (sequenced.to_vec(), Some(r))
+        }
         inv => {
             // A divergence in the events replays visibly; one only in the final book needs
             // the book dump. Aim at the kind the run found.
@@ -335,9 +516,65 @@ fn shrink_failure(
         shrink_tests,
         minimal,
         lost: lost.iter().take(8).copied().collect(),
+        instrument: None,
     }
 }
 
 fn drop_when_full(cfg: &StressConfig) -> bool {
     cfg.mutant == Some(Mutant::IngressDropWhenFull)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixed(producers: usize, shards: Option<usize>) -> Outcome {
+        let mut cfg = StressConfig::for_profile(Profile::Quick);
+        cfg.length = Length::Commands(6_000);
+        cfg.time_cap = None;
+        cfg.producers = producers;
+        cfg.shards = shards;
+        cfg.round_commands = 2_000;
+        let o = run(&cfg).expect("threads start");
+        assert!(o.failure.is_none(), "{:?}", o.failure);
+        o
+    }
+
+    /// What the seed decides: with one producer every count of the summary (checks and
+    /// rules exercised) is the same on every run; with several, the commands, rounds, the
+    /// per-policy, per-shard and per-instrument counts and every check count but
+    /// conservation are (the rest follows the interleaving: see "What a run's counts
+    /// depend on" in the module docs).
+    #[test]
+    fn counts_the_seed_decides_do_not_vary_between_runs() {
+        let (a, b) = (fixed(1, None), fixed(1, None));
+        assert_eq!(a.checks, b.checks);
+        assert_eq!(a.coverage, b.coverage);
+        assert_eq!((a.commands, a.rounds), (6_000, 3));
+        for shards in [None, Some(2)] {
+            let (a, b) = (fixed(3, shards), fixed(3, shards));
+            assert_eq!((a.commands, a.rounds), (b.commands, b.rounds));
+            let seeded = |o: &Outcome| {
+                let mut checks = o.checks.clone();
+                checks.remove(&Invariant::Conservation);
+                let counts: BTreeMap<String, u64> = o
+                    .coverage
+                    .counts
+                    .iter()
+                    .filter(|(k, _)| {
+                        ["policy/", "shard/", "instrument/"]
+                            .iter()
+                            .any(|p| k.starts_with(p))
+                    })
+                    .map(|(k, v)| (k.clone(), *v))
+                    .collect();
+                (checks, counts)
+            };
+            assert_eq!(seeded(&a), seeded(&b), "shards {shards:?}");
+            assert_eq!(
+                a.checks[&Invariant::RecoveredEqualsLive],
+                3 * a.rounds as u64 * shards.map_or(1, sharded::instruments) as u64
+            );
+        }
+    }
 }

@@ -45,6 +45,13 @@ pub fn replay_commands(cfg: &StressConfig, f: &Failure, file: &Path) -> Vec<Stri
             format!("{base}   # the events every command should have had"),
             format!("{}   # loses commands again", rerun_command(cfg)),
         ],
+        (Invariant::RecoveredEqualsLive, _) => vec![
+            format!(
+                "{base} --journal DIR --fsync none --snapshot-every {}   # prints the live state hash",
+                (f.reproducer.len() / 3).max(1)
+            ),
+            "flowmatch recover --journal DIR   # the recovered state hash differs".to_string(),
+        ],
         (_, Some(m @ Mutant::Book(_))) => vec![
             format!("{base} --mutant {}", m.name()),
             format!("{base}   # differs: the unmutated fast book"),
