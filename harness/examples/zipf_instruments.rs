@@ -4,11 +4,13 @@
 //! `cargo run --release -p flowmatch-harness --example zipf_instruments [COMMANDS]`
 //! (default 10,000,000 commands per size). For 1, 100, 10,000 and 1,000,000 instruments with
 //! Zipf(s = 1) activity (`workload::zipf_instruments`), it replays the stream through a
-//! `MultiBook<FastBook>` whose memory bound (`max_books`) is sized so the books fit in
-//! 1 GiB, and prints: throughput (commands over the wall time of the timed pass),
+//! `MultiBook<FastBook>` (cold tier of small slab records, promoted to pooled fast books)
+//! whose bound on full books (`max_books`) keeps them within half a GiB, and prints: throughput (commands over the wall time of the timed pass),
 //! p50/p99 service time per command (the harness's TSC clock read around each command;
 //! both rows pay the same two clock reads), `memory_bytes()` at the end, books created and
-//! the share of commands rejected for capacity or unknown id, so cheap rejects are seen.
+//! the share of commands rejected for capacity or unknown id, so cheap rejects are seen,
+//! and how often instruments changed tier (promotions, demotions, cold commands that
+//! traded on the scratch book).
 
 use flowmatch_core::instrument::{InstrumentSpec, MultiBookConfig};
 use flowmatch_core::{
@@ -54,6 +56,8 @@ struct Row {
     p99: u64,
     memory: usize,
     books: usize,
+    full_books: usize,
+    moves: String,
     capacity_share: f64,
     unknown_share: f64,
 }
@@ -91,6 +95,8 @@ fn main() {
             p99: h.value_at_quantile(0.99),
             memory: book.memory_bytes(),
             books: 1,
+            full_books: 1,
+            moves: "-".into(),
             capacity_share: 0.0,
             unknown_share: 0.0,
         });
@@ -117,8 +123,9 @@ fn main() {
                 .push(InstrumentSpec::new(Symbol::new(&format!("I{i}")).unwrap()))
                 .unwrap();
         }
-        // Books fit in 1 GiB with room for growth: a quarter kept back.
-        let max_books = ((GIB * 3 / 4) / (2 * per_book)).clamp(1, instruments as usize);
+        // Full books within half a GiB, each allowed to double; the cold slab (264 bytes
+        // per instrument with orders) and the table fit in the other half.
+        let max_books = ((GIB / 2) / (2 * per_book)).clamp(1, instruments as usize);
         let cfg = MultiBookConfig {
             max_books,
             ..MultiBookConfig::default()
@@ -141,6 +148,11 @@ fn main() {
             p99: h.value_at_quantile(0.99),
             memory: multi.memory_bytes(),
             books: multi.open_books(),
+            full_books: multi.full_books(),
+            moves: {
+                let m = multi.tier_moves();
+                format!("{} / {} / {}", m.promotions, m.demotions, m.scratch_runs)
+            },
             capacity_share: tally.capacity as f64 / n as f64,
             unknown_share: tally.unknown_id as f64 / n as f64,
         });
@@ -154,12 +166,12 @@ fn main() {
         .comment_lines()
     );
     println!("# commands per row: {n}; fast book per new small book: {per_book} bytes");
-    println!("| stream | Mcmd/s | vs single | p50 ns | p99 ns | memory MiB | books | capacity rejects | unknown-id rejects |");
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| stream | Mcmd/s | vs single | p50 ns | p99 ns | memory MiB | books at end | full books | promoted / demoted / scratch runs | capacity rejects | unknown-id rejects |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     let base = rows[0].mcps;
     for r in &rows {
         println!(
-            "| {} | {:.2} | {:.0}% | {} | {} | {:.1} | {} | {:.2}% | {:.2}% |",
+            "| {} | {:.2} | {:.0}% | {} | {} | {:.1} | {} | {} | {} | {:.2}% | {:.2}% |",
             r.name,
             r.mcps,
             100.0 * r.mcps / base,
@@ -167,6 +179,8 @@ fn main() {
             r.p99,
             r.memory as f64 / (1 << 20) as f64,
             r.books,
+            r.full_books,
+            r.moves,
             100.0 * r.capacity_share,
             100.0 * r.unknown_share
         );

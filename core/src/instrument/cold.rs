@@ -9,10 +9,11 @@
 //!
 //! What it does itself, exactly as `docs/SEMANTICS.md` says (price-time policy only; the
 //! multi-book gives pro-rata instruments a fast book from their first order): every
-//! validation and reject, cancels, new orders and replaces that do not cross. A command
-//! that would trade is answered [`Cold::NeedsBook`] before any event is emitted, and the
-//! multi-book runs it on a scratch book loaded with these orders ([`ColdBook::orders`],
-//! [`ColdBook::reload`]). A new order that could rest when the book is full never reaches
+//! validation and reject, cancels, new orders and replaces, matching included (fill or
+//! kill too). A taker that would meet a maker of its own account with an STP mode set is
+//! answered [`Cold::NeedsBook`] before any event is emitted, and the multi-book runs it on
+//! a scratch book loaded with these orders ([`ColdBook::orders`], [`ColdBook::reload`]):
+//! the STP rules have one home, the full book. A new order that could rest when the book is full never reaches
 //! it: the multi-book promotes the instrument to a fast book first.
 
 use crate::book::validate::{check_new, check_replace};
@@ -233,10 +234,20 @@ impl ColdBook {
         if o.tif == Tif::Post && crosses {
             return reject(sink, RejectReason::WouldCross);
         }
-        if crosses {
+        let blocked = crosses && self.stp_meets(o.side, o.price, o.account, o.stp, o.qty);
+        if blocked {
             return Cold::NeedsBook;
         }
         sink.event(Event::Ack { id: o.id });
+        let fok_kills = o.tif == Tif::Fok && self.fillable(o.side, o.price, o.qty) < o.qty;
+        let left = if crosses && !fok_kills {
+            self.take(o.id, o.side, o.price, o.qty, sink)
+        } else {
+            o.qty
+        };
+        if left == 0 {
+            return Cold::Done;
+        }
         match o.tif {
             Tif::Gtc | Tif::Post => {
                 debug_assert!(!self.is_full(), "the multi-book promotes a full cold book");
@@ -244,7 +255,7 @@ impl ColdBook {
                     id: o.id,
                     // A market order is never GTC or post-only (checked above).
                     price: o.price.unwrap_or_default(),
-                    qty: o.qty,
+                    qty: left,
                     account: o.account,
                     side: o.side,
                     tif: o.tif,
@@ -253,7 +264,7 @@ impl ColdBook {
             }
             Tif::Ioc | Tif::Fok => sink.event(Event::Cancel {
                 id: o.id,
-                qty: o.qty,
+                qty: left,
                 reason: if o.tif == Tif::Ioc {
                     CancelReason::Ioc
                 } else {
@@ -264,6 +275,107 @@ impl ColdBook {
             }),
         }
         Cold::Done
+    }
+
+    /// The range of `orders` a taker on `side` walks (the opposite side, best first).
+    #[inline]
+    fn opposite(&self, side: Side) -> std::ops::Range<usize> {
+        match side {
+            Side::Buy => self.bids as usize..self.len(),
+            Side::Sell => 0..self.bids as usize,
+        }
+    }
+
+    /// A maker at `price` is acceptable to a taker on `side` with `limit`.
+    #[inline]
+    fn acceptable(side: Side, limit: Option<Price>, price: Price) -> bool {
+        match (side, limit) {
+            (_, None) => true,
+            (Side::Buy, Some(p)) => price <= p,
+            (Side::Sell, Some(p)) => price >= p,
+        }
+    }
+
+    /// Whether a taker of `qty` with STP mode `stp` would meet a maker of its own account
+    /// before it is filled (the case the scratch book handles).
+    fn stp_meets(
+        &self,
+        side: Side,
+        limit: Option<Price>,
+        account: Account,
+        stp: Stp,
+        qty: Qty,
+    ) -> bool {
+        if stp == Stp::None {
+            return false;
+        }
+        let mut left = qty;
+        for m in &self.orders[self.opposite(side)] {
+            if left == 0 || !Self::acceptable(side, limit, m.price) {
+                break;
+            }
+            if m.account == account {
+                return true;
+            }
+            left = left.saturating_sub(m.qty);
+        }
+        false
+    }
+
+    /// Quantity a taker could fill, at most `qty` (no STP in the way).
+    fn fillable(&self, side: Side, limit: Option<Price>, qty: Qty) -> Qty {
+        let mut got: Qty = 0;
+        for m in &self.orders[self.opposite(side)] {
+            if got >= qty || !Self::acceptable(side, limit, m.price) {
+                break;
+            }
+            got = got.saturating_add(m.qty);
+        }
+        got.min(qty)
+    }
+
+    /// Price-time matching of a taker with no STP in its way: trades in priority order,
+    /// filled makers leave. Returns what is left of `qty`.
+    fn take<S: Sink<Event>>(
+        &mut self,
+        taker: OrderId,
+        side: Side,
+        limit: Option<Price>,
+        qty: Qty,
+        sink: &mut S,
+    ) -> Qty {
+        let range = self.opposite(side);
+        let (start, end) = (range.start, range.end);
+        let mut left = qty;
+        let mut filled = start;
+        while left > 0 && filled < end {
+            let m = &mut self.orders[filled];
+            if !Self::acceptable(side, limit, m.price) {
+                break;
+            }
+            let q = left.min(m.qty);
+            sink.event(Event::Trade {
+                taker,
+                maker: m.id,
+                price: m.price,
+                qty: q,
+            });
+            left -= q;
+            m.qty -= q;
+            if m.qty > 0 {
+                break;
+            }
+            filled += 1;
+        }
+        // The filled makers are the front of the opposite side.
+        let gone = filled - start;
+        let len = self.len();
+        self.orders.copy_within(filled..len, start);
+        self.len -= gone as u8;
+        if side == Side::Sell {
+            self.bids -= gone as u8;
+        }
+        left
     }
 
     fn replace<S: Sink<Event>>(
@@ -297,12 +409,24 @@ impl ColdBook {
             self.orders[at].qty = qty;
             return Cold::Done;
         }
-        if crosses {
+        if crosses && self.stp_meets(old.side, Some(price), old.account, old.stp, qty) {
             return Cold::NeedsBook;
         }
         sink.event(Event::Replaced { id });
         self.remove(at);
-        self.insert(ColdOrder { price, qty, ..old });
+        // Re-entering as a new arrival: it trades as a taker if it crosses.
+        let left = if crosses {
+            self.take(id, old.side, Some(price), qty, sink)
+        } else {
+            qty
+        };
+        if left > 0 {
+            self.insert(ColdOrder {
+                price,
+                qty: left,
+                ..old
+            });
+        }
         Cold::Done
     }
 
