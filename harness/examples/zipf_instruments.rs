@@ -10,7 +10,9 @@
 //! both rows pay the same two clock reads), `memory_bytes()` at the end, books created and
 //! the share of commands rejected for capacity or unknown id, so cheap rejects are seen,
 //! and how often instruments changed tier (promotions, demotions, cold commands that
-//! traded on the scratch book).
+//! ran on the scratch book). Each size runs twice: applying commands one by one, and with
+//! `MultiBook::prefetch_entry`/`prefetch_book` hints issued 16 and 8 commands ahead, as an
+//! engine that pops a batch can (the lookahead adds its hint instructions to the time).
 
 use flowmatch_core::instrument::{InstrumentSpec, MultiBookConfig};
 use flowmatch_core::{
@@ -117,55 +119,73 @@ fn main() {
             n,
         )
         .expect("valid configuration");
-        let mut table = InstrumentTable::new();
-        for i in 0..instruments {
-            table
-                .push(InstrumentSpec::new(Symbol::new(&format!("I{i}")).unwrap()))
-                .unwrap();
+        for lookahead in [false, true] {
+            let mut table = InstrumentTable::new();
+            for i in 0..instruments {
+                table
+                    .push(InstrumentSpec::new(Symbol::new(&format!("I{i}")).unwrap()))
+                    .unwrap();
+            }
+            // Full books within half a GiB, each allowed to double; the cold slab (264 bytes
+            // per instrument with orders) and the table fit in the other half.
+            let max_books = ((GIB / 2) / (2 * per_book)).clamp(1, instruments as usize);
+            let cfg = MultiBookConfig {
+                max_books,
+                ..MultiBookConfig::default()
+            };
+            let mut multi = MultiBook::<FastBook>::new(table, cfg).unwrap();
+            let mut tally = Tally::default();
+            let mut h = Histogram::<u64>::new(3).unwrap();
+            let t0 = clock.raw();
+            for (i, c) in cmds.iter().enumerate() {
+                if lookahead {
+                    // As an engine popping a batch can: the entry 16 commands ahead, the
+                    // book 8 ahead (the entry is in cache by then).
+                    if let Some(next) = cmds.get(i + 16) {
+                        multi.prefetch_entry(next.instrument);
+                    }
+                    if let Some(next) = cmds.get(i + 8) {
+                        multi.prefetch_book(next.instrument);
+                    }
+                }
+                let a = clock.raw();
+                multi.apply(c, &mut tally);
+                let b = clock.raw();
+                let _ = h.record(clock.delta_ns(a, b));
+            }
+            let secs = clock.delta_ns(t0, clock.raw()) as f64 / 1e9;
+            rows.push(Row {
+                name: format!(
+                    "{instruments} instruments, zipf s=1{}",
+                    if lookahead {
+                        ", prefetch 8/16 ahead"
+                    } else {
+                        ""
+                    }
+                ),
+                mcps: n as f64 / secs / 1e6,
+                p50: h.value_at_quantile(0.5),
+                p99: h.value_at_quantile(0.99),
+                memory: multi.memory_bytes(),
+                books: multi.open_books(),
+                full_books: multi.full_books(),
+                moves: {
+                    let m = multi.tier_moves();
+                    format!("{} / {} / {}", m.promotions, m.demotions, m.scratch_runs)
+                },
+                capacity_share: tally.capacity as f64 / n as f64,
+                unknown_share: tally.unknown_id as f64 / n as f64,
+            });
         }
-        // Full books within half a GiB, each allowed to double; the cold slab (264 bytes
-        // per instrument with orders) and the table fit in the other half.
-        let max_books = ((GIB / 2) / (2 * per_book)).clamp(1, instruments as usize);
-        let cfg = MultiBookConfig {
-            max_books,
-            ..MultiBookConfig::default()
-        };
-        let mut multi = MultiBook::<FastBook>::new(table, cfg).unwrap();
-        let mut tally = Tally::default();
-        let mut h = Histogram::<u64>::new(3).unwrap();
-        let t0 = clock.raw();
-        for c in &cmds {
-            let a = clock.raw();
-            multi.apply(c, &mut tally);
-            let b = clock.raw();
-            let _ = h.record(clock.delta_ns(a, b));
-        }
-        let secs = clock.delta_ns(t0, clock.raw()) as f64 / 1e9;
-        rows.push(Row {
-            name: format!("{instruments} instruments, zipf s=1"),
-            mcps: n as f64 / secs / 1e6,
-            p50: h.value_at_quantile(0.5),
-            p99: h.value_at_quantile(0.99),
-            memory: multi.memory_bytes(),
-            books: multi.open_books(),
-            full_books: multi.full_books(),
-            moves: {
-                let m = multi.tier_moves();
-                format!("{} / {} / {}", m.promotions, m.demotions, m.scratch_runs)
-            },
-            capacity_share: tally.capacity as f64 / n as f64,
-            unknown_share: tally.unknown_id as f64 / n as f64,
-        });
     }
 
-    print!(
-        "{}",
-        Provenance::capture_with_command(format!(
-            "cargo run --release -p flowmatch-harness --example zipf_instruments {n}"
-        ))
-        .comment_lines()
+    let provenance = Provenance::capture_with_command(format!(
+        "cargo run --release -p flowmatch-harness --example zipf_instruments {n}"
+    ));
+    println!("# Many instruments with Zipf activity, side by side with the single book\n");
+    println!(
+        "{n} commands per row, one run, rows in order (the single book first). Throughput: commands over the wall time of the pass; p50/p99: TSC service time per command (two clock reads included, in every row). Memory: `MultiBook::memory_bytes()` at the end (table, entries, cold slab, full books in use and pooled, scratch books). A fast book made for a promotion starts at {per_book} bytes.\n"
     );
-    println!("# commands per row: {n}; fast book per new small book: {per_book} bytes");
     println!("| stream | Mcmd/s | vs single | p50 ns | p99 ns | memory MiB | books at end | full books | promoted / demoted / scratch runs | capacity rejects | unknown-id rejects |");
     println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     let base = rows[0].mcps;
@@ -185,4 +205,6 @@ fn main() {
             100.0 * r.unknown_share
         );
     }
+    println!();
+    print!("{}", provenance.markdown());
 }

@@ -15,6 +15,7 @@
 
 pub mod cold;
 pub mod config;
+mod entry;
 pub mod message;
 pub mod multi_book;
 pub mod spec;

@@ -42,6 +42,7 @@
 
 use super::cold::{Cold, ColdBook, COLD_ORDERS};
 pub use super::config::{MultiBookConfig, MultiBookConfigError};
+use super::entry::{class_key, ClassKey, Entry, Tier, FULL_TAG};
 use super::message::{Discard, Tag};
 pub use super::message::{InstrumentCommand, InstrumentEvent};
 use super::spec::{InstrumentId, InstrumentSpec};
@@ -51,55 +52,6 @@ use crate::command::{Command, Event, Sink};
 use crate::types::{BookConfig, MatchPolicy, OrdType, RejectReason, ReplacePriority, Tif};
 use std::collections::HashMap;
 use std::mem::size_of;
-
-/// Where an instrument's orders are: nothing, a cold book, or a full book.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Tier {
-    Empty,
-    Cold(usize),
-    Full(usize),
-}
-
-const FULL_TAG: u32 = 1 << 31;
-
-/// One instrument: its tier (0 empty, `1 + i` cold book `i`, `FULL_TAG | i` full book
-/// `i`) and its configuration class (an index into `MultiBook::classes`).
-#[derive(Clone, Copy, Debug)]
-struct Entry {
-    slot: u32,
-    class: u32,
-}
-
-impl Entry {
-    #[inline]
-    fn tier(self) -> Tier {
-        match self.slot {
-            0 => Tier::Empty,
-            s if s & FULL_TAG != 0 => Tier::Full((s & !FULL_TAG) as usize),
-            s => Tier::Cold(s as usize - 1),
-        }
-    }
-}
-
-/// The fields of a spec a book depends on, as a map key.
-type ClassKey = (u64, i64, i64, u8, bool, ReplacePriority, i64, u64);
-
-fn class_key(c: &BookConfig) -> ClassKey {
-    let (policy, top) = match c.policy {
-        MatchPolicy::PriceTime => (0, false),
-        MatchPolicy::ProRata { top_order } => (1, top_order),
-    };
-    (
-        c.max_order_qty,
-        c.min_price,
-        c.max_price,
-        policy,
-        top,
-        c.replace_priority,
-        c.tick,
-        c.lot,
-    )
-}
 
 /// Every instrument's book, cold or full. See the module docs.
 pub struct MultiBook<B> {
@@ -368,6 +320,35 @@ impl<B: BookStorage> MultiBook<B> {
         Some(f)
     }
 
+    /// Asks the CPU to start loading instrument `id`'s entry, for a caller that knows its
+    /// next commands (an engine popping a batch): call it some commands ahead of
+    /// [`Self::prefetch_book`], which needs the entry. A hint only: nothing changes.
+    #[inline]
+    pub fn prefetch_entry(&self, id: InstrumentId) {
+        if let Some(e) = self.entries.get(id.index()) {
+            prefetch(e);
+        }
+    }
+
+    /// Asks the CPU to start loading instrument `id`'s book (the first lines of its cold
+    /// record, or its full book's struct); reads the entry. A hint only.
+    #[inline]
+    pub fn prefetch_book(&self, id: InstrumentId) {
+        match self.entries.get(id.index()).map(|e| e.tier()) {
+            Some(Tier::Cold(c)) => {
+                let record = &self.cold[c];
+                prefetch(record);
+                prefetch(record.orders().as_ptr().wrapping_add(2));
+            }
+            Some(Tier::Full(f)) => {
+                if let Some(book) = self.full[f].as_deref() {
+                    prefetch(book);
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// Forgets every order (no events): cold books are freed to the slab, full books
     /// cleared and pooled (their storage kept); instruments stay in the table.
     pub fn clear(&mut self) {
@@ -456,6 +437,20 @@ impl<B: BookStorage> MultiBook<B> {
             + pooled
             + scratch
     }
+}
+
+/// A prefetch hint for the cache line holding `p` (no effect off x86-64).
+#[inline(always)]
+fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint that never faults and reads nothing into the program,
+    // whatever the address; SSE, which provides it, is part of the x86-64 baseline.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
 }
 
 /// Grows `v`'s capacity to at least `n` (an allocation only when it grows).
