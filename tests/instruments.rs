@@ -6,7 +6,7 @@
 //! the same id is live in several instruments at once; some commands name an instrument
 //! the table does not hold.
 
-use flowmatch_core::instrument::{InstrumentSpec, MultiBookConfig};
+use flowmatch_core::instrument::{InstrumentSpec, MultiBookConfig, TierMoves};
 use flowmatch_core::{
     BookConfig, Command, Event, FastBook, InstrumentCommand, InstrumentEvent, InstrumentId,
     InstrumentTable, MatchPolicy, MultiBook, NewOrder, OrderBook, ReferenceBook, RejectReason,
@@ -65,7 +65,10 @@ fn command(rng: &mut ChaCha8Rng) -> Command {
     }
 }
 
-fn run(seed: u64, instruments: usize, commands: usize) -> (usize, usize) {
+/// `deep`: in alternate stretches of 300 commands, half the commands become extra GTC
+/// limits (books grow past the cold tier's size and are promoted) or cancels (books drain
+/// to empty and are demoted), so instruments cross between tiers many times.
+fn run(seed: u64, instruments: usize, commands: usize, deep: bool) -> (usize, usize, TierMoves) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let t = table(&mut rng, instruments);
     let specs = t.specs().to_vec();
@@ -96,7 +99,66 @@ fn run(seed: u64, instruments: usize, commands: usize) -> (usize, usize) {
         } else {
             rng.random_range(0..instruments as u32)
         };
-        let cmd = command(&mut rng);
+        let filling = (k / 300) % 2 == 0;
+        let cmd = match command(&mut rng) {
+            // Draining: cancel a live order (found in the model, so the cancel hits).
+            _ if deep && !filling && rng.random_bool(0.8) => {
+                let live = model
+                    .get(instrument as usize)
+                    .map(|b| b.snapshot())
+                    .unwrap_or_default();
+                let id = match live.len() {
+                    0 => rng.random_range(1..=40),
+                    n => live[rng.random_range(0..n)].id,
+                };
+                Command::Cancel { id }
+            }
+            Command::New(o) if deep && filling && o.price.is_some() && rng.random_bool(0.5) => {
+                Command::New(o.with_tif(Tif::Gtc))
+            }
+            Command::Cancel { .. } | Command::Replace { .. }
+                if deep && filling && rng.random_bool(0.5) =>
+            {
+                let side = if rng.random_bool(0.5) {
+                    Side::Buy
+                } else {
+                    Side::Sell
+                };
+                let price = match side {
+                    // On every instrument's tick and inside its band.
+                    Side::Buy => 900 + 25 * rng.random_range(0..=3),
+                    Side::Sell => 1_025 + 25 * rng.random_range(0..=3),
+                };
+                let id = rng.random_range(1..=40);
+                Command::New(NewOrder::limit(
+                    id,
+                    rng.random_range(0..4),
+                    side,
+                    price,
+                    100,
+                ))
+            }
+            // Now and then a replace that changes nothing (same price, same quantity) of a
+            // live order, found in the model: it keeps priority under keep-if-reduced.
+            _ if rng.random_bool(0.04) => {
+                let live = model
+                    .get(instrument as usize)
+                    .map(|b| b.snapshot())
+                    .unwrap_or_default();
+                match live.len() {
+                    0 => Command::Cancel { id: 1 },
+                    n => {
+                        let o = live[rng.random_range(0..n)];
+                        Command::Replace {
+                            id: o.id,
+                            price: o.price,
+                            qty: o.open_qty,
+                        }
+                    }
+                }
+            }
+            cmd => cmd,
+        };
         let msg = InstrumentCommand {
             instrument: InstrumentId(instrument),
             cmd,
@@ -150,14 +212,18 @@ fn run(seed: u64, instruments: usize, commands: usize) -> (usize, usize) {
         multi.live_orders(),
         model.iter().map(|b| b.len()).sum::<usize>()
     );
-    (trades, shared_ids)
+    (trades, shared_ids, multi.tier_moves())
 }
 
 #[test]
 fn multi_book_matches_one_reference_book_per_instrument() {
+    let mut all = TierMoves::default();
     for seed in 0..12 {
-        let (trades, shared) = run(seed, 1 + (seed as usize % 4) * 5, 6_000);
+        let (trades, shared, moves) = run(seed, 1 + (seed as usize % 4) * 5, 6_000, seed % 2 == 1);
         assert!(trades > 20, "seed {seed}: only {trades} trades");
+        all.promotions += moves.promotions;
+        all.demotions += moves.demotions;
+        all.scratch_runs += moves.scratch_runs;
         if seed % 4 != 0 {
             assert!(
                 shared > 20,
@@ -165,6 +231,12 @@ fn multi_book_matches_one_reference_book_per_instrument() {
             );
         }
     }
+    // Both tiers and the moves between them are exercised: cold books trading on the
+    // scratch book, promotions to a full book and full books emptying back to the pool.
+    assert!(
+        all.promotions > 50 && all.demotions > 50 && all.scratch_runs > 30,
+        "{all:?}"
+    );
 }
 
 /// Tick and lot rejects come out of the multi-book as each instrument's spec says.

@@ -1,6 +1,7 @@
 //! The engine's hot path with a multi-book over many instruments — pop, route to the
-//! instrument's book, match, publish — performs no heap allocation once every instrument
-//! the stream uses has its book and each book has reached its size. Same counting
+//! instrument's book, match, publish — performs no heap allocation once the warm-up has
+//! taken the cold slab, the full books and their pools to the size the stream needs:
+//! instruments promote, demote and reuse pooled books in the measured window too. Same counting
 //! allocator as `hot_path_alloc.rs`; its own binary because a global allocator is per
 //! binary.
 

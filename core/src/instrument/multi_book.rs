@@ -1,195 +1,152 @@
-//! The multi-book processor: one book per instrument, in one thread.
+//! The multi-book processor: every instrument's book, in one thread, in two tiers.
 //!
 //! # Storage that follows activity
 //! - An instrument that never had an order costs its [`InstrumentSpec`] in the table
-//!   (a flat vector), its symbol's entry in the table's map and one empty 8-byte slot
-//!   here (`Option<Box<B>>`, a null pointer): about 150 bytes, whatever the book type.
-//! - Its book is created by its first new order, sized for
-//!   [`MultiBookConfig::book_capacity`] resting orders (16 by default, not the single
-//!   book's 65,536), and grows as that book's own storage grows. A cancel or replace for an
-//!   instrument with no book is answered `UnknownId` without creating one: such a book
-//!   holds no orders.
-//! - Each book keeps its own slabs (its orders, levels and id table contiguous, apart from
-//!   every other book's), so a hot book's working set stays together in cache however many
-//!   cold books there are. A book, once created, stays until [`MultiBook::clear`].
+//!   (a flat vector), its symbol's entry in the table's map and one 8-byte entry here (its
+//!   tier slot and its configuration class): about 150 bytes, whatever the book type.
+//! - **Cold tier.** A price-time instrument's first order gets it a [`ColdBook`]: a
+//!   264-byte record in one shared slab holding up to [`COLD_ORDERS`] resting orders in
+//!   dump order (see [`super::cold`]). It answers cancels, rejects and commands that do
+//!   not trade itself; a command that would trade runs on a scratch book (one per replace
+//!   priority mode, reused, allocating nothing) loaded with the cold orders in priority
+//!   order, and the cold book is reloaded from what rests afterwards. Its record returns
+//!   to the slab's free list when the book empties.
+//! - **Full tier.** A new order that could rest at a full cold book first *promotes* the
+//!   instrument: a full book `B` (a pooled one of the same configuration if there is one,
+//!   so nothing is allocated) receives the cold orders in priority order (the cold book
+//!   was uncrossed, so they only rest; those events are discarded) and from then on takes
+//!   the instrument's commands. A pro-rata instrument gets a full book from its first order
+//!   (the cold tier is price-time only). A full book that empties is *demoted*: cleared
+//!   (keeping its storage) and pooled for the next instrument of its configuration.
+//!
+//! Both tiers keep the single book's semantics exactly: `tests/instruments.rs` holds a
+//! multi-book whose instruments promote and demote to one reference book per instrument.
 //!
 //! # The memory bound
 //! Two limits, checked before the book sees the command, each answered with
 //! `Reject { id, reason: CapacityExceeded }` (never a panic or a drop):
-//! - [`MultiBookConfig::max_books`]: a new order for an instrument without a book when
-//!   that many books exist already;
+//! - [`MultiBookConfig::max_books`]: full books, in use or pooled. A command that needs a
+//!   new one (a promotion, or a pro-rata instrument's first order) when that many exist
+//!   and none of its configuration is pooled is refused.
 //! - [`MultiBookConfig::max_live_orders`]: a new order that could rest (GTC or post-only)
 //!   while that many orders rest in all books together. Orders that cannot rest (IOC, FOK,
 //!   market), cancels and replaces pass, so the books can always drain.
 //!
-//! [`MultiBook::memory_bytes`] reports what it holds: the table, the slot vector and
-//! every book's own allocations ([`BookStorage::memory_bytes`]).
+//! Cold books number at most `min(instruments, max_live_orders)`. [`MultiBook::memory_bytes`]
+//! reports everything held: table, entries, the cold slab, every full book in use or
+//! pooled ([`BookStorage::memory_bytes`]) and the scratch books.
 //!
 //! # Events
 //! Every event names its instrument ([`InstrumentEvent`]). A command for an instrument
 //! the table does not hold gets `Reject { id, reason: UnknownInstrument }`.
 
+use super::cold::{Cold, ColdBook, COLD_ORDERS};
+pub use super::config::{MultiBookConfig, MultiBookConfigError};
+use super::entry::{class_key, ClassKey, Entry, Tier, FULL_TAG};
+use super::message::{Discard, Tag};
+pub use super::message::{InstrumentCommand, InstrumentEvent};
 use super::spec::{InstrumentId, InstrumentSpec};
+pub use super::storage::{BookStorage, BookView};
 use super::table::{InstrumentTable, TableError};
-use crate::book::{FastBook, OrderBook, ReferenceBook};
 use crate::command::{Command, Event, Sink};
-use crate::types::{BookConfig, OrdType, RejectReason, Tif};
-use std::fmt;
+use crate::types::{BookConfig, MatchPolicy, OrdType, RejectReason, ReplacePriority, Tif};
+use std::collections::HashMap;
 use std::mem::size_of;
 
-/// A command for one instrument's book.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct InstrumentCommand {
-    /// The instrument.
-    pub instrument: InstrumentId,
-    /// The command, as a single book takes it.
-    pub cmd: Command,
-}
-
-/// An event of one instrument's book.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct InstrumentEvent {
-    /// The instrument whose command caused it.
-    pub instrument: InstrumentId,
-    /// The event, as a single book emits it.
-    pub event: Event,
-}
-
-/// A book the multi-book can create and measure.
-pub trait BookStorage: OrderBook + Sized {
-    /// A new empty book with these limits and this capacity.
-    fn with_config(cfg: BookConfig) -> Self;
-
-    /// Bytes the book occupies (its struct and the capacity of its allocations).
-    fn memory_bytes(&self) -> usize;
-}
-
-impl BookStorage for FastBook {
-    fn with_config(cfg: BookConfig) -> Self {
-        FastBook::new(cfg)
-    }
-
-    fn memory_bytes(&self) -> usize {
-        FastBook::memory_bytes(self)
-    }
-}
-
-/// Bytes the reference book's ordered maps hold per resting order, estimated: the order in
-/// its level's queue, its id in the index and its share of a level node, each with B-tree
-/// node overhead. The reference book is the test oracle, so an estimate is enough.
-const REFERENCE_BYTES_PER_ORDER: usize = 192;
-
-impl BookStorage for ReferenceBook {
-    fn with_config(cfg: BookConfig) -> Self {
-        ReferenceBook::new(cfg)
-    }
-
-    fn memory_bytes(&self) -> usize {
-        size_of::<Self>() + self.len() * REFERENCE_BYTES_PER_ORDER
-    }
-}
-
-/// How many books the multi-book may create and how they start.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MultiBookConfig {
-    /// Resting orders a new book pre-allocates room for (`1..=1 << 24`; default 16).
-    pub book_capacity: usize,
-    /// Most books at once (`1..=u32::MAX`; default 1,000,000).
-    pub max_books: usize,
-    /// Most resting orders over all books (`1..=1 << 32`; default 16,777,216).
-    pub max_live_orders: usize,
-}
-
-impl Default for MultiBookConfig {
-    fn default() -> Self {
-        MultiBookConfig {
-            book_capacity: 16,
-            max_books: 1_000_000,
-            max_live_orders: 1 << 24,
-        }
-    }
-}
-
-/// A configuration field out of its range.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MultiBookConfigError {
-    /// The field.
-    pub field: &'static str,
-    /// Its range and the value given.
-    pub message: String,
-}
-
-impl fmt::Display for MultiBookConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.message)
-    }
-}
-
-impl std::error::Error for MultiBookConfigError {}
-
-impl MultiBookConfig {
-    /// Checks every field against its range.
-    pub fn validate(&self) -> Result<(), MultiBookConfigError> {
-        let check = |field, v: usize, max: usize| {
-            if (1..=max).contains(&v) {
-                Ok(())
-            } else {
-                Err(MultiBookConfigError {
-                    field,
-                    message: format!("must be between 1 and {max}, got {v}"),
-                })
-            }
-        };
-        check("book_capacity", self.book_capacity, 1 << 24)?;
-        check("max_books", self.max_books, u32::MAX as usize)?;
-        check("max_live_orders", self.max_live_orders, 1 << 32)
-    }
-}
-
-/// One book per instrument of a table, created on first order. See the module docs.
+/// Every instrument's book, cold or full. See the module docs.
 pub struct MultiBook<B> {
     table: InstrumentTable,
-    books: Vec<Option<Box<B>>>,
     cfg: MultiBookConfig,
-    open_books: usize,
+    entries: Vec<Entry>,
+    /// Distinct book configurations (capacity `cfg.book_capacity`), and their index.
+    classes: Vec<BookConfig>,
+    class_index: HashMap<ClassKey, u32>,
+    cold: Vec<ColdBook>,
+    free_cold: Vec<u32>,
+    full: Vec<Option<Box<B>>>,
+    free_full: Vec<u32>,
+    /// Cleared full books by class, ready for a promotion.
+    pools: Vec<Vec<Box<B>>>,
+    /// Full books in existence (in use or pooled), in all and by class.
+    full_books: usize,
+    class_books: Vec<usize>,
+    /// Price-time books without limits, one per replace priority mode (by
+    /// `ReplacePriority as usize`), for the cold books' commands that trade.
+    scratch: [B; 2],
     live_orders: usize,
+    open_books: usize,
+    moves: TierMoves,
 }
 
-/// Delivers a book's events as the instrument's events.
-struct Tag<'a, S> {
-    instrument: InstrumentId,
-    sink: &'a mut S,
-}
-
-impl<S: Sink<InstrumentEvent>> Sink<Event> for Tag<'_, S> {
-    #[inline]
-    fn event(&mut self, event: Event) {
-        self.sink.event(InstrumentEvent {
-            instrument: self.instrument,
-            event,
-        });
-    }
+/// How often instruments changed tier, counted for tests and reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TierMoves {
+    /// Cold books moved into a full book.
+    pub promotions: u64,
+    /// Full books that emptied and went back to their pool.
+    pub demotions: u64,
+    /// Cold books' commands run on a scratch book (they traded).
+    pub scratch_runs: u64,
 }
 
 impl<B: BookStorage> MultiBook<B> {
     /// A multi-book over `table`, with no book yet.
     pub fn new(table: InstrumentTable, cfg: MultiBookConfig) -> Result<Self, MultiBookConfigError> {
         cfg.validate()?;
-        let mut books = Vec::with_capacity(table.len());
-        books.resize_with(table.len(), || None);
-        Ok(MultiBook {
-            table,
-            books,
+        let scratch = |replace_priority| {
+            B::with_config(BookConfig {
+                max_order_qty: u64::MAX,
+                capacity: COLD_ORDERS + 1,
+                replace_priority,
+                ..BookConfig::default()
+            })
+        };
+        let mut m = MultiBook {
+            table: InstrumentTable::new(),
             cfg,
-            open_books: 0,
+            entries: Vec::with_capacity(table.len()),
+            classes: Vec::new(),
+            class_index: HashMap::new(),
+            cold: Vec::new(),
+            free_cold: Vec::new(),
+            full: Vec::new(),
+            free_full: Vec::new(),
+            pools: Vec::new(),
+            full_books: 0,
+            class_books: Vec::new(),
+            scratch: [
+                scratch(ReplacePriority::KeepIfReduced),
+                scratch(ReplacePriority::AlwaysRequeue),
+            ],
             live_orders: 0,
-        })
+            open_books: 0,
+            moves: TierMoves::default(),
+        };
+        for spec in table.specs() {
+            let class = m.class_of(spec);
+            m.entries.push(Entry { slot: 0, class });
+        }
+        m.table = table;
+        Ok(m)
     }
 
-    /// Adds an instrument to the table (off the hot path: the slot vector may grow).
+    fn class_of(&mut self, spec: &InstrumentSpec) -> u32 {
+        let c = spec.book_config(self.cfg.book_capacity);
+        let next = self.classes.len() as u32;
+        let class = *self.class_index.entry(class_key(&c)).or_insert(next);
+        if class == next {
+            self.classes.push(c);
+            self.pools.push(Vec::new());
+            self.class_books.push(0);
+        }
+        class
+    }
+
+    /// Adds an instrument to the table (off the hot path: vectors may grow).
     pub fn add_instrument(&mut self, spec: InstrumentSpec) -> Result<InstrumentId, TableError> {
         let id = self.table.push(spec)?;
-        self.books.push(None);
+        let class = self.class_of(&spec);
+        self.entries.push(Entry { slot: 0, class });
         Ok(id)
     }
 
@@ -197,48 +154,217 @@ impl<B: BookStorage> MultiBook<B> {
     /// with the instrument, to `sink`.
     #[inline]
     pub fn apply<S: Sink<InstrumentEvent>>(&mut self, msg: &InstrumentCommand, sink: &mut S) {
-        let instrument = msg.instrument;
-        let mut tag = Tag { instrument, sink };
+        let index = msg.instrument.index();
+        let mut tag = Tag {
+            instrument: msg.instrument,
+            sink,
+        };
         let reject = |tag: &mut Tag<'_, S>, reason| {
             tag.event(Event::Reject {
                 id: msg.cmd.id(),
                 reason,
             })
         };
-        let Some(slot) = self.books.get_mut(instrument.index()) else {
+        let Some(&entry) = self.entries.get(index) else {
             return reject(&mut tag, RejectReason::UnknownInstrument);
         };
-        if let Command::New(o) = &msg.cmd {
-            let may_rest = o.ord_type == OrdType::Limit && matches!(o.tif, Tif::Gtc | Tif::Post);
-            if may_rest && self.live_orders >= self.cfg.max_live_orders {
-                return reject(&mut tag, RejectReason::CapacityExceeded);
+        let may_rest = matches!(&msg.cmd, Command::New(o)
+            if o.ord_type == OrdType::Limit && matches!(o.tif, Tif::Gtc | Tif::Post));
+        if may_rest && self.live_orders >= self.cfg.max_live_orders {
+            return reject(&mut tag, RejectReason::CapacityExceeded);
+        }
+        let class = entry.class as usize;
+        match entry.tier() {
+            Tier::Full(f) => self.apply_full(index, f, &msg.cmd, &mut tag),
+            Tier::Cold(c) if may_rest && self.cold[c].is_full() => {
+                match self.promote(index, c, class) {
+                    Some(f) => self.apply_full(index, f, &msg.cmd, &mut tag),
+                    None => reject(&mut tag, RejectReason::CapacityExceeded),
+                }
+            }
+            Tier::Cold(c) => self.apply_cold(index, c, class, &msg.cmd, &mut tag),
+            Tier::Empty if !matches!(msg.cmd, Command::New(_)) => {
+                // No book, so no resting order for this id.
+                reject(&mut tag, RejectReason::UnknownId)
+            }
+            Tier::Empty if self.classes[class].policy != MatchPolicy::PriceTime => {
+                match self.take_full(class) {
+                    Some(f) => {
+                        self.entries[index].slot = FULL_TAG | f as u32;
+                        self.open_books += 1;
+                        self.apply_full(index, f, &msg.cmd, &mut tag)
+                    }
+                    None => reject(&mut tag, RejectReason::CapacityExceeded),
+                }
+            }
+            Tier::Empty => {
+                let c = match self.free_cold.pop() {
+                    Some(c) => c as usize,
+                    None => {
+                        self.cold.push(ColdBook::EMPTY);
+                        // The free list can come to name every record: room for that now,
+                        // so it never grows on its own.
+                        reserve_to(&mut self.free_cold, self.cold.len());
+                        self.cold.len() - 1
+                    }
+                };
+                self.entries[index].slot = 1 + c as u32;
+                self.open_books += 1;
+                self.apply_cold(index, c, class, &msg.cmd, &mut tag)
             }
         }
-        let book = match slot {
-            Some(book) => book,
-            None => {
-                if !matches!(msg.cmd, Command::New(_)) {
-                    // No book, so no resting order for this id.
-                    return reject(&mut tag, RejectReason::UnknownId);
-                }
-                if self.open_books >= self.cfg.max_books {
-                    return reject(&mut tag, RejectReason::CapacityExceeded);
-                }
-                let spec = self.table.specs()[instrument.index()];
-                self.open_books += 1;
-                slot.insert(Box::new(B::with_config(
-                    spec.book_config(self.cfg.book_capacity),
-                )))
-            }
-        };
-        let before = book.len();
-        book.apply(&msg.cmd, &mut tag);
-        self.live_orders = self.live_orders + book.len() - before;
     }
 
-    /// Forgets every book (their storage is freed; instruments stay in the table).
+    #[inline]
+    fn apply_full<S: Sink<Event>>(&mut self, index: usize, f: usize, cmd: &Command, sink: &mut S) {
+        let Some(book) = self.full[f].as_deref_mut() else {
+            unreachable!("an entry names only a full book in use");
+        };
+        let before = book.len();
+        book.apply(cmd, sink);
+        let after = book.len();
+        self.live_orders = self.live_orders + after - before;
+        if after == 0 {
+            // Demote: the book goes back to its class's pool, cleared.
+            let Some(mut book) = self.full[f].take() else {
+                unreachable!()
+            };
+            book.clear();
+            let class = self.entries[index].class as usize;
+            self.pools[class].push(book);
+            self.free_full.push(f as u32);
+            self.entries[index].slot = 0;
+            self.open_books -= 1;
+            self.moves.demotions += 1;
+        }
+    }
+
+    #[inline]
+    fn apply_cold<S: Sink<Event>>(
+        &mut self,
+        index: usize,
+        c: usize,
+        class: usize,
+        cmd: &Command,
+        sink: &mut S,
+    ) {
+        let cfg = &self.classes[class];
+        let cold = &mut self.cold[c];
+        let before = cold.len();
+        if cold.apply(cfg, cmd, sink) == Cold::NeedsBook {
+            self.moves.scratch_runs += 1;
+            let scratch = &mut self.scratch[cfg.replace_priority as usize];
+            scratch.clear();
+            for o in cold.orders() {
+                scratch.apply(&o.as_new(), &mut Discard);
+            }
+            scratch.apply(cmd, sink);
+            let was = *cold;
+            let fits = cold.reload(&was, cmd, |f| scratch.for_each_order(f));
+            // A new order that could rest at a full cold book was promoted before.
+            debug_assert!(fits, "a cold book's command left more than it holds");
+        }
+        let after = cold.len();
+        self.live_orders = self.live_orders + after - before;
+        if after == 0 {
+            self.free_cold.push(c as u32);
+            self.entries[index].slot = 0;
+            self.open_books -= 1;
+        }
+    }
+
+    /// A cleared full book of `class` in the full tier (pooled, or new within
+    /// `max_books`), by index.
+    fn take_full(&mut self, class: usize) -> Option<usize> {
+        let book = match self.pools[class].pop() {
+            Some(book) => book,
+            None if self.full_books < self.cfg.max_books => {
+                self.full_books += 1;
+                self.class_books[class] += 1;
+                // Room for every book of the class in its pool and every book in the free
+                // list, so neither grows on its own later.
+                reserve_to(&mut self.pools[class], self.class_books[class]);
+                reserve_to(&mut self.free_full, self.full_books);
+                reserve_to(&mut self.full, self.full_books);
+                Box::new(B::with_config(self.classes[class]))
+            }
+            None => return None,
+        };
+        Some(match self.free_full.pop() {
+            Some(f) => {
+                self.full[f as usize] = Some(book);
+                f as usize
+            }
+            None => {
+                self.full.push(Some(book));
+                self.full.len() - 1
+            }
+        })
+    }
+
+    /// Moves cold book `c` of instrument `index` into a full book, its orders re-inserted
+    /// in priority order; `None` (nothing changed) if no full book is to be had.
+    fn promote(&mut self, index: usize, c: usize, class: usize) -> Option<usize> {
+        let f = self.take_full(class)?;
+        let Some(book) = self.full[f].as_deref_mut() else {
+            unreachable!()
+        };
+        for o in self.cold[c].orders() {
+            book.apply(&o.as_new(), &mut Discard);
+        }
+        debug_assert_eq!(book.len(), self.cold[c].len());
+        self.cold[c] = ColdBook::EMPTY;
+        self.free_cold.push(c as u32);
+        self.entries[index].slot = FULL_TAG | f as u32;
+        self.moves.promotions += 1;
+        Some(f)
+    }
+
+    /// Asks the CPU to start loading instrument `id`'s entry, for a caller that knows its
+    /// next commands (an engine popping a batch): call it some commands ahead of
+    /// [`Self::prefetch_book`], which needs the entry. A hint only: nothing changes.
+    #[inline]
+    pub fn prefetch_entry(&self, id: InstrumentId) {
+        if let Some(e) = self.entries.get(id.index()) {
+            prefetch(e);
+        }
+    }
+
+    /// Asks the CPU to start loading instrument `id`'s book (the first lines of its cold
+    /// record, or its full book's struct); reads the entry. A hint only.
+    #[inline]
+    pub fn prefetch_book(&self, id: InstrumentId) {
+        match self.entries.get(id.index()).map(|e| e.tier()) {
+            Some(Tier::Cold(c)) => {
+                let record = &self.cold[c];
+                prefetch(record);
+                prefetch(record.orders().as_ptr().wrapping_add(2));
+            }
+            Some(Tier::Full(f)) => {
+                if let Some(book) = self.full[f].as_deref() {
+                    prefetch(book);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Forgets every order (no events): cold books are freed to the slab, full books
+    /// cleared and pooled (their storage kept); instruments stay in the table.
     pub fn clear(&mut self) {
-        self.books.iter_mut().for_each(|b| *b = None);
+        for e in &mut self.entries {
+            e.slot = 0;
+        }
+        self.cold.clear();
+        self.free_cold.clear();
+        for (f, book) in self.full.iter_mut().enumerate() {
+            if let Some(mut book) = book.take() {
+                book.clear();
+                let class = self.class_index[&class_key(book.config())] as usize;
+                self.pools[class].push(book);
+                self.free_full.push(f as u32);
+            }
+        }
         self.open_books = 0;
         self.live_orders = 0;
     }
@@ -253,24 +379,39 @@ impl<B: BookStorage> MultiBook<B> {
         &self.cfg
     }
 
-    /// Instrument `id`'s book, if it has had an order.
-    pub fn book(&self, id: InstrumentId) -> Option<&B> {
-        self.books.get(id.index()).and_then(|b| b.as_deref())
+    /// Instrument `id`'s book, if it holds orders (or is a full book).
+    pub fn book(&self, id: InstrumentId) -> Option<BookView<'_, B>> {
+        match self.entries.get(id.index())?.tier() {
+            Tier::Empty => None,
+            Tier::Cold(c) => Some(BookView::Cold(&self.cold[c])),
+            Tier::Full(f) => self.full[f].as_deref().map(BookView::Full),
+        }
     }
 
     /// Every book there is, by instrument id (a snapshot walks each in priority order with
-    /// [`OrderBook::for_each_order`]).
-    pub fn for_each_book(&self, f: &mut dyn FnMut(InstrumentId, &B)) {
-        for (i, b) in self.books.iter().enumerate() {
-            if let Some(b) = b {
-                f(InstrumentId(i as u32), b);
+    /// [`BookView::for_each_order`]).
+    pub fn for_each_book(&self, f: &mut dyn FnMut(InstrumentId, BookView<'_, B>)) {
+        for i in 0..self.entries.len() {
+            let id = InstrumentId(i as u32);
+            if let Some(b) = self.book(id) {
+                f(id, b);
             }
         }
     }
 
-    /// Books created so far.
+    /// Instruments with a book now (cold or full).
     pub fn open_books(&self) -> usize {
         self.open_books
+    }
+
+    /// Full books in existence, in use or pooled.
+    pub fn full_books(&self) -> usize {
+        self.full_books
+    }
+
+    /// Tier changes so far.
+    pub fn tier_moves(&self) -> TierMoves {
+        self.moves
     }
 
     /// Resting orders over all books.
@@ -278,13 +419,44 @@ impl<B: BookStorage> MultiBook<B> {
         self.live_orders
     }
 
-    /// Bytes held: the table, the slot vector and every book's own storage.
+    /// Bytes held: the table, the entries, the cold slab, every full book (in use or
+    /// pooled) and the scratch books.
     pub fn memory_bytes(&self) -> usize {
-        let books: usize = self.books.iter().flatten().map(|b| b.memory_bytes()).sum();
+        let in_use: usize = self.full.iter().flatten().map(|b| b.memory_bytes()).sum();
+        let pooled: usize = self.pools.iter().flatten().map(|b| b.memory_bytes()).sum();
+        let scratch: usize = self.scratch.iter().map(|b| b.memory_bytes()).sum();
         size_of::<Self>()
             + self.table.memory_bytes()
-            + self.books.capacity() * size_of::<Option<Box<B>>>()
-            + books
+            + self.entries.capacity() * size_of::<Entry>()
+            + self.classes.capacity() * (size_of::<BookConfig>() + size_of::<Vec<Box<B>>>())
+            + self.class_index.capacity() * (size_of::<ClassKey>() + size_of::<u32>())
+            + self.cold.capacity() * size_of::<ColdBook>()
+            + (self.free_cold.capacity() + self.free_full.capacity()) * size_of::<u32>()
+            + self.full.capacity() * size_of::<Option<Box<B>>>()
+            + in_use
+            + pooled
+            + scratch
+    }
+}
+
+/// A prefetch hint for the cache line holding `p` (no effect off x86-64).
+#[inline(always)]
+fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint that never faults and reads nothing into the program,
+    // whatever the address; SSE, which provides it, is part of the x86-64 baseline.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+/// Grows `v`'s capacity to at least `n` (an allocation only when it grows).
+fn reserve_to<T>(v: &mut Vec<T>, n: usize) {
+    if v.capacity() < n {
+        v.reserve(n - v.len());
     }
 }
 
@@ -299,262 +471,5 @@ impl<B: BookStorage> crate::engine::Processor<InstrumentCommand> for MultiBook<B
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::command::NewOrder;
-    use crate::instrument::Symbol;
-    use crate::types::{CancelReason, ReplacePriority, Side};
-
-    fn table(n: usize) -> InstrumentTable {
-        let mut t = InstrumentTable::new();
-        for i in 0..n {
-            t.push(InstrumentSpec::new(Symbol::new(&format!("S{i}")).unwrap()))
-                .unwrap();
-        }
-        t
-    }
-
-    fn on(i: u32, cmd: Command) -> InstrumentCommand {
-        InstrumentCommand {
-            instrument: InstrumentId(i),
-            cmd,
-        }
-    }
-
-    fn ev(i: u32, event: Event) -> InstrumentEvent {
-        InstrumentEvent {
-            instrument: InstrumentId(i),
-            event,
-        }
-    }
-
-    /// Hand-checked: the same id lives in two instruments; each trades only in its own.
-    #[test]
-    fn same_id_in_two_instruments_stays_apart() {
-        let mut m = MultiBook::<FastBook>::new(table(2), MultiBookConfig::default()).unwrap();
-        let mut out = Vec::new();
-        m.apply(
-            &on(0, Command::New(NewOrder::limit(1, 1, Side::Sell, 100, 10))),
-            &mut out,
-        );
-        m.apply(
-            &on(1, Command::New(NewOrder::limit(1, 2, Side::Sell, 200, 10))),
-            &mut out,
-        );
-        m.apply(
-            &on(1, Command::New(NewOrder::limit(2, 3, Side::Buy, 150, 4))),
-            &mut out,
-        );
-        m.apply(
-            &on(0, Command::New(NewOrder::limit(2, 3, Side::Buy, 150, 4))),
-            &mut out,
-        );
-        m.apply(&on(1, Command::Cancel { id: 1 }), &mut out);
-        assert_eq!(
-            out,
-            vec![
-                ev(0, Event::Ack { id: 1 }),
-                ev(1, Event::Ack { id: 1 }),
-                ev(1, Event::Ack { id: 2 }),
-                ev(0, Event::Ack { id: 2 }),
-                ev(
-                    0,
-                    Event::Trade {
-                        taker: 2,
-                        maker: 1,
-                        price: 100,
-                        qty: 4
-                    }
-                ),
-                ev(
-                    1,
-                    Event::Cancel {
-                        id: 1,
-                        qty: 10,
-                        reason: CancelReason::User,
-                        side: Side::Sell,
-                        price: Some(200),
-                    }
-                ),
-            ]
-        );
-        assert_eq!(
-            m.book(InstrumentId(0)).unwrap().order(1).unwrap().open_qty,
-            6
-        );
-        assert_eq!(
-            m.book(InstrumentId(1)).unwrap().order(2).unwrap().open_qty,
-            4
-        );
-        assert_eq!(m.live_orders(), 2);
-        assert_eq!(m.open_books(), 2);
-    }
-
-    /// Each instrument's replace priority mode, from its spec: the same stream in two
-    /// instruments, one keeping priority on a same-price reduce and one requeueing it. Hand
-    /// checked: in S0 order 1 keeps its place ahead of 2, so the sell trades with 1; in S1
-    /// order 1 went behind 2, so the sell trades with 2.
-    #[test]
-    fn replace_priority_comes_from_each_instrument() {
-        let mut t = InstrumentTable::new();
-        t.push(InstrumentSpec::new(Symbol::new("S0").unwrap()))
-            .unwrap();
-        t.push(InstrumentSpec {
-            replace: ReplacePriority::AlwaysRequeue,
-            ..InstrumentSpec::new(Symbol::new("S1").unwrap())
-        })
-        .unwrap();
-        let mut m = MultiBook::<FastBook>::new(t, MultiBookConfig::default()).unwrap();
-        let mut out = Vec::new();
-        for i in 0..2 {
-            for cmd in [
-                Command::New(NewOrder::limit(1, 1, Side::Buy, 100, 5)),
-                Command::New(NewOrder::limit(2, 2, Side::Buy, 100, 5)),
-                Command::Replace {
-                    id: 1,
-                    price: 100,
-                    qty: 4,
-                },
-                Command::New(NewOrder::limit(3, 3, Side::Sell, 100, 4)),
-            ] {
-                m.apply(&on(i, cmd), &mut out);
-            }
-        }
-        let trades: Vec<_> = out
-            .iter()
-            .filter_map(|e| match e.event {
-                Event::Trade { maker, qty, .. } => Some((e.instrument.0, maker, qty)),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(trades, vec![(0, 1, 4), (1, 2, 4)]);
-    }
-
-    #[test]
-    fn unknown_instrument_and_bookless_cancel() {
-        let mut m = MultiBook::<FastBook>::new(table(2), MultiBookConfig::default()).unwrap();
-        let mut out = Vec::new();
-        m.apply(
-            &on(2, Command::New(NewOrder::limit(7, 1, Side::Buy, 1, 1))),
-            &mut out,
-        );
-        m.apply(&on(1, Command::Cancel { id: 7 }), &mut out);
-        m.apply(
-            &on(
-                1,
-                Command::Replace {
-                    id: 7,
-                    price: 1,
-                    qty: 1,
-                },
-            ),
-            &mut out,
-        );
-        assert_eq!(
-            out,
-            vec![
-                ev(
-                    2,
-                    Event::Reject {
-                        id: 7,
-                        reason: RejectReason::UnknownInstrument
-                    }
-                ),
-                ev(
-                    1,
-                    Event::Reject {
-                        id: 7,
-                        reason: RejectReason::UnknownId
-                    }
-                ),
-                ev(
-                    1,
-                    Event::Reject {
-                        id: 7,
-                        reason: RejectReason::UnknownId
-                    }
-                ),
-            ]
-        );
-        assert_eq!(
-            m.open_books(),
-            0,
-            "no book for commands that cannot rest anything"
-        );
-    }
-
-    #[test]
-    fn memory_bound_rejects_and_lets_books_drain() {
-        let cfg = MultiBookConfig {
-            max_books: 2,
-            max_live_orders: 3,
-            ..MultiBookConfig::default()
-        };
-        let mut m = MultiBook::<FastBook>::new(table(3), cfg).unwrap();
-        let mut out = Vec::new();
-        let new = |id, side, price| Command::New(NewOrder::limit(id, 1, side, price, 5));
-        m.apply(&on(0, new(1, Side::Buy, 10)), &mut out);
-        m.apply(&on(1, new(1, Side::Buy, 10)), &mut out);
-        // A third book: refused.
-        m.apply(&on(2, new(1, Side::Buy, 10)), &mut out);
-        m.apply(&on(0, new(2, Side::Buy, 9)), &mut out);
-        // Three resting: a fourth that could rest is refused, an IOC that trades is not.
-        m.apply(&on(1, new(3, Side::Buy, 8)), &mut out);
-        let ioc = NewOrder::limit(4, 2, Side::Sell, 10, 5).with_tif(Tif::Ioc);
-        m.apply(&on(0, Command::New(ioc)), &mut out);
-        // Now two rest; room again.
-        m.apply(&on(1, new(3, Side::Buy, 8)), &mut out);
-        let rejects: Vec<_> = out
-            .iter()
-            .filter_map(|e| match e.event {
-                Event::Reject { id, reason } => Some((e.instrument.0, id, reason)),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(
-            rejects,
-            vec![
-                (2, 1, RejectReason::CapacityExceeded),
-                (1, 3, RejectReason::CapacityExceeded)
-            ]
-        );
-        assert_eq!(m.live_orders(), 3);
-        assert!(m.book(InstrumentId(1)).unwrap().order(3).is_some());
-        let bad = MultiBookConfig {
-            max_books: 0,
-            ..MultiBookConfig::default()
-        };
-        assert_eq!(
-            MultiBook::<FastBook>::new(table(1), bad)
-                .err()
-                .unwrap()
-                .field,
-            "max_books"
-        );
-    }
-
-    /// Untouched instruments cost a few hundred bytes at most; a small book is far below
-    /// the single book's default footprint.
-    #[test]
-    fn memory_scales_with_activity() {
-        let n = 10_000;
-        let mut m = MultiBook::<FastBook>::new(table(n), MultiBookConfig::default()).unwrap();
-        let empty = m.memory_bytes();
-        assert!(
-            empty / n <= 300,
-            "{} bytes per untouched instrument",
-            empty / n
-        );
-        let mut out = Vec::new();
-        m.apply(
-            &on(5, Command::New(NewOrder::limit(1, 1, Side::Buy, 10, 5))),
-            &mut out,
-        );
-        let one_book = m.memory_bytes() - empty;
-        let default_book = FastBook::new(BookConfig::default()).memory_bytes();
-        assert!(
-            one_book > 0 && one_book * 20 < default_book,
-            "{one_book} vs {default_book}"
-        );
-    }
-}
+#[path = "multi_book_tests.rs"]
+mod tests;

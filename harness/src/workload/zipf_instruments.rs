@@ -12,17 +12,20 @@
 //!   from it (35%), IOC takers priced a few ticks through the mid (15%), replaces (20%) and
 //!   cancels (30%) of the instrument's own recent orders, a few accounts with an STP mode
 //!   now and then.
-//! - **No shadow book**: at a million instruments a shadow book each would dwarf the books
-//!   under test, so cancels and replaces name the instrument's most recent ids (a ring of
-//!   sixteen per instrument; a new resting order when all sixteen are live becomes a
-//!   cancel of the oldest, so every book stays shallow and bounded), some of which have traded away (`UNKNOWN_ID`, like a cancel
-//!   racing a fill). The benchmark reports the share of rejects so the cheap ones are seen.
+//! - **A shadow of live ids**: the generator replays its own stream through a shadow
+//!   `MultiBook<FastBook>` (cold tier and all, so a million instruments fit) and keeps, per
+//!   instrument, the ids that rest there, oldest first: cancels and replaces name only
+//!   live orders, as a client that reads its fills does. An instrument rests at most
+//!   sixteen orders: a new resting order when sixteen are live becomes a cancel of the
+//!   oldest, so every book stays shallow and bounded.
 //! - Order ids count up per instrument from 1: the same id lives in many instruments.
 //!
 //! The stream is a pure function of the configuration and the seed.
 
+use flowmatch_core::instrument::MultiBookConfig;
 use flowmatch_core::{
-    Command, InstrumentCommand, InstrumentId, NewOrder, OrderId, Price, Side, Stp, Tif,
+    Command, Event, FastBook, InstrumentCommand, InstrumentEvent, InstrumentId, InstrumentSpec,
+    InstrumentTable, MultiBook, NewOrder, OrderId, Price, Side, Stp, Symbol, Tif,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -46,55 +49,48 @@ impl Default for ZipfConfig {
     }
 }
 
-/// Ids an instrument remembers for its cancels and replaces.
+/// Most live orders an instrument rests (and the generator remembers).
 const RECENT: usize = 16;
 
-/// One instrument's generator state: 152 bytes.
+/// One instrument's generator state: 144 bytes.
 #[derive(Clone, Copy)]
 struct Flow {
     mid: Price,
     next_id: OrderId,
-    recent: [OrderId; RECENT],
-    /// Ids in `recent` (the oldest at `head`).
+    /// The ids live in the shadow book, oldest first.
+    live: [OrderId; RECENT],
     len: u8,
-    head: u8,
 }
 
 impl Flow {
     const START: Flow = Flow {
         mid: 10_000,
         next_id: 1,
-        recent: [0; RECENT],
+        live: [0; RECENT],
         len: 0,
-        head: 0,
     };
 
+    fn ids(&self) -> &[OrderId] {
+        &self.live[..self.len as usize]
+    }
+
     fn remember(&mut self, id: OrderId) {
-        let at = (self.head as usize + self.len as usize) % RECENT;
-        self.recent[at] = id;
         if (self.len as usize) < RECENT {
+            self.live[self.len as usize] = id;
             self.len += 1;
-        } else {
-            self.head = ((self.head as usize + 1) % RECENT) as u8;
         }
     }
 
-    /// The oldest remembered id, forgotten.
-    fn take_oldest(&mut self) -> Option<OrderId> {
-        if self.len == 0 {
-            return None;
+    fn forget(&mut self, id: OrderId) {
+        if let Some(at) = self.ids().iter().position(|&x| x == id) {
+            self.live.copy_within(at + 1..self.len as usize, at);
+            self.len -= 1;
         }
-        let id = self.recent[self.head as usize];
-        self.head = ((self.head as usize + 1) % RECENT) as u8;
-        self.len -= 1;
-        Some(id)
     }
 
-    /// Any remembered id, kept.
+    /// Any live id.
     fn pick(&self, rng: &mut ChaCha8Rng) -> Option<OrderId> {
-        (self.len > 0).then(|| {
-            self.recent[(self.head as usize + rng.random_range(0..self.len as usize)) % RECENT]
-        })
+        (self.len > 0).then(|| self.live[rng.random_range(0..self.len as usize)])
     }
 }
 
@@ -127,6 +123,16 @@ pub fn generate(cfg: &ZipfConfig, seed: u64, n: usize) -> Result<Vec<InstrumentC
         by_rank.swap(i, rng.random_range(0..=i));
     }
     let mut flows = vec![Flow::START; count];
+    let mut table = InstrumentTable::new();
+    for i in 0..cfg.instruments {
+        let symbol = Symbol::new(&format!("I{i}")).map_err(|e| e.to_string())?;
+        table
+            .push(InstrumentSpec::new(symbol))
+            .map_err(|e| e.to_string())?;
+    }
+    let mut shadow =
+        MultiBook::<FastBook>::new(table, MultiBookConfig::default()).map_err(|e| e.to_string())?;
+    let mut events: Vec<InstrumentEvent> = Vec::new();
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
         let rank = (zipf.sample(&mut rng) as usize).clamp(1, count);
@@ -135,12 +141,10 @@ pub fn generate(cfg: &ZipfConfig, seed: u64, n: usize) -> Result<Vec<InstrumentC
         flow.mid += rng.random_range(-1..=1);
         let u: f64 = rng.random();
         let full = flow.len as usize == RECENT;
-        // A new resting order when the ring is full becomes a cancel of the oldest, so an
-        // instrument never holds more than `RECENT` orders the generator has forgotten.
+        // A new resting order when `RECENT` rest becomes a cancel of the oldest, so an
+        // instrument never rests more than `RECENT` orders.
         let cmd = if (u < 0.30 || (u >= 0.65 && full)) && flow.len > 0 {
-            Command::Cancel {
-                id: flow.take_oldest().unwrap_or(0),
-            }
+            Command::Cancel { id: flow.live[0] }
         } else if u < 0.50 && flow.len > 0 {
             let id = flow.pick(&mut rng).unwrap_or(0);
             let side_sign = if rng.random_bool(0.5) { 1 } else { -1 };
@@ -175,13 +179,31 @@ pub fn generate(cfg: &ZipfConfig, seed: u64, n: usize) -> Result<Vec<InstrumentC
             };
             let id = flow.next_id;
             flow.next_id += 1;
-            flow.remember(id);
             Command::New(order(&mut rng, id, side, price, Tif::Gtc))
         };
-        out.push(InstrumentCommand {
+        let msg = InstrumentCommand {
             instrument: InstrumentId(instrument),
             cmd,
-        });
+        };
+        // The shadow says which ids are live now.
+        events.clear();
+        shadow.apply(&msg, &mut events);
+        let book = shadow.book(msg.instrument);
+        let live = |id| book.as_ref().is_some_and(|b| b.order(id).is_some());
+        for e in &events {
+            match e.event {
+                Event::Trade { maker, .. } if !live(maker) => flow.forget(maker),
+                Event::Cancel { id, .. } => flow.forget(id),
+                _ => {}
+            }
+        }
+        match cmd {
+            Command::New(o) if live(o.id) => flow.remember(o.id),
+            // A replace that re-entered may have traded away as a taker.
+            Command::Replace { id, .. } if !live(id) => flow.forget(id),
+            _ => {}
+        }
+        out.push(msg);
     }
     Ok(out)
 }
@@ -213,6 +235,7 @@ fn order(rng: &mut ChaCha8Rng, id: OrderId, side: Side, price: Price, tif: Tif) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use flowmatch_core::{BookConfig, OrderBook, ReferenceBook, RejectReason};
 
     #[test]
     fn deterministic_skewed_and_per_instrument_ids() {
@@ -239,6 +262,38 @@ mod tests {
             .filter(|c| matches!(c.cmd, Command::New(o) if o.id == 1))
             .count();
         assert!(ones > 100, "{ones}");
+        // Every cancel and replace names a live order: replayed through one reference book
+        // per instrument (the oracle, not the shadow), none is answered UNKNOWN_ID.
+        let mut books: Vec<ReferenceBook> = (0..1_000)
+            .map(|_| ReferenceBook::new(BookConfig::default()))
+            .collect();
+        let (mut unknown, mut named) = (0, 0);
+        let mut events = Vec::new();
+        for c in &a {
+            events.clear();
+            books[c.instrument.index()].apply(&c.cmd, &mut events);
+            if !matches!(c.cmd, Command::New(_)) {
+                named += 1;
+                unknown += events
+                    .iter()
+                    .filter(|e| {
+                        matches!(
+                            e,
+                            Event::Reject {
+                                reason: RejectReason::UnknownId,
+                                ..
+                            }
+                        )
+                    })
+                    .count();
+            }
+        }
+        assert!(named > 15_000, "{named}");
+        assert_eq!(
+            unknown, 0,
+            "{unknown} of {named} cancels and replaces name no live order"
+        );
+        assert!(books.iter().all(|b| b.len() <= RECENT));
         assert!(validate(&ZipfConfig {
             instruments: 0,
             zipf_s: 1.0
