@@ -101,6 +101,22 @@ impl StateHasher {
         self
     }
 
+    /// The same section as [`StateHasher::add_book`] for a book given as its `len`
+    /// resting orders in dump order (bids best first, then asks best first, time
+    /// priority within a price: [`OrderBook::for_each_order`]'s order), for a book held
+    /// in some other form (a multi-book's cold record).
+    pub fn add_orders(
+        &mut self,
+        key: u32,
+        len: usize,
+        each: impl FnOnce(&mut dyn FnMut(&flowmatch_core::RestingOrder)),
+    ) -> &mut Self {
+        self.sha.update(key.to_le_bytes());
+        self.sha.update((len as u64).to_le_bytes());
+        each(&mut |o| self.sha.update(canonical_order(o)));
+        self
+    }
+
     /// The digest of everything added.
     pub fn finish(self) -> StateHash {
         StateHash(self.sha.finalize().into())

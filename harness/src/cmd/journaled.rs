@@ -901,8 +901,8 @@ impl<B: NewBook + BookStorage> JournaledState for InstrumentReplay<B> {
 
     fn state_hash(&self) -> StateHash {
         let mut h = StateHasher::new();
-        self.for_each_book(&mut |key, book| {
-            h.add_book(key, book);
+        self.for_each_book(&mut |key, view| {
+            h.add_orders(key, view.len(), |f| view.for_each_order(f));
         });
         h.finish()
     }

@@ -6,7 +6,7 @@
 use crate::cmd::replay::{replay_lines, OnClosedOutput, ReplayError, Replayed};
 use crate::instrument_text::{parse_line, write_event};
 use crate::text::{self, ParsedLines};
-use flowmatch_core::instrument::{BookStorage, InstrumentSpec, MultiBookConfig};
+use flowmatch_core::instrument::{BookStorage, BookView, InstrumentSpec, MultiBookConfig};
 use flowmatch_core::{
     Command, Event, InstrumentCommand, InstrumentEvent, InstrumentId, InstrumentTable, MultiBook,
     RejectReason, Sink, Symbol,
@@ -138,11 +138,12 @@ impl<B: BookStorage> InstrumentReplay<B> {
     }
 
     /// Every book that appeared, in order of first appearance, with its key (0: the
-    /// default book; `id + 1`: instrument `id`). The journal's state hash walks this.
-    pub fn for_each_book(&self, f: &mut dyn FnMut(u32, &B)) {
+    /// default book; `id + 1`: instrument `id`), as a [`BookView`] (an instrument's book
+    /// may be a cold record). The journal's state hash walks this.
+    pub fn for_each_book(&self, f: &mut dyn FnMut(u32, BookView<'_, B>)) {
         for which in &self.appearance {
             match *which {
-                Which::Default => f(0, &self.default_book),
+                Which::Default => f(0, BookView::Full(&self.default_book)),
                 Which::Instrument(id) => {
                     if let Some(book) = self.multi.book(id) {
                         f(id.index() as u32 + 1, book);

@@ -413,9 +413,24 @@ fn sharded_round(
         out.coverage
             .add(&format!("instrument/{i}"), sequenced.len() as u64);
         let mut checker = Checker::new(book_cfg, None, cfg.aggregate_every);
-        let empty = flowmatch_core::FastBook::new(book_cfg);
+        // A cold instrument's book is a few orders in a record, not a book: rebuilt here
+        // as a fast book (its orders re-entered in dump order keep their priority).
+        let mut rebuilt = flowmatch_core::FastBook::new(book_cfg);
         let shard = sharded::shard_of(id, shards);
-        let engine_book = sh.books[shard].book(id).unwrap_or(&empty);
+        let engine_book = match sh.books[shard].book(id) {
+            Some(flowmatch_core::instrument::BookView::Full(b)) => b,
+            Some(view) => {
+                let mut sink = Vec::new();
+                view.for_each_order(&mut |o| {
+                    let order = flowmatch_core::NewOrder::limit(
+                        o.id, o.account, o.side, o.price, o.open_qty,
+                    );
+                    flowmatch_core::OrderBook::apply(&mut rebuilt, &Command::New(order), &mut sink);
+                });
+                &rebuilt
+            }
+            None => &rebuilt,
+        };
         check_round(
             &mut checker,
             book_cfg,
