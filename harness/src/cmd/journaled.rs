@@ -901,8 +901,13 @@ impl<B: NewBook + BookStorage> JournaledState for InstrumentReplay<B> {
 
     fn state_hash(&self) -> StateHash {
         let mut h = StateHasher::new();
-        self.for_each_book(&mut |key, view| {
-            h.add_orders(key, view.len(), |f| view.for_each_order(f));
+        self.for_each_book(&mut |key, view| match view {
+            Some(v) => {
+                h.add_orders(key, v.len(), |f| v.for_each_order(f));
+            }
+            None => {
+                h.add_orders(key, 0, |_| {});
+            }
         });
         h.finish()
     }

@@ -139,16 +139,14 @@ impl<B: BookStorage> InstrumentReplay<B> {
 
     /// Every book that appeared, in order of first appearance, with its key (0: the
     /// default book; `id + 1`: instrument `id`), as a [`BookView`] (an instrument's book
-    /// may be a cold record). The journal's state hash walks this.
-    pub fn for_each_book(&self, f: &mut dyn FnMut(u32, BookView<'_, B>)) {
+    /// may be a cold record), or `None` for an instrument whose book is empty and was
+    /// handed back to the multi-book (it still appeared: the state hash gives it an empty
+    /// section). The journal's state hash walks this.
+    pub fn for_each_book(&self, f: &mut dyn FnMut(u32, Option<BookView<'_, B>>)) {
         for which in &self.appearance {
             match *which {
-                Which::Default => f(0, BookView::Full(&self.default_book)),
-                Which::Instrument(id) => {
-                    if let Some(book) = self.multi.book(id) {
-                        f(id.index() as u32 + 1, book);
-                    }
-                }
+                Which::Default => f(0, Some(BookView::Full(&self.default_book))),
+                Which::Instrument(id) => f(id.index() as u32 + 1, self.multi.book(id)),
             }
         }
     }
