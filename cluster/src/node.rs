@@ -1,0 +1,274 @@
+//! An engine node: for each of its shards it consumes the command stream strictly in
+//! order (an ordered pull consumer from sequence 1), applies every command with the
+//! shard's deterministic engine, and keeps the events of each command until they are
+//! published. Exactly one node per shard publishes: the holder of the shard's lease, a key
+//! in a JetStream key-value bucket whose entries expire after the lease time; the holder
+//! renews it. A standby consumes and applies the same stream (so its state is identical),
+//! and when the lease lapses it takes the lease and publishes from the first sequence the
+//! event stream does not hold. Event `k` of a shard is published with
+//! `Nats-Expected-Last-Sequence: k-1` and message id `e<shard>-<k>`, so the event stream's
+//! sequence equals the command sequence and a late publish by a deposed primary is
+//! refused by the server rather than stored twice.
+
+use crate::engine::ShardEngine;
+use crate::log::{self, SENT_HEADER, SEQ_HEADER};
+use async_nats::header::{
+    NATS_EXPECTED_LAST_SEQUENCE, NATS_EXPECTED_LAST_SUBJECT_SEQUENCE, NATS_MESSAGE_ID,
+};
+use async_nats::jetstream::{self, consumer};
+use async_nats::HeaderMap;
+use futures_util::StreamExt;
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// The key-value bucket holding the leases.
+pub const LEASE_BUCKET: &str = "flowmatch-leases";
+/// Lease time bounds (milliseconds).
+pub const LEASE_MS_RANGE: std::ops::RangeInclusive<u64> = 300..=60_000;
+/// Publish once this many commands' events wait.
+const PUBLISH_BATCH: usize = 128;
+
+/// What a node is told to do.
+#[derive(Clone)]
+pub struct NodePlan {
+    /// NATS URLs.
+    pub urls: Vec<async_nats::ServerAddr>,
+    /// Shards this node runs.
+    pub shards: Vec<usize>,
+    /// Node name (the lease value).
+    pub id: String,
+    /// Stream replicas (used if the node creates the streams).
+    pub replicas: usize,
+    /// Lease time.
+    pub lease: Duration,
+}
+
+/// Runs every shard of the plan until the process is stopped (or an error).
+pub async fn run(plan: NodePlan) -> Result<(), String> {
+    let js = log::connect(plan.urls.clone(), &format!("flowmatch-node-{}", plan.id)).await?;
+    let leases = lease_bucket(&js, plan.replicas, plan.lease).await?;
+    let mut tasks = Vec::new();
+    for &shard in &plan.shards {
+        let (js, leases, plan) = (js.clone(), leases.clone(), plan.clone());
+        tasks.push(tokio::spawn(async move {
+            run_shard(js, leases, &plan, shard).await
+        }));
+    }
+    for t in tasks {
+        t.await.map_err(|e| format!("shard task: {e}"))??;
+    }
+    Ok(())
+}
+
+/// The leases: a key-value bucket in JetStream's own layout (stream `KV_<bucket>`,
+/// subjects `$KV.<bucket>.<key>`, one entry per key, entries expiring after the lease
+/// time), written through the stream API with compare-and-set headers because
+/// async-nats's bucket creation does not parse nats-server 2.9's answer.
+#[derive(Clone)]
+struct Leases {
+    js: jetstream::Context,
+    ttl: Duration,
+}
+
+impl Leases {
+    fn subject(key: &str) -> String {
+        format!("$KV.{LEASE_BUCKET}.{key}")
+    }
+
+    /// Writes `value` under `key` if the key's last entry has sequence `expect` (0: the
+    /// key holds nothing, i.e. the lease lapsed or was never taken); the new sequence.
+    async fn put_if(&self, key: &str, value: &str, expect: u64) -> Result<u64, String> {
+        let mut h = HeaderMap::new();
+        h.insert(
+            NATS_EXPECTED_LAST_SUBJECT_SEQUENCE,
+            expect.to_string().as_str(),
+        );
+        let ack = tokio::time::timeout(self.ttl / 2, async {
+            self.js
+                .publish_with_headers(Self::subject(key), h, value.to_string().into())
+                .await
+                .map_err(|e| e.to_string())?
+                .await
+                .map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|_| "lease write timed out".to_string())??;
+        Ok(ack.sequence)
+    }
+}
+
+async fn lease_bucket(
+    js: &jetstream::Context,
+    replicas: usize,
+    ttl: Duration,
+) -> Result<Leases, String> {
+    let cfg = jetstream::stream::Config {
+        name: format!("KV_{LEASE_BUCKET}"),
+        subjects: vec![format!("$KV.{LEASE_BUCKET}.>")],
+        max_messages_per_subject: 1,
+        max_age: ttl,
+        num_replicas: replicas,
+        discard: jetstream::stream::DiscardPolicy::New,
+        allow_rollup: true,
+        deny_delete: true,
+        ..Default::default()
+    };
+    log::retry(|| js.get_or_create_stream(cfg.clone()))
+        .await
+        .map_err(|e| format!("lease bucket: {e}"))?;
+    Ok(Leases {
+        js: js.clone(),
+        ttl,
+    })
+}
+
+/// Events of one applied command, not yet published.
+struct Pending {
+    seq: u64,
+    events: String,
+    sent_ns: Option<String>,
+}
+
+/// The highest sequence the shard's event stream holds.
+async fn published_upto(js: &jetstream::Context, shard: usize) -> Result<u64, String> {
+    let mut s = js
+        .get_stream(log::evt_stream(shard))
+        .await
+        .map_err(|e| format!("event stream: {e}"))?;
+    Ok(s.info()
+        .await
+        .map_err(|e| format!("event stream info: {e}"))?
+        .state
+        .last_sequence)
+}
+
+async fn run_shard(
+    js: jetstream::Context,
+    leases: Leases,
+    plan: &NodePlan,
+    shard: usize,
+) -> Result<(), String> {
+    let (cmd_stream, _) = log::ensure_streams(&js, shard, plan.replicas).await?;
+    let consumer = log::retry(|| {
+        cmd_stream.create_consumer(consumer::pull::OrderedConfig {
+            filter_subject: log::cmd_subject(shard),
+            deliver_policy: consumer::DeliverPolicy::All,
+            ..Default::default()
+        })
+    })
+    .await
+    .map_err(|e| format!("shard {shard} consumer: {e}"))?;
+    let mut messages = consumer
+        .messages()
+        .await
+        .map_err(|e| format!("shard {shard} messages: {e}"))?;
+    let mut engine = ShardEngine::new()?;
+    let mut pending: VecDeque<Pending> = VecDeque::new();
+    let key = format!("shard-{shard}");
+    let mut lease_rev: Option<u64> = None;
+    let mut renewed = Instant::now();
+    let mut published = 0u64;
+    let mut tick = tokio::time::interval(Duration::from_millis(50));
+    let mut last_trim = Instant::now();
+    loop {
+        tokio::select! {
+            m = messages.next() => {
+                let Some(m) = m else { return Err(format!("shard {shard}: consumer ended")) };
+                let Ok(m) = m else { continue };  // the ordered consumer recreates itself
+                let seq = m.info().map_err(|e| format!("shard {shard}: {e}"))?.stream_sequence;
+                if seq <= engine.applied { continue; }
+                let line = std::str::from_utf8(&m.payload).unwrap_or("");
+                let mut events = String::new();
+                engine.apply(seq, line, &mut events)?;
+                let sent_ns = m.headers.as_ref().and_then(|h| h.get(SENT_HEADER)).map(|v| v.as_str().to_string());
+                pending.push_back(Pending { seq, events, sent_ns });
+                if lease_rev.is_some() && pending.len() >= PUBLISH_BATCH {
+                    publish(&js, shard, &mut pending, &mut published).await;
+                }
+            }
+            _ = tick.tick() => {
+                match lease_rev {
+                    Some(rev) => {
+                        if renewed.elapsed() >= plan.lease / 4 {
+                            match leases.put_if(&key, &plan.id, rev).await {
+                                Ok(r) => { lease_rev = Some(r); renewed = Instant::now(); }
+                                Err(e) => {
+                                    eprintln!("node {}: shard {shard}: lease lost ({e}); standby", plan.id);
+                                    lease_rev = None;
+                                }
+                            }
+                        }
+                        if lease_rev.is_some() && !pending.is_empty() {
+                            publish(&js, shard, &mut pending, &mut published).await;
+                        }
+                    }
+                    None => {
+                        if let Ok(r) = leases.put_if(&key, &plan.id, 0).await {
+                            let Ok(p) = published_upto(&js, shard).await else { continue };
+                            lease_rev = Some(r);
+                            renewed = Instant::now();
+                            published = p;
+                            pending.retain(|x| x.seq > p);
+                            eprintln!(
+                                "node {}: shard {shard}: primary at_ns={} events_published_upto={p} applied={}",
+                                plan.id, log::now_ns(), engine.applied
+                            );
+                        } else if last_trim.elapsed() >= Duration::from_millis(500) {
+                            // A standby keeps only what the primary has not published yet.
+                            if let Ok(p) = published_upto(&js, shard).await {
+                                pending.retain(|x| x.seq > p);
+                            }
+                            last_trim = Instant::now();
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Publishes the pending events in order; on any failure re-reads what the event stream
+/// holds and keeps the rest for the next attempt.
+async fn publish(
+    js: &jetstream::Context,
+    shard: usize,
+    pending: &mut VecDeque<Pending>,
+    published: &mut u64,
+) {
+    let mut acks = Vec::with_capacity(pending.len());
+    for p in pending.iter().filter(|p| p.seq > *published) {
+        let mut h = HeaderMap::new();
+        h.insert(NATS_MESSAGE_ID, format!("e{shard}-{}", p.seq).as_str());
+        h.insert(
+            NATS_EXPECTED_LAST_SEQUENCE,
+            (p.seq - 1).to_string().as_str(),
+        );
+        h.insert(SEQ_HEADER, p.seq.to_string().as_str());
+        if let Some(s) = &p.sent_ns {
+            h.insert(SENT_HEADER, s.as_str());
+        }
+        h.insert("Flowmatch-Evt-Ns", log::now_ns().to_string().as_str());
+        match js
+            .publish_with_headers(log::evt_subject(shard), h, p.events.clone().into())
+            .await
+        {
+            Ok(f) => acks.push((p.seq, f)),
+            Err(_) => break,
+        }
+    }
+    let mut ok_upto = *published;
+    let mut failed = false;
+    for (seq, f) in acks {
+        match f.await {
+            Ok(a) if !failed && a.sequence == seq => ok_upto = seq,
+            _ => failed = true,
+        }
+    }
+    if failed {
+        if let Ok(p) = published_upto(js, shard).await {
+            ok_upto = p;
+        }
+    }
+    *published = ok_upto;
+    pending.retain(|x| x.seq > ok_upto);
+}
