@@ -4,12 +4,12 @@
 pub mod bench;
 pub mod compare;
 pub mod journal;
-pub mod journaled;
+pub use crate::journaled;
 pub mod latency;
 pub mod numeric;
 pub mod recover;
 pub mod replay;
-pub mod replay_instruments;
+pub use crate::instrument_replay as replay_instruments;
 pub mod replay_journaled;
 pub mod run;
 pub mod stress;

@@ -1,6 +1,6 @@
 //! Kill-and-recover inside `flowmatch stress`: every round's sequenced stream is journaled
 //! as it is checked (the `flowmatch-journal` writer, the replay's journal directory layout
-//! from [`crate::cmd::journaled`]), snapshots are taken at a third and at two thirds of the
+//! from [`crate::journaled`]), snapshots are taken at a third and at two thirds of the
 //! round, and at three points the journal directory is recovered exactly as `flowmatch
 //! recover` does after a crash (newest snapshot + the journal after it) while the live run
 //! goes on: at half the round (snapshot 1 + tail), at the end (snapshot 2 + tail) and at the
@@ -23,9 +23,9 @@
 //! bytes and the recovery are) in a temporary directory removed at the end of the round.
 
 use super::checks::Invariant;
-use crate::cmd::journaled::{self, Chain, OrderAttrs, Settings};
-use crate::cmd::replay::BookKind;
+use crate::journaled::{self, Chain, OrderAttrs, Settings};
 use crate::policy::{PolicyArg, ReplacePriorityArg};
+use crate::replay_loop::BookKind;
 use flowmatch_core::{
     BookConfig, Command, Event, FastBook, MatchPolicy, OrderBook, ReplacePriority,
 };

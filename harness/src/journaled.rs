@@ -62,10 +62,10 @@
 //! `journal verify` goes further: it replays the journal from the start and checks every
 //! snapshot's hash at its sequence.
 
-use super::replay::BookKind;
-use super::replay_instruments::InstrumentReplay;
+use crate::instrument_replay::InstrumentReplay;
 use crate::instrument_text::{parse_line, split_prefix};
 use crate::policy::{PolicyArg, ReplacePriorityArg};
+use crate::replay_loop::BookKind;
 use crate::text::{self, SyntaxError};
 use clap::ValueEnum;
 use flowmatch_core::instrument::BookStorage;

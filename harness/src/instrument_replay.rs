@@ -3,8 +3,8 @@
 //! instruments of a `MultiBook` (from `--instruments FILE`, or made on first sight);
 //! the rules are in `instrument_text`'s module docs and `docs/SEMANTICS.md`.
 
-use crate::cmd::replay::{replay_lines, OnClosedOutput, ReplayError, Replayed};
 use crate::instrument_text::{parse_line, write_event};
+use crate::replay_loop::{replay_lines, OnClosedOutput, ReplayError, Replayed};
 use crate::text::{self, ParsedLines};
 use flowmatch_core::instrument::{BookStorage, BookView, InstrumentSpec, MultiBookConfig};
 use flowmatch_core::{
@@ -181,7 +181,7 @@ impl<B: BookStorage> InstrumentReplay<B> {
 }
 
 /// Replays every command of `input` (prefixed or not) through `session`, writing event
-/// lines to `out`; the same loop and contract as [`crate::cmd::replay::replay`] on errors
+/// lines to `out`; the same loop and contract as [`crate::replay_loop::replay`] on errors
 /// and closed pipes.
 pub fn replay<B: BookStorage, R: BufRead, W: Write>(
     session: &mut InstrumentReplay<B>,
@@ -227,7 +227,7 @@ mod tests {
         let (events, dump) = run(input, None);
         let mut book = ReferenceBook::new(BookConfig::default());
         let mut want = Vec::new();
-        crate::cmd::replay::replay(
+        crate::replay_loop::replay(
             &mut book,
             input.as_bytes(),
             &mut want,
