@@ -2,7 +2,7 @@
 # Journal benchmark inputs for bench-results/journal/ (issue 13, item 6): replay
 # throughput with no journal and with each fsync policy side by side, bytes per command,
 # snapshot stop, and recovery time per million commands (from the start, and from a
-# snapshot 100k commands before the end).
+# snapshot at 90% of the stream: for 10 M commands, the bar's snapshot at 9 M).
 #
 #   scripts/bench-journal.sh [COMMANDS] [OUT_DIR]      (defaults: 1000000, bench-results/journal)
 #
@@ -10,14 +10,17 @@
 # limit orders around a mid, 25% cancels, 15% replaces). Each configuration runs 3 times,
 # alternating, so load drifts hit all alike; the table gives each run. Run it from a
 # clean clone on a quiet machine; the numbers carry the load average at start and end.
-# The result has no provenance block yet (Provenance lives in the harness; a `flowmatch`
-# subcommand printing it would be the one home): the commit and machine are printed by
-# hand below until then.
+# The result opens with the provenance block (scripts/machine-info.sh). Recovery times
+# are wall and CPU (user+sys) seconds: on a shared machine the CPU time is the steadier.
 set -euo pipefail
 N=${1:-1000000}
 OUT=${2:-bench-results/journal}
+case "$N" in ''|*[!0-9]*) echo "COMMANDS must be a whole number, got '$N'" >&2; exit 2;; esac
+[ "$N" -ge 1000 ] || { echo "COMMANDS must be at least 1000, got $N" >&2; exit 2; }
+SNAP=$((N / 10 * 9))
 cd "$(dirname "$0")/.."
 cargo build --release -q -p flowmatch-harness --bin flowmatch
+HEADER=$(bash scripts/machine-info.sh "scripts/bench-journal.sh $N $OUT")
 BIN=target/release/flowmatch
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -30,7 +33,12 @@ awk -v n="$N" 'BEGIN { srand(7); live = 0
     } else if (x < 0.85) { j = int(rand() * live); printf "C,%d\n", ids[j]; ids[j] = ids[--live]
     } else { printf "R,%d,%d,%d\n", ids[int(rand() * live)], 990 + int(rand() * 21), 1 + int(rand() * 100) } } }' > "$WORK/cmds.txt"
 secs() { local s e; s=$(date +%s.%N); "$@" > /dev/null 2>> "$WORK/stderr.txt"; e=$(date +%s.%N); echo "$e - $s" | bc; }
+# Wall and CPU seconds of one command, as "wall s (CPU s)".
+wall_cpu() { local out; out=$( { /usr/bin/env time -f '%e %U %S' "$@" > /dev/null 2>> "$WORK/stderr.txt"; } 2>&1 | tail -1)
+  set -- $out; echo "$1 s wall ($(echo "$2 + $3" | bc) s CPU)"; }
 {
+  echo "$HEADER"
+  echo
   echo "# Journal benchmark, $N commands"
   echo
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -51,11 +59,15 @@ secs() { local s e; s=$(date +%s.%N); "$@" > /dev/null 2>> "$WORK/stderr.txt"; e
   echo
   echo "journal bytes per command: $(echo "scale=2; $bytes / $N" | bc) ($bytes bytes)"
   rm -rf "$WORK/j"
-  "$BIN" replay --input "$WORK/cmds.txt" --journal "$WORK/j" --fsync batch --snapshot-every $((N - 100000)) > /dev/null 2> "$WORK/snap.txt"
+  "$BIN" replay --input "$WORK/cmds.txt" --journal "$WORK/j" --fsync batch --snapshot-every $SNAP > /dev/null 2> "$WORK/snap.txt"
   echo
   echo "snapshot: $(grep snapshots "$WORK/snap.txt" | sed 's/^flowmatch replay: //')"
+  for r in 1 2 3; do
+    echo
+    echo "recovery from the snapshot at $SNAP + $((N - SNAP))-command tail, run $r: $(wall_cpu "$BIN" recover --journal "$WORK/j")"
+  done
   echo
-  echo "recovery from a snapshot at $((N - 100000)) + 100000-command tail: $(secs "$BIN" recover --journal "$WORK/j") s"
+  echo "recover's own split (last run): $(grep -i 'recover' "$WORK/stderr.txt" | tail -1 | sed 's/^flowmatch recover: //')"
   rm "$WORK"/j/snapshot-*.fms
   t=$(secs "$BIN" recover --journal "$WORK/j")
   echo
