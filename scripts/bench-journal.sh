@@ -34,8 +34,8 @@ awk -v n="$N" 'BEGIN { srand(7); live = 0
     } else { printf "R,%d,%d,%d\n", ids[int(rand() * live)], 990 + int(rand() * 21), 1 + int(rand() * 100) } } }' > "$WORK/cmds.txt"
 secs() { local s e; s=$(date +%s.%N); "$@" > /dev/null 2>> "$WORK/stderr.txt"; e=$(date +%s.%N); echo "$e - $s" | bc; }
 # Wall and CPU seconds of one command, as "wall s (CPU s)".
-wall_cpu() { local out; out=$( { /usr/bin/env time -f '%e %U %S' "$@" > /dev/null 2>> "$WORK/stderr.txt"; } 2>&1 | tail -1)
-  set -- $out; echo "$1 s wall ($(echo "$2 + $3" | bc) s CPU)"; }
+wall_cpu() { /usr/bin/time -f '%e %U %S' -o "$WORK/time.txt" "$@" > /dev/null 2>> "$WORK/stderr.txt"
+  local w u k; read -r w u k < "$WORK/time.txt"; echo "$w s wall ($(echo "$u + $k" | bc) s CPU)"; }
 {
   echo "$HEADER"
   echo
@@ -43,17 +43,21 @@ wall_cpu() { local out; out=$( { /usr/bin/env time -f '%e %U %S' "$@" > /dev/nul
   echo
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
-  echo "| configuration | run 1 s | run 2 s | run 3 s | Mcmd/s (best) |"
-  echo "| --- | --- | --- | --- | --- |"
-  for cfg in plain none batch every; do
-    row="| $cfg |"; best=999
-    for r in 1 2 3; do
+  echo "| configuration | run 1 s | run 2 s | run 3 s | Mcmd/s (best) | best time vs plain |"
+  echo "| --- | --- | --- | --- | --- | --- |"
+  declare -A runs best
+  for cfg in plain none batch every; do runs[$cfg]=""; best[$cfg]=999; done
+  # Alternating: run r of every configuration before run r+1 of any, so drift hits all alike.
+  for r in 1 2 3; do
+    for cfg in plain none batch every; do
       rm -rf "$WORK/j"
       if [ "$cfg" = plain ]; then t=$(secs "$BIN" replay --input "$WORK/cmds.txt")
       else t=$(secs "$BIN" replay --input "$WORK/cmds.txt" --journal "$WORK/j" --fsync "$cfg"); fi
-      row="$row $t |"; best=$(echo "if ($t < $best) $t else $best" | bc)
+      runs[$cfg]="${runs[$cfg]} $t |"; best[$cfg]=$(echo "if ($t < ${best[$cfg]}) $t else ${best[$cfg]}" | bc)
     done
-    echo "$row $(echo "scale=3; $N / $best / 1000000" | bc) |"
+  done
+  for cfg in plain none batch every; do
+    echo "| $cfg |${runs[$cfg]} $(echo "scale=3; $N / ${best[$cfg]} / 1000000" | bc) | $(echo "scale=1; 100 * (${best[$cfg]} - ${best[plain]}) / ${best[plain]}" | bc)% |"
   done
   bytes=$(cat "$WORK"/j/*.fmj | wc -c)
   echo
