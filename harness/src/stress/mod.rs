@@ -16,7 +16,8 @@
 //! - [`mutants`]: the deliberately broken books and producer that prove the gate bites;
 //! - [`recovery`]: kill-and-recover from the round's journal, checked against the live
 //!   state hash;
-//! - [`sharded`]: the `--shards` round (routers, shards of multi-books, instruments).
+//! - [`sharded`]: the `--shards` round (routers, shards of multi-books, instruments);
+//! - [`producer`]: one producer's seeded bursts and back-pressure, for both rounds.
 //!
 //! # What a run's counts depend on
 //! Same seed, same options:
@@ -55,6 +56,7 @@ pub mod checks;
 pub mod coverage;
 pub mod formats;
 pub mod mutants;
+pub mod producer;
 pub mod recovery;
 pub mod reproducer;
 pub mod sharded;

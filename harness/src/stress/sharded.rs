@@ -23,16 +23,15 @@
 //! [`ShardOutputs`]: flowmatch_core::engine::shards::ShardOutputs
 
 use super::checks::Invariant;
+use super::producer::send_in_bursts;
 use super::threaded::Queues;
 use super::POLICIES;
 use flowmatch_core::engine::shards::{self, Placement, ShardOutput, ShardsConfig};
-use flowmatch_core::engine::{EngineConfig, Idle, Stamped};
+use flowmatch_core::engine::{EngineConfig, Idle};
 use flowmatch_core::{
     BookConfig, Command, Event, FastBook, InstrumentCommand, InstrumentEvent, InstrumentId,
     InstrumentSpec, InstrumentTable, MultiBook, MultiBookConfig, OrderId, Symbol,
 };
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Instruments per shard.
@@ -299,31 +298,12 @@ pub fn run(
         for (p, (mut router, stream)) in routers.into_iter().zip(streams).enumerate() {
             let finished = &finished;
             joins.push(scope.spawn(move || {
-                let stamped: Vec<Stamped<InstrumentCommand>> = stream
-                    .iter()
-                    .enumerate()
-                    .map(|(k, c)| Stamped {
-                        msg: *c,
-                        t_intended: k as u64,
-                        t_enqueue: 0,
-                    })
-                    .collect();
-                let mut rng = ChaCha8Rng::seed_from_u64(burst_seed ^ p as u64);
-                let (mut i, mut full, mut spins) = (0, 0u64, 0u64);
-                while i < stamped.len() {
-                    let burst = rng.random_range(1..=16).min(stamped.len() - i);
-                    let n = router.send_slice(&stamped[i..i + burst]);
-                    i += n;
-                    if n < burst {
-                        full += 1;
-                        spins += 1;
-                        if spins.is_multiple_of(64) {
-                            std::thread::yield_now();
-                        } else {
-                            flowmatch_core::ingress::spin_hint();
-                        }
-                    }
-                }
+                let full = send_in_bursts(
+                    &stream,
+                    burst_seed ^ p as u64,
+                    |burst| router.send_slice(burst),
+                    |_, _| false,
+                );
                 finished.fetch_add(1, Ordering::Release);
                 full
             }));

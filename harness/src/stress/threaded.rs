@@ -17,11 +17,10 @@
 //! stepped on this thread only when the ring is full.
 
 use super::mutants::BookUnderTest;
+use super::producer::send_in_bursts;
 use flowmatch_core::engine::{self, Engine, EngineConfig, EngineStats, Output, Stamped};
 use flowmatch_core::ingress::{self, spsc, QueueKind};
 use flowmatch_core::{BookConfig, Command, Event};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Queue sizes of a threaded round.
@@ -190,43 +189,22 @@ pub fn run(
         for (p, (mut tx, stream)) in senders.into_iter().zip(streams).enumerate() {
             let finished = &finished;
             joins.push(scope.spawn(move || {
-                let stamped: Vec<Stamped<Command>> = stream
-                    .iter()
-                    .enumerate()
-                    .map(|(k, c)| Stamped {
-                        msg: *c,
-                        t_intended: k as u64,
-                        t_enqueue: 0,
-                    })
-                    .collect();
-                let mut rng = ChaCha8Rng::seed_from_u64(burst_seed ^ p as u64);
-                let (mut i, mut full, mut lost) = (0, 0u64, Vec::new());
-                let mut spins = 0u64;
-                while i < stamped.len() {
-                    let burst = rng.random_range(1..=16).min(stamped.len() - i);
-                    let n = tx.push_slice(&stamped[i..i + burst]);
-                    i += n;
-                    if n < burst {
-                        full += 1;
+                let mut lost = Vec::new();
+                let full = send_in_bursts(
+                    &stream,
+                    burst_seed ^ p as u64,
+                    |burst| tx.push_slice(burst),
+                    |index, full_pushes| {
                         if drop_when_full {
                             lost.push(Lost {
                                 producer: p,
-                                index: i,
-                                full_pushes: full,
+                                index,
+                                full_pushes,
                             });
-                            i += 1;
-                        } else {
-                            // Back-pressure: retry for a while (the engine is most likely
-                            // running and about to free a slot), then give the core away.
-                            spins += 1;
-                            if spins.is_multiple_of(256) {
-                                std::thread::yield_now();
-                            } else {
-                                ingress::spin_hint();
-                            }
                         }
-                    }
-                }
+                        drop_when_full
+                    },
+                );
                 finished.fetch_add(1, Ordering::Release);
                 (full, lost)
             }));
