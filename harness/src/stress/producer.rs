@@ -78,7 +78,11 @@ mod tests {
             |burst| {
                 offers += 1;
                 // Every third offer finds the ring full; the others take up to 3.
-                let take = if offers % 3 == 0 { 0 } else { burst.len().min(3) };
+                let take = if offers % 3 == 0 {
+                    0
+                } else {
+                    burst.len().min(3)
+                };
                 got.extend(burst[..take].iter().map(|s| s.msg));
                 take
             },
