@@ -100,7 +100,8 @@ fn negative_settlement_is_carried_with_its_sign() {
 
 #[test]
 fn bad_parameters_are_refused_by_name() {
-    let cases: [(&str, fn(&mut DeskScenario)); 9] = [
+    type Spoil = fn(&mut DeskScenario);
+    let cases: [(&str, Spoil); 9] = [
         ("clients", |s| s.clients = 0),
         ("orders", |s| s.orders = 0),
         ("roll_days_before", |s| s.roll_days_before = 0),
