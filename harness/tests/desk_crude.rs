@@ -181,3 +181,18 @@ fn cli_refuses_bad_options_by_flag_and_field() {
         assert!(dir.path().join("out").join(f).exists(), "{f}");
     }
 }
+
+/// The committed `bench-results/crude-2020` report is what the code makes from the preset
+/// (regenerate with `flowmatch run --scenario crude-2020 --out bench-results/crude-2020`).
+#[test]
+fn committed_report_matches_the_code() {
+    let dir = tempfile::tempdir().unwrap();
+    report::write_all(dir.path(), &build(&DeskScenario::crude_2020())).unwrap();
+    let committed =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench-results/crude-2020");
+    for f in report::FILES {
+        let now = std::fs::read(dir.path().join(f)).unwrap();
+        let then = std::fs::read(committed.join(f)).unwrap();
+        assert!(now == then, "bench-results/crude-2020/{f} is stale");
+    }
+}
