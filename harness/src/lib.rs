@@ -9,6 +9,7 @@ pub mod chart;
 pub mod clock;
 pub mod cmd;
 pub mod compare;
+pub mod desk;
 pub mod instrument_replay;
 pub mod instrument_text;
 pub mod journaled;

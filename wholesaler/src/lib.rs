@@ -72,6 +72,7 @@
 #![deny(missing_docs)]
 
 pub mod config;
+pub mod desk;
 #[cfg(feature = "engine")]
 mod engine;
 pub mod ids;

@@ -167,6 +167,22 @@ pub fn check_args(a: &Args, scn: &Scenario) -> Result<PathBuf, String> {
 }
 
 pub fn run(a: Args) -> u8 {
+    if let Some(code) = crate::desk::cli::dispatch(&crate::desk::cli::DeskArgs {
+        scenario: &a.scenario,
+        seed: a.seed,
+        orders: a.orders,
+        out: a.out.as_deref(),
+        print_scenario: a.print_scenario,
+        retail_only: [
+            ("--duration", a.duration.is_some()),
+            ("--policy", a.policy.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(f, given)| given.then_some(f))
+        .collect(),
+    }) {
+        return code;
+    }
     let provenance = Provenance::capture();
     let (scn, dir) = match load(&a).and_then(|s| check_args(&a, &s).map(|d| (s, d))) {
         Ok(x) => x,
