@@ -6,7 +6,8 @@
 //! Zipf(s = 1) activity (`workload::zipf_instruments`), it replays the stream through a
 //! `MultiBook<FastBook>` (cold tier of small slab records, promoted to pooled fast books)
 //! whose bound on full books (`max_books`) keeps them within half a GiB, and prints:
-//! throughput over an untimed pass, p50/p99 service time per command in a second, timed
+//! throughput over an untimed pass (by wall time, and by the thread's time on a CPU, which
+//! a loaded machine does not inflate), p50/p99 service time per command in a second, timed
 //! pass on fresh books (the harness's TSC clock read around each command; the single-book
 //! row pays the same two clock reads), `memory_bytes()` at the end, books created and the
 //! share of commands rejected for capacity or unknown id, so cheap rejects are seen, and
@@ -57,6 +58,8 @@ impl Sink<InstrumentEvent> for Tally {
 struct Row {
     name: String,
     mcps: f64,
+    /// Throughput over the thread's time on a CPU, if the kernel reports it.
+    cpu_mcps: Option<f64>,
     p50: String,
     p99: String,
     memory: usize,
@@ -116,11 +119,13 @@ fn main() {
         let cmds = equity(&EquityConfig::default(), 1, n);
         let mut book = FastBook::new(BookConfig::default());
         let mut sink = CountingSink::default();
+        let cpu0 = on_cpu_ns();
         let t0 = clock.raw();
         for c in &cmds {
             book.apply(c, &mut sink);
         }
         let secs = clock.delta_ns(t0, clock.raw()) as f64 / 1e9;
+        let cpu_mcps = per_cpu_second(n, cpu0, on_cpu_ns());
         std::hint::black_box(&sink);
         let mut again = FastBook::new(BookConfig::default());
         let mut h = Histogram::<u64>::new(3).unwrap();
@@ -133,6 +138,7 @@ fn main() {
         rows.push(Row {
             name: "single book, equity-mixed".into(),
             mcps: n as f64 / secs / 1e6,
+            cpu_mcps,
             p50: h.value_at_quantile(0.5).to_string(),
             p99: h.value_at_quantile(0.99).to_string(),
             memory: book.memory_bytes(),
@@ -179,6 +185,7 @@ fn main() {
             // The untimed pass: throughput.
             let mut multi = fresh();
             let mut tally = Tally::default();
+            let cpu0 = on_cpu_ns();
             let t0 = clock.raw();
             match mode {
                 Mode::OneByOne => {
@@ -193,6 +200,7 @@ fn main() {
                 }
             }
             let secs = clock.delta_ns(t0, clock.raw()) as f64 / 1e9;
+            let cpu_mcps = per_cpu_second(n, cpu0, on_cpu_ns());
             std::hint::black_box(&tally);
             // The timed pass, one by one only (a batch has no per-command service time).
             let (p50, p99) = match mode {
@@ -222,6 +230,7 @@ fn main() {
                     }
                 ),
                 mcps: n as f64 / secs / 1e6,
+                cpu_mcps,
                 p50,
                 p99,
                 memory: multi.memory_bytes(),
@@ -254,17 +263,23 @@ fn main() {
     ));
     println!("# Many instruments with Zipf activity, side by side with the single book\n");
     println!(
-        "{n} commands per row, one run, rows in order (the single book first). Throughput: commands over the wall time of an untimed pass (no clock read per command, in every row); p50/p99: TSC service time per command (two clock reads included) in a second pass on fresh books, for the rows that apply commands one by one (`apply_batch` rows: `-`, a batch has no per-command time). Memory: `MultiBook::memory_bytes()` at the end (table, entries, cold slab, full books in use and pooled, scratch books). A fast book made for a promotion starts at {per_book} bytes.\n"
+        "{n} commands per row, one run, rows in order (the single book first). Throughput: commands over the wall time of an untimed pass (no clock read per command, in every row), and over the thread's time on a CPU in that pass (`/proc/thread-self/schedstat`: on a loaded machine the wall time includes waiting for a core); p50/p99: TSC service time per command (two clock reads included) in a second pass on fresh books, for the rows that apply commands one by one (`apply_batch` rows: `-`, a batch has no per-command time). Memory: `MultiBook::memory_bytes()` at the end (table, entries, cold slab, full books in use and pooled, scratch books). A fast book made for a promotion starts at {per_book} bytes.\n"
     );
-    println!("| stream | Mcmd/s | vs single | p50 ns | p99 ns | memory MiB | books at end | full books | promoted / demoted / scratch runs | capacity rejects | unknown-id rejects |");
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| stream | Mcmd/s | vs single | Mcmd/s on CPU | vs single on CPU | p50 ns | p99 ns | memory MiB | books at end | full books | promoted / demoted / scratch runs | capacity rejects | unknown-id rejects |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     let base = rows[0].mcps;
+    let cpu_base = rows[0].cpu_mcps;
     for r in &rows {
         println!(
-            "| {} | {:.2} | {:.0}% | {} | {} | {:.1} | {} | {} | {} | {:.2}% | {:.2}% |",
+            "| {} | {:.2} | {:.0}% | {} | {} | {} | {} | {:.1} | {} | {} | {} | {:.2}% | {:.2}% |",
             r.name,
             r.mcps,
             100.0 * r.mcps / base,
+            r.cpu_mcps.map_or("-".into(), |c| format!("{c:.2}")),
+            match (r.cpu_mcps, cpu_base) {
+                (Some(c), Some(b)) => format!("{:.0}%", 100.0 * c / b),
+                _ => "-".into(),
+            },
             r.p50,
             r.p99,
             r.memory as f64 / (1 << 20) as f64,
@@ -277,4 +292,22 @@ fn main() {
     }
     println!();
     print!("{}", provenance.markdown());
+}
+
+/// This thread's time on a CPU so far in nanoseconds (`/proc/thread-self/schedstat`, first
+/// field), or `None` where the kernel does not report it. On a shared machine the wall
+/// time of a pass includes the time the thread waited for a core; this does not.
+fn on_cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Millions of commands per second of CPU time between two `on_cpu_ns` readings.
+fn per_cpu_second(n: usize, before: Option<u64>, after: Option<u64>) -> Option<f64> {
+    let ns = after?.checked_sub(before?)?;
+    (ns > 0).then(|| n as f64 / (ns as f64 / 1e9) / 1e6)
 }
