@@ -17,15 +17,35 @@
 //! batch creates, moves or frees is merely wasted.
 //!
 //! # Measured
-//! `harness/examples/zipf_instruments.rs`, 1 M instruments, Zipf s = 1, side by side with
-//! the single book's equity-mixed stream in the same run (release, load ~8-12 on the 2
-//! shared cores, so ratios rather than absolute numbers):
+//! `scripts/bench-instruments.sh` (`harness/examples/zipf_instruments.rs`), 10 M commands
+//! per row, Zipf s = 1, side by side with the single book's equity-mixed stream in the same
+//! run, release, at f0dbbc1 with load ~13 on the 2 shared cores. Throughput over an untimed
+//! pass (the earlier runs read the clock around every command in every row, which added
+//! the same ~100 ns, two clock reads and a histogram record, to both and flattered the
+//! ratio), by wall time and by the thread's
+//! time on a CPU (`bench-results/instruments/zipf.md`):
 //!
-//! | variant | 1 M instruments vs single book |
-//! | --- | --- |
-//! | one by one, 8-byte entries, first two lines of a cold record hinted | 19% (committed `zipf.md`) |
-//! | the example's own 8/16-ahead hints, first two lines | 41% (committed `zipf.md`) |
-//! | `apply_batch` over 64-command batches, every line of the record | see `bench-results/instruments/zipf.md` |
+//! | instruments | `apply` one by one, vs single (wall / CPU) | `apply_batch` of 64 (wall / CPU) |
+//! | --- | --- | --- |
+//! | 1 | 71% / 73% | 64% / 64% |
+//! | 100 | 38% / 56% | 31% / 45% |
+//! | 10,000 | 14% / 21% | 20% / 27% |
+//! | 1,000,000 | 8% / 11% | 14% / 21% |
+//!
+//! So the hints pay where the table outgrows the caches (1 M instruments: twice the
+//! throughput on CPU) and cost their instructions where it does not: a caller with a small
+//! table should call [`MultiBook::apply`]. The single book runs at ~24 ns a command on CPU
+//! with its one book in L1/L2; at 1 M instruments `apply_batch` takes ~113 ns. Issue 12's
+//! bar (50%) is not met.
+//!
+//! Tried before (committed `zipf.md` at cab5f74, clock reads in every row): hinting the
+//! entry 16 and the first two lines of the record 8 commands ahead from the example's own
+//! loop, 19% -> 41% of the timed single book. Profiled with callgrind (`--cache-sim=yes`,
+//! 200 K commands over 1 M instruments): about 240 instructions and two L1 misses per
+//! `apply`, the misses on the entry load and on the cold record's first line and id scan.
+//! Not tried yet: a 4-byte entry (the class kept in the cold record and beside each full
+//! book, so the hot table is 4 MB), a cold record aligned to its lines, and hints in the
+//! engine itself (its ring pops through a callback, so it would stage a batch first).
 
 use super::{BookStorage, InstrumentCommand, InstrumentEvent, InstrumentId, MultiBook};
 use crate::command::Sink;
@@ -45,7 +65,9 @@ const FULL_BOOK_LINES: usize = 4;
 impl<B: BookStorage> MultiBook<B> {
     /// Applies `msgs` in order, exactly as [`Self::apply`] on each in turn (same events,
     /// same order, same state), with prefetch hints issued some commands ahead (see the
-    /// module docs). Allocates nothing of its own.
+    /// module docs). Allocates nothing of its own. For a large table (thousands of
+    /// instruments and up); with a few instruments, whose books stay in cache, the hints
+    /// only cost instructions and [`Self::apply`] is faster (measured in the module docs).
     pub fn apply_batch<S: Sink<InstrumentEvent>>(
         &mut self,
         msgs: &[InstrumentCommand],
