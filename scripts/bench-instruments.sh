@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Many instruments with Zipf activity (1, 100, 10 K and 1 M instruments, with and without
-# prefetch hints) side by side with the single book's equity-mixed stream, in one run of
+# Many instruments with Zipf activity (1, 100, 10 K and 1 M instruments, `apply` one by one
+# and `apply_batch` over batches of 64; untimed passes, wall and CPU time) side by side with the single book's equity-mixed stream, in one run of
 # the release example, written to OUT (by default bench-results/instruments/zipf.md)
 # with its provenance (commit, machine, load) from harness/src/provenance.rs.
 # Usage: scripts/bench-instruments.sh [COMMANDS_PER_ROW] [OUT]

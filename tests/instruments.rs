@@ -72,6 +72,7 @@ fn run(seed: u64, instruments: usize, commands: usize, deep: bool) -> (usize, us
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let t = table(&mut rng, instruments);
     let specs = t.specs().to_vec();
+    let batched_table = t.clone();
     let mut multi = MultiBook::<FastBook>::new(t, MultiBookConfig::default()).unwrap();
     // The model: one reference book per instrument, from its spec, owned here.
     let mut model: Vec<ReferenceBook> = specs
@@ -92,6 +93,9 @@ fn run(seed: u64, instruments: usize, commands: usize, deep: bool) -> (usize, us
     let (mut trades, mut shared_ids) = (0, 0);
     let mut got = Vec::new();
     let mut want = Vec::new();
+    // Every command and every event of the one-by-one run, for the batched run below.
+    let mut msgs = Vec::with_capacity(commands);
+    let mut all_events = Vec::new();
     for k in 0..commands {
         // One in fifty names an instrument past the table.
         let instrument = if rng.random_bool(0.02) {
@@ -184,6 +188,8 @@ fn run(seed: u64, instruments: usize, commands: usize, deep: bool) -> (usize, us
             }),
         }
         assert_eq!(got, want, "seed {seed}, command {k}: {msg:?}");
+        msgs.push(msg);
+        all_events.extend_from_slice(&got);
         if let (
             Command::New(o),
             Some(InstrumentEvent {
@@ -212,6 +218,31 @@ fn run(seed: u64, instruments: usize, commands: usize, deep: bool) -> (usize, us
         multi.live_orders(),
         model.iter().map(|b| b.len()).sum::<usize>()
     );
+    // The same stream through `apply_batch`, in batches of 1 to 80 commands: the events
+    // (checked above against the model) and the books are the same, event for event.
+    let mut batched =
+        MultiBook::<FastBook>::new(batched_table, MultiBookConfig::default()).unwrap();
+    let mut batched_events = Vec::new();
+    let mut rest = &msgs[..];
+    while !rest.is_empty() {
+        let k = rng.random_range(1..=80).min(rest.len());
+        batched.apply_batch(&rest[..k], &mut batched_events);
+        rest = &rest[k..];
+    }
+    assert_eq!(batched_events.len(), all_events.len(), "seed {seed}");
+    for (k, (b, a)) in batched_events.iter().zip(&all_events).enumerate() {
+        assert_eq!(b, a, "seed {seed}: batched event {k}");
+    }
+    for (i, book) in model.iter().enumerate() {
+        let id = InstrumentId(i as u32);
+        let dump = batched.book(id).map(|b| b.snapshot()).unwrap_or_default();
+        assert_eq!(
+            dump,
+            book.snapshot(),
+            "seed {seed}: batched book of instrument {i}"
+        );
+    }
+    assert_eq!(batched.tier_moves(), multi.tier_moves(), "seed {seed}");
     (trades, shared_ids, multi.tier_moves())
 }
 

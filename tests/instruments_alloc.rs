@@ -10,7 +10,7 @@ use flowmatch_core::ingress::{ingress, spsc, QueueKind};
 use flowmatch_core::instrument::{InstrumentSpec, MultiBookConfig};
 use flowmatch_core::{
     Command, FastBook, InstrumentCommand, InstrumentEvent, InstrumentId, InstrumentTable,
-    MultiBook, Symbol,
+    MultiBook, Sink, Symbol,
 };
 use flowmatch_harness::workload::zipf_instruments::{generate, ZipfConfig};
 #[path = "common/counting_alloc.rs"]
@@ -56,11 +56,18 @@ fn fake_clock() -> u64 {
     T.fetch_add(1, Ordering::Relaxed)
 }
 
-#[test]
-fn many_instruments_allocate_nothing_after_warmup() {
-    const INSTRUMENTS: u32 = 2_000;
-    const WARM: usize = 800_000;
-    const MEASURED: usize = 200_000;
+const INSTRUMENTS: u32 = 2_000;
+const WARM: usize = 800_000;
+const MEASURED: usize = 200_000;
+
+/// The warm-up and the measured window (commands of instruments the warm-up gave a book),
+/// the number of those books, and a fresh multi-book over the table.
+fn stream() -> (
+    Vec<InstrumentCommand>,
+    Vec<InstrumentCommand>,
+    usize,
+    MultiBook<FastBook>,
+) {
     let cfg = ZipfConfig {
         instruments: INSTRUMENTS,
         zipf_s: 1.0,
@@ -98,6 +105,13 @@ fn many_instruments_allocate_nothing_after_warmup() {
         },
     )
     .unwrap();
+    (warm.to_vec(), measured, books, multi)
+}
+
+#[test]
+fn many_instruments_allocate_nothing_after_warmup() {
+    let (warm, measured, books, multi) = stream();
+    let warm = &warm[..];
     let (mut txs, rx) = ingress::<Stamped<InstrumentCommand>>(QueueKind::Spsc, 1, 1024).unwrap();
     let (out_tx, mut out_rx) = spsc::channel::<Output<InstrumentEvent>>(1 << 16);
     let mut eng: Eng = Engine::new(
@@ -116,6 +130,39 @@ fn many_instruments_allocate_nothing_after_warmup() {
         allocs,
         0,
         "{allocs} heap allocations in {} commands over {books} books after warm-up",
+        measured.len()
+    );
+    apply_batch_allocates_nothing_after_warmup();
+}
+
+/// `MultiBook::apply_batch` (its prefetch hints and all), called directly on batches of
+/// 64, allocates nothing either once warmed up. Called from the test above, not a test of
+/// its own: the allocation counter is shared, so two measured windows must not overlap.
+fn apply_batch_allocates_nothing_after_warmup() {
+    struct Count(u64);
+    impl Sink<InstrumentEvent> for Count {
+        fn event(&mut self, e: InstrumentEvent) {
+            std::hint::black_box(e);
+            self.0 += 1;
+        }
+    }
+    let (warm, measured, books, mut multi) = stream();
+    let mut sink = Count(0);
+    for batch in warm.chunks(64) {
+        multi.apply_batch(batch, &mut sink);
+    }
+    assert!(sink.0 >= WARM as u64);
+    let ((), allocs) = allocations_in(|| {
+        for batch in measured.chunks(64) {
+            multi.apply_batch(batch, &mut sink);
+        }
+    });
+    assert!(sink.0 >= (WARM + measured.len()) as u64);
+    assert_counter_counts();
+    assert_eq!(
+        allocs,
+        0,
+        "{allocs} heap allocations in {} batched commands over {books} books after warm-up",
         measured.len()
     );
 }

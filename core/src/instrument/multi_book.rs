@@ -320,35 +320,6 @@ impl<B: BookStorage> MultiBook<B> {
         Some(f)
     }
 
-    /// Asks the CPU to start loading instrument `id`'s entry, for a caller that knows its
-    /// next commands (an engine popping a batch): call it some commands ahead of
-    /// [`Self::prefetch_book`], which needs the entry. A hint only: nothing changes.
-    #[inline]
-    pub fn prefetch_entry(&self, id: InstrumentId) {
-        if let Some(e) = self.entries.get(id.index()) {
-            prefetch(e);
-        }
-    }
-
-    /// Asks the CPU to start loading instrument `id`'s book (the first lines of its cold
-    /// record, or its full book's struct); reads the entry. A hint only.
-    #[inline]
-    pub fn prefetch_book(&self, id: InstrumentId) {
-        match self.entries.get(id.index()).map(|e| e.tier()) {
-            Some(Tier::Cold(c)) => {
-                let record = &self.cold[c];
-                prefetch(record);
-                prefetch(record.orders().as_ptr().wrapping_add(2));
-            }
-            Some(Tier::Full(f)) => {
-                if let Some(book) = self.full[f].as_deref() {
-                    prefetch(book);
-                }
-            }
-            _ => {}
-        }
-    }
-
     /// Forgets every order (no events): cold books are freed to the slab, full books
     /// cleared and pooled (their storage kept); instruments stay in the table.
     pub fn clear(&mut self) {
@@ -439,20 +410,6 @@ impl<B: BookStorage> MultiBook<B> {
     }
 }
 
-/// A prefetch hint for the cache line holding `p` (no effect off x86-64).
-#[inline(always)]
-fn prefetch<T>(p: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is a hint that never faults and reads nothing into the program,
-    // whatever the address; SSE, which provides it, is part of the x86-64 baseline.
-    unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
-}
-
 /// Grows `v`'s capacity to at least `n` (an allocation only when it grows).
 fn reserve_to<T>(v: &mut Vec<T>, n: usize) {
     if v.capacity() < n {
@@ -469,6 +426,9 @@ impl<B: BookStorage> crate::engine::Processor<InstrumentCommand> for MultiBook<B
         self.apply(msg, sink)
     }
 }
+
+#[path = "batch.rs"]
+mod batch;
 
 #[cfg(test)]
 #[path = "multi_book_tests.rs"]
