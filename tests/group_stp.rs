@@ -22,8 +22,14 @@ fn groups() -> AccountGroups {
 /// (id 2), both at 100.
 fn seeded<B: OrderBook>(mut b: B) -> B {
     let mut ev = Vec::new();
-    b.apply(&Command::New(NewOrder::limit(1, 2, Side::Sell, 100, 10)), &mut ev);
-    b.apply(&Command::New(NewOrder::limit(2, 3, Side::Sell, 100, 5)), &mut ev);
+    b.apply(
+        &Command::New(NewOrder::limit(1, 2, Side::Sell, 100, 10)),
+        &mut ev,
+    );
+    b.apply(
+        &Command::New(NewOrder::limit(2, 3, Side::Sell, 100, 5)),
+        &mut ev,
+    );
     b
 }
 

@@ -167,6 +167,9 @@ pub fn check_args(a: &Args, scn: &Scenario) -> Result<PathBuf, String> {
 }
 
 pub fn run(a: Args) -> u8 {
+    if a.scenario == crate::surveil::scenario::NAME {
+        return crate::cmd::surveil::run_scenario(a.seed, a.out.as_deref());
+    }
     let provenance = Provenance::capture();
     let (scn, dir) = match load(&a).and_then(|s| check_args(&a, &s).map(|d| (s, d))) {
         Ok(x) => x,
