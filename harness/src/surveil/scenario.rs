@@ -346,7 +346,7 @@ pub fn run(day: &Day) -> Outcome {
          \n\
          surveillance (group STP off) against what was planted:\n\
          \x20 wash trades:       planted {} (traded {}), flagged {}, found {} -> recall {:.1}%, \
-         precision {:.1}%, false flags {}\n\
+         precision {:.1}%, false flags {} (unplanted trades between linked accounts)\n\
          \x20 marking the close: planted group {FIRM}, flagged {} owner(s): firm {} -> recall \
          {:.0}%, false flags {}\n\
          \x20 layering:          planted {}, flagged {}, found {} -> recall {:.1}%, precision \
