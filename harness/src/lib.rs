@@ -25,5 +25,6 @@ pub mod replay_loop;
 pub mod report;
 pub mod retail;
 pub mod stress;
+pub mod surveil;
 pub mod text;
 pub mod workload;

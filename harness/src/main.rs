@@ -45,6 +45,8 @@ enum Command {
     Recover(cmd::recover::Args),
     /// Check a journal (`verify`) or print it as replay commands (`dump`).
     Journal(cmd::journal::Args),
+    /// Surveillance: flag wash trades, marking the close and layering over a journal or an event file, with an account table.
+    Surveil(cmd::surveil::Args),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
         Command::Bench(a) => cmd::bench::run(a),
         Command::Recover(a) => cmd::recover::run(a),
         Command::Journal(a) => cmd::journal::run(a),
+        Command::Surveil(a) => cmd::surveil::run(a),
     };
     ExitCode::from(code)
 }

@@ -9,12 +9,14 @@
 //!   who must screen orders the way it does (the reference book keeps its own copy).
 
 mod fast;
+pub mod groups;
 mod id_index;
 mod pool;
 mod reference;
 pub mod validate;
 
 pub use fast::FastBook;
+pub use groups::{AccountGroups, Group, GroupConflict};
 pub use reference::ReferenceBook;
 
 use crate::command::{Command, EventSink};

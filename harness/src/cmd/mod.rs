@@ -13,6 +13,7 @@ pub use crate::instrument_replay as replay_instruments;
 pub mod replay_journaled;
 pub mod run;
 pub mod stress;
+pub mod surveil;
 
 /// Re-exported for the subcommands that parse `--policy`; the type lives in
 /// [`crate::policy`] because scenarios use it too.

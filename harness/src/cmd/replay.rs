@@ -92,6 +92,11 @@ pub struct Args {
     /// already holds (checked against it), journal and apply the rest.
     #[arg(long, requires = "journal")]
     pub resume: bool,
+    /// Account table (CSV `account,group`, see `flowmatch_harness::surveil::accounts`):
+    /// self-trade prevention then acts on each account's group (`docs/SEMANTICS.md`,
+    /// "Account groups"). Single-instrument replays only.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["instruments", "mutant", "journal"])]
+    pub accounts: Option<PathBuf>,
 }
 
 fn parse_fsync(s: &str) -> Result<FsyncPolicy, String> {
@@ -181,9 +186,25 @@ pub fn run(a: Args) -> u8 {
             }
         };
     }
+    let groups = match a.accounts.as_deref().map(crate::surveil::accounts::load) {
+        None => Default::default(),
+        Some(Ok(g)) => g,
+        Some(Err(msg)) => {
+            eprintln!("flowmatch replay: {msg}");
+            return 2;
+        }
+    };
     match a.book {
-        BookKind::Fast => run_with(FastBook::new(cfg), table, &a),
-        BookKind::Reference => run_with(ReferenceBook::new(cfg), table, &a),
+        BookKind::Fast => {
+            let mut b = FastBook::new(cfg);
+            b.set_account_groups(groups);
+            run_with(b, table, &a)
+        }
+        BookKind::Reference => {
+            let mut b = ReferenceBook::new(cfg);
+            b.set_account_groups(&groups);
+            run_with(b, table, &a)
+        }
     }
 }
 
@@ -202,7 +223,11 @@ fn run_with<B: BookStorage>(book: B, table: Option<InstrumentTable>, a: &Args) -
     if let Some(p) = &a.book_out {
         outputs.push(("--book-out", p));
     }
-    if let Err(msg) = output::refuse_overwriting_inputs(&outputs, &[("--input", &a.input)]) {
+    let mut inputs: Vec<(&str, &Path)> = vec![("--input", &a.input)];
+    if let Some(p) = &a.accounts {
+        inputs.push(("--accounts", p));
+    }
+    if let Err(msg) = output::refuse_overwriting_inputs(&outputs, &inputs) {
         eprintln!("flowmatch replay: {msg}");
         return 2;
     }

@@ -183,6 +183,9 @@ pub fn run(a: Args) -> u8 {
     }) {
         return code;
     }
+    if a.scenario == crate::surveil::scenario::NAME {
+        return crate::cmd::surveil::run_scenario(a.seed, a.out.as_deref());
+    }
     let provenance = Provenance::capture();
     let (scn, dir) = match load(&a).and_then(|s| check_args(&a, &s).map(|d| (s, d))) {
         Ok(x) => x,

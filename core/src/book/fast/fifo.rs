@@ -20,6 +20,7 @@ impl FastBook {
             stp,
             ..
         } = *t;
+        let owner = self.taker_owner(account, stp);
         let mut rem = qty;
         while rem > 0 {
             let Some((li, price)) = self.eligible_level(side, limit) else {
@@ -32,7 +33,7 @@ impl FastBook {
                     break;
                 };
                 let m = &self.slots[si];
-                if stp != Stp::None && m.account == account {
+                if stp != Stp::None && self.same_owner(m.account, account, owner) {
                     let (r, stopped) = self.self_trade(t, rem, si, sink);
                     rem = r;
                     if stopped {

@@ -20,6 +20,7 @@ impl FastBook {
     ) -> bool {
         let ladder = self.ladder(side.opposite());
         let pro_rata = matches!(self.cfg.policy, MatchPolicy::ProRata { .. });
+        let owner = self.taker_owner(account, stp);
         let mut need = qty as u128;
         for li in ladder.best_first() {
             let lvl = &self.levels[li];
@@ -35,7 +36,7 @@ impl FastBook {
             let mut level_qty: u128 = 0;
             while let Some(si) = cur.get() {
                 let m = &self.slots[si];
-                if stp != Stp::None && m.account == account {
+                if stp != Stp::None && self.same_owner(m.account, account, owner) {
                     match stp {
                         // CM only removes the maker; the others cut the taker short.
                         Stp::CancelMaker => {}

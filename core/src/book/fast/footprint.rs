@@ -30,6 +30,7 @@ impl FastBook {
             + self.scratch.capacity() * size_of_val_first(&self.scratch)
             + self.ranking.capacity() * size_of_val_first(&self.ranking)
             + self.wide_ranking.capacity() * size_of_val_first(&self.wide_ranking)
+            + self.groups.len() * size_of::<(u32, u32)>()
     }
 }
 

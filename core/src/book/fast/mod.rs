@@ -60,6 +60,7 @@ mod tests;
 
 use self::ladder::{Ladder, LevelCache, LEVEL_CACHE};
 use self::slots::{Level, Slot};
+use super::groups::AccountGroups;
 use super::id_index::IdIndex;
 
 /// Live ids the id index has room for at construction (at most; `capacity` if smaller).
@@ -105,6 +106,9 @@ pub struct FastBook {
     ranking: Vec<(u64, u32)>,
     /// The same for levels whose total exceeds 64 bits. Pre-sized like `ranking`.
     wide_ranking: Vec<(u128, u32)>,
+    /// Beneficial-owner groups for self-trade prevention; empty (the default) compares
+    /// single accounts ([`stp`] module).
+    groups: AccountGroups,
 }
 
 impl FastBook {
@@ -136,7 +140,22 @@ impl FastBook {
             scratch: Vec::with_capacity(cap.min(1024)),
             ranking: Vec::with_capacity(cap.min(1024)),
             wide_ranking: Vec::with_capacity(cap.min(1024)),
+            groups: AccountGroups::new(),
         }
+    }
+
+    /// Let self-trade prevention act on beneficial-owner groups: an order with an STP
+    /// mode then meets every resting order of its group as its own (`docs/SEMANTICS.md`,
+    /// "Account groups"). An empty table switches it off. Set it before trading: orders
+    /// already resting are judged by the table in force when they are met. Kept by
+    /// [`FastBook::clear`].
+    pub fn set_account_groups(&mut self, groups: AccountGroups) {
+        self.groups = groups;
+    }
+
+    /// The account-group table in force (empty when group STP is off).
+    pub fn account_groups(&self) -> &AccountGroups {
+        &self.groups
     }
 
     /// Empty the book, as if just made with the same configuration, keeping all storage

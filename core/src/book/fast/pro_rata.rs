@@ -54,6 +54,7 @@ impl FastBook {
             ..
         } = *t;
         let opp = side.opposite();
+        let owner = self.taker_owner(account, stp);
         let mut rem = qty;
         while rem > 0 {
             let Some((li, price)) = self.eligible_level(side, limit) else {
@@ -64,7 +65,7 @@ impl FastBook {
                 let mut cur = self.levels[li].head;
                 while let Some(si) = cur.get() {
                     cur = self.slots[si].next;
-                    if self.slots[si].account == account {
+                    if self.same_owner(self.slots[si].account, account, owner) {
                         let (r, stopped) = self.self_trade(t, rem, si, sink);
                         rem = r;
                         if stopped {

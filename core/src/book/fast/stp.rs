@@ -1,14 +1,39 @@
 //! Self-trade prevention: what the taker's STP mode does when it meets a resting order of
-//! its own account, per `docs/SEMANTICS.md`. Shared by both matching policies.
+//! its own account (or, with account groups set, of its own group), per
+//! `docs/SEMANTICS.md`. Shared by both matching policies and the fill-or-kill check.
+//!
+//! Group STP costs the walk nothing when it is off or the taker has no STP mode: the
+//! taker's owner key is computed once per walk, only for a taker with a mode and only
+//! when groups are set, and a maker's group is looked up only when its account differs
+//! from the taker's.
 
 use super::execute::Taker;
 use super::slots::Slot;
 use super::FastBook;
 use crate::book::pool::Ix;
 use crate::command::{Event, EventSink};
-use crate::types::{CancelReason, Qty, Stp};
+use crate::types::{Account, CancelReason, Qty, Stp};
 
 impl FastBook {
+    /// The owner key of a taker of `account` with mode `stp`, for [`FastBook::same_owner`]
+    /// (0, never read, when the mode is none or groups are off).
+    #[inline(always)]
+    pub(super) fn taker_owner(&self, account: Account, stp: Stp) -> u64 {
+        if stp != Stp::None && !self.groups.is_empty() {
+            self.groups.owner(account)
+        } else {
+            0
+        }
+    }
+
+    /// Does a maker of account `maker` belong to the taker of account `taker` (owner key
+    /// `taker_owner` from [`FastBook::taker_owner`])? The same account always does; with
+    /// groups set, so does any account of the same group.
+    #[inline(always)]
+    pub(super) fn same_owner(&self, maker: Account, taker: Account, taker_owner: u64) -> bool {
+        maker == taker || (!self.groups.is_empty() && self.groups.owner(maker) == taker_owner)
+    }
+
     /// Apply the taker's STP mode to a same-account maker `si`, the taker having `rem`
     /// left. Returns the taker's new remaining quantity and whether the taker stopped.
     #[inline]

@@ -21,7 +21,8 @@ impl ReferenceBook {
             Side::Buy => Box::new(self.bids.iter().rev()),
             Side::Sell => Box::new(self.asks.iter()),
         };
-        let stp_applies = |o: &Order| o.account == taker.account && taker.stp != Stp::None;
+        let stp_applies =
+            |o: &Order| self.same_owner(o.account, taker.account) && taker.stp != Stp::None;
         let mut remaining = taker.remaining;
         let mut filled: u128 = 0;
         for (&price, level) in levels {
@@ -123,7 +124,7 @@ impl ReferenceBook {
             else {
                 return WalkEnd::Normal;
             };
-            if maker.account == taker.account && taker.stp != Stp::None {
+            if self.same_owner(maker.account, taker.account) && taker.stp != Stp::None {
                 if self.self_trade(taker, &maker, sink) == WalkEnd::StoppedBySTP {
                     return WalkEnd::StoppedBySTP;
                 }
@@ -246,7 +247,7 @@ impl ReferenceBook {
                 .get(&price)
                 .map(|l| {
                     l.iter()
-                        .filter(|o| o.account == taker.account)
+                        .filter(|o| self.same_owner(o.account, taker.account))
                         .copied()
                         .collect()
                 })

@@ -67,6 +67,8 @@ pub struct ReferenceBook {
     asks: BTreeMap<Price, VecDeque<Order>>,
     /// Live order id -> where it rests.
     index: HashMap<OrderId, (Side, Price)>,
+    /// Account -> beneficial-owner group, for group self-trade prevention (empty: off).
+    groups: BTreeMap<Account, super::groups::Group>,
 }
 
 impl ReferenceBook {
@@ -77,6 +79,25 @@ impl ReferenceBook {
             bids: BTreeMap::new(),
             asks: BTreeMap::new(),
             index: HashMap::new(),
+            groups: BTreeMap::new(),
+        }
+    }
+
+    /// Let self-trade prevention act on beneficial-owner groups (`docs/SEMANTICS.md`,
+    /// "Account groups"); an empty table switches it off.
+    pub fn set_account_groups(&mut self, groups: &super::groups::AccountGroups) {
+        self.groups = groups.pairs().iter().copied().collect();
+    }
+
+    /// The spec's "same owner": the same account, or two accounts the group table puts
+    /// in one group (an account it does not list is in no group).
+    fn same_owner(&self, a: Account, b: Account) -> bool {
+        if a == b {
+            return true;
+        }
+        match (self.groups.get(&a), self.groups.get(&b)) {
+            (Some(x), Some(y)) => x == y,
+            _ => false,
         }
     }
 
