@@ -22,8 +22,10 @@ use std::time::Instant;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// A preset (retail, meme-squeeze, negative-price, wash) or a TOML scenario file.
-    #[arg(long, default_value = "retail")]
+    /// A preset (cross-section, cross-section-toxic: a day of >= 500 stocks; retail,
+    /// meme-squeeze, negative-price, wash: one symbol through the internalizer) or a TOML
+    /// scenario file (one symbol).
+    #[arg(long, default_value = "cross-section")]
     pub scenario: String,
     /// Seed (overrides the scenario's).
     #[arg(long, allow_negative_numbers = true, value_parser = unsigned(0, u64::MAX))]
@@ -59,6 +61,13 @@ pub struct Args {
     /// Matching policy of the internal book (overrides the scenario's `wholesaler.matching`).
     #[arg(long, value_enum)]
     pub policy: Option<crate::policy::PolicyArg>,
+    /// Regulation NMS regime of a cross-section day: 2023 (1-cent tick, 30-mil access-fee
+    /// cap) or 2025 (half-penny tick for tick-constrained stocks, 10-mil cap). Default 2025.
+    #[arg(long)]
+    pub regime: Option<String>,
+    /// Number of stocks of a cross-section day (overrides the preset's).
+    #[arg(long, allow_negative_numbers = true, value_parser = unsigned(1, 10_000))]
+    pub instruments: Option<usize>,
     /// Print the resolved scenario as TOML (every knob, with its value) and exit: a
     /// starting point for a scenario file.
     #[arg(long)]
@@ -83,8 +92,9 @@ pub fn load(a: &Args) -> Result<Scenario, String> {
         s
     } else {
         return Err(format!(
-            "unknown scenario {:?}: use one of {} or a .toml file",
+            "unknown scenario {:?}: use one of {}, {} or a .toml file",
             a.scenario,
+            crate::retail::xsection::PRESETS.join(", "),
             PRESETS.join(", ")
         ));
     };
@@ -166,7 +176,32 @@ pub fn check_args(a: &Args, scn: &Scenario) -> Result<PathBuf, String> {
     Ok(dir)
 }
 
+/// A scenario with its own runner: checked by [`run`] before the single-symbol presets and
+/// scenario files.
+///
+/// To register a new kind of scenario (e.g. a netting desk), write its runner
+/// `fn(Args) -> u8` in its own module and add one arm here naming its preset(s); its
+/// runner owns its option checks, output directory and report.
+pub fn scenario_runner(name: &str) -> Option<fn(Args) -> u8> {
+    match name {
+        n if crate::retail::xsection::XConfig::preset(n).is_some() => {
+            Some(super::run_xsection::run)
+        }
+        _ => None,
+    }
+}
+
 pub fn run(a: Args) -> u8 {
+    if let Some(runner) = scenario_runner(&a.scenario) {
+        return runner(a);
+    }
+    if a.regime.is_some() || a.instruments.is_some() {
+        eprintln!(
+            "error: --regime and --instruments apply only to the cross-section scenarios ({})",
+            crate::retail::xsection::PRESETS.join(", ")
+        );
+        return 2;
+    }
     let provenance = Provenance::capture();
     let (scn, dir) = match load(&a).and_then(|s| check_args(&a, &s).map(|d| (s, d))) {
         Ok(x) => x,
