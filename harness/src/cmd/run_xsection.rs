@@ -4,8 +4,8 @@
 //!
 //! Options: `--seed`, `--orders`, `--instruments`, `--regime 2023|2025` (the headline's
 //! regime; the report compares both), `--out`, `--quiet`. The single-symbol options
-//! (`--policy`, `--duration`, `--print-scenario`) are refused; the engine options are
-//! ignored (this day measures economics, not latency). Exit codes as `run`.
+//! (`--policy`, `--print-scenario`) are refused; `--duration` sets the session length;
+//! the engine options are range-checked and otherwise ignored (this day measures economics, not latency). Exit codes as `run`.
 
 use super::run::Args;
 use crate::output;
@@ -21,15 +21,25 @@ use std::time::Instant;
 pub fn load(a: &Args) -> Result<(XConfig, PathBuf), String> {
     let mut c = XConfig::preset(&a.scenario)
         .ok_or_else(|| format!("unknown cross-section scenario {:?}", a.scenario))?;
-    if a.policy.is_some() || a.duration.is_some() || a.print_scenario {
+    if a.policy.is_some() || a.print_scenario {
         return Err(format!(
-            "--policy, --duration and --print-scenario apply only to single-symbol scenarios, not {}",
+            "--policy and --print-scenario apply only to single-symbol scenarios, not {}",
             a.scenario
         ));
     }
+    let (lo, hi) = super::run::RATE_RANGE;
+    if !(a.rate.is_finite() && (lo..=hi).contains(&a.rate)) {
+        return Err(format!(
+            "--rate must be within {lo}..={hi} messages per second (got {})",
+            a.rate
+        ));
+    }
+    if let Some(d) = a.duration {
+        c.day_seconds = d;
+    }
     if let Some(r) = &a.regime {
-        c.regime = Regime::parse(r)
-            .ok_or_else(|| format!("--regime must be 2023 or 2025 (got {r:?})"))?;
+        c.regime =
+            Regime::parse(r).ok_or_else(|| format!("--regime must be 2023 or 2025 (got {r:?})"))?;
     }
     if let Some(s) = a.seed {
         c.seed = s;

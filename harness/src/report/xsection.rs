@@ -154,7 +154,12 @@ pub fn build(c: &XConfig, st: &[DayStats; 2], prov: &Provenance) -> (String, Str
     }
     let routing: Value = RouteWhy::ALL
         .iter()
-        .map(|w| (w.name().to_string(), json!(round(s.routed_why[*w as usize], 3))))
+        .map(|w| {
+            (
+                w.name().to_string(),
+                json!(round(s.routed_why[*w as usize], 3)),
+            )
+        })
         .collect::<serde_json::Map<_, _>>()
         .into();
     let flow = json!({
@@ -200,23 +205,50 @@ pub fn build(c: &XConfig, st: &[DayStats; 2], prov: &Provenance) -> (String, Str
 fn markdown(c: &XConfig, s: &DayStats, d: &Doc) -> String {
     let h = &d.headline;
     let mut m = String::new();
-    let _ = writeln!(m, "# flowmatch run: {} (regime {})\n", c.name, c.regime.name());
+    let _ = writeln!(
+        m,
+        "# flowmatch run: {} (regime {})\n",
+        c.name,
+        c.regime.name()
+    );
     let _ = writeln!(m, "## Headline\n\n| figure | value |\n|---|---|");
     let _ = writeln!(m, "| instruments | {} |", h.instruments);
-    let _ = writeln!(m, "| internalized (% of executed marketable shares) | {:.2} |", h.internalized_pct);
-    let _ = writeln!(m, "| wholesaler E/Q (own executions) | {:.4} |", h.wholesaler_eq);
-    let _ = writeln!(m, "| price improvement (¢/share, all marketable) | {:.4} |", h.pi_cents_per_share);
+    let _ = writeln!(
+        m,
+        "| internalized (% of executed marketable shares) | {:.2} |",
+        h.internalized_pct
+    );
+    let _ = writeln!(
+        m,
+        "| wholesaler E/Q (own executions) | {:.4} |",
+        h.wholesaler_eq
+    );
+    let _ = writeln!(
+        m,
+        "| price improvement (¢/share, all marketable) | {:.4} |",
+        h.pi_cents_per_share
+    );
     for (b, v) in &h.pfof_cents_per_100 {
         let _ = writeln!(m, "| PFOF {b} (¢ per 100 shares executed) | {v:.3} |");
     }
     let _ = writeln!(m, "| net P&L ($) | {:.2} |\n", h.net_pnl_usd);
     let p = &s.pnl;
     let verdict = if p.net() > 0.0 { "makes" } else { "loses" };
-    let _ = writeln!(m, "## The wholesaler's P&L\n\nThe wholesaler {verdict} money: net ${:.2}.\n", p.net());
+    let _ = writeln!(
+        m,
+        "## The wholesaler's P&L\n\nThe wholesaler {verdict} money: net ${:.2}.\n",
+        p.net()
+    );
     let _ = writeln!(m, "| term | $ |\n|---|---|");
     for (k, v) in [
-        ("spread capture against the midpoint at execution", p.spread_capture),
-        ("+ position (adverse selection and inventory drift to the close)", p.position),
+        (
+            "spread capture against the midpoint at execution",
+            p.spread_capture,
+        ),
+        (
+            "+ position (adverse selection and inventory drift to the close)",
+            p.position,
+        ),
         ("+ close-out half spread", p.closeout_spread),
         ("- PFOF", -p.pfof),
         ("- access fees on routed shares", -p.fees_routed),
@@ -225,38 +257,127 @@ fn markdown(c: &XConfig, s: &DayStats, d: &Doc) -> String {
     ] {
         let _ = writeln!(m, "| {k} | {v:.2} |");
     }
-    let _ = writeln!(m, "\n{}\n{}\n", d.scenario["quoting"].as_str().unwrap_or(""), d.scenario["routing"].as_str().unwrap_or(""));
+    let _ = writeln!(
+        m,
+        "\n{}\n{}\n",
+        d.scenario["quoting"].as_str().unwrap_or(""),
+        d.scenario["routing"].as_str().unwrap_or("")
+    );
     let _ = writeln!(m, "## Regime comparison (SEC Release 34-101070)\n\n| regime | tick-constrained stocks | access fee (mils) | mean quoted spread (¢) | internalized % | wholesaler E/Q | PI ¢/share | net P&L $ | PFOF $ | fees $ |\n|---|---|---|---|---|---|---|---|---|---|");
     for r in d.regime_comparison.as_array().into_iter().flatten() {
-        let _ = writeln!(m, "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |", r["regime"].as_str().unwrap_or(""), r["tick_constrained_stocks"], r["access_fee_mils"], r["mean_quoted_spread_cents"], r["headline"]["internalized_pct"], r["headline"]["wholesaler_eq"], r["headline"]["pi_cents_per_share"], r["headline"]["net_pnl_usd"], r["pnl"]["pfof_usd"], round(r["pnl"]["access_fees_routed_usd"].as_f64().unwrap_or(0.0) + r["pnl"]["access_fees_closeout_usd"].as_f64().unwrap_or(0.0), 2));
+        let _ = writeln!(
+            m,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            r["regime"].as_str().unwrap_or(""),
+            r["tick_constrained_stocks"],
+            r["access_fee_mils"],
+            r["mean_quoted_spread_cents"],
+            r["headline"]["internalized_pct"],
+            r["headline"]["wholesaler_eq"],
+            r["headline"]["pi_cents_per_share"],
+            r["headline"]["net_pnl_usd"],
+            r["pnl"]["pfof_usd"],
+            round(
+                r["pnl"]["access_fees_routed_usd"].as_f64().unwrap_or(0.0)
+                    + r["pnl"]["access_fees_closeout_usd"].as_f64().unwrap_or(0.0),
+                2
+            )
+        );
     }
     let _ = writeln!(m, "\nChart: `regime_comparison.svg`.\n\n## Published anchors\n\n| figure | published | this run | source |\n|---|---|---|---|");
     for a in d.anchors.as_array().into_iter().flatten() {
-        let _ = writeln!(m, "| {} | {} | {} | {} |", a["figure"].as_str().unwrap_or(""), a["published"].as_str().unwrap_or(""), a["result"].as_str().map(String::from).unwrap_or_else(|| a["result"].to_string()), a["source"].as_str().unwrap_or(""));
+        let _ = writeln!(
+            m,
+            "| {} | {} | {} | {} |",
+            a["figure"].as_str().unwrap_or(""),
+            a["published"].as_str().unwrap_or(""),
+            a["result"]
+                .as_str()
+                .map(String::from)
+                .unwrap_or_else(|| a["result"].to_string()),
+            a["source"].as_str().unwrap_or("")
+        );
     }
     let _ = writeln!(m, "\n## Rule 605 (2024 amendments): marketable orders by size class\n\n| class | orders | executed by wholesaler | routed | E/Q | PI ¢/share | at or better % | realized 15 s ¢/share | realized 60 s ¢/share |\n|---|---|---|---|---|---|---|---|---|");
-    for r in d.rule605["marketable_by_size_class"].as_array().into_iter().flatten() {
-        let _ = writeln!(m, "| {} | {} | {} | {} | {} | {} | {} | {} | {} |", r["bucket"].as_str().unwrap_or(""), r["orders"], r["executed_by_wholesaler"], r["executed_routed"], r["e_over_q"], r["pi_cents_per_share"], r["at_or_better_pct"], r["realized_15s_cents_per_share"], r["realized_60s_cents_per_share"]);
+    for r in d.rule605["marketable_by_size_class"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let _ = writeln!(
+            m,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            r["bucket"].as_str().unwrap_or(""),
+            r["orders"],
+            r["executed_by_wholesaler"],
+            r["executed_routed"],
+            r["e_over_q"],
+            r["pi_cents_per_share"],
+            r["at_or_better_pct"],
+            r["realized_15s_cents_per_share"],
+            r["realized_60s_cents_per_share"]
+        );
     }
     let _ = writeln!(m, "\n## Rule 605 by order type and notional size\n\n| order type | notional | orders | covered shares | by wholesaler | routed | resting fills | E/Q | PI ¢/share | realized 60 s ¢/share |\n|---|---|---|---|---|---|---|---|---|---|");
-    for t in d.rule605["by_order_type_and_notional"].as_array().into_iter().flatten() {
+    for t in d.rule605["by_order_type_and_notional"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
         for r in t["rows"].as_array().into_iter().flatten() {
             if r["orders"].as_u64().unwrap_or(0) == 0 {
                 continue;
             }
-            let _ = writeln!(m, "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |", t["order_type"].as_str().unwrap_or(""), r["bucket"].as_str().unwrap_or(""), r["orders"], r["covered_shares"], r["executed_by_wholesaler"], r["executed_routed"], r["executed_resting"], r["e_over_q"], r["pi_cents_per_share"], r["realized_60s_cents_per_share"]);
+            let _ = writeln!(
+                m,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                t["order_type"].as_str().unwrap_or(""),
+                r["bucket"].as_str().unwrap_or(""),
+                r["orders"],
+                r["covered_shares"],
+                r["executed_by_wholesaler"],
+                r["executed_routed"],
+                r["executed_resting"],
+                r["e_over_q"],
+                r["pi_cents_per_share"],
+                r["realized_60s_cents_per_share"]
+            );
         }
     }
     let _ = writeln!(m, "\n## Rule 606-style PFOF per broker\n\n| broker | rule | marketable shares sent | executed by wholesaler | PFOF $ | ¢/100 executed | ¢/100 sent |\n|---|---|---|---|---|---|---|");
     for r in d.rule606.as_array().into_iter().flatten() {
-        let _ = writeln!(m, "| {} | {} | {} | {} | {} | {} | {} |", r["broker"].as_str().unwrap_or(""), r["rule"].as_str().unwrap_or(""), r["marketable_shares_sent"], r["executed_by_wholesaler"], r["pfof_usd"], r["pfof_cents_per_100_executed"], r["pfof_cents_per_100_sent"]);
+        let _ = writeln!(
+            m,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            r["broker"].as_str().unwrap_or(""),
+            r["rule"].as_str().unwrap_or(""),
+            r["marketable_shares_sent"],
+            r["executed_by_wholesaler"],
+            r["pfof_usd"],
+            r["pfof_cents_per_100_executed"],
+            r["pfof_cents_per_100_sent"]
+        );
     }
     let _ = writeln!(m, "\n## Markouts: realized spread by horizon and stock bucket (¢/share; bps in report.json)\n\n| stock bucket | venue | shares | effective | 1 s | 15 s | 60 s | 300 s |\n|---|---|---|---|---|---|---|---|");
     for r in d.markouts.as_array().into_iter().flatten() {
         let rc = &r["realized_cents_per_share"];
-        let _ = writeln!(m, "| {} | {} | {} | {} | {} | {} | {} | {} |", r["stock_bucket"].as_str().unwrap_or(""), r["venue"].as_str().unwrap_or(""), r["shares"], r["effective_cents_per_share"], rc["1s"], rc["15s"], rc["60s"], rc["300s"]);
+        let _ = writeln!(
+            m,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            r["stock_bucket"].as_str().unwrap_or(""),
+            r["venue"].as_str().unwrap_or(""),
+            r["shares"],
+            r["effective_cents_per_share"],
+            rc["1s"],
+            rc["15s"],
+            rc["60s"],
+            rc["300s"]
+        );
     }
-    let _ = writeln!(m, "\n## Routing and flow\n\n| routed because | whole shares |\n|---|---|");
+    let _ = writeln!(
+        m,
+        "\n## Routing and flow\n\n| routed because | whole shares |\n|---|---|"
+    );
     for (k, v) in d.routing.as_object().into_iter().flatten() {
         let _ = writeln!(m, "| {k} | {v} |");
     }
@@ -266,7 +387,13 @@ fn markdown(c: &XConfig, s: &DayStats, d: &Doc) -> String {
     }
     let _ = writeln!(m, "\nThis day has no threaded-engine latency section: it measures economics only.\n\n## Provenance\n\n| field | value |\n|---|---|");
     for (k, v) in d.provenance.as_object().into_iter().flatten() {
-        let _ = writeln!(m, "| {k} | {} |", v.as_str().map(String::from).unwrap_or_else(|| v.to_string()));
+        let _ = writeln!(
+            m,
+            "| {k} | {} |",
+            v.as_str()
+                .map(String::from)
+                .unwrap_or_else(|| v.to_string())
+        );
     }
     m
 }
@@ -307,7 +434,12 @@ fn chart(c: &XConfig, st: &[DayStats; 2]) -> String {
 }
 
 /// Writes the report files into `dir` (created if missing); returns their names.
-pub fn write(dir: &Path, c: &XConfig, st: &[DayStats; 2], prov: &Provenance) -> std::io::Result<Vec<&'static str>> {
+pub fn write(
+    dir: &Path,
+    c: &XConfig,
+    st: &[DayStats; 2],
+    prov: &Provenance,
+) -> std::io::Result<Vec<&'static str>> {
     std::fs::create_dir_all(dir)?;
     let (json, md, svg) = build(c, st, prov);
     std::fs::write(dir.join(FILES[0]), json)?;

@@ -133,7 +133,7 @@ pub fn generate(c: &XConfig, inst: &Instrument) -> (Paths, Vec<XOrder>) {
             bu -= b.weight;
         }
         let want = (c.notional_median * (c.notional_sigma * z.sample(&mut rng)).exp())
-            .clamp(1.0, 1e6);
+            .clamp(1.0, c.notional_max.max(1.0));
         let px = paths.mid[k] * TICK_USD;
         let qty = if rng.random::<f64>() < c.fractional_frac {
             ((want / px * MICRO as f64) as u64).max(MICRO / 1000)
@@ -272,7 +272,9 @@ pub fn run_instrument(
             st.markouts[bucket][0].fill(s, psh, px, qm, spread, &later);
             st.pnl.spread_capture += s * (px - qm) * psh;
             st.pnl.position += -s * psh * (close_mid - qm);
-            let pay = c.brokers[o.broker as usize].pfof.payment(d.principal, ask - bid) as f64
+            let pay = c.brokers[o.broker as usize]
+                .pfof
+                .payment(d.principal, ask - bid) as f64
                 * TICK_USD
                 / MICRO as f64;
             st.pnl.pfof += pay;
@@ -327,7 +329,10 @@ pub fn run_day(
     mut progress: impl FnMut(usize, usize),
 ) -> (Vec<Instrument>, Vec<bool>, [DayStats; 2]) {
     let u = universe(c);
-    let mut out = [DayStats::new(c.brokers.len()), DayStats::new(c.brokers.len())];
+    let mut out = [
+        DayStats::new(c.brokers.len()),
+        DayStats::new(c.brokers.len()),
+    ];
     let mut tcs = Vec::with_capacity(u.len());
     for (i, inst) in u.iter().enumerate() {
         let (p, orders) = generate(c, inst);

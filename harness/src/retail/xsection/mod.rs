@@ -58,6 +58,8 @@ pub struct XConfig {
     /// Median retail order notional, dollars, and the log-normal sigma.
     pub notional_median: f64,
     pub notional_sigma: f64,
+    /// Largest order notional, dollars (the top of Rule 605's covered sizes).
+    pub notional_max: f64,
     /// Fraction of orders entered in dollars (fractional shares).
     pub fractional_frac: f64,
     /// Fraction of share orders of 100 shares or more rounded to a multiple of 100.
@@ -108,6 +110,7 @@ impl XConfig {
             vol_bps_top: 150.0,
             notional_median: 1_200.0,
             notional_sigma: 1.3,
+            notional_max: 200_000.0,
             fractional_frac: 0.12,
             round_frac: 0.4,
             // A large broker's Rule 606 mix: 33% market, 30% marketable limit, 7% IOC,
@@ -155,11 +158,11 @@ impl XConfig {
         match name {
             "cross-section" => {}
             "cross-section-toxic" => {
-                // A third of the orders know where the midpoint is a minute ahead: the
-                // same quoting and routing now lose to adverse selection.
+                // Half the orders know where the midpoint is ten minutes ahead: the same
+                // quoting and routing now lose to adverse selection.
                 c.name = name.into();
-                c.informed_frac = 0.35;
-                c.informed_horizon_s = 60.0;
+                c.informed_frac = 0.5;
+                c.informed_horizon_s = 600.0;
             }
             _ => return None,
         }
@@ -180,6 +183,12 @@ impl XConfig {
             return Err(format!(
                 "--orders must be within {lo}..={hi} for a cross-section day (got {})",
                 self.orders
+            ));
+        }
+        if !(self.day_seconds.is_finite() && (60.0..=86_400.0).contains(&self.day_seconds)) {
+            return Err(format!(
+                "scenario field `day_seconds` (--duration) must be within 60..=86400 seconds (got {})",
+                self.day_seconds
             ));
         }
         Ok(())
@@ -232,26 +241,6 @@ impl Headline {
                 })
                 .collect(),
             net_pnl_usd: round(st.pnl.net(), 2),
-        }
-    }
-}
-
-#[cfg(test)]
-mod calib {
-    use super::*;
-    #[test]
-    #[ignore]
-    fn print_default_day() {
-        let c = XConfig::preset(&std::env::var("XS").unwrap_or("cross-section".into())).unwrap();
-        let (_u, _tc, st) = day::run_day(&c, |_, _| {});
-        for (r, s) in st.iter().enumerate() {
-            let h = Headline::of(&c, s);
-            println!("regime {r}: {h:?}");
-            println!("  pnl {:?}", s.pnl);
-            println!("  why {:?} unfilled {} tc {} orders {} odd {} frac {}", s.routed_why, s.unfilled_marketable, s.tick_constrained, s.orders, s.odd_lot_orders as f64 / s.orders as f64, s.fractional_orders);
-            println!("  mean spread c {}", s.mean_spread_cents_sum / s.instruments as f64);
-            let w = s.wholesaler();
-            println!("  wh shares {} eff c/sh {} real60 c/sh {}", w.shares, 100.0*w.effective/w.shares, 100.0*w.realized[2]/w.shares);
         }
     }
 }
