@@ -141,6 +141,7 @@ impl SymbolDesk {
 
     /// Handles a marketable order for `qty` micro-shares on `side` (the customer's) at
     /// the NBBO `bid`/`ask`, with `far_depth` whole shares displayed at the far touch.
+    #[allow(clippy::too_many_arguments)]
     pub fn handle(
         &mut self,
         q: &Quoting,

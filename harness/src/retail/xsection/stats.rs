@@ -126,8 +126,8 @@ impl Markout {
         let e = 2.0 * s * (px - qm);
         self.effective += e * sh;
         self.effective_bps += e / qm * 1e4 * sh;
-        for h in 0..4 {
-            let r = 2.0 * s * (px - later[h]);
+        for (h, m) in later.iter().enumerate() {
+            let r = 2.0 * s * (px - m);
             self.realized[h] += r * sh;
             self.realized_bps[h] += r / qm * 1e4 * sh;
         }
