@@ -298,3 +298,32 @@ fn print_day() {
         );
     }
 }
+
+/// The committed default day (`bench-results/cross-section/report.json`) is what a fresh
+/// run of the default scenario gives, and it meets the bar at full size.
+#[test]
+fn committed_default_day_matches_a_fresh_run_and_meets_the_bar() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let committed: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("bench-results/cross-section/report.json")).unwrap(),
+    )
+    .unwrap();
+    let c = XConfig::preset("cross-section").unwrap();
+    let (_, _, st) = run_day(&c, |_, _| {});
+    let h = Headline::of(&c, &st[1]);
+    assert_eq!(serde_json::to_value(&h).unwrap(), committed["headline"]);
+    assert!(h.instruments >= 500 && st[1].orders >= 1_000_000);
+    assert!((0.40..=0.50).contains(&h.wholesaler_eq));
+    assert!((0.4..=0.7).contains(&h.pi_cents_per_share));
+    assert!((65.0..=80.0).contains(&h.internalized_pct));
+    assert!(h
+        .pfof_cents_per_100
+        .values()
+        .all(|v| (9.0..=116.0).contains(v)));
+    assert!(h.net_pnl_usd > 0.0);
+    let cmp = committed["regime_comparison"].as_array().unwrap();
+    assert_eq!(cmp.len(), 2);
+    assert_eq!(cmp[0]["regime"], "2023");
+    assert_eq!(cmp[0]["access_fee_mils"], 30);
+    assert_eq!(cmp[1]["access_fee_mils"], 10);
+}
