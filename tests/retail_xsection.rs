@@ -13,7 +13,7 @@ use flowmatch_harness::retail::xsection::day::{
 use flowmatch_harness::retail::xsection::stats::DayStats;
 use flowmatch_harness::retail::xsection::universe::Instrument;
 use flowmatch_harness::retail::xsection::{Headline, XConfig};
-use flowmatch_wholesaler::desk::{Regime, MICRO};
+use flowmatch_wholesaler::symbol_desk::{Regime, MICRO};
 use std::path::Path;
 
 fn args(scenario: &str, out: &Path) -> Args {

@@ -59,7 +59,7 @@
 //! - [`ids`]: broker id spaces;
 //! - [`message`]: what goes in ([`Msg`]) and what comes out ([`Event`]);
 //! - [`config`]: policy and risk limits ([`Config`]) and counters ([`Stats`]);
-//! - [`desk`]: the per-symbol desk of a cross-section (quoting, PFOF, routing, the
+//! - [`symbol_desk`]: the per-symbol desk of a cross-section (quoting, PFOF, routing, the
 //!   Regulation NMS regime);
 //! - [`venue`]: the exchange it routes to ([`Venue`]);
 //! - [`internalizer`]: the state machine ([`Internalizer`]); with the default `engine`
@@ -74,7 +74,7 @@
 #![deny(missing_docs)]
 
 pub mod config;
-pub mod desk;
+pub mod symbol_desk;
 #[cfg(feature = "engine")]
 mod engine;
 pub mod ids;

@@ -12,7 +12,7 @@ use crate::output;
 use crate::provenance::Provenance;
 use crate::report::xsection;
 use crate::retail::xsection::{day, Headline, XConfig};
-use flowmatch_wholesaler::desk::Regime;
+use flowmatch_wholesaler::symbol_desk::Regime;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;

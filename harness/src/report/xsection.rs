@@ -10,7 +10,7 @@ use crate::retail::xsection::stats::{
 };
 use crate::retail::xsection::universe::BUCKETS;
 use crate::retail::xsection::{round, Headline, XConfig};
-use flowmatch_wholesaler::desk::{Pfof, Regime, RouteWhy, MICRO};
+use flowmatch_wholesaler::symbol_desk::{Pfof, Regime, RouteWhy, MICRO};
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::fmt::Write as _;

@@ -12,7 +12,7 @@ use super::stats::{notional_bucket, DayStats, HORIZONS};
 use super::universe::{universe, Instrument};
 use super::XConfig;
 use flowmatch_core::Side;
-use flowmatch_wholesaler::desk::{is_tick_constrained, Regime, SymbolDesk, MICRO};
+use flowmatch_wholesaler::symbol_desk::{is_tick_constrained, Regime, SymbolDesk, MICRO};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp, Normal};

@@ -1,6 +1,6 @@
 //! The cross-section day behind `flowmatch run --scenario cross-section`: hundreds of
 //! stocks ([`universe`]), retail flow allocated to them by dollar volume, put through the
-//! wholesaler's per-symbol desk ([`flowmatch_wholesaler::desk`]) under a Regulation NMS
+//! wholesaler's per-symbol desk ([`flowmatch_wholesaler::symbol_desk`]) under a Regulation NMS
 //! regime, measured as Rule 605 (2024 amendments) and 606 statistics ([`stats`]).
 //!
 //! Nothing here is calibrated to a target: the wholesaler's E/Q comes from its quoting
@@ -16,7 +16,7 @@ pub mod day;
 pub mod stats;
 pub mod universe;
 
-use flowmatch_wholesaler::desk::{Pfof, Quoting, Regime, Routing};
+use flowmatch_wholesaler::symbol_desk::{Pfof, Quoting, Regime, Routing};
 
 /// One broker sending flow to the wholesaler.
 #[derive(Clone, Debug, PartialEq)]
