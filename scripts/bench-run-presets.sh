@@ -13,14 +13,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 presets=("$@")
 if [ ${#presets[@]} -eq 0 ]; then
-  presets=(retail meme-squeeze negative-price wash)
+  presets=(cross-section cross-section-2023 cross-section-toxic retail meme-squeeze negative-price wash)
 fi
 if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
   echo "note: the tree has uncommitted changes; the reports will say so" >&2
 fi
 cargo build --release -p flowmatch-harness
 for p in "${presets[@]}"; do
-  echo "== flowmatch run --scenario $p --out bench-results/$p" >&2
-  cargo run --release -q -p flowmatch-harness -- run --scenario "$p" --quiet --out "bench-results/$p"
+  case "$p" in
+    # The cross-section day under the 2023 regime (the 2025 one is `cross-section`); both
+    # reports carry the side-by-side comparison.
+    cross-section-2023) args=(--scenario cross-section --regime 2023) ;;
+    *) args=(--scenario "$p") ;;
+  esac
+  echo "== flowmatch run ${args[*]} --out bench-results/$p" >&2
+  cargo run --release -q -p flowmatch-harness -- run "${args[@]}" --quiet --out "bench-results/$p"
 done
 echo "regenerated: ${presets[*]} (in bench-results/)" >&2

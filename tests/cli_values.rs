@@ -87,6 +87,10 @@ const NEGATIVE: &[(&[&str], &str)] = &[
         &["run", "--rate", "-5"],
         "--rate must be within 1..=1000000000 messages per second (got -5)",
     ),
+    (
+        &["run", "--scenario", "retail", "--duration", "-1"],
+        "day_seconds",
+    ),
     (&["run", "--duration", "-1"], "day_seconds"),
     (
         &["compare", "--seed", "-1"],

@@ -33,6 +33,8 @@ fn args(scenario: &str, orders: usize, out: &std::path::Path) -> Args {
         queue: flowmatch_core::ingress::QueueKind::Spsc,
         rate: 2_000_000.0,
         no_engine: false,
+        regime: None,
+        instruments: None,
     }
 }
 

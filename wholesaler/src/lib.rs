@@ -59,6 +59,10 @@
 //! - [`ids`]: broker id spaces;
 //! - [`message`]: what goes in ([`Msg`]) and what comes out ([`Event`]);
 //! - [`config`]: policy and risk limits ([`Config`]) and counters ([`Stats`]);
+//! - [`desk`]: the netting desk of `flowmatch run --scenario crude-2020` (client
+//!   positions, margin, the net hedged on a futures book; `docs/DESK.md`);
+//! - [`symbol_desk`]: the per-symbol desk of a cross-section (quoting, PFOF, routing, the
+//!   Regulation NMS regime);
 //! - [`venue`]: the exchange it routes to ([`Venue`]);
 //! - [`internalizer`]: the state machine ([`Internalizer`]); with the default `engine`
 //!   feature it is also an engine [`Processor`](flowmatch_core::engine::Processor) that
@@ -73,6 +77,7 @@
 
 pub mod config;
 pub mod desk;
+pub mod symbol_desk;
 #[cfg(feature = "engine")]
 mod engine;
 pub mod ids;

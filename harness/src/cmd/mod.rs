@@ -12,6 +12,7 @@ pub mod replay;
 pub use crate::instrument_replay as replay_instruments;
 pub mod replay_journaled;
 pub mod run;
+pub mod run_xsection;
 pub mod stress;
 pub mod surveil;
 

@@ -22,8 +22,11 @@ use std::time::Instant;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// A preset (retail, meme-squeeze, negative-price, wash) or a TOML scenario file.
-    #[arg(long, default_value = "retail")]
+    /// A preset (cross-section, cross-section-toxic: a day of >= 500 stocks; retail,
+    /// meme-squeeze, negative-price, wash: one symbol through the internalizer; crude-2020:
+    /// the netting desk through the negative WTI settlement; wash-327: linked-account
+    /// wash trading scored by surveillance) or a TOML scenario file (one symbol).
+    #[arg(long, default_value = "cross-section")]
     pub scenario: String,
     /// Seed (overrides the scenario's).
     #[arg(long, allow_negative_numbers = true, value_parser = unsigned(0, u64::MAX))]
@@ -59,6 +62,13 @@ pub struct Args {
     /// Matching policy of the internal book (overrides the scenario's `wholesaler.matching`).
     #[arg(long, value_enum)]
     pub policy: Option<crate::policy::PolicyArg>,
+    /// Regulation NMS regime of a cross-section day: 2023 (1-cent tick, 30-mil access-fee
+    /// cap) or 2025 (half-penny tick for tick-constrained stocks, 10-mil cap). Default 2025.
+    #[arg(long)]
+    pub regime: Option<String>,
+    /// Number of stocks of a cross-section day (overrides the preset's).
+    #[arg(long, allow_negative_numbers = true, value_parser = unsigned(1, 10_000))]
+    pub instruments: Option<usize>,
     /// Print the resolved scenario as TOML (every knob, with its value) and exit: a
     /// starting point for a scenario file.
     #[arg(long)]
@@ -83,9 +93,12 @@ pub fn load(a: &Args) -> Result<Scenario, String> {
         s
     } else {
         return Err(format!(
-            "unknown scenario {:?}: use one of {} or a .toml file",
+            "unknown scenario {:?}: use one of {}, {}, {}, {} or a .toml file",
             a.scenario,
-            PRESETS.join(", ")
+            crate::retail::xsection::PRESETS.join(", "),
+            PRESETS.join(", "),
+            crate::desk::scenario::PRESET,
+            crate::surveil::scenario::NAME
         ));
     };
     if let Some(seed) = a.seed {
@@ -166,7 +179,32 @@ pub fn check_args(a: &Args, scn: &Scenario) -> Result<PathBuf, String> {
     Ok(dir)
 }
 
+/// A scenario with its own runner: checked by [`run`] before the single-symbol presets and
+/// scenario files.
+///
+/// To register a new kind of scenario (e.g. a netting desk), write its runner
+/// `fn(Args) -> u8` in its own module and add one arm here naming its preset(s); its
+/// runner owns its option checks, output directory and report.
+pub fn scenario_runner(name: &str) -> Option<fn(Args) -> u8> {
+    match name {
+        n if crate::retail::xsection::XConfig::preset(n).is_some() => {
+            Some(super::run_xsection::run)
+        }
+        _ => None,
+    }
+}
+
 pub fn run(a: Args) -> u8 {
+    if let Some(runner) = scenario_runner(&a.scenario) {
+        return runner(a);
+    }
+    if a.regime.is_some() || a.instruments.is_some() {
+        eprintln!(
+            "error: --regime and --instruments apply only to the cross-section scenarios ({})",
+            crate::retail::xsection::PRESETS.join(", ")
+        );
+        return 2;
+    }
     if let Some(code) = crate::desk::cli::dispatch(&crate::desk::cli::DeskArgs {
         scenario: &a.scenario,
         seed: a.seed,
@@ -184,6 +222,18 @@ pub fn run(a: Args) -> u8 {
         return code;
     }
     if a.scenario == crate::surveil::scenario::NAME {
+        // Its day is fixed by the seed; options it would silently ignore are refused.
+        for (flag, given) in [
+            ("--orders", a.orders.is_some()),
+            ("--duration", a.duration.is_some()),
+            ("--policy", a.policy.is_some()),
+            ("--print-scenario", a.print_scenario),
+        ] {
+            if given {
+                eprintln!("error: {flag} does not apply to --scenario {}", a.scenario);
+                return 2;
+            }
+        }
         return crate::cmd::surveil::run_scenario(a.seed, a.out.as_deref());
     }
     let provenance = Provenance::capture();

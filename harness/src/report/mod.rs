@@ -9,6 +9,7 @@
 //! text is left to the viewer's fonts, so nothing here needs a font file or fontconfig.
 
 pub mod prose;
+pub mod xsection;
 
 use crate::chart::{self, Bin, Series};
 use crate::metrics::{Economics, Latency};

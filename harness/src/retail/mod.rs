@@ -27,6 +27,7 @@
 pub mod budget;
 pub mod field;
 pub mod scenario;
+pub mod xsection;
 
 use field::{f64_below, f64_in, int_in, FieldError};
 
