@@ -16,8 +16,8 @@ use super::*;
 use crate::command::{Event, NewOrder};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
-#[cfg(test)]
 pub(crate) mod allocation;
+mod cme;
 mod matching;
 mod trait_impl;
 
@@ -67,6 +67,8 @@ pub struct ReferenceBook {
     asks: BTreeMap<Price, VecDeque<Order>>,
     /// Live order id -> where it rests.
     index: HashMap<OrderId, (Side, Price)>,
+    /// Per side (`Side as usize`), the CME TOP order ([`cme`]); kept under every policy.
+    top: [Option<OrderId>; 2],
 }
 
 impl ReferenceBook {
@@ -77,6 +79,7 @@ impl ReferenceBook {
             bids: BTreeMap::new(),
             asks: BTreeMap::new(),
             index: HashMap::new(),
+            top: [None; 2],
         }
     }
 
@@ -113,6 +116,7 @@ impl ReferenceBook {
 
     /// Append an order at the back of its level (last in time priority).
     fn rest(&mut self, o: Order) {
+        self.top_on_rest(&o);
         self.index.insert(o.id, (o.side, o.price));
         self.side_map_mut(o.side)
             .entry(o.price)
@@ -129,6 +133,9 @@ impl ReferenceBook {
         let o = level.remove(pos);
         if level.is_empty() {
             map.remove(&price);
+        }
+        if let Some(o) = &o {
+            self.top_on_remove(o);
         }
         o
     }
