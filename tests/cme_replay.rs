@@ -177,6 +177,10 @@ fn cme_flags_are_checked() {
         (&["--policy", "cme:O", "--top-max", "-1"][..], "--top-max"),
         (&["--policy", "pro-rata", "--top-min", "3"][..], "cme:"),
         (&["--policy", "cme:X"][..], "cme:X"),
+        (
+            &["--policy", "cme:A", "--journal", "/nonexistent-dir-cme"][..],
+            "--journal",
+        ),
     ] {
         let (code, err) = run(args);
         assert_eq!(code, Some(2), "{args:?}: {err}");
@@ -186,4 +190,62 @@ fn cme_flags_are_checked() {
         run(&["--policy", "cme:K", "--leveling", "--lmm", "7:20"]).0,
         Some(0)
     );
+}
+
+/// The instrument table's CME columns reach the books: the 2005 Eurodollar notice's level
+/// (`cme_eurodollar_notice_020705.txt`: A, pro-rata minimum 2) under a `cme:A` row, and the
+/// same commands under a price-time row of the same table, which fills FIFO.
+#[test]
+fn instrument_table_cme_columns_select_the_algorithm() {
+    let scratch = tempfile::tempdir().unwrap();
+    let table = scratch.path().join("t.csv");
+    std::fs::write(
+        &table,
+        "symbol,tick,lot,min_price,max_price,max_order_qty,policy,replace_priority,top_min,top_max,pro_rata_min,lmms,split_fifo_percent,leveling\n\
+         GE,1,1,1,1000,1000,cme:A,keep-if-reduced,,,2,,,\n\
+         AAPL,1,1,1,1000,1000,price-time,keep-if-reduced,,,,,,\n",
+    )
+    .unwrap();
+    let mut cmds = String::new();
+    for sym in ["GE", "AAPL"] {
+        for (id, qty) in [(1, 10), (2, 5), (3, 20), (4, 50), (5, 75)] {
+            cmds.push_str(&format!("{sym}:N,{id},{id},B,L,100,{qty}\n"));
+        }
+        cmds.push_str(&format!("{sym}:N,9,9,S,L,100,60,IOC\n"));
+    }
+    let input = scratch.path().join("c.txt");
+    std::fs::write(&input, cmds).unwrap();
+    for book in ["fast", "reference"] {
+        let o = Command::new(flowmatch_bin())
+            .args(["replay", "--book", book, "--instruments"])
+            .arg(&table)
+            .arg("--input")
+            .arg(&input)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let trades: Vec<String> = String::from_utf8(o.stdout)
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains(",TRD,"))
+            .map(str::to_string)
+            .collect();
+        let expected = [
+            "GE:6,TRD,9,1,100,10",
+            "GE:6,TRD,9,2,100,3",
+            "GE:6,TRD,9,3,100,6",
+            "GE:6,TRD,9,4,100,16",
+            "GE:6,TRD,9,5,100,25",
+            "AAPL:12,TRD,9,1,100,10",
+            "AAPL:12,TRD,9,2,100,5",
+            "AAPL:12,TRD,9,3,100,20",
+            "AAPL:12,TRD,9,4,100,25",
+        ];
+        assert_eq!(trades, expected, "{book}");
+    }
 }
