@@ -144,7 +144,7 @@ pub enum CancelReason {
 
 /// How an incoming order's quantity is shared among the resting orders of one price level.
 /// Price priority between levels is the same under every policy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum MatchPolicy {
     /// Price-time (FIFO): earlier arrival at a level fills first.
     #[default]
@@ -156,6 +156,11 @@ pub enum MatchPolicy {
         /// Fill the order at the head of the level FIFO first.
         top_order: bool,
     },
+    /// A CME Globex allocation algorithm (`cme:A` … `cme:T`) with its parameters, as
+    /// `docs/ALLOCATION.md` describes: self-trade prevention first over the level (as under
+    /// `ProRata`), then [`allocate`](crate::allocation::allocate) with the side's TOP
+    /// order, fills printed in time order.
+    Cme(crate::allocation::CmePolicy),
 }
 
 /// Limits a book enforces at validation. The defaults accept everything the types can

@@ -22,6 +22,7 @@
 //! cargo bench -p flowmatch-harness --bench instructions
 //! ```
 
+use flowmatch_core::allocation::{Algorithm, AllocationParams, CmePolicy, Lmm};
 use flowmatch_core::{
     BookConfig, Command, CountingSink, FastBook, MatchPolicy, NewOrder, OrderBook, ReferenceBook,
     Side, Tif,
@@ -137,6 +138,32 @@ fn setup_pro_rata() -> (FastBook, Vec<Command>) {
     (b, cmds)
 }
 
+/// CME `algorithm`: the pro-rata stream (10 takers of 500 into a 1,000-order level whose
+/// first order is TOP), with parameters every step reads: TOP capped at 5, pro-rata minimum
+/// 2, the level's account as a 20% LMM, a 40% FIFO split and leveling.
+fn setup_cme(algorithm: Algorithm) -> (FastBook, Vec<Command>) {
+    let mut p = AllocationParams {
+        top_max: 5,
+        pro_rata_min: 2,
+        split_fifo_percent: 40,
+        leveling: true,
+        ..AllocationParams::default()
+    };
+    p.push_lmm(Lmm {
+        account: 1,
+        percent: 20,
+    })
+    .expect("one LMM");
+    let policy = MatchPolicy::Cme(CmePolicy::new(algorithm, p).expect("parameters in range"));
+    let b = deep_level(policy);
+    let cmds = (0..10)
+        .map(|k| {
+            Command::New(NewOrder::limit(20_000 + k, 4, Side::Buy, 10_000, 500).with_tif(Tif::Ioc))
+        })
+        .collect();
+    (b, cmds)
+}
+
 /// Mixed: the equity-mixed (calm) stream, 5,000 commands of warm-up then `N` measured.
 fn setup_mixed() -> (FastBook, Vec<Command>) {
     let all = equity::generate(&EquityConfig::default(), 7, 5_000 + N as usize);
@@ -152,6 +179,14 @@ fn setup_mixed() -> (FastBook, Vec<Command>) {
 #[bench::sweep(setup = setup_sweep)]
 #[bench::pro_rata_10_takers(setup = setup_pro_rata)]
 #[bench::mixed(setup = setup_mixed)]
+#[bench::cme_a_10_takers(args = (Algorithm::A), setup = setup_cme)]
+#[bench::cme_c_10_takers(args = (Algorithm::C), setup = setup_cme)]
+#[bench::cme_f_10_takers(args = (Algorithm::F), setup = setup_cme)]
+#[bench::cme_k_10_takers(args = (Algorithm::K), setup = setup_cme)]
+#[bench::cme_o_10_takers(args = (Algorithm::O), setup = setup_cme)]
+#[bench::cme_q_10_takers(args = (Algorithm::Q), setup = setup_cme)]
+#[bench::cme_s_10_takers(args = (Algorithm::S), setup = setup_cme)]
+#[bench::cme_t_10_takers(args = (Algorithm::T), setup = setup_cme)]
 fn fast_book((mut b, cmds): (FastBook, Vec<Command>)) -> CountingSink {
     black_box(apply_all(&mut b, &cmds))
 }

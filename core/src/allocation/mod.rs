@@ -4,8 +4,8 @@
 //!
 //! This module owns the *arithmetic* of sharing an incoming quantity among the resting
 //! orders of one level; it knows nothing about books, prices or events. A book hands it the
-//! level's orders in time priority and gets back, per order, how much it trades. The books
-//! do not call it yet: wiring is left for later work (see `docs/ALLOCATION.md`).
+//! level's orders in time priority and gets back, per order, how much it trades. Both books
+//! call it under [`MatchPolicy::Cme`](crate::MatchPolicy::Cme) (see `docs/ALLOCATION.md`).
 //!
 //! Sources followed (paraphrased in each step's file and in `docs/ALLOCATION.md`):
 //! - "CME Globex Matching Algorithm Steps",
@@ -24,8 +24,10 @@ mod fifo;
 mod leveling;
 mod lmm;
 mod params;
+mod policy;
 mod pro_rata;
 mod split;
+mod text;
 mod top;
 
 #[cfg(test)]
@@ -33,6 +35,8 @@ mod tests;
 
 pub use algorithm::{Algorithm, ParseAlgorithmError, Step};
 pub use params::{AllocationParams, Lmm, ParamError, MAX_LMMS, MAX_PARAM_QTY};
+pub use policy::CmePolicy;
+pub use text::push_lmm_list;
 
 use crate::types::{Account, OrderId, Qty};
 

@@ -22,7 +22,7 @@ const MAX_TOTAL_LMM_PERCENT: u32 = 50;
 
 /// A Lead Market Maker: an account and the percentage of the quantity entering the LMM step
 /// it is guaranteed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Lmm {
     /// The LMM's account.
     pub account: Account,
@@ -33,7 +33,7 @@ pub struct Lmm {
 /// The parameters of one instrument's algorithm. Build with [`AllocationParams::default`]
 /// and set fields; [`AllocationParams::validate`] (also run by [`super::allocate`]) checks
 /// the ranges.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct AllocationParams {
     /// TOP: the TOP order is only given priority if its open quantity is at least this
     /// (0 = any size). Range 0..=[`MAX_PARAM_QTY`].

@@ -33,19 +33,14 @@ impl Entry {
 }
 
 /// The fields of a spec a book depends on, as a map key.
-pub(super) type ClassKey = (u64, i64, i64, u8, bool, ReplacePriority, i64, u64);
+pub(super) type ClassKey = (u64, i64, i64, MatchPolicy, ReplacePriority, i64, u64);
 
 pub(super) fn class_key(c: &BookConfig) -> ClassKey {
-    let (policy, top) = match c.policy {
-        MatchPolicy::PriceTime => (0, false),
-        MatchPolicy::ProRata { top_order } => (1, top_order),
-    };
     (
         c.max_order_qty,
         c.min_price,
         c.max_price,
-        policy,
-        top,
+        c.policy,
         c.replace_priority,
         c.tick,
         c.lot,

@@ -13,6 +13,7 @@
 //!
 //! Order ids are unique per instrument: the same id may be live in two instruments.
 
+pub mod cme_columns;
 pub mod cold;
 pub mod config;
 mod entry;

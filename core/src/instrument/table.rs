@@ -16,10 +16,12 @@
 //! of `A-Z a-z 0-9 . _ -`, unique in the table. `tick`, `lot`, `max_order_qty`: integers
 //! of at least 1 (`tick` up to `i64::MAX`, the others up to `u64::MAX`). `min_price`,
 //! `max_price`: integers (`i64`), `min_price <= max_price`. `policy`: `price-time`,
-//! `pro-rata` or `pro-rata-top`. `replace_priority`: `keep-if-reduced` (the default) or
+//! `pro-rata`, `pro-rata-top` or a CME Globex algorithm `cme:A` … `cme:T`, whose parameters
+//! come from six optional columns after these ([`super::cme_columns`]). `replace_priority`: `keep-if-reduced` (the default) or
 //! `always-requeue` ([`BookConfig::replace_priority`](crate::BookConfig)). Any other line
 //! is an error naming its line number and field.
 
+use super::cme_columns::{row_policy, CSV_CME_FIELDS};
 use super::spec::{InstrumentId, InstrumentSpec, SpecError, Symbol};
 use crate::types::{MatchPolicy, ReplacePriority};
 use std::collections::HashMap;
@@ -164,6 +166,7 @@ impl InstrumentTable {
     pub fn from_csv(text: &str) -> Result<Self, CsvError> {
         let mut table = InstrumentTable::new();
         let mut header_seen = false;
+        let mut cme_columns = false;
         for (i, raw) in text.lines().enumerate() {
             let line = i + 1;
             let trimmed = raw.trim_matches(|c| c == ' ' || c == '\t' || c == '\r');
@@ -175,17 +178,25 @@ impl InstrumentTable {
                 .map(|f| f.trim_matches(|c| c == ' ' || c == '\t'))
                 .collect();
             if !header_seen {
-                if fields != CSV_FIELDS {
+                cme_columns = fields.len() == CSV_FIELDS.len() + CSV_CME_FIELDS.len()
+                    && fields[CSV_FIELDS.len()..] == CSV_CME_FIELDS;
+                if fields[..fields.len().min(CSV_FIELDS.len())] != CSV_FIELDS
+                    || (fields.len() != CSV_FIELDS.len() && !cme_columns)
+                {
                     return Err(CsvError {
                         line,
                         field: "header",
-                        message: format!("expected `{}`, got `{trimmed}`", CSV_FIELDS.join(",")),
+                        message: format!(
+                            "expected `{}` (optionally followed by `,{}`), got `{trimmed}`",
+                            CSV_FIELDS.join(","),
+                            CSV_CME_FIELDS.join(",")
+                        ),
                     });
                 }
                 header_seen = true;
                 continue;
             }
-            let spec = parse_row(&fields, line)?;
+            let spec = parse_row(&fields, line, cme_columns)?;
             table.push(spec).map_err(|e| match e {
                 TableError::BadSpec(s) => CsvError {
                     line,
@@ -216,16 +227,19 @@ impl InstrumentTable {
 }
 
 /// One data line's fields as a spec (ranges are checked by `push`).
-fn parse_row(fields: &[&str], line: usize) -> Result<InstrumentSpec, CsvError> {
-    if fields.len() != CSV_FIELDS.len() {
+fn parse_row(fields: &[&str], line: usize, cme: bool) -> Result<InstrumentSpec, CsvError> {
+    let expected = CSV_FIELDS.len() + if cme { CSV_CME_FIELDS.len() } else { 0 };
+    if fields.len() != expected {
         let field = CSV_FIELDS
-            .get(fields.len())
+            .iter()
+            .chain(CSV_CME_FIELDS.iter().take(if cme { 6 } else { 0 }))
+            .nth(fields.len())
             .copied()
-            .unwrap_or("replace_priority");
+            .unwrap_or(if cme { "leveling" } else { "replace_priority" });
         return Err(CsvError {
             line,
             field,
-            message: format!("expected {} fields, got {}", CSV_FIELDS.len(), fields.len()),
+            message: format!("expected {expected} fields, got {}", fields.len()),
         });
     }
     let bad = |field: &'static str, what: &str| CsvError {
@@ -252,8 +266,20 @@ fn parse_row(fields: &[&str], line: usize) -> Result<InstrumentSpec, CsvError> {
         "price-time" => MatchPolicy::PriceTime,
         "pro-rata" => MatchPolicy::ProRata { top_order: false },
         "pro-rata-top" => MatchPolicy::ProRata { top_order: true },
-        _ => return Err(bad("policy", "price-time, pro-rata or pro-rata-top")),
+        other => match row_policy(other, &fields[CSV_FIELDS.len()..], line)? {
+            Some(cme) => cme,
+            None => {
+                return Err(bad(
+                    "policy",
+                    "price-time, pro-rata, pro-rata-top or cme:A|C|F|K|O|Q|S|T",
+                ))
+            }
+        },
     };
+    if !matches!(policy, MatchPolicy::Cme(_)) {
+        // The CME columns, if any, must be empty for a policy that is not CME.
+        row_policy(fields[6], &fields[CSV_FIELDS.len()..], line)?;
+    }
     let replace = match fields[7] {
         "keep-if-reduced" => ReplacePriority::KeepIfReduced,
         "always-requeue" => ReplacePriority::AlwaysRequeue,

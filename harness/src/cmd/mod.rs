@@ -2,6 +2,7 @@
 //! returning the process exit code.
 
 pub mod bench;
+pub mod cme_args;
 pub mod compare;
 pub mod journal;
 pub use crate::journaled;

@@ -97,6 +97,9 @@ pub struct Args {
     /// "Account groups"). Single-instrument replays only.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["instruments", "mutant", "journal"])]
     pub accounts: Option<PathBuf>,
+    /// CME allocation parameters (with `--policy cme:A` … `cme:T`).
+    #[command(flatten)]
+    pub cme: super::cme_args::CmeArgs,
 }
 
 fn parse_fsync(s: &str) -> Result<FsyncPolicy, String> {
@@ -108,8 +111,16 @@ fn parse_fsync(s: &str) -> Result<FsyncPolicy, String> {
 impl Args {
     /// The book configuration these arguments describe, or a usage error.
     pub fn config(&self) -> Result<BookConfig, String> {
+        let params = self.cme.params()?;
+        if self.policy.algorithm().is_some() && self.journal.is_some() {
+            // The journal's settings file names the policy, not its parameters.
+            return Err(format!(
+                "--journal does not record CME parameters; replay --policy {} without --journal",
+                self.policy.name()
+            ));
+        }
         let mut cfg = BookConfig {
-            policy: self.policy.policy(),
+            policy: self.policy.policy_with(params)?,
             replace_priority: self.replace_priority.mode(),
             ..BookConfig::default()
         };

@@ -62,6 +62,9 @@ fn policy_arg(p: MatchPolicy) -> PolicyArg {
         MatchPolicy::PriceTime => PolicyArg::PriceTime,
         MatchPolicy::ProRata { top_order: false } => PolicyArg::ProRata,
         MatchPolicy::ProRata { top_order: true } => PolicyArg::ProRataTop,
+        // The stress gate runs only the three policies above; a CME book's parameters
+        // would not survive the journal's settings (see `journaled::Settings`).
+        MatchPolicy::Cme(c) => PolicyArg::from_algorithm(c.algorithm()),
     }
 }
 

@@ -44,6 +44,7 @@ impl FastBook {
         let out = match self.cfg.policy {
             MatchPolicy::PriceTime => self.match_fifo(t, sink),
             MatchPolicy::ProRata { top_order } => self.match_pro_rata(t, top_order, sink),
+            MatchPolicy::Cme(p) => self.match_cme(t, &p, sink),
         };
         if out.remaining == 0 || out.stopped {
             return None;

@@ -19,7 +19,12 @@ impl FastBook {
         stp: Stp,
     ) -> bool {
         let ladder = self.ladder(side.opposite());
-        let pro_rata = matches!(self.cfg.policy, MatchPolicy::ProRata { .. });
+        // CME allocation, like pro-rata, runs STP over the whole level before any fill and
+        // then always fills `min(taker, rest of the level)`.
+        let pro_rata = matches!(
+            self.cfg.policy,
+            MatchPolicy::ProRata { .. } | MatchPolicy::Cme(_)
+        );
         let owner = self.taker_owner(account, stp);
         let mut need = qty as u128;
         for li in ladder.best_first() {

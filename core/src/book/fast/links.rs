@@ -22,6 +22,7 @@ impl FastBook {
             stp,
             ..
         } = *o;
+        self.note_top(side, price, id);
         let li = self.level_for(side, price);
         let tail = self.levels[li].tail;
         // The slot is written once, already linked after the level's tail.
@@ -55,6 +56,7 @@ impl FastBook {
     /// with `qty` open.
     #[inline(always)]
     pub(super) fn link_tail(&mut self, si: Ix<Slot>, side: Side, price: Price, qty: Qty) {
+        self.note_top(side, price, self.slots[si].id);
         let li = self.level_for(side, price);
         let tail = self.levels[li].tail;
         let s = &mut self.slots[si];

@@ -42,6 +42,7 @@
 //! policies and the fill-or-kill pre-check; [`stp`] self-trade prevention; [`trait_impl`]
 //! the [`OrderBook`](crate::book::OrderBook) queries.
 
+mod allocation;
 mod commands;
 mod execute;
 mod far;
@@ -109,6 +110,13 @@ pub struct FastBook {
     /// Beneficial-owner groups for self-trade prevention; empty (the default) compares
     /// single accounts ([`stp`] module).
     groups: AccountGroups,
+    /// CME allocation ([`allocation`]): per side (`Side as usize`), the TOP order's id.
+    top: [Option<crate::types::OrderId>; 2],
+    /// CME allocation scratch, in time order: the level's orders as the allocation sees
+    /// them, their slots, and their fills. Empty unless the policy is CME.
+    cme_orders: Vec<crate::allocation::LevelOrder>,
+    cme_slots: Vec<Ix<Slot>>,
+    cme_fills: Vec<Qty>,
 }
 
 impl FastBook {
@@ -117,6 +125,11 @@ impl FastBook {
     pub fn new(cfg: BookConfig) -> Self {
         let cap = cfg.capacity.max(16);
         let level_cap = cap.min(1 << 16);
+        // CME scratch, like the pro-rata scratch, only for a CME book.
+        let cme_cap = match cfg.policy {
+            crate::types::MatchPolicy::Cme(_) => cap.min(1024),
+            _ => 0,
+        };
         // Both pools are pre-filled free lists: every page is written now, not faulted in
         // on the hot path.
         let mut ladders = [Ladder::new(Side::Buy), Ladder::new(Side::Sell)];
@@ -141,6 +154,10 @@ impl FastBook {
             ranking: Vec::with_capacity(cap.min(1024)),
             wide_ranking: Vec::with_capacity(cap.min(1024)),
             groups: AccountGroups::new(),
+            top: [None; 2],
+            cme_orders: Vec::with_capacity(cme_cap),
+            cme_slots: Vec::with_capacity(cme_cap),
+            cme_fills: Vec::with_capacity(cme_cap),
         }
     }
 
@@ -173,5 +190,9 @@ impl FastBook {
         self.scratch.clear();
         self.ranking.clear();
         self.wide_ranking.clear();
+        self.top = [None; 2];
+        self.cme_orders.clear();
+        self.cme_slots.clear();
+        self.cme_fills.clear();
     }
 }

@@ -127,7 +127,8 @@ impl Allocation {
 }
 
 /// Allocate `incoming` over `orders` by `algorithm`: the fill of each order, in order.
-/// Panics on input the fast allocation would reject (it is only used by tests).
+/// Panics on input the fast allocation would reject (parameters out of range; the
+/// reference book only passes a [`crate::allocation::CmePolicy`]'s validated ones).
 pub(crate) fn allocate(
     orders: &[LevelOrder],
     incoming: Qty,

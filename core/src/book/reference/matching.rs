@@ -53,7 +53,7 @@ impl ReferenceBook {
                         remaining -= q;
                     }
                 }
-                MatchPolicy::ProRata { .. } => {
+                MatchPolicy::ProRata { .. } | MatchPolicy::Cme(_) => {
                     let mut others: u128 = 0;
                     for o in level {
                         if stp_applies(o) {
@@ -98,6 +98,7 @@ impl ReferenceBook {
                 MatchPolicy::ProRata { top_order } => {
                     self.level_pro_rata(taker, level_price, top_order, sink)
                 }
+                MatchPolicy::Cme(p) => self.level_cme(taker, level_price, &p, sink),
             };
             self.drop_level_if_empty(maker_side, level_price);
             if end == WalkEnd::StoppedBySTP {

@@ -16,8 +16,8 @@ use super::*;
 use crate::command::{Event, NewOrder};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
-#[cfg(test)]
 pub(crate) mod allocation;
+mod cme;
 mod matching;
 mod trait_impl;
 
@@ -69,6 +69,8 @@ pub struct ReferenceBook {
     index: HashMap<OrderId, (Side, Price)>,
     /// Account -> beneficial-owner group, for group self-trade prevention (empty: off).
     groups: BTreeMap<Account, super::groups::Group>,
+    /// Per side (`Side as usize`), the CME TOP order ([`cme`]); kept under every policy.
+    top: [Option<OrderId>; 2],
 }
 
 impl ReferenceBook {
@@ -80,6 +82,7 @@ impl ReferenceBook {
             asks: BTreeMap::new(),
             index: HashMap::new(),
             groups: BTreeMap::new(),
+            top: [None; 2],
         }
     }
 
@@ -134,6 +137,7 @@ impl ReferenceBook {
 
     /// Append an order at the back of its level (last in time priority).
     fn rest(&mut self, o: Order) {
+        self.top_on_rest(&o);
         self.index.insert(o.id, (o.side, o.price));
         self.side_map_mut(o.side)
             .entry(o.price)
@@ -150,6 +154,9 @@ impl ReferenceBook {
         let o = level.remove(pos);
         if level.is_empty() {
             map.remove(&price);
+        }
+        if let Some(o) = &o {
+            self.top_on_remove(o);
         }
         o
     }

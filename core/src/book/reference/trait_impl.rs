@@ -16,6 +16,7 @@ impl OrderBook for ReferenceBook {
         self.bids.clear();
         self.asks.clear();
         self.index.clear();
+        self.top = [None; 2];
     }
 
     fn apply<S: EventSink>(&mut self, cmd: &Command, sink: &mut S) {

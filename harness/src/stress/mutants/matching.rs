@@ -61,7 +61,7 @@ impl MutantBook {
                         remaining -= q;
                     }
                 }
-                MatchPolicy::ProRata { .. } => {
+                MatchPolicy::ProRata { .. } | MatchPolicy::Cme(_) => {
                     let mut others: u128 = 0;
                     for o in level {
                         if stp_applies(o) {
@@ -106,6 +106,9 @@ impl MutantBook {
                 MatchPolicy::ProRata { top_order } => {
                     self.level_pro_rata(taker, level_price, top_order, sink)
                 }
+                // The mutants are run under the stress gate's three policies only; a CME
+                // mutant book would share levels pro-rata, not by its algorithm.
+                MatchPolicy::Cme(_) => self.level_pro_rata(taker, level_price, false, sink),
             };
             self.drop_level_if_empty(maker_side, level_price);
             if end == WalkEnd::StoppedBySTP {
