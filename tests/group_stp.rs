@@ -308,6 +308,31 @@ fn pro_rata_with_groups_matches_reference() {
     differential(MatchPolicy::ProRata { top_order: true });
 }
 
+/// The CME family's STP pre-pass compares owners too: every algorithm, with groups, against
+/// the reference book (default parameters plus a TOP minimum, so A, K, O, Q and S have a
+/// TOP order to allocate to).
+#[test]
+fn cme_algorithms_with_groups_match_reference() {
+    use flowmatch::core::allocation::{AllocationParams, Algorithm, CmePolicy};
+    for algorithm in [
+        Algorithm::A,
+        Algorithm::C,
+        Algorithm::F,
+        Algorithm::K,
+        Algorithm::O,
+        Algorithm::Q,
+        Algorithm::S,
+        Algorithm::T,
+    ] {
+        let params = AllocationParams {
+            top_min: 2,
+            ..AllocationParams::default()
+        };
+        let policy = CmePolicy::new(algorithm, params).expect("parameters in range");
+        differential(MatchPolicy::Cme(policy));
+    }
+}
+
 #[test]
 fn groups_remove_trades_between_linked_accounts() {
     // The same stream with and without the table: with it, no trade ever joins two
