@@ -80,12 +80,13 @@ fn run_inner(a: &Args) -> Result<(), Failure> {
         (BookKind::Reference, None) => {
             recover_with(a, SingleBook::<ReferenceBook>::new(s.config(), false))
         }
-        (BookKind::Fast, Some(t)) => {
-            recover_with(a, journaled::instrument_state::<FastBook>(&s, &t, &path)?)
-        }
+        (BookKind::Fast, Some(t)) => recover_with(
+            a,
+            journaled::instrument_state::<FastBook>(&s, &t, &path, false)?,
+        ),
         (BookKind::Reference, Some(t)) => recover_with(
             a,
-            journaled::instrument_state::<ReferenceBook>(&s, &t, &path)?,
+            journaled::instrument_state::<ReferenceBook>(&s, &t, &path, false)?,
         ),
     }
 }
