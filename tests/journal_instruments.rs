@@ -3,7 +3,9 @@
 //! stream, and for the long one a router written here (one `ReferenceBook` per symbol,
 //! unknown symbols rejected) with the state hash's canonical form built section by
 //! section (`StateHasher`, keys as documented in `cmd::journaled`), never the journal
-//! code under test.
+//! code under test. Snapshots of instrument journals are checked the same way: recovery
+//! from the newest snapshot plus the tail against the router, a snapshot of another
+//! journal or table refused, and a crash loop with snapshots on.
 //! (The binary is located by `tests/common/flowmatch_bin.rs`.)
 
 #[path = "common/flowmatch_bin.rs"]

@@ -211,7 +211,7 @@ impl<B: NewBook + BookStorage> JournaledState for Instruments<B> {
             b.book(
                 *key,
                 orders.len(),
-                |f| orders.iter().for_each(|o| f(o)),
+                |f| orders.iter().for_each(f),
                 &self.attrs[k],
                 levels,
             )
