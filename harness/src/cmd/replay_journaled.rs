@@ -26,11 +26,12 @@
 //! | --- | --- | --- | --- | --- |
 //! | before (22da06e) | 3,811 | 4,865 (+27.7%, writer on this thread) | 4,475 (+17.4%) | - / 577 |
 //! | after (ebfa381) | 3,811 | 4,049 (+6.2%) | 4,177 (+9.6%) | 400 / 397 |
+//! | after (f6445c1, release attempts) | 3,811 | 4,049 | 4,064 (+6.6%) | 400 / 397 |
 //!
 //! Of the "after" extra, ~170 instructions per command here are the state hash printed
 //! at the end (34 M instructions of SHA-256 over this stream's final book: fixed per run,
 //! not per command; 17 per command at 2 M commands): without it `none` is +1.8% and
-//! `batch` +5.1%. Of `batch`'s, ~90 per command were release attempts re-scanning the
+//! `batch` +2.2% (+5.1% at ebfa381). Of `batch`'s, ~90 per command were release attempts re-scanning the
 //! held marks while the durability point had not moved; they are now skipped (an attempt
 //! only when it moved).
 //!
