@@ -12,16 +12,18 @@
 #[path = "common/flowmatch_bin.rs"]
 mod flowmatch_bin;
 use flowmatch_bin::flowmatch_bin;
+#[path = "common/crash_loop.rs"]
+mod crash_loop;
+use crash_loop::{watch_and_kill, Watched};
 use flowmatch_core::{
     BookConfig, Command, Event, NewOrder, OrdType, OrderBook, ReferenceBook, Side, Stp, Tif,
 };
 use flowmatch_harness::text;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command as Process, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// A seeded stream: limit orders around a moving mid (some crossing), cancels and
 /// replaces of live ids, a few IOC and market orders.
@@ -185,33 +187,11 @@ fn round(
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        // Kill after this many event lines and a random pause, unless this run must finish.
-        let kill_after: usize = rng.random_range(1..=1500);
-        let mut lines = 0;
-        let mut acked = 0usize;
-        let mut line = String::new();
-        let mut seen = String::new();
-        loop {
-            line.clear();
-            if stdout.read_line(&mut line).unwrap() == 0 {
-                break;
-            }
-            let seq: usize = line.split(',').next().unwrap().parse().unwrap();
-            assert!(
-                seq > recovered,
-                "event of command {seq} again after recovery at {recovered}"
-            );
-            acked = acked.max(seq);
-            lines += 1;
-            seen.push_str(&line);
-            if !last_run && lines >= kill_after {
-                std::thread::sleep(Duration::from_micros(rng.random_range(0..1500)));
-                child.kill().unwrap();
-                break;
-            }
-        }
-        let status = child.wait().unwrap();
+        let Watched {
+            acked,
+            seen,
+            status,
+        } = watch_and_kill(&mut child, rng, recovered, last_run);
         let (last, hash, dump) = recover(&journal, &book_out);
         assert!(
             last >= acked,

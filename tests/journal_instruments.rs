@@ -3,12 +3,17 @@
 //! stream, and for the long one a router written here (one `ReferenceBook` per symbol,
 //! unknown symbols rejected) with the state hash's canonical form built section by
 //! section (`StateHasher`, keys as documented in `cmd::journaled`), never the journal
-//! code under test.
+//! code under test. Snapshots of instrument journals are checked the same way: recovery
+//! from the newest snapshot plus the tail against the router, a snapshot of another
+//! journal or table refused, and a crash loop with snapshots on.
 //! (The binary is located by `tests/common/flowmatch_bin.rs`.)
 
 #[path = "common/flowmatch_bin.rs"]
 mod flowmatch_bin;
 use flowmatch_bin::flowmatch_bin;
+#[path = "common/crash_loop.rs"]
+mod crash_loop;
+use crash_loop::{watch_and_kill, Watched};
 use flowmatch_core::{
     BookConfig, Command, Event, NewOrder, OrdType, OrderBook, ReferenceBook, Side, Stp, Tif,
 };
@@ -16,10 +21,8 @@ use flowmatch_harness::text;
 use flowmatch_journal::StateHasher;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command as Process, Output, Stdio};
-use std::time::Duration;
 
 /// Two instruments, the settings of `BookConfig::default()` where the streams go.
 const TABLE: &str = "symbol,tick,lot,min_price,max_price,max_order_qty,policy,replace_priority\n\
@@ -147,6 +150,35 @@ fn journaled_prefixed_replay_recovers_dumps_and_round_trips() {
     let out = flowmatch(&[os("journal"), os("verify"), os(&journal)]);
     assert!(out.status.success(), "{}", text_of(&out.stderr));
     assert_eq!(field(&text_of(&out.stdout), "state_hash"), small_hash());
+
+    // A snapshot after command 6 holds MSFT appeared and empty (its order cancelled at
+    // 5), AAPL and the default book: recovery from it keeps the three sections in order.
+    let snapped = dir.path().join("js");
+    let out = flowmatch(&[
+        os("replay"),
+        os("--input"),
+        os(&input),
+        os("--instruments"),
+        os(&table),
+        os("--journal"),
+        os(&snapped),
+        os("--snapshot-every"),
+        os("6"),
+    ]);
+    assert!(out.status.success(), "{}", text_of(&out.stderr));
+    assert!(snapped.join("snapshot-00000000000000000006.fms").exists());
+    let out = flowmatch(&[
+        os("recover"),
+        os("--journal"),
+        os(&snapped),
+        os("--book-out"),
+        os(&book),
+    ]);
+    let stdout = text_of(&out.stdout);
+    assert!(out.status.success(), "{}", text_of(&out.stderr));
+    assert_eq!(field(&stdout, "snapshot_seq"), "6", "{stdout}");
+    assert_eq!(field(&stdout, "state_hash"), small_hash());
+    assert_eq!(std::fs::read_to_string(&book).unwrap(), SMALL_BOOK);
 }
 
 /// The small stream's state hash, built here from the canonical form: sections in order
@@ -192,23 +224,6 @@ fn refusals_name_what_is_wrong() {
         err.contains("line 1") && err.contains("--instruments"),
         "{err}"
     );
-    // Snapshots of instrument journals: refused before any file is written.
-    let journal2 = dir.path().join("j2");
-    let out = flowmatch(&[
-        os("replay"),
-        os("--input"),
-        os(&input),
-        os("--instruments"),
-        os(&table),
-        os("--journal"),
-        os(&journal2),
-        os("--snapshot-every"),
-        os("2"),
-    ]);
-    let err = text_of(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("--snapshot-every"), "{err}");
-    assert!(!journal2.exists());
     // A directory that is not a journal.
     let out = flowmatch(&[os("journal"), os("verify"), os(dir.path())]);
     let err = text_of(&out.stderr);
@@ -384,8 +399,162 @@ fn sigkilled_instrument_replay_recovers_every_acknowledged_command() {
         rounds += 1;
         assert!(rounds <= 6, "only {kills} kills in {rounds} rounds");
         let dir = tempfile::tempdir().unwrap();
-        kills += round(dir.path(), &cmds, &input, &mut rng, KILLS - kills);
+        kills += round(dir.path(), &cmds, &input, &mut rng, KILLS - kills, None);
     }
+}
+
+/// The crash loop with snapshots every 2,500 commands: recovery starts from the newest
+/// snapshot before each kill point, and must still give the router's state.
+#[test]
+fn sigkilled_instrument_replay_with_snapshots_recovers() {
+    const N: usize = 40_000;
+    const KILLS: usize = 8;
+    let cmds = long_stream(17, N);
+    let input = input_of(&cmds);
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let (mut kills, mut rounds) = (0, 0);
+    while kills < KILLS {
+        rounds += 1;
+        assert!(rounds <= 6, "only {kills} kills in {rounds} rounds");
+        let dir = tempfile::tempdir().unwrap();
+        kills += round(
+            dir.path(),
+            &cmds,
+            &input,
+            &mut rng,
+            KILLS - kills,
+            Some("2500"),
+        );
+    }
+}
+
+fn input_of(cmds: &[(Route, Command)]) -> String {
+    let mut input = String::with_capacity(cmds.len() * 36);
+    for (route, cmd) in cmds {
+        input.push_str(route.prefix());
+        text::write_command(&mut input, cmd).unwrap();
+    }
+    input
+}
+
+/// `replay --journal --instruments --snapshot-every` into `journal` (fsync `none`).
+fn journal_with_snapshots(dir: &Path, journal: &Path, input: &str, table: &str, every: &str) {
+    let input_path = dir.join("in.txt");
+    let table_path = dir.join("table.csv");
+    std::fs::write(&input_path, input).unwrap();
+    std::fs::write(&table_path, table).unwrap();
+    let out = flowmatch(&[
+        os("replay"),
+        os("--input"),
+        os(&input_path),
+        os("--instruments"),
+        os(&table_path),
+        os("--journal"),
+        os(journal),
+        os("--fsync"),
+        os("none"),
+        os("--snapshot-every"),
+        os(every),
+        os("--events"),
+        os(&dir.join("events.txt")),
+    ]);
+    assert!(out.status.success(), "{}", text_of(&out.stderr));
+}
+
+/// Snapshots of an instrument journal: recovery from the newest one plus the tail gives
+/// the router oracle's state hash and book (the uninterrupted run's), and says which
+/// snapshot it used; `journal verify` checks every snapshot against a replay from the
+/// start.
+#[test]
+fn instrument_snapshots_recover_to_the_uninterrupted_state() {
+    const N: usize = 20_000;
+    let cmds = long_stream(21, N);
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("j");
+    journal_with_snapshots(dir.path(), &journal, &input_of(&cmds), TABLE, "3000");
+    let mut oracle = Oracle {
+        books: Vec::new(),
+        applied: 0,
+        events: Vec::new(),
+    };
+    oracle.advance(&cmds, N);
+    let out = flowmatch(&[
+        os("recover"),
+        os("--journal"),
+        os(&journal),
+        os("--book-out"),
+        os(&dir.path().join("book.txt")),
+    ]);
+    let stdout = text_of(&out.stdout);
+    assert!(out.status.success(), "{}", text_of(&out.stderr));
+    assert_eq!(field(&stdout, "snapshot_seq"), "18000", "{stdout}");
+    assert_eq!(field(&stdout, "tail_commands"), "2000", "{stdout}");
+    assert_eq!(field(&stdout, "last_seq"), N.to_string());
+    assert_eq!(field(&stdout, "state_hash"), oracle.hash());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("book.txt")).unwrap(),
+        oracle.dump()
+    );
+    // The tail's events are the uninterrupted run's for commands 18001..=20000.
+    let events = dir.path().join("tail.txt");
+    let out = flowmatch(&[
+        os("recover"),
+        os("--journal"),
+        os(&journal),
+        os("--events"),
+        os(&events),
+    ]);
+    assert!(out.status.success(), "{}", text_of(&out.stderr));
+    assert_eq!(
+        std::fs::read_to_string(&events).unwrap(),
+        oracle.events[18_000..].concat()
+    );
+    let out = flowmatch(&[os("journal"), os("verify"), os(&journal)]);
+    let stdout = text_of(&out.stdout);
+    assert!(out.status.success(), "{}", text_of(&out.stderr));
+    assert_eq!(field(&stdout, "snapshots"), "6", "{stdout}");
+    assert_eq!(field(&stdout, "state_hash"), oracle.hash());
+}
+
+/// A snapshot that is not its journal's is refused (exit 2, naming the snapshot): one
+/// from a journal of another stream (the record chain differs), one from a journal of
+/// the same stream under another instrument table (the table's checksum differs).
+#[test]
+fn instrument_snapshot_not_matching_its_journal_is_refused() {
+    const N: usize = 4_000;
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, c) = (
+        dir.path().join("a"),
+        dir.path().join("b"),
+        dir.path().join("c"),
+    );
+    let stream = input_of(&long_stream(31, N));
+    journal_with_snapshots(dir.path(), &a, &stream, TABLE, "1000");
+    journal_with_snapshots(
+        dir.path(),
+        &b,
+        &input_of(&long_stream(32, N)),
+        TABLE,
+        "1000",
+    );
+    let table2 = format!("{TABLE}GOOG,1,1,1,1000000,1000000,price-time,keep-if-reduced\n");
+    journal_with_snapshots(dir.path(), &c, &stream, &table2, "1000");
+    let name = "snapshot-00000000000000004000.fms";
+    let original = std::fs::read(a.join(name)).unwrap();
+    for (from, why) in [
+        (&b, "not taken from this journal"),
+        (&c, "instrument table"),
+    ] {
+        std::fs::copy(from.join(name), a.join(name)).unwrap();
+        let out = flowmatch(&[os("recover"), os("--journal"), os(&a)]);
+        let err = text_of(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("refused") && err.contains(name), "{err}");
+        assert!(err.contains(why), "{why}: {err}");
+    }
+    std::fs::write(a.join(name), original).unwrap();
+    let out = flowmatch(&[os("recover"), os("--journal"), os(&a)]);
+    assert!(out.status.success(), "{}", text_of(&out.stderr));
 }
 
 /// One journal: kills until `max_kills` or the stream's end; returns the kills.
@@ -395,6 +564,7 @@ fn round(
     input: &str,
     rng: &mut ChaCha8Rng,
     max_kills: usize,
+    snapshot_every: Option<&str>,
 ) -> usize {
     let input_path = dir.join("stream.txt");
     let table = dir.join("table.csv");
@@ -422,33 +592,16 @@ fn round(
             .arg(&journal)
             .args(["--fsync", "batch", "--resume", "--book-out"])
             .arg(&final_book)
+            .args(snapshot_every.map_or(vec![], |n| vec!["--snapshot-every", n]))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let kill_after: usize = rng.random_range(1..=1500);
-        let (mut lines, mut acked) = (0, 0usize);
-        let mut line = String::new();
-        let mut seen = String::new();
-        loop {
-            line.clear();
-            if stdout.read_line(&mut line).unwrap() == 0 {
-                break;
-            }
-            let body = line.split_once(':').map_or(line.as_str(), |(_, b)| b);
-            let seq: usize = body.split(',').next().unwrap().parse().unwrap();
-            assert!(seq > recovered, "command {seq} again after {recovered}");
-            acked = acked.max(seq);
-            lines += 1;
-            seen.push_str(&line);
-            if !last_run && lines >= kill_after {
-                std::thread::sleep(Duration::from_micros(rng.random_range(0..1500)));
-                child.kill().unwrap();
-                break;
-            }
-        }
-        let status = child.wait().unwrap();
+        let Watched {
+            acked,
+            seen,
+            status,
+        } = watch_and_kill(&mut child, rng, recovered, last_run);
         let (last, hash, dump) = recover(&journal, &book_out);
         assert!(
             last >= acked,

@@ -18,9 +18,8 @@
 //!   records through the prefixed replay (`cmd::replay_instruments`), which gives every
 //!   instrument the id it had. The state hash has one section per book that appeared,
 //!   in order of first appearance: key 0 the default book (unprefixed lines), key `id + 1`
-//!   instrument `id` (its 0-based table row). Instrument journals have no snapshots yet
-//!   (`--snapshot-every` is refused with `--instruments`): recovery re-applies the
-//!   journal from its first record.
+//!   instrument `id` (its 0-based table row). Instrument journals have snapshots too,
+//!   one section per book (`journaled::instruments`, [`Instruments`]).
 //! - `snapshot-SSSSSSSSSSSSSSSSSSSS.fms`: the state after command `S` (format below),
 //!   written atomically: a temporary `.snapshot.tmp`, `fsync`, `rename`, `fsync` of the
 //!   directory. A crash leaves at most a stray temporary file, never half a snapshot.
@@ -32,11 +31,13 @@
 //! | 8 | `seq`: last command applied |
 //! | 4 | `chain`: CRC32C chained over every journal record `1..=seq` (see below) |
 //! | 4 + n | settings text length, then the `settings` file's bytes |
-//! | 4 | number of books (1) |
-//! | 4 + 8 | per book: key (0), number of resting orders |
+//! | 4 | number of books (a single-book journal: 1) |
+//! | | per book, in the state hash's order: |
+//! | 4 + 8 | key (single book: 0), number of resting orders |
 //! | 31 each | the orders in priority order: the state hash's canonical 29 bytes, then `tif` (u8: 0 GTC, 3 POST) and `stp` (u8: 0 NONE, 1 CT, 2 CM, 3 CB, 4 DC) |
 //! | 8 | number of price levels |
 //! | 33 each | per level: side (u8), price (i64), open quantity (u128), order count (u64) |
+//! | | (end of the per-book part) |
 //! | 32 | the state hash (SHA-256, [`flowmatch_journal::state_hash`]) |
 //! | 4 | CRC32C of every byte before it |
 //!
@@ -50,6 +51,18 @@
 //! in [`OrderAttrs`] (id -> tif, stp of every accepted order, pruned to the resting ones
 //! at each snapshot). The state hash's canonical form (version 1) does not include them.
 //!
+//! # How long a snapshot stops the replay (measured, not yet shortened)
+//! The replay is single-threaded: it stops while the snapshot is serialized, written,
+//! synced and renamed. One measurement (integrator, quiet machine, 22da06e,
+//! `scripts/bench-journal.sh 10000000`, snapshot at 9 M commands): 711 ms for 28,352,185
+//! bytes (~0.9 M resting orders), of which 580 ms serializing and 126 ms writing +
+//! `fsync` + rename: about 25 ms per MB of snapshot, 20 of them serializing. Serializing
+//! is dominated by the order attributes ([`OrderAttrs`]): pruning walks the resting
+//! orders looking each up in a map of every order accepted since the previous snapshot
+//! (~5 M entries after 9 M commands, cache misses), builds the pruned map, and the
+//! encoding looks each order up again. Only one size was measured; the bound per MB is
+//! that one point, and the map's size (commands since the previous snapshot) adds to it.
+//!
 //! # Loading a snapshot
 //! The book is rebuilt by re-adding the resting orders as GTC limit orders in priority
 //! order (resting orders never cross, so each must rest untouched: any other event is a
@@ -62,22 +75,18 @@
 //! `journal verify` goes further: it replays the journal from the start and checks every
 //! snapshot's hash at its sequence.
 
-use crate::instrument_replay::InstrumentReplay;
-use crate::instrument_text::{parse_line, split_prefix};
+use crate::instrument_text::split_prefix;
 use crate::policy::{PolicyArg, ReplacePriorityArg};
 use crate::replay_loop::BookKind;
 use crate::text::{self, SyntaxError};
 use clap::ValueEnum;
-use flowmatch_core::instrument::BookStorage;
 use flowmatch_core::{
-    BookConfig, Command, Event, FastBook, InstrumentTable, NewOrder, OrdType, OrderBook, Price,
-    Qty, ReferenceBook, RestingOrder, Side, Sink, Stp, Tif,
+    BookConfig, Command, Event, FastBook, NewOrder, OrdType, OrderBook, Price, Qty, ReferenceBook,
+    RestingOrder, Side, Sink, Stp, Tif,
 };
 use flowmatch_journal::codec::{side_byte, stp_byte, tif_byte};
 use flowmatch_journal::state_hash::{canonical_order, ORDER_BYTES};
-use flowmatch_journal::{
-    state_hash, Codec, InstrumentRecord, Reader, StateHash, StateHasher, TornTail,
-};
+use flowmatch_journal::{state_hash, Codec, InstrumentRecord, Reader, StateHash, TornTail};
 use rustc_hash::FxHashMap as HashMap;
 use std::fs::File;
 use std::io::Write;
@@ -319,20 +328,11 @@ impl Chain {
         self.add_payload(seq, &payload[..n]);
     }
 
-    /// Adds record `seq` whose encoded payload is `payload` (as read from the journal).
-    ///
-    /// One CRC call over a stack copy of `seq ‖ payload` (the same bytes, the same value
-    /// as two calls; the crate's per-call setup dominated on ~40-byte records).
+    /// Adds record `seq` whose encoded payload is `payload` (as read from the journal):
+    /// `crc32c_append(chain, seq_le ‖ payload)`, streamed without a copy
+    /// ([`flowmatch_journal::short_crc`]).
     pub fn add_payload(&mut self, seq: u64, payload: &[u8]) {
-        let mut b = [0u8; 8 + 64];
-        if payload.len() <= 64 {
-            b[..8].copy_from_slice(&seq.to_le_bytes());
-            b[8..8 + payload.len()].copy_from_slice(payload);
-            self.0 = crc32c::crc32c_append(self.0, &b[..8 + payload.len()]);
-            return;
-        }
-        self.0 = crc32c::crc32c_append(self.0, &seq.to_le_bytes());
-        self.0 = crc32c::crc32c_append(self.0, payload);
+        self.0 = flowmatch_journal::short_crc::chain_append(self.0, seq, payload);
     }
 }
 
@@ -360,6 +360,11 @@ impl OrderAttrs {
             }
         });
         self.map = kept;
+    }
+
+    /// Records the attributes of order `id` (a snapshot's, on loading it).
+    pub fn insert(&mut self, id: u64, attrs: (Tif, Stp)) {
+        self.map.insert(id, attrs);
     }
 
     fn get(&self, id: u64) -> Option<(Tif, Stp)> {
@@ -395,6 +400,17 @@ fn levels_of(book: &impl OrderBook) -> Vec<LevelRecord> {
     levels
 }
 
+/// One book's section of a snapshot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BookSection {
+    /// The book's key (the state hash's: 0 the default book, `id + 1` instrument `id`).
+    pub key: u32,
+    /// Resting orders in priority order, with their time in force and STP mode.
+    pub orders: Vec<(RestingOrder, Tif, Stp)>,
+    /// The recorded level aggregates.
+    pub levels: Vec<LevelRecord>,
+}
+
 /// A decoded snapshot.
 #[derive(Clone, Debug)]
 pub struct Snapshot {
@@ -404,10 +420,8 @@ pub struct Snapshot {
     pub chain: Chain,
     /// The settings text.
     pub settings: String,
-    /// Resting orders in priority order, with their time in force and STP mode.
-    pub orders: Vec<(RestingOrder, Tif, Stp)>,
-    /// The recorded level aggregates.
-    pub levels: Vec<LevelRecord>,
+    /// The books, in the state hash's order.
+    pub books: Vec<BookSection>,
     /// The recorded state hash.
     pub hash: StateHash,
 }
@@ -449,6 +463,83 @@ pub fn list_snapshots(dir: &Path) -> Result<Vec<(u64, PathBuf)>, Failure> {
     Ok(out)
 }
 
+/// Builds a snapshot file's bytes book by book (see the module docs for the layout).
+pub struct SnapshotBytes {
+    b: Vec<u8>,
+    books_at: usize,
+    books: u32,
+}
+
+impl SnapshotBytes {
+    /// The header of the snapshot after command `seq`; `capacity` is a size hint.
+    pub fn new(seq: u64, chain: Chain, settings: &str, capacity: usize) -> Self {
+        let mut b = Vec::with_capacity(64 + settings.len() + capacity);
+        b.extend_from_slice(&SNAPSHOT_MAGIC);
+        b.extend_from_slice(&seq.to_le_bytes());
+        b.extend_from_slice(&chain.0.to_le_bytes());
+        b.extend_from_slice(&(settings.len() as u32).to_le_bytes());
+        b.extend_from_slice(settings.as_bytes());
+        let books_at = b.len();
+        b.extend_from_slice(&0u32.to_le_bytes());
+        SnapshotBytes {
+            b,
+            books_at,
+            books: 0,
+        }
+    }
+
+    /// Adds one book's section: its `len` orders as `each` lists them (dump order), each
+    /// with its time in force and STP mode from `attrs`, then `levels`. An order missing
+    /// from `attrs` is the error (its id).
+    pub fn book(
+        &mut self,
+        key: u32,
+        len: usize,
+        each: impl FnOnce(&mut dyn FnMut(&RestingOrder)),
+        attrs: &OrderAttrs,
+        levels: &[LevelRecord],
+    ) -> Result<(), u64> {
+        let b = &mut self.b;
+        b.reserve(12 + len * (ORDER_BYTES + 2) + 8 + levels.len() * 33);
+        b.extend_from_slice(&key.to_le_bytes());
+        b.extend_from_slice(&(len as u64).to_le_bytes());
+        let mut missing = None;
+        each(&mut |o| {
+            if missing.is_some() {
+                return;
+            }
+            let Some((tif, stp)) = attrs.get(o.id) else {
+                missing = Some(o.id);
+                return;
+            };
+            b.extend_from_slice(&canonical_order(o));
+            b.push(tif_byte(tif));
+            b.push(stp_byte(stp));
+        });
+        if let Some(id) = missing {
+            return Err(id);
+        }
+        b.extend_from_slice(&(levels.len() as u64).to_le_bytes());
+        for l in levels {
+            b.push(side_byte(l.side));
+            b.extend_from_slice(&l.price.to_le_bytes());
+            b.extend_from_slice(&l.qty.to_le_bytes());
+            b.extend_from_slice(&l.orders.to_le_bytes());
+        }
+        self.books += 1;
+        Ok(())
+    }
+
+    /// The file's bytes: the book count patched in, the state hash and the CRC appended.
+    pub fn finish(mut self, hash: StateHash) -> Vec<u8> {
+        self.b[self.books_at..self.books_at + 4].copy_from_slice(&self.books.to_le_bytes());
+        self.b.extend_from_slice(&hash.0);
+        let crc = crc32c::crc32c(&self.b);
+        self.b.extend_from_slice(&crc.to_le_bytes());
+        self.b
+    }
+}
+
 /// Serializes `book` after command `seq` (see the module docs for the layout).
 /// An order's attributes are missing from `attrs` (a bug: every resting order was
 /// acknowledged); the snapshot is not written.
@@ -460,45 +551,19 @@ pub fn encode_snapshot(
     attrs: &OrderAttrs,
 ) -> Result<Vec<u8>, Failure> {
     let levels = levels_of(book);
-    let mut b =
-        Vec::with_capacity(64 + settings.len() + book.len() * ORDER_BYTES + levels.len() * 33);
-    b.extend_from_slice(&SNAPSHOT_MAGIC);
-    b.extend_from_slice(&seq.to_le_bytes());
-    b.extend_from_slice(&chain.0.to_le_bytes());
-    b.extend_from_slice(&(settings.len() as u32).to_le_bytes());
-    b.extend_from_slice(settings.as_bytes());
-    b.extend_from_slice(&1u32.to_le_bytes());
-    b.extend_from_slice(&0u32.to_le_bytes());
-    b.extend_from_slice(&(book.len() as u64).to_le_bytes());
-    let mut missing = None;
-    for side in [Side::Buy, Side::Sell] {
-        book.for_each_order_of(side, &mut |o| {
-            let Some((tif, stp)) = attrs.get(o.id) else {
-                missing = Some(o.id);
-                return false;
-            };
-            b.extend_from_slice(&canonical_order(o));
-            b.push(tif_byte(tif));
-            b.push(stp_byte(stp));
-            true
-        });
-    }
-    if let Some(id) = missing {
-        return Err(Failure::io(format!(
-            "snapshot at seq {seq}: no time in force / STP mode recorded for resting order {id}"
-        )));
-    }
-    b.extend_from_slice(&(levels.len() as u64).to_le_bytes());
-    for l in &levels {
-        b.push(side_byte(l.side));
-        b.extend_from_slice(&l.price.to_le_bytes());
-        b.extend_from_slice(&l.qty.to_le_bytes());
-        b.extend_from_slice(&l.orders.to_le_bytes());
-    }
-    b.extend_from_slice(&state_hash(book).0);
-    let crc = crc32c::crc32c(&b);
-    b.extend_from_slice(&crc.to_le_bytes());
-    Ok(b)
+    let mut b = SnapshotBytes::new(
+        seq,
+        chain,
+        settings,
+        12 + book.len() * (ORDER_BYTES + 2) + levels.len() * 33,
+    );
+    b.book(0, book.len(), |f| book.for_each_order(f), attrs, &levels)
+        .map_err(|id| {
+            Failure::io(format!(
+                "snapshot at seq {seq}: no time in force / STP mode recorded for resting order {id}"
+            ))
+        })?;
+    Ok(b.finish(state_hash(book)))
 }
 
 /// Writes the snapshot of `book` after command `seq` into `dir` atomically.
@@ -591,46 +656,52 @@ pub fn decode_snapshot(bytes: &[u8]) -> Result<Snapshot, String> {
     let settings = std::str::from_utf8(c.take(n)?)
         .map_err(|_| "settings are not UTF-8".to_string())?
         .to_string();
-    let books = c.u32()?;
-    let key = c.u32()?;
-    if books != 1 || key != 0 {
-        return Err(format!(
-            "{books} books (key {key}); this version reads one, key 0"
-        ));
-    }
-    let n = c.count(ORDER_BYTES + 2)?;
-    let mut orders = Vec::with_capacity(n);
-    for _ in 0..n {
-        let o = RestingOrder {
-            side: c.side()?,
-            price: c.i64()?,
-            id: c.u64()?,
-            account: c.u32()?,
-            open_qty: c.u64()?,
-        };
-        let tif = match c.take(1)?[0] {
-            0 => Tif::Gtc,
-            3 => Tif::Post,
-            v => return Err(format!("resting order {} has time in force byte {v}", o.id)),
-        };
-        let stp = match c.take(1)?[0] {
-            0 => Stp::None,
-            1 => Stp::CancelTaker,
-            2 => Stp::CancelMaker,
-            3 => Stp::CancelBoth,
-            4 => Stp::DecrementCancel,
-            v => return Err(format!("resting order {} has STP byte {v}", o.id)),
-        };
-        orders.push((o, tif, stp));
-    }
-    let n = c.count(33)?;
-    let mut levels = Vec::with_capacity(n);
-    for _ in 0..n {
-        levels.push(LevelRecord {
-            side: c.side()?,
-            price: c.i64()?,
-            qty: u128::from_le_bytes(c.array()?),
-            orders: c.u64()?,
+    let n_books = c.u32()?;
+    let mut books: Vec<BookSection> = Vec::new();
+    for _ in 0..n_books {
+        let key = c.u32()?;
+        if books.iter().any(|b| b.key == key) {
+            return Err(format!("book key {key} twice"));
+        }
+        let n = c.count(ORDER_BYTES + 2)?;
+        let mut orders = Vec::with_capacity(n);
+        for _ in 0..n {
+            let o = RestingOrder {
+                side: c.side()?,
+                price: c.i64()?,
+                id: c.u64()?,
+                account: c.u32()?,
+                open_qty: c.u64()?,
+            };
+            let tif = match c.take(1)?[0] {
+                0 => Tif::Gtc,
+                3 => Tif::Post,
+                v => return Err(format!("resting order {} has time in force byte {v}", o.id)),
+            };
+            let stp = match c.take(1)?[0] {
+                0 => Stp::None,
+                1 => Stp::CancelTaker,
+                2 => Stp::CancelMaker,
+                3 => Stp::CancelBoth,
+                4 => Stp::DecrementCancel,
+                v => return Err(format!("resting order {} has STP byte {v}", o.id)),
+            };
+            orders.push((o, tif, stp));
+        }
+        let n = c.count(33)?;
+        let mut levels = Vec::with_capacity(n);
+        for _ in 0..n {
+            levels.push(LevelRecord {
+                side: c.side()?,
+                price: c.i64()?,
+                qty: u128::from_le_bytes(c.array()?),
+                orders: c.u64()?,
+            });
+        }
+        books.push(BookSection {
+            key,
+            orders,
+            levels,
         });
     }
     let hash = StateHash(c.array()?);
@@ -641,8 +712,7 @@ pub fn decode_snapshot(bytes: &[u8]) -> Result<Snapshot, String> {
         seq,
         chain,
         settings,
-        orders,
-        levels,
+        books,
         hash,
     })
 }
@@ -670,8 +740,17 @@ pub fn rebuild<B: NewBook>(
 ) -> Result<B, Failure> {
     let refuse =
         |what: String| Failure::corrupt(format!("snapshot {} refused: {what}", name.display()));
+    let section = match snap.books.as_slice() {
+        [one] if one.key == 0 => one,
+        _ => {
+            return Err(refuse(format!(
+                "{} books; a single-book journal's snapshot holds one, key 0",
+                snap.books.len()
+            )))
+        }
+    };
     let mut book = B::with_config(cfg);
-    for (o, tif, stp) in &snap.orders {
+    for (o, tif, stp) in &section.orders {
         attrs.map.insert(o.id, (*tif, *stp));
         let cmd = Command::New(NewOrder {
             id: o.id,
@@ -692,7 +771,7 @@ pub fn rebuild<B: NewBook>(
             )));
         }
     }
-    if levels_of(&book) != snap.levels {
+    if levels_of(&book) != section.levels {
         return Err(refuse(
             "the level aggregates differ from the orders'".into(),
         ));
@@ -705,6 +784,19 @@ pub fn rebuild<B: NewBook>(
         )));
     }
     Ok(book)
+}
+
+/// Notes an acknowledgement and nothing else (a re-applied command whose events nobody
+/// reads).
+struct AckSink {
+    acked: bool,
+}
+
+impl Sink<Event> for AckSink {
+    #[inline]
+    fn event(&mut self, e: Event) {
+        self.acked |= matches!(e, Event::Ack { .. });
+    }
 }
 
 /// Formats events of re-applied commands as event lines, noting an acknowledgement.
@@ -737,7 +829,7 @@ impl Sink<Event> for LineSink<'_> {
 
 /// The state a journal's records are applied to: one book ([`SingleBook`], records are
 /// `Command`s, codec `cmd1`) or the default book and instruments of a prefixed replay
-/// ([`InstrumentReplay`], records are [`InstrumentRecord`]s, codec `icm1`; the journal
+/// ([`Instruments`], records are [`InstrumentRecord`]s, codec `icm1`; the journal
 /// directory holds the instrument table as [`INSTRUMENTS_FILE`]). `replay --journal`,
 /// `recover` and `journal verify|dump` are written once over it.
 pub trait JournaledState: Sized {
@@ -747,6 +839,12 @@ pub trait JournaledState: Sized {
     fn parse(line: &str, line_no: usize) -> Result<Option<Self::Record>, SyntaxError>;
     /// Applies record `seq`, appending its event lines to `buf`.
     fn apply(&mut self, seq: u64, record: &Self::Record, buf: &mut String);
+    /// Applies record `seq` without its event text (recovery without `--events`). The
+    /// default formats into `scratch` and drops it; a state that can skip the text does.
+    fn apply_quiet(&mut self, seq: u64, record: &Self::Record, scratch: &mut String) {
+        self.apply(seq, record, scratch);
+        scratch.clear();
+    }
     /// The state hash ([`flowmatch_journal::state_hash`]; one section per book).
     fn state_hash(&self) -> StateHash;
     /// The book dump in `replay --book-out`'s format.
@@ -763,6 +861,11 @@ pub trait JournaledState: Sized {
     ) -> Result<SnapshotCost, Failure>;
     /// Replaces this (fresh) state by the one `snap` (read from `path`) holds, checked.
     fn load_snapshot(&mut self, snap: &Snapshot, path: &Path) -> Result<(), Failure>;
+    /// The settings text this state's snapshots record, given the journal's `settings`
+    /// file text (an instrument journal adds its table's checksum).
+    fn snapshot_settings(&self, settings: &str) -> String {
+        settings.to_string()
+    }
 }
 
 /// One book, with the time in force and STP mode of its orders (see the module docs).
@@ -815,6 +918,14 @@ impl<B: NewBook> JournaledState for SingleBook<B> {
         if self.track_attrs {
             let acked = sink.acked;
             self.attrs.record(cmd, acked);
+        }
+    }
+
+    fn apply_quiet(&mut self, _seq: u64, cmd: &Command, _scratch: &mut String) {
+        let mut sink = AckSink { acked: false };
+        self.book.apply(cmd, &mut sink);
+        if self.track_attrs {
+            self.attrs.record(cmd, sink.acked);
         }
     }
 
@@ -871,82 +982,8 @@ pub fn write_instrument_table(dir: &Path, text: &str) -> Result<(), Failure> {
     write_atomically(dir, INSTRUMENTS_FILE, text.as_bytes())
 }
 
-/// The prefixed replay of an instrument journal: a default book configured from
-/// `settings` and the instruments of `table_text` (CSV; `path` names it in messages).
-pub fn instrument_state<B: NewBook + BookStorage>(
-    settings: &Settings,
-    table_text: &str,
-    path: &Path,
-) -> Result<InstrumentReplay<B>, Failure> {
-    let table = InstrumentTable::from_csv(table_text)
-        .map_err(|e| Failure::corrupt(format!("{}: {e}", path.display())))?;
-    InstrumentReplay::new(<B as NewBook>::with_config(settings.config()), Some(table))
-        .map_err(|e| Failure::corrupt(format!("{}: {e}", path.display())))
-}
-
-/// An instrument journal's state hash: the canonical form's sections (version 1,
-/// [`flowmatch_journal::state_hash`]) for every book that appeared, in order of first
-/// appearance, each under its key: 0 for the default book (unprefixed lines), `id + 1`
-/// for instrument `id` (its row in the table, 0-based).
-impl<B: NewBook + BookStorage> JournaledState for InstrumentReplay<B> {
-    type Record = InstrumentRecord;
-
-    fn parse(line: &str, line_no: usize) -> Result<Option<InstrumentRecord>, SyntaxError> {
-        Ok(parse_line(line, line_no)?.map(|(symbol, cmd)| InstrumentRecord { symbol, cmd }))
-    }
-
-    fn apply(&mut self, seq: u64, r: &InstrumentRecord, buf: &mut String) {
-        InstrumentReplay::apply(self, seq, r.symbol, &r.cmd, buf);
-    }
-
-    fn state_hash(&self) -> StateHash {
-        let mut h = StateHasher::new();
-        self.for_each_book(&mut |key, view| match view {
-            Some(v) => {
-                h.add_orders(key, v.len(), |f| v.for_each_order(f));
-            }
-            None => {
-                h.add_orders(key, 0, |_| {});
-            }
-        });
-        h.finish()
-    }
-
-    fn book_dump(&self) -> String {
-        InstrumentReplay::book_dump(self)
-    }
-
-    fn write_record(out: &mut String, r: &InstrumentRecord) {
-        if let Some(s) = &r.symbol {
-            out.push_str(s.as_str());
-            out.push(':');
-        }
-        let _ = text::write_command(out, &r.cmd);
-    }
-
-    fn write_snapshot(
-        &mut self,
-        _dir: &Path,
-        seq: u64,
-        _chain: Chain,
-        _settings: &str,
-    ) -> Result<SnapshotCost, Failure> {
-        Err(Failure::corrupt(format!(
-            "snapshot at seq {seq}: {SNAPSHOTS_OF_INSTRUMENTS}"
-        )))
-    }
-
-    fn load_snapshot(&mut self, _snap: &Snapshot, path: &Path) -> Result<(), Failure> {
-        Err(Failure::corrupt(format!(
-            "snapshot {} refused: {SNAPSHOTS_OF_INSTRUMENTS}",
-            path.display()
-        )))
-    }
-}
-
-/// Why an instrument journal has no snapshots (yet).
-pub const SNAPSHOTS_OF_INSTRUMENTS: &str =
-    "snapshots of an instrument journal are not implemented; it recovers from its first record";
+mod instruments;
+pub use instruments::{instrument_state, Instruments};
 
 /// What a recovery found.
 #[derive(Debug)]
@@ -1008,9 +1045,9 @@ pub fn recover<S: JournaledState>(
     }
     let (snap_seq, snap_chain) = match &chosen {
         Some((s, path)) => {
-            if s.settings != settings_text {
+            if s.settings != state.snapshot_settings(&settings_text) {
                 return Err(Failure::corrupt(format!(
-                    "snapshot {} refused: its settings are not the journal's",
+                    "snapshot {} refused: its settings (or instrument table) are not the journal's",
                     path.display()
                 )));
             }
@@ -1030,13 +1067,24 @@ pub fn recover<S: JournaledState>(
     let mut last_seq = 0;
     let mut tail = 0;
     let mut buf = String::with_capacity(1 << 16);
-    while let Some(r) = reader.next_record().map_err(Failure::journal)? {
-        chain.add_payload(r.seq, reader.last_payload());
-        last_seq = r.seq;
-        if r.seq < snap_seq {
-            continue;
+    // Up to the snapshot the records are only checked (frame, sequence, CRC) and
+    // chained, not decoded.
+    while last_seq < snap_seq {
+        let Some(seq) = reader.next_checked().map_err(Failure::journal)? else {
+            break;
+        };
+        chain.add_payload(seq, reader.last_payload());
+        last_seq = seq;
+        if seq > snap_seq {
+            return Err(Failure::corrupt(format!(
+                "snapshot {} refused: the journal starts after its sequence {snap_seq}",
+                chosen
+                    .as_ref()
+                    .map(|c| c.1.display().to_string())
+                    .unwrap_or_default()
+            )));
         }
-        if r.seq == snap_seq {
+        if seq == snap_seq {
             if Some(chain) != snap_chain {
                 return Err(Failure::corrupt(format!(
                     "snapshot {} refused: it was not taken from this journal (record chain differs at seq {snap_seq})",
@@ -1044,16 +1092,22 @@ pub fn recover<S: JournaledState>(
                 )));
             }
             t_tail = Instant::now();
-            continue;
         }
+    }
+    while let Some(r) = reader.next_record().map_err(Failure::journal)? {
+        chain.add_payload(r.seq, reader.last_payload());
+        last_seq = r.seq;
         tail += 1;
-        state.apply(r.seq, &r.value, &mut buf);
-        if buf.len() >= 1 << 16 {
-            if let Some(out) = events.as_deref_mut() {
-                out.write_all(buf.as_bytes())
-                    .map_err(|e| Failure::io(format!("cannot write events: {e}")))?;
+        match events.as_deref_mut() {
+            None => state.apply_quiet(r.seq, &r.value, &mut buf),
+            Some(out) => {
+                state.apply(r.seq, &r.value, &mut buf);
+                if buf.len() >= 1 << 16 {
+                    out.write_all(buf.as_bytes())
+                        .map_err(|e| Failure::io(format!("cannot write events: {e}")))?;
+                    buf.clear();
+                }
             }
-            buf.clear();
         }
     }
     if let Some(out) = events {
@@ -1132,7 +1186,11 @@ mod tests {
         let bytes = encode_snapshot(4, Chain(7), &settings, &book, &attrs).unwrap();
         let snap = decode_snapshot(&bytes).unwrap();
         assert_eq!(snap.seq, 4);
-        let modes: Vec<(u64, Tif, Stp)> = snap.orders.iter().map(|o| (o.0.id, o.1, o.2)).collect();
+        let modes: Vec<(u64, Tif, Stp)> = snap.books[0]
+            .orders
+            .iter()
+            .map(|o| (o.0.id, o.1, o.2))
+            .collect();
         assert_eq!(
             modes,
             vec![
@@ -1143,7 +1201,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            snap.levels,
+            snap.books[0].levels,
             vec![
                 LevelRecord {
                     side: Side::Buy,

@@ -51,6 +51,7 @@ pub mod config;
 pub mod error;
 pub mod format;
 pub mod reader;
+pub mod short_crc;
 pub mod state_hash;
 pub mod threaded;
 pub mod writer;

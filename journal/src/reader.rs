@@ -367,7 +367,39 @@ impl<C: Codec> Reader<C> {
         r
     }
 
+    /// The next whole record's sequence number, its frame and CRC checked but its
+    /// payload not decoded (the bytes are [`Reader::last_payload`]); `Ok(None)` at the
+    /// end. For a caller that only needs to know the records are whole and chain them
+    /// (recovery's scan up to a snapshot): the CRC vouches the bytes are the ones the
+    /// writer wrote, and the writer writes only encodings. [`Reader::next_record`] and
+    /// this may be mixed.
+    pub fn next_checked(&mut self) -> Result<Option<u64>, JournalError> {
+        if self.finished {
+            return Ok(None);
+        }
+        let r = self.advance_raw();
+        if !matches!(r, Ok(Some(_))) {
+            self.finished = true;
+        }
+        r.map(|o| o.map(|(seq, _)| seq))
+    }
+
     fn advance(&mut self) -> Result<Option<Record<C>>, JournalError> {
+        let Some((seq, at)) = self.advance_raw()? else {
+            return Ok(None);
+        };
+        match C::decode(&self.payload) {
+            Ok(value) => Ok(Some(Record { seq, value })),
+            Err(d) => {
+                let scanner = self.scanner.as_ref().expect("a record was just read");
+                Err(scanner.corrupt(at, CorruptionKind::Payload(d)))
+            }
+        }
+    }
+
+    /// The next record's sequence number and offset, everything but its payload's
+    /// decoding checked.
+    fn advance_raw(&mut self) -> Result<Option<(u64, u64)>, JournalError> {
         loop {
             if self.scanner.is_none() {
                 if self.at >= self.indices.len() {
@@ -404,13 +436,11 @@ impl<C: Codec> Reader<C> {
             match scanner.next::<C>(expected, &mut self.payload)? {
                 Step::Record { seq, payload_len } => {
                     let at = scanner.offset - (RECORD_HEADER_LEN + payload_len) as u64;
-                    let value = C::decode(&self.payload)
-                        .map_err(|d| scanner.corrupt(at, CorruptionKind::Payload(d)))?;
                     self.last_valid_len = scanner.offset;
                     self.records += 1;
                     self.next_seq =
                         Some(seq.checked_add(1).ok_or(JournalError::SequenceExhausted)?);
-                    return Ok(Some(Record { seq, value }));
+                    return Ok(Some((seq, at)));
                 }
                 Step::End => {
                     self.scanner = None;

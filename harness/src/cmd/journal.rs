@@ -68,13 +68,13 @@ pub fn run(a: Args) -> u8 {
                 (BookKind::Fast, Some(t)) => walk(
                     dir,
                     &s,
-                    journaled::instrument_state::<FastBook>(&s, &t, &path)?,
+                    journaled::instrument_state::<FastBook>(&s, &t, &path, false)?,
                     dump,
                 ),
                 (BookKind::Reference, Some(t)) => walk(
                     dir,
                     &s,
-                    journaled::instrument_state::<ReferenceBook>(&s, &t, &path)?,
+                    journaled::instrument_state::<ReferenceBook>(&s, &t, &path, false)?,
                     dump,
                 ),
             }
@@ -95,6 +95,7 @@ fn walk<S: JournaledState>(
     dump: bool,
 ) -> Result<(), Failure> {
     let settings_text = settings.to_text();
+    let snapshot_settings = state.snapshot_settings(&settings_text);
     // Oldest first, to meet them in sequence order.
     let mut snapshots = journaled::list_snapshots(dir)?;
     snapshots.reverse();
@@ -132,7 +133,10 @@ fn walk<S: JournaledState>(
                 .map_err(|e| e.to_string())
                 .and_then(|b| journaled::decode_snapshot(&b))
                 .map_err(|e| Failure::corrupt(format!("snapshot {}: {e}", path.display())))?;
-            if s != seq || snap.seq != seq || snap.chain != chain || snap.settings != settings_text
+            if s != seq
+                || snap.seq != seq
+                || snap.chain != chain
+                || snap.settings != snapshot_settings
             {
                 return Err(Failure::corrupt(format!(
                     "snapshot {} does not match the journal at seq {s}",

@@ -4,15 +4,47 @@
 //!
 //! # The durability point
 //! Each command is appended to the journal (sequence number = its position in the
-//! stream, the number its event lines carry), then applied. Under `--fsync batch` and
-//! `every` (written off the replay thread, [`flowmatch_journal::ThreadedWriter`]) the
-//! command's event lines are held until its record is durable (`fdatasync` returned):
-//! every event line a reader of the output has seen belongs to a command that a
-//! recovery brings back. Lines are released in chunks (at most [`MAX_HELD`] bytes held;
-//! past that the replay waits for the disk). Under `none` (written on the replay
-//! thread, [`flowmatch_journal::Writer`]) events are released at once: a killed process
-//! loses the records still in the writer's 64 KiB buffer, a machine crash whatever the
-//! kernel had not written back (see `flowmatch_journal::writer`).
+//! stream, the number its event lines carry), then applied. The journal is written off
+//! the replay thread under every policy ([`flowmatch_journal::ThreadedWriter`]: an
+//! append is a ring push). Under `--fsync batch` and `every` the command's event lines
+//! are held until its record is durable (`fdatasync` returned): every event line a
+//! reader of the output has seen belongs to a command that a recovery brings back.
+//! Lines are released in chunks of at least 64 KiB (at most [`MAX_HELD`] bytes held;
+//! past that the replay waits for the disk). Under `none` events are released at once:
+//! a killed process loses the records still in the ring (at most 65,536) and in the
+//! journal thread's 64 KiB buffer, a machine crash whatever the kernel had not written
+//! back (see `flowmatch_journal::writer`).
+//!
+//! # Measured: where the journal's cost went (issue 13's 10% bar)
+//! `valgrind --tool=callgrind --separate-threads=yes target/debug/flowmatch replay
+//! --input cmds.txt [--journal J --fsync P]` (test profile, opt-level 2), 200,000
+//! commands from `scripts/bench-journal.sh`'s generator; instructions per command on the
+//! replay (matching) thread, 2026-12-02. Instruction counts, not time: the machine was
+//! shared at load 20+.
+//!
+//! | build | plain | `none` | `batch` | journal thread (`none` / `batch`) |
+//! | --- | --- | --- | --- | --- |
+//! | before (22da06e) | 3,811 | 4,865 (+27.7%, writer on this thread) | 4,475 (+17.4%) | - / 577 |
+//! | after (ebfa381) | 3,811 | 4,049 (+6.2%) | 4,177 (+9.6%) | 400 / 397 |
+//! | after (f6445c1, release attempts) | 3,811 | 4,049 | 4,064 (+6.6%) | 400 / 397 |
+//!
+//! Of the "after" extra, ~170 instructions per command here are the state hash printed
+//! at the end (34 M instructions of SHA-256 over this stream's final book: fixed per run,
+//! not per command; 17 per command at 2 M commands): without it `none` is +1.8% and
+//! `batch` +2.2% (+5.1% at ebfa381). Of `batch`'s, ~90 per command were release attempts re-scanning the
+//! held marks while the durability point had not moved; they are now skipped (an attempt
+//! only when it moved).
+//!
+//! The extra work found and removed: the snapshot chain (a second encode and CRC of
+//! every record, ~320 instructions, on the replay thread) was kept with snapshots off;
+//! the record CRC took three calls into the CRC crate (one now, [`flowmatch_journal::format::record_crc`]);
+//! released event text was moved to the front of the held buffer at every release (now
+//! skipped over, compacted once 1 MiB is behind). Left on the replay thread: the ring
+//! push (~70), the held-text marks (~20) and, once at the end, the state hash (SHA-256
+//! of the book: fixed, not per command). `none` moved off the thread too: on the quiet
+//! machine (bench-results/journal, 22da06e) the off-thread `every` (6.00 s) beat the
+//! calling-thread `none` (7.19 s) on 10 M commands, and on this thread `none` costs the
+//! encode, CRC, copy and `write` calls of every record.
 //!
 //! # A directory that already holds a journal
 //! Refused unless `--resume` is given. With `--resume` the journal is verified (a torn
@@ -32,7 +64,9 @@
 //! the report on stderr gives the longest stop and its parts.
 //!
 //! With snapshots on, the replay also keeps each accepted order's time in force and STP
-//! mode (a hash map insert per accepted order; see `journaled::OrderAttrs`).
+//! mode (a hash map insert per accepted order; see `journaled::OrderAttrs`) and the
+//! chain CRC that ties a snapshot to its journal; with them off it keeps neither. An
+//! instrument journal (`--instruments`) snapshots every book (`journaled::instruments`).
 //!
 //! # Report
 //! At the end, stderr gets one line: the journal's last sequence number and the state
@@ -51,7 +85,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// Most event bytes held back waiting for durability before the replay waits.
-pub const MAX_HELD: usize = 1 << 20;
+pub const MAX_HELD: usize = 8 << 20;
+/// Released text behind the held text that makes the buffer compact.
+const COMPACT_AT: usize = 1 << 20;
 /// Largest `--snapshot-every`.
 pub const MAX_SNAPSHOT_EVERY: u64 = 1 << 40;
 /// A release mark every this many bytes of held event text.
@@ -61,64 +97,65 @@ const CHUNK: usize = 1 << 16;
 /// Ring between the replay and the journal thread.
 const RING: usize = 1 << 16;
 
-/// The journal writer: on this thread under `none`, off it otherwise.
-enum Journal<C: Codec + Copy + Send + 'static> {
-    Direct(Writer<C>),
-    Threaded(ThreadedWriter<C>),
+/// The journal writer, off the replay thread under every policy (see the module docs
+/// for the measurement behind that).
+struct Journal<C: Codec + Copy + Send + 'static> {
+    w: ThreadedWriter<C>,
+    /// Under `none` a record counts once written (its events are not held).
+    none: bool,
 }
 
 impl<C: Codec + Copy + Send + 'static> Journal<C> {
     fn append(&mut self, record: &C) -> Result<u64, JournalError> {
-        match self {
-            Journal::Direct(w) => w.append(record),
-            Journal::Threaded(w) => w.append(*record),
-        }
+        self.w.append(*record)
     }
 
     /// Last record whose events may be released.
     fn released(&self) -> u64 {
-        match self {
-            Journal::Direct(w) => w.appended_seq(),
-            Journal::Threaded(w) => w.durable_seq(),
-        }
+        self.w.durable_seq()
     }
 
-    /// Waits until `seq` may be released (and, under `none`, is written).
+    /// Waits until record `seq` is durable (under `none`: written, so a snapshot taken
+    /// after it is never ahead of its journal).
     fn wait_for(&mut self, seq: u64) -> Result<(), JournalError> {
-        match self {
-            Journal::Direct(w) => {
-                w.flush()?;
-                Ok(())
+        loop {
+            let at = if self.none {
+                self.w.written_seq()
+            } else {
+                self.w.durable_seq()
+            };
+            if at >= seq {
+                return Ok(());
             }
-            Journal::Threaded(w) => {
-                while w.durable_seq() < seq {
-                    if w.failed() {
-                        return Err(JournalError::Failed);
-                    }
-                    std::thread::sleep(Duration::from_micros(50));
-                }
-                Ok(())
+            if self.w.failed() {
+                return Err(JournalError::Failed);
             }
+            std::thread::sleep(Duration::from_micros(50));
         }
     }
 
     fn close(self) -> Result<u64, JournalError> {
-        match self {
-            Journal::Direct(w) => w.close(),
-            Journal::Threaded(w) => w.close().map(|c| c.last_seq),
-        }
+        self.w.close().map(|c| c.last_seq)
     }
 }
 
 /// Event text waiting for its commands to be durable, with marks saying which sequence
-/// number ends where.
+/// number ends where. Released text is only skipped over (`start`), and the buffer is
+/// compacted once that much is behind it, so a release copies nothing but what it writes.
 struct Held {
     buf: String,
+    /// Bytes before this have been written (or discarded).
+    start: usize,
     marks: VecDeque<(u64, usize)>,
     last_mark: usize,
 }
 
 impl Held {
+    /// Bytes held.
+    fn len(&self) -> usize {
+        self.buf.len() - self.start
+    }
+
     fn mark(&mut self, seq: u64) {
         if self.buf.len() - self.last_mark >= MARK_BYTES {
             self.marks.push_back((seq, self.buf.len()));
@@ -126,36 +163,53 @@ impl Held {
         }
     }
 
-    /// Writes the text of every command up to `released`; returns whether it wrote.
+    fn clear(&mut self) {
+        self.buf.clear();
+        self.start = 0;
+        self.marks.clear();
+        self.last_mark = 0;
+    }
+
+    /// Writes the text of every command up to `released` (everything with `all`), once
+    /// at least `min` bytes can go.
     fn release<W: Write + ?Sized>(
         &mut self,
         released: u64,
         out: &mut W,
         all: bool,
+        min: usize,
     ) -> std::io::Result<()> {
-        let mut upto = 0;
-        if all {
-            upto = self.buf.len();
-            self.marks.clear();
+        let upto = if all {
+            self.buf.len()
         } else {
-            while let Some(&(seq, at)) = self.marks.front() {
+            let mut upto = self.start;
+            for &(seq, at) in self.marks.iter() {
                 if seq > released {
                     break;
                 }
                 upto = at;
-                self.marks.pop_front();
             }
-        }
-        if upto == 0 {
+            upto
+        };
+        if upto - self.start < min.max(1) {
             return Ok(());
         }
-        out.write_all(&self.buf.as_bytes()[..upto])?;
+        out.write_all(&self.buf.as_bytes()[self.start..upto])?;
         out.flush()?;
-        self.buf.drain(..upto);
-        for m in self.marks.iter_mut() {
-            m.1 -= upto;
+        while self.marks.front().is_some_and(|&(_, at)| at <= upto) {
+            self.marks.pop_front();
         }
-        self.last_mark = self.last_mark.saturating_sub(upto);
+        self.start = upto;
+        if self.start == self.buf.len() {
+            self.clear();
+        } else if self.start >= COMPACT_AT {
+            self.buf.drain(..self.start);
+            for m in self.marks.iter_mut() {
+                m.1 -= self.start;
+            }
+            self.last_mark = self.last_mark.saturating_sub(self.start);
+            self.start = 0;
+        }
         Ok(())
     }
 }
@@ -230,18 +284,19 @@ pub fn run<B: NewBook + BookStorage>(
         Some(path) => std::fs::read_to_string(path)
             .map_err(|e| Failure::corrupt(format!("--instruments {}: {e}", path.display())))
             .and_then(|table| {
-                if opts.snapshot_every.is_some() {
-                    return Err(Failure::corrupt(format!(
-                        "--snapshot-every does not combine with --instruments: {}",
-                        journaled::SNAPSHOTS_OF_INSTRUMENTS
-                    )));
-                }
                 run_inner(
                     a,
                     settings,
                     opts,
                     Some(&table),
-                    || journaled::instrument_state::<B>(&settings, &table, path),
+                    || {
+                        journaled::instrument_state::<B>(
+                            &settings,
+                            &table,
+                            path,
+                            opts.snapshot_every.is_some(),
+                        )
+                    },
                     input,
                     out,
                 )
@@ -322,9 +377,9 @@ fn run_inner<S: JournaledState>(
         let writer = Writer::<S::Record>::create(dir, config).map_err(Failure::journal)?;
         (state, writer, 0, Chain::default())
     };
-    let mut journal = match opts.fsync {
-        FsyncPolicy::None => Journal::Direct(writer),
-        _ => Journal::Threaded(ThreadedWriter::spawn(writer, RING).map_err(Failure::journal)?),
+    let mut journal = Journal {
+        w: ThreadedWriter::spawn(writer, RING).map_err(Failure::journal)?,
+        none: opts.fsync == FsyncPolicy::None,
     };
     // The journal's own records, to check the skipped input against.
     let mut journaled = if start_seq > 0 {
@@ -333,7 +388,8 @@ fn run_inner<S: JournaledState>(
         None
     };
     let mut held = Held {
-        buf: String::with_capacity(MAX_HELD + CHUNK),
+        buf: String::with_capacity(MAX_HELD + COMPACT_AT + CHUNK),
+        start: 0,
         marks: VecDeque::with_capacity(MAX_HELD / MARK_BYTES + 2),
         last_mark: 0,
     };
@@ -352,23 +408,27 @@ fn run_inner<S: JournaledState>(
         a.input.display().to_string()
     };
     let mut input_error: Option<ReadError> = None;
-    let mut emit =
-        |held: &mut Held, released: u64, all: bool, closed: &mut bool| -> Result<(), Failure> {
-            if *closed {
-                held.buf.clear();
-                held.marks.clear();
-                held.last_mark = 0;
-                return Ok(());
+    let mut emit = |held: &mut Held,
+                    released: u64,
+                    all: bool,
+                    min: usize,
+                    closed: &mut bool|
+     -> Result<(), Failure> {
+        if *closed {
+            held.clear();
+            return Ok(());
+        }
+        match held.release(released, out, all, min) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                *closed = true;
+                Ok(())
             }
-            match held.release(released, out, all) {
-                Ok(()) => Ok(()),
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
-                    *closed = true;
-                    Ok(())
-                }
-                Err(e) => Err(Failure::io(format!("cannot write events: {e}"))),
-            }
-        };
+            Err(e) => Err(Failure::io(format!("cannot write events: {e}"))),
+        }
+    };
+    // The durability point of the last release attempt.
+    let mut tried = u64::MAX;
     let mut text = String::with_capacity(128);
     let mut line = 0usize;
     loop {
@@ -412,16 +472,25 @@ fn run_inner<S: JournaledState>(
                 "journal gave sequence {got} to command {seq}"
             )));
         }
-        chain.add(seq, &record);
+        // The chain only ties snapshots to their journal: without snapshots it is not
+        // kept (a later `--resume --snapshot-every` recomputes it from the journal).
+        if opts.snapshot_every.is_some() {
+            chain.add(seq, &record);
+        }
         state.apply(seq, &record, &mut held.buf);
         held.mark(seq);
-        if held.buf.len() >= CHUNK {
-            let all = matches!(journal, Journal::Direct(_));
-            if !all && held.buf.len() >= MAX_HELD {
+        if held.len() >= CHUNK {
+            let all = journal.none;
+            if !all && held.len() >= MAX_HELD {
                 journal.wait_for(seq).map_err(Failure::journal)?;
-                emit(&mut held, seq, true, &mut output_closed)?;
+                emit(&mut held, seq, true, 0, &mut output_closed)?;
             } else {
-                emit(&mut held, journal.released(), all, &mut output_closed)?;
+                // Only a durability point that moved can release anything new.
+                let released = journal.released();
+                if all || released != tried {
+                    tried = released;
+                    emit(&mut held, released, all, CHUNK, &mut output_closed)?;
+                }
             }
             if output_closed && on_closed == OnClosedOutput::Stop {
                 break;
@@ -441,7 +510,7 @@ fn run_inner<S: JournaledState>(
         }
     }
     let last = journal.close().map_err(Failure::journal)?;
-    emit(&mut held, last, true, &mut output_closed)?;
+    emit(&mut held, last, true, 0, &mut output_closed)?;
     eprintln!(
         "flowmatch replay: journal {}: last_seq={last} state_hash={}",
         dir.display(),

@@ -1,0 +1,364 @@
+//! The journaled state of an instrument journal (`replay --journal --instruments FILE`):
+//! the prefixed replay (default book + `MultiBook`) with the time in force and STP mode
+//! of every book's resting orders, its state hash, and its snapshots.
+//!
+//! # Snapshots of an instrument journal
+//! The snapshot format is the single book's (module docs of [`super`]) with one section
+//! per book that appeared, in order of first appearance, under the state hash's keys (0
+//! the default book, `id + 1` instrument `id`); a book that appeared and is empty has a
+//! section with no orders and no levels. The recorded settings text is the journal's
+//! `settings` file followed by `instruments-crc32c=XXXXXXXX` (CRC32C of the
+//! `instruments.csv` bytes, 8 lowercase hex digits): a snapshot taken under another
+//! table is refused.
+//!
+//! Loading rebuilds a fresh replay book by book in that order: each order is re-added
+//! as a limit order with its time in force and STP mode (its only event must be its
+//! acknowledgement); an empty book is made to appear by a cancel of an id it cannot hold
+//! (its only event: the reject). Then every rebuilt book's level aggregates are compared
+//! with the recorded ones (a full book's own; a cold record's recomputed from its
+//! orders) and the state hash with the recorded hash.
+//!
+//! Order attributes are kept per book (an `ACK` in the command's event text is the
+//! acknowledgement: a new order's only possible `ACK` is its own), only when snapshots
+//! are written.
+
+use super::{
+    levels_of, BookSection, Chain, Failure, JournaledState, LevelRecord, NewBook, OrderAttrs,
+    Settings, Snapshot, SnapshotBytes, SnapshotCost,
+};
+use crate::instrument_replay::InstrumentReplay;
+use crate::instrument_text::parse_line;
+use crate::text::{self, SyntaxError};
+use flowmatch_core::instrument::{BookStorage, BookView};
+use flowmatch_core::{Command, InstrumentId, InstrumentTable, NewOrder, OrdType, RestingOrder};
+use flowmatch_journal::state_hash::ORDER_BYTES;
+use flowmatch_journal::{InstrumentRecord, StateHash, StateHasher};
+use std::path::Path;
+use std::time::Instant;
+
+/// The state of an instrument journal (see the module docs).
+pub struct Instruments<B> {
+    replay: InstrumentReplay<B>,
+    table: InstrumentTable,
+    settings: Settings,
+    table_crc: u32,
+    /// Per book key (0 default, `id + 1` instrument `id`).
+    attrs: Vec<OrderAttrs>,
+    track_attrs: bool,
+}
+
+/// The state of an instrument journal: a default book configured from `settings` and
+/// the instruments of `table_text` (CSV; `path` names it in messages); `track_attrs`
+/// when snapshots will be written.
+pub fn instrument_state<B: NewBook + BookStorage>(
+    settings: &Settings,
+    table_text: &str,
+    path: &Path,
+    track_attrs: bool,
+) -> Result<Instruments<B>, Failure> {
+    let bad = |e: String| Failure::corrupt(format!("{}: {e}", path.display()));
+    let table = InstrumentTable::from_csv(table_text).map_err(|e| bad(e.to_string()))?;
+    let replay = InstrumentReplay::new(
+        <B as NewBook>::with_config(settings.config()),
+        Some(table.clone()),
+    )
+    .map_err(bad)?;
+    Ok(Instruments {
+        attrs: vec![OrderAttrs::default(); table.len() + 1],
+        replay,
+        table,
+        settings: *settings,
+        table_crc: crc32c::crc32c(table_text.as_bytes()),
+        track_attrs,
+    })
+}
+
+impl<B: NewBook + BookStorage> Instruments<B> {
+    /// The prefixed replay.
+    pub fn replay(&self) -> &InstrumentReplay<B> {
+        &self.replay
+    }
+
+    fn key_of(&self, r: &InstrumentRecord) -> Option<usize> {
+        match &r.symbol {
+            None => Some(0),
+            Some(s) => self.table.lookup(s).map(|id| id.index() + 1),
+        }
+    }
+
+    fn symbol_of(&self, key: u32) -> Option<Option<flowmatch_core::Symbol>> {
+        match key {
+            0 => Some(None),
+            k => self
+                .table
+                .get(InstrumentId(k - 1))
+                .map(|spec| Some(spec.symbol)),
+        }
+    }
+
+    /// Every book that appeared: key, orders in dump order, level aggregates.
+    fn sections(&self) -> Vec<(u32, Vec<RestingOrder>, Vec<LevelRecord>)> {
+        let mut out = Vec::new();
+        self.replay.for_each_book(&mut |key, view| {
+            let (orders, levels) = match view {
+                None => (Vec::new(), Vec::new()),
+                Some(BookView::Full(b)) => {
+                    let mut v = Vec::with_capacity(b.len());
+                    b.for_each_order(&mut |o| v.push(*o));
+                    (v, levels_of(b))
+                }
+                Some(v) => {
+                    let orders = v.snapshot();
+                    let levels = levels_from_orders(&orders);
+                    (orders, levels)
+                }
+            };
+            out.push((key, orders, levels));
+        });
+        out
+    }
+}
+
+/// Level aggregates of orders in dump order (bids best first, then asks best first).
+fn levels_from_orders(orders: &[RestingOrder]) -> Vec<LevelRecord> {
+    let mut levels: Vec<LevelRecord> = Vec::new();
+    for o in orders {
+        match levels.last_mut() {
+            Some(l) if l.side == o.side && l.price == o.price => {
+                l.qty += o.open_qty as u128;
+                l.orders += 1;
+            }
+            _ => levels.push(LevelRecord {
+                side: o.side,
+                price: o.price,
+                qty: o.open_qty as u128,
+                orders: 1,
+            }),
+        }
+    }
+    levels
+}
+
+/// An instrument journal's state hash: the canonical form's sections (version 1,
+/// [`flowmatch_journal::state_hash`]) for every book that appeared, in order of first
+/// appearance, each under its key: 0 for the default book (unprefixed lines), `id + 1`
+/// for instrument `id` (its row in the table, 0-based).
+impl<B: NewBook + BookStorage> JournaledState for Instruments<B> {
+    type Record = InstrumentRecord;
+
+    fn parse(line: &str, line_no: usize) -> Result<Option<InstrumentRecord>, SyntaxError> {
+        Ok(parse_line(line, line_no)?.map(|(symbol, cmd)| InstrumentRecord { symbol, cmd }))
+    }
+
+    fn apply(&mut self, seq: u64, r: &InstrumentRecord, buf: &mut String) {
+        let before = buf.len();
+        self.replay.apply(seq, r.symbol, &r.cmd, buf);
+        if self.track_attrs {
+            if let (Command::New(_), Some(key)) = (&r.cmd, self.key_of(r)) {
+                // A new order's only possible acknowledgement is its own.
+                let acked = buf[before..].contains(",ACK,");
+                self.attrs[key].record(&r.cmd, acked);
+            }
+        }
+    }
+
+    fn state_hash(&self) -> StateHash {
+        let mut h = StateHasher::new();
+        self.replay.for_each_book(&mut |key, view| match view {
+            Some(v) => {
+                h.add_orders(key, v.len(), |f| v.for_each_order(f));
+            }
+            None => {
+                h.add_orders(key, 0, |_| {});
+            }
+        });
+        h.finish()
+    }
+
+    fn book_dump(&self) -> String {
+        self.replay.book_dump()
+    }
+
+    fn write_record(out: &mut String, r: &InstrumentRecord) {
+        if let Some(s) = &r.symbol {
+            out.push_str(s.as_str());
+            out.push(':');
+        }
+        let _ = text::write_command(out, &r.cmd);
+    }
+
+    fn snapshot_settings(&self, settings: &str) -> String {
+        format!("{settings}instruments-crc32c={:08x}\n", self.table_crc)
+    }
+
+    fn write_snapshot(
+        &mut self,
+        dir: &Path,
+        seq: u64,
+        chain: Chain,
+        settings: &str,
+    ) -> Result<SnapshotCost, Failure> {
+        let t0 = Instant::now();
+        let sections = self.sections();
+        let size: usize = sections
+            .iter()
+            .map(|(_, o, l)| 20 + o.len() * (ORDER_BYTES + 2) + l.len() * 33)
+            .sum();
+        let mut b = SnapshotBytes::new(seq, chain, &self.snapshot_settings(settings), size);
+        let mut kept = vec![OrderAttrs::default(); self.attrs.len()];
+        for (key, orders, levels) in &sections {
+            let k = *key as usize;
+            b.book(
+                *key,
+                orders.len(),
+                |f| orders.iter().for_each(f),
+                &self.attrs[k],
+                levels,
+            )
+            .map_err(|id| {
+                Failure::io(format!(
+                    "snapshot at seq {seq}: no time in force / STP mode recorded for resting order {id} of book {key}"
+                ))
+            })?;
+            for o in orders {
+                if let Some(a) = self.attrs[k].get(o.id) {
+                    kept[k].insert(o.id, a);
+                }
+            }
+        }
+        self.attrs = kept;
+        let bytes = b.finish(self.state_hash());
+        let t1 = Instant::now();
+        super::write_atomically(dir, &super::snapshot_file_name(seq), &bytes)?;
+        Ok(SnapshotCost {
+            bytes: bytes.len(),
+            serialize_us: (t1 - t0).as_micros() as u64,
+            write_us: t1.elapsed().as_micros() as u64,
+        })
+    }
+
+    fn load_snapshot(&mut self, snap: &Snapshot, path: &Path) -> Result<(), Failure> {
+        let refuse =
+            |what: String| Failure::corrupt(format!("snapshot {} refused: {what}", path.display()));
+        let mut fresh = instrument_state_from(self)?;
+        let mut buf = String::with_capacity(256);
+        for BookSection { key, orders, .. } in &snap.books {
+            let Some(symbol) = fresh.symbol_of(*key) else {
+                return Err(refuse(format!(
+                    "book key {key} is no instrument of the table"
+                )));
+            };
+            if orders.is_empty() {
+                // Appears, unchanged: nothing rests in it, so the cancel is rejected.
+                buf.clear();
+                fresh
+                    .replay
+                    .apply(0, symbol, &Command::Cancel { id: u64::MAX }, &mut buf);
+                if buf.lines().count() != 1 || !buf.contains(",REJ,") {
+                    return Err(refuse(format!(
+                        "empty book {key} did not appear as recorded: {buf}"
+                    )));
+                }
+                continue;
+            }
+            for (o, tif, stp) in orders {
+                let cmd = Command::New(NewOrder {
+                    id: o.id,
+                    account: o.account,
+                    side: o.side,
+                    ord_type: OrdType::Limit,
+                    price: Some(o.price),
+                    qty: o.open_qty,
+                    tif: *tif,
+                    stp: *stp,
+                });
+                buf.clear();
+                fresh.replay.apply(0, symbol, &cmd, &mut buf);
+                if buf.lines().count() != 1 || !buf.contains(",ACK,") {
+                    return Err(refuse(format!(
+                        "order {} of book {key} did not rest as recorded: {buf}",
+                        o.id
+                    )));
+                }
+                fresh.attrs[*key as usize].insert(o.id, (*tif, *stp));
+            }
+        }
+        let rebuilt = fresh.sections();
+        let same_books = rebuilt.len() == snap.books.len()
+            && rebuilt
+                .iter()
+                .zip(&snap.books)
+                .all(|((k, _, l), s)| *k == s.key && *l == s.levels);
+        if !same_books {
+            return Err(refuse(
+                "the books or their level aggregates differ from the orders'".into(),
+            ));
+        }
+        let hash = fresh.state_hash();
+        if hash != snap.hash {
+            return Err(refuse(format!(
+                "state hash {hash} of its orders is not the recorded {}",
+                snap.hash
+            )));
+        }
+        fresh.track_attrs = self.track_attrs;
+        *self = fresh;
+        Ok(())
+    }
+}
+
+/// A fresh state with `like`'s settings and table.
+fn instrument_state_from<B: NewBook + BookStorage>(
+    like: &Instruments<B>,
+) -> Result<Instruments<B>, Failure> {
+    let replay = InstrumentReplay::new(
+        <B as NewBook>::with_config(like.settings.config()),
+        Some(like.table.clone()),
+    )
+    .map_err(Failure::corrupt)?;
+    Ok(Instruments {
+        replay,
+        table: like.table.clone(),
+        settings: like.settings,
+        table_crc: like.table_crc,
+        attrs: vec![OrderAttrs::default(); like.attrs.len()],
+        track_attrs: like.track_attrs,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flowmatch_core::Side;
+
+    #[test]
+    fn levels_from_orders_groups_runs_of_one_price() {
+        let o = |side, price, id, open_qty| RestingOrder {
+            side,
+            price,
+            id,
+            account: 1,
+            open_qty,
+        };
+        let orders = [
+            o(Side::Buy, 100, 1, 5),
+            o(Side::Buy, 100, 2, 7),
+            o(Side::Buy, 99, 3, 1),
+            o(Side::Sell, 105, 4, 3),
+        ];
+        let l = |side, price, qty, orders| LevelRecord {
+            side,
+            price,
+            qty,
+            orders,
+        };
+        assert_eq!(
+            levels_from_orders(&orders),
+            vec![
+                l(Side::Buy, 100, 12, 2),
+                l(Side::Buy, 99, 1, 1),
+                l(Side::Sell, 105, 3, 1)
+            ]
+        );
+    }
+}
