@@ -145,7 +145,10 @@ pub async fn publish(plan: GatewayPlan) -> Result<Published, String> {
                 .await
                 .map_err(|e| e.to_string())?
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(|e| {
+                    eprintln!("gateway: command {} (shard {shard}): {e}; retrying", j + 1);
+                    e.to_string()
+                })
             })
             .await
             .map_err(|e| format!("publish command {}: {e}", j + 1))?;
