@@ -122,9 +122,17 @@ pub async fn publish(plan: GatewayPlan) -> Result<Published, String> {
                 }
             }
         }
+        // Acks in order; the first failure ends the wait. Each ack's timeout starts when it
+        // is awaited, so awaiting a whole window of acks lost with a dead server one after
+        // another took 256 x 5 s (the demo's gateway "hang"); the rest are dropped and
+        // re-sent by the slow path, where the server's de-duplication answers for any
+        // that were stored.
         for (k, f) in acks.into_iter().enumerate() {
-            if f.await.is_err() && first_fail.is_none_or(|ff| i + k < ff) {
-                first_fail = Some(i + k);
+            if f.await.is_err() {
+                if first_fail.is_none_or(|ff| i + k < ff) {
+                    first_fail = Some(i + k);
+                }
+                break;
             }
         }
         let Some(from) = first_fail else {
@@ -143,7 +151,10 @@ pub async fn publish(plan: GatewayPlan) -> Result<Published, String> {
                     line.clone().into(),
                 )
                 .await
-                .map_err(|e| e.to_string())?
+                .map_err(|e| {
+                    eprintln!("gateway: command {} (shard {shard}): send: {e}; retrying", j + 1);
+                    e.to_string()
+                })?
                 .await
                 .map_err(|e| {
                     eprintln!("gateway: command {} (shard {shard}): {e}; retrying", j + 1);
