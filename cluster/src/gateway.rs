@@ -152,7 +152,10 @@ pub async fn publish(plan: GatewayPlan) -> Result<Published, String> {
                 )
                 .await
                 .map_err(|e| {
-                    eprintln!("gateway: command {} (shard {shard}): send: {e}; retrying", j + 1);
+                    eprintln!(
+                        "gateway: command {} (shard {shard}): send: {e}; retrying",
+                        j + 1
+                    );
                     e.to_string()
                 })?
                 .await
