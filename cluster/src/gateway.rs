@@ -66,6 +66,8 @@ fn headers(shard: usize, ordinal: u64) -> HeaderMap {
 }
 
 /// Publishes the plan; every command is stored exactly once and in order, or an error.
+// `j` indexes two parallel vectors (commands, ordinals) and names the input line.
+#[allow(clippy::needless_range_loop)]
 pub async fn publish(plan: GatewayPlan) -> Result<Published, String> {
     let js = log::connect(plan.urls.clone(), "flowmatch-gateway").await?;
     // The k-th command of a shard is stored at sequence k: its ordinal is positional.

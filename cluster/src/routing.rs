@@ -11,6 +11,7 @@ use flowmatch_core::Symbol;
 pub const MAX_SHARDS: usize = 64;
 
 /// Routes symbols to shards.
+#[derive(Debug)]
 pub struct Routing {
     hash: KeyHash,
 }
