@@ -66,6 +66,8 @@ fn headers(shard: usize, ordinal: u64) -> HeaderMap {
 }
 
 /// Publishes the plan; every command is stored exactly once and in order, or an error.
+// `j` indexes two parallel vectors (commands, ordinals) and names the input line.
+#[allow(clippy::needless_range_loop)]
 pub async fn publish(plan: GatewayPlan) -> Result<Published, String> {
     let js = log::connect(plan.urls.clone(), "flowmatch-gateway").await?;
     // The k-th command of a shard is stored at sequence k: its ordinal is positional.
@@ -122,9 +124,17 @@ pub async fn publish(plan: GatewayPlan) -> Result<Published, String> {
                 }
             }
         }
+        // Acks in order; the first failure ends the wait. Each ack's timeout starts when it
+        // is awaited, so awaiting a whole window of acks lost with a dead server one after
+        // another took 256 x 5 s (the demo's gateway "hang"); the rest are dropped and
+        // re-sent by the slow path, where the server's de-duplication answers for any
+        // that were stored.
         for (k, f) in acks.into_iter().enumerate() {
-            if f.await.is_err() && first_fail.is_none_or(|ff| i + k < ff) {
-                first_fail = Some(i + k);
+            if f.await.is_err() {
+                if first_fail.is_none_or(|ff| i + k < ff) {
+                    first_fail = Some(i + k);
+                }
+                break;
             }
         }
         let Some(from) = first_fail else {
@@ -143,9 +153,18 @@ pub async fn publish(plan: GatewayPlan) -> Result<Published, String> {
                     line.clone().into(),
                 )
                 .await
-                .map_err(|e| e.to_string())?
+                .map_err(|e| {
+                    eprintln!(
+                        "gateway: command {} (shard {shard}): send: {e}; retrying",
+                        j + 1
+                    );
+                    e.to_string()
+                })?
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(|e| {
+                    eprintln!("gateway: command {} (shard {shard}): {e}; retrying", j + 1);
+                    e.to_string()
+                })
             })
             .await
             .map_err(|e| format!("publish command {}: {e}", j + 1))?;

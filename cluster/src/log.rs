@@ -70,6 +70,13 @@ pub async fn connect(urls: Vec<ServerAddr>, name: &str) -> Result<jetstream::Con
         .name(name)
         .retry_on_initial_connect()
         .connection_timeout(Duration::from_secs(2))
+        .event_callback({
+            let name = name.to_string();
+            move |e| {
+                let name = name.clone();
+                async move { eprintln!("{name}: nats connection event: {e}") }
+            }
+        })
         .connect(urls)
         .await
         .map_err(|e| format!("connect: {e}"))?;

@@ -142,26 +142,61 @@ async fn published_upto(js: &jetstream::Context, shard: usize) -> Result<u64, St
         .last_sequence)
 }
 
+/// The command stream's messages from `start` on: an ordered (ephemeral, single-replica)
+/// consumer whose pull requests expire after `CONSUMER_EXPIRES`, so the client's idle
+/// heartbeat (half of that) notices a dead server in seconds rather than the library's
+/// default 30 s expiry; the node's own watchdog (`STALL`) recreates it in any case.
+async fn command_messages(
+    cmd_stream: &jetstream::stream::Stream,
+    shard: usize,
+    start: u64,
+) -> Result<consumer::pull::Ordered, String> {
+    let consumer = log::retry(|| {
+        cmd_stream.create_consumer(consumer::pull::OrderedConfig {
+            filter_subject: log::cmd_subject(shard),
+            deliver_policy: if start <= 1 {
+                consumer::DeliverPolicy::All
+            } else {
+                consumer::DeliverPolicy::ByStartSequence {
+                    start_sequence: start,
+                }
+            },
+            max_expires: CONSUMER_EXPIRES,
+            ..Default::default()
+        })
+    })
+    .await
+    .map_err(|e| format!("shard {shard} consumer: {e}"))?;
+    consumer
+        .messages()
+        .await
+        .map_err(|e| format!("shard {shard} messages: {e}"))
+}
+
+/// Expiry of the command consumer's pull requests (its idle heartbeat is half of it).
+const CONSUMER_EXPIRES: Duration = Duration::from_secs(2);
+/// A consumer that delivered nothing for this long while the stream holds commands the
+/// node has not applied is recreated from the next sequence (its server may have died).
+const STALL: Duration = Duration::from_millis(1500);
+/// Bound on one request the shard loop makes between messages (stream info, lease write).
+const REQUEST: Duration = Duration::from_millis(1000);
+
+async fn last_command(cmd: &mut jetstream::stream::Stream) -> Option<u64> {
+    tokio::time::timeout(REQUEST, cmd.info())
+        .await
+        .ok()?
+        .ok()
+        .map(|i| i.state.last_sequence)
+}
+
 async fn run_shard(
     js: jetstream::Context,
     leases: Leases,
     plan: &NodePlan,
     shard: usize,
 ) -> Result<(), String> {
-    let (cmd_stream, _) = log::ensure_streams(&js, shard, plan.replicas).await?;
-    let consumer = log::retry(|| {
-        cmd_stream.create_consumer(consumer::pull::OrderedConfig {
-            filter_subject: log::cmd_subject(shard),
-            deliver_policy: consumer::DeliverPolicy::All,
-            ..Default::default()
-        })
-    })
-    .await
-    .map_err(|e| format!("shard {shard} consumer: {e}"))?;
-    let mut messages = consumer
-        .messages()
-        .await
-        .map_err(|e| format!("shard {shard} messages: {e}"))?;
+    let (mut cmd_stream, _) = log::ensure_streams(&js, shard, plan.replicas).await?;
+    let mut messages = command_messages(&cmd_stream, shard, 1).await?;
     let mut engine = ShardEngine::new()?;
     let mut pending: VecDeque<Pending> = VecDeque::new();
     let key = format!("shard-{shard}");
@@ -170,11 +205,13 @@ async fn run_shard(
     let mut published = 0u64;
     let mut tick = tokio::time::interval(Duration::from_millis(50));
     let mut last_trim = Instant::now();
+    let mut last_message = Instant::now();
     loop {
         tokio::select! {
             m = messages.next() => {
                 let Some(m) = m else { return Err(format!("shard {shard}: consumer ended")) };
                 let Ok(m) = m else { continue };  // the ordered consumer recreates itself
+                last_message = Instant::now();
                 let seq = m.info().map_err(|e| format!("shard {shard}: {e}"))?.stream_sequence;
                 if seq <= engine.applied { continue; }
                 let line = std::str::from_utf8(&m.payload).unwrap_or("");
@@ -187,6 +224,24 @@ async fn run_shard(
                 }
             }
             _ = tick.tick() => {
+                if last_message.elapsed() >= STALL {
+                    // Watchdog: nothing delivered for a while; if the stream holds more than
+                    // was applied, the consumer's server probably died: recreate it.
+                    if last_command(&mut cmd_stream).await.is_some_and(|last| last > engine.applied) {
+                        let fresh = tokio::time::timeout(
+                            3 * REQUEST,
+                            command_messages(&cmd_stream, shard, engine.applied + 1),
+                        ).await;
+                        if let Ok(Ok(m)) = fresh {
+                            eprintln!(
+                                "node {}: shard {shard}: consumer recreated from sequence {} at_ns={}",
+                                plan.id, engine.applied + 1, log::now_ns()
+                            );
+                            messages = m;
+                        }
+                    }
+                    last_message = Instant::now();
+                }
                 match lease_rev {
                     Some(rev) => {
                         if renewed.elapsed() >= plan.lease / 4 {
@@ -204,18 +259,24 @@ async fn run_shard(
                     }
                     None => {
                         if let Ok(r) = leases.put_if(&key, &plan.id, 0).await {
-                            let Ok(p) = published_upto(&js, shard).await else { continue };
+                            // The lease is ours from here, whatever the event stream answers:
+                            // publishing is fenced by the event stream's expected sequence, so
+                            // a stale `published` only costs a refused publish and a re-read.
                             lease_rev = Some(r);
                             renewed = Instant::now();
-                            published = p;
-                            pending.retain(|x| x.seq > p);
+                            let p = tokio::time::timeout(REQUEST, published_upto(&js, shard)).await;
+                            if let Ok(Ok(p)) = p {
+                                published = p;
+                                pending.retain(|x| x.seq > p);
+                            }
                             eprintln!(
-                                "node {}: shard {shard}: primary at_ns={} events_published_upto={p} applied={}",
-                                plan.id, log::now_ns(), engine.applied
+                                "node {}: shard {shard}: primary at_ns={} events_published_upto={} applied={}",
+                                plan.id, log::now_ns(), published, engine.applied
                             );
                         } else if last_trim.elapsed() >= Duration::from_millis(500) {
                             // A standby keeps only what the primary has not published yet.
-                            if let Ok(p) = published_upto(&js, shard).await {
+                            if let Ok(Ok(p)) = tokio::time::timeout(REQUEST, published_upto(&js, shard)).await {
+                                published = published.max(p);
                                 pending.retain(|x| x.seq > p);
                             }
                             last_trim = Instant::now();
