@@ -313,7 +313,7 @@ fn pro_rata_with_groups_matches_reference() {
 /// TOP order to allocate to).
 #[test]
 fn cme_algorithms_with_groups_match_reference() {
-    use flowmatch::core::allocation::{AllocationParams, Algorithm, CmePolicy};
+    use flowmatch::core::allocation::{Algorithm, AllocationParams, CmePolicy};
     for algorithm in [
         Algorithm::A,
         Algorithm::C,

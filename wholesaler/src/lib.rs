@@ -77,13 +77,13 @@
 
 pub mod config;
 pub mod desk;
-pub mod symbol_desk;
 #[cfg(feature = "engine")]
 mod engine;
 pub mod ids;
 pub mod internalizer;
 pub mod message;
 pub mod quote;
+pub mod symbol_desk;
 pub mod venue;
 
 pub use config::{Config, Stats};

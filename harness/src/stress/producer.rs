@@ -78,7 +78,7 @@ mod tests {
             |burst| {
                 offers += 1;
                 // Every third offer finds the ring full; the others take up to 3.
-                let take = if offers % 3 == 0 {
+                let take = if offers.is_multiple_of(3) {
                     0
                 } else {
                     burst.len().min(3)

@@ -299,7 +299,7 @@ pub fn run(
             let finished = &finished;
             joins.push(scope.spawn(move || {
                 let full = send_in_bursts(
-                    &stream,
+                    stream,
                     burst_seed ^ p as u64,
                     |burst| router.send_slice(burst),
                     |_, _| false,

@@ -191,7 +191,7 @@ pub fn run(
             joins.push(scope.spawn(move || {
                 let mut lost = Vec::new();
                 let full = send_in_bursts(
-                    &stream,
+                    stream,
                     burst_seed ^ p as u64,
                     |burst| tx.push_slice(burst),
                     |index, full_pushes| {
