@@ -93,6 +93,22 @@ const NEGATIVE: &[(&[&str], &str)] = &[
     ),
     (&["run", "--duration", "-1"], "day_seconds"),
     (
+        &["run", "--instruments", "-5"],
+        "--instruments must be between 1 and 10000, got -5",
+    ),
+    (
+        &["run", "--instruments", "0"],
+        "--instruments must be within 1..=10000 (got 0)",
+    ),
+    (
+        &["run", "--scenario", "crude-2020", "--orders", "0"],
+        "--orders must be within 1..=2000000 (got 0)",
+    ),
+    (
+        &["run", "--scenario", "wash-327", "--orders", "5"],
+        "--orders does not apply to --scenario wash-327",
+    ),
+    (
         &["compare", "--seed", "-1"],
         "--seed must be between 0 and 18446744073709551615, got -1",
     ),

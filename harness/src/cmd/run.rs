@@ -67,7 +67,7 @@ pub struct Args {
     #[arg(long)]
     pub regime: Option<String>,
     /// Number of stocks of a cross-section day (overrides the preset's).
-    #[arg(long, allow_negative_numbers = true, value_parser = unsigned(1, 10_000))]
+    #[arg(long, allow_negative_numbers = true, value_parser = unsigned(1usize, 10_000))]
     pub instruments: Option<usize>,
     /// Print the resolved scenario as TOML (every knob, with its value) and exit: a
     /// starting point for a scenario file.
