@@ -295,15 +295,17 @@ fn promotion_keeps_priority_and_full_books_are_bounded_and_pooled() {
     assert_eq!(m.live_orders(), 9);
 }
 
-/// Untouched instruments cost a few hundred bytes at most; a small book is far below
-/// the single book's default footprint.
+/// Untouched instruments cost a few hundred bytes at most (334 at this writing: the spec
+/// carries its `MatchPolicy` by value, 112 bytes since the CME family's parameters live in
+/// it; interning the table's distinct policies would take most of that back); a small book
+/// is far below the single book's default footprint.
 #[test]
 fn memory_scales_with_activity() {
     let n = 10_000;
     let mut m = MultiBook::<FastBook>::new(table(n), MultiBookConfig::default()).unwrap();
     let empty = m.memory_bytes();
     assert!(
-        empty / n <= 300,
+        empty / n <= 400,
         "{} bytes per untouched instrument",
         empty / n
     );

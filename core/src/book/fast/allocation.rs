@@ -73,19 +73,13 @@ impl FastBook {
             // 1. Self-trade prevention, in time order.
             if stp != Stp::None {
                 let owner = self.taker_owner(account, stp);
-                let mut cur = self.levels[li].head;
-                while let Some(si) = cur.get() {
-                    cur = self.slots[si].next;
-                    if self.same_owner(self.slots[si].account, account, owner) {
-                        let (r, stopped) = self.self_trade(t, rem, si, sink);
-                        rem = r;
-                        if stopped {
-                            return Outcome {
-                                remaining: rem,
-                                stopped: true,
-                            };
-                        }
-                    }
+                let (r, stopped) = self.stp_over_level(t, owner, rem, li, sink);
+                rem = r;
+                if stopped {
+                    return Outcome {
+                        remaining: rem,
+                        stopped: true,
+                    };
                 }
                 if self.levels[li].count == 0 || self.best_level(opp) != Some(li) {
                     continue;

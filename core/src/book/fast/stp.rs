@@ -8,7 +8,7 @@
 //! from the taker's.
 
 use super::execute::Taker;
-use super::slots::Slot;
+use super::slots::{Level, Slot};
 use super::FastBook;
 use crate::book::pool::Ix;
 use crate::command::{Event, EventSink};
@@ -32,6 +32,33 @@ impl FastBook {
     #[inline(always)]
     pub(super) fn same_owner(&self, maker: Account, taker: Account, taker_owner: u64) -> bool {
         maker == taker || (!self.groups.is_empty() && self.groups.owner(maker) == taker_owner)
+    }
+
+    /// Self-trade prevention over a whole level before any of it is shared out (pro-rata
+    /// and the CME family both do this): every order of level `li` that belongs to the
+    /// taker's owner (`owner` from [`FastBook::taker_owner`]) meets the taker's STP mode,
+    /// in time order. Returns the taker's remaining quantity and whether it stopped; the
+    /// level may have emptied (and left the ladder) on the way.
+    pub(super) fn stp_over_level<S: EventSink>(
+        &mut self,
+        t: &Taker,
+        owner: u64,
+        mut rem: Qty,
+        li: Ix<Level>,
+        sink: &mut S,
+    ) -> (Qty, bool) {
+        let mut cur = self.levels[li].head;
+        while let Some(si) = cur.get() {
+            cur = self.slots[si].next;
+            if self.same_owner(self.slots[si].account, t.account, owner) {
+                let (r, stopped) = self.self_trade(t, rem, si, sink);
+                rem = r;
+                if stopped {
+                    return (rem, true);
+                }
+            }
+        }
+        (rem, false)
     }
 
     /// Apply the taker's STP mode to a same-account maker `si`, the taker having `rem`

@@ -38,31 +38,10 @@ impl ReferenceBook {
         sink: &mut S,
     ) -> WalkEnd {
         let maker_side = taker.side.opposite();
-        if taker.stp != Stp::None {
-            let same_account: Vec<Order> = self
-                .side_map(maker_side)
-                .get(&price)
-                .map(|l| {
-                    l.iter()
-                        .filter(|o| self.same_owner(o.account, taker.account))
-                        .copied()
-                        .collect()
-                })
-                .unwrap_or_default();
-            for maker in same_account {
-                if taker.remaining == 0 {
-                    return WalkEnd::Normal;
-                }
-                if self.self_trade(taker, &maker, sink) == WalkEnd::StoppedBySTP {
-                    return WalkEnd::StoppedBySTP;
-                }
-            }
+        if let Some(end) = self.stp_over_level(taker, price, sink) {
+            return end;
         }
-        let participants: Vec<Order> = self
-            .side_map(maker_side)
-            .get(&price)
-            .map(|l| l.iter().copied().collect())
-            .unwrap_or_default();
+        let participants = self.level_orders(maker_side, price);
         if taker.remaining == 0 || participants.is_empty() {
             return WalkEnd::Normal;
         }

@@ -231,6 +231,43 @@ impl ReferenceBook {
         self.reduce_maker(maker, maker_side, price, qty);
     }
 
+    /// Self-trade prevention over a whole level before it is shared out (pro-rata and the
+    /// CME family): the taker's STP mode against each of the level's same-owner orders, in
+    /// time order. `Some` is how the walk ends when it ends here.
+    pub(super) fn stp_over_level<S: EventSink>(
+        &mut self,
+        taker: &mut Taker,
+        price: Price,
+        sink: &mut S,
+    ) -> Option<WalkEnd> {
+        if taker.stp == Stp::None {
+            return None;
+        }
+        let maker_side = taker.side.opposite();
+        let same_owner: Vec<Order> = self
+            .level_orders(maker_side, price)
+            .into_iter()
+            .filter(|o| self.same_owner(o.account, taker.account))
+            .collect();
+        for maker in same_owner {
+            if taker.remaining == 0 {
+                return Some(WalkEnd::Normal);
+            }
+            if self.self_trade(taker, &maker, sink) == WalkEnd::StoppedBySTP {
+                return Some(WalkEnd::StoppedBySTP);
+            }
+        }
+        None
+    }
+
+    /// The orders resting at `price` on `side`, in time order (a copy).
+    pub(super) fn level_orders(&self, side: Side, price: Price) -> Vec<Order> {
+        self.side_map(side)
+            .get(&price)
+            .map(|l| l.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
     /// Pro-rata at one level, steps 1-4 of the spec.
     pub(super) fn level_pro_rata<S: EventSink>(
         &mut self,
@@ -242,33 +279,12 @@ impl ReferenceBook {
         let maker_side = taker.side.opposite();
 
         // 1. Self-trade prevention first, over the level's same-account orders in time order.
-        if taker.stp != Stp::None {
-            let same_account: Vec<Order> = self
-                .side_map(maker_side)
-                .get(&price)
-                .map(|l| {
-                    l.iter()
-                        .filter(|o| self.same_owner(o.account, taker.account))
-                        .copied()
-                        .collect()
-                })
-                .unwrap_or_default();
-            for maker in same_account {
-                if taker.remaining == 0 {
-                    return WalkEnd::Normal;
-                }
-                if self.self_trade(taker, &maker, sink) == WalkEnd::StoppedBySTP {
-                    return WalkEnd::StoppedBySTP;
-                }
-            }
+        if let Some(end) = self.stp_over_level(taker, price, sink) {
+            return end;
         }
 
         // The participants, in time order, after STP.
-        let participants: Vec<Order> = self
-            .side_map(maker_side)
-            .get(&price)
-            .map(|l| l.iter().copied().collect())
-            .unwrap_or_default();
+        let participants = self.level_orders(maker_side, price);
         if taker.remaining == 0 || participants.is_empty() {
             return WalkEnd::Normal;
         }
