@@ -411,6 +411,22 @@ pub struct BookSection {
     pub levels: Vec<LevelRecord>,
 }
 
+/// The command that rests a snapshot's order again as it was: a limit order of its open
+/// quantity at its price, with its time in force and STP mode (loading a snapshot replays
+/// these in priority order, so priority comes back as recorded).
+pub(crate) fn rest_again(o: &RestingOrder, tif: Tif, stp: Stp) -> Command {
+    Command::New(NewOrder {
+        id: o.id,
+        account: o.account,
+        side: o.side,
+        ord_type: OrdType::Limit,
+        price: Some(o.price),
+        qty: o.open_qty,
+        tif,
+        stp,
+    })
+}
+
 /// A decoded snapshot.
 #[derive(Clone, Debug)]
 pub struct Snapshot {
@@ -752,16 +768,7 @@ pub fn rebuild<B: NewBook>(
     let mut book = B::with_config(cfg);
     for (o, tif, stp) in &section.orders {
         attrs.map.insert(o.id, (*tif, *stp));
-        let cmd = Command::New(NewOrder {
-            id: o.id,
-            account: o.account,
-            side: o.side,
-            ord_type: OrdType::Limit,
-            price: Some(o.price),
-            qty: o.open_qty,
-            tif: *tif,
-            stp: *stp,
-        });
+        let cmd = rest_again(o, *tif, *stp);
         let mut check = RestCheck { unexpected: None };
         book.apply(&cmd, &mut check);
         if let Some(e) = check.unexpected {

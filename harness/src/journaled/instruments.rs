@@ -30,7 +30,7 @@ use crate::instrument_replay::InstrumentReplay;
 use crate::instrument_text::parse_line;
 use crate::text::{self, SyntaxError};
 use flowmatch_core::instrument::{BookStorage, BookView};
-use flowmatch_core::{Command, InstrumentId, InstrumentTable, NewOrder, OrdType, RestingOrder};
+use flowmatch_core::{Command, InstrumentId, InstrumentTable, RestingOrder};
 use flowmatch_journal::state_hash::ORDER_BYTES;
 use flowmatch_journal::{InstrumentRecord, StateHash, StateHasher};
 use std::path::Path;
@@ -262,16 +262,7 @@ impl<B: NewBook + BookStorage> JournaledState for Instruments<B> {
                 continue;
             }
             for (o, tif, stp) in orders {
-                let cmd = Command::New(NewOrder {
-                    id: o.id,
-                    account: o.account,
-                    side: o.side,
-                    ord_type: OrdType::Limit,
-                    price: Some(o.price),
-                    qty: o.open_qty,
-                    tif: *tif,
-                    stp: *stp,
-                });
+                let cmd = super::rest_again(o, *tif, *stp);
                 buf.clear();
                 fresh.replay.apply(0, symbol, &cmd, &mut buf);
                 if buf.lines().count() != 1 || !buf.contains(",ACK,") {
