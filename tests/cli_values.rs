@@ -93,6 +93,18 @@ const NEGATIVE: &[(&[&str], &str)] = &[
     ),
     (&["run", "--duration", "-1"], "day_seconds"),
     (
+        &[
+            "surveil",
+            "--commands",
+            "in.txt",
+            "--events",
+            "in.txt",
+            "--window",
+            "-1",
+        ],
+        "--window must be between 0 and 18446744073709551615, got -1",
+    ),
+    (
         &["run", "--instruments", "-5"],
         "--instruments must be between 1 and 10000, got -5",
     ),

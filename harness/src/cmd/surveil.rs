@@ -6,6 +6,7 @@
 //! Exit codes: 0 done (flags or not), 2 a usage or input error (the message names the
 //! option, or the file, line and field), 1 an output failure.
 
+use super::numeric::unsigned;
 use crate::journaled::{Settings, INSTRUMENTS_FILE};
 use crate::surveil::{self, accounts, detect, scenario, tape};
 use flowmatch_core::book::AccountGroups;
@@ -39,10 +40,10 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub accounts: Option<PathBuf>,
     /// Time of the close (a command sequence number; default the last command).
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = unsigned(0u64, u64::MAX))]
     pub close: Option<u64>,
     /// Commands before the close that marking the close looks at, at least 1.
-    #[arg(long, default_value_t = 200, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 200, allow_negative_numbers = true, value_parser = unsigned(0u64, u64::MAX))]
     pub window: u64,
     /// Least share (0 < share <= 1) of the window's volume for a close-marking flag.
     #[arg(long, default_value_t = 0.2, allow_negative_numbers = true)]
@@ -51,10 +52,10 @@ pub struct Args {
     #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     pub close_move: i64,
     /// Least quantity of a layering order, at least 1.
-    #[arg(long, default_value_t = 1_000, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 1_000, allow_negative_numbers = true, value_parser = unsigned(0u64, u64::MAX))]
     pub large_qty: u64,
     /// Most commands between a layering order's entry and its cancel.
-    #[arg(long, default_value_t = 50, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 50, allow_negative_numbers = true, value_parser = unsigned(0u64, u64::MAX))]
     pub cancel_within: u64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
