@@ -594,12 +594,24 @@ pub fn write_snapshot(
     let t0 = Instant::now();
     attrs.prune(book);
     let bytes = encode_snapshot(seq, chain, settings, book, attrs)?;
-    let t1 = Instant::now();
-    write_atomically(dir, &snapshot_file_name(seq), &bytes)?;
+    store_snapshot(dir, seq, &bytes, t0)
+}
+
+/// Writes the encoded snapshot `bytes` of `seq` into `dir` atomically, and reports the
+/// stop it cost: serializing from `started` (when the engine stopped) to this call, then
+/// writing. Both journaled states (single book, instruments) end their snapshots here.
+pub(crate) fn store_snapshot(
+    dir: &Path,
+    seq: u64,
+    bytes: &[u8],
+    started: Instant,
+) -> Result<SnapshotCost, Failure> {
+    let encoded = Instant::now();
+    write_atomically(dir, &snapshot_file_name(seq), bytes)?;
     Ok(SnapshotCost {
         bytes: bytes.len(),
-        serialize_us: (t1 - t0).as_micros() as u64,
-        write_us: t1.elapsed().as_micros() as u64,
+        serialize_us: (encoded - started).as_micros() as u64,
+        write_us: encoded.elapsed().as_micros() as u64,
     })
 }
 

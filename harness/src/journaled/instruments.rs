@@ -228,13 +228,7 @@ impl<B: NewBook + BookStorage> JournaledState for Instruments<B> {
         }
         self.attrs = kept;
         let bytes = b.finish(self.state_hash());
-        let t1 = Instant::now();
-        super::write_atomically(dir, &super::snapshot_file_name(seq), &bytes)?;
-        Ok(SnapshotCost {
-            bytes: bytes.len(),
-            serialize_us: (t1 - t0).as_micros() as u64,
-            write_us: t1.elapsed().as_micros() as u64,
-        })
+        super::store_snapshot(dir, seq, &bytes, t0)
     }
 
     fn load_snapshot(&mut self, snap: &Snapshot, path: &Path) -> Result<(), Failure> {
