@@ -265,40 +265,6 @@ fn regime_switch_changes_tick_and_fee_as_the_rule_states() {
     }
 }
 
-/// Not a test: prints the headline of a day whose knobs come from the environment
-/// (`XS_*`), for calibrating by hand. `cargo test --test retail_xsection -- --ignored`.
-#[test]
-#[ignore]
-fn print_day() {
-    let env = |k: &str, d: f64| {
-        std::env::var(k)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(d)
-    };
-    let mut c =
-        XConfig::preset(&std::env::var("XS_PRESET").unwrap_or("cross-section".into())).unwrap();
-    c.instruments = env("XS_N", c.instruments as f64) as usize;
-    c.orders = env("XS_ORDERS", c.orders as f64) as usize;
-    c.seed = env("XS_SEED", 1.0) as u64;
-    c.routing.depth_permille = env("XS_DEPTH", c.routing.depth_permille as f64) as u64;
-    c.routing.imbalance_permille = env("XS_IMB", c.routing.imbalance_permille as f64) as i64;
-    c.inventory_frac = env("XS_INV", c.inventory_frac);
-    c.inventory_floor_usd = env("XS_INVF", c.inventory_floor_usd);
-    c.notional_max = env("XS_NMAX", c.notional_max);
-    c.spread_bps_top = env("XS_SPREAD", c.spread_bps_top);
-    c.informed_frac = env("XS_INF", c.informed_frac);
-    let (_, _, st) = run_day(&c, |_, _| {});
-    for (r, s) in Regime::ALL.iter().zip(&st) {
-        println!(
-            "{} {:?} why {:?}",
-            r.name(),
-            Headline::of(&c, s),
-            s.routed_why
-        );
-    }
-}
-
 /// The committed default day (`bench-results/cross-section/report.json`) is what a fresh
 /// run of the default scenario gives, and it meets the bar at full size.
 #[test]
