@@ -16,10 +16,11 @@
 //! is always at the best level or gone.
 
 use super::execute::{Outcome, Taker};
+use super::stp::AfterStp;
 use super::FastBook;
 use crate::allocation::{allocate, CmePolicy, LevelOrder};
 use crate::command::EventSink;
-use crate::types::{MatchPolicy, OrderId, Price, Side, Stp};
+use crate::types::{MatchPolicy, OrderId, Price, Side};
 
 impl FastBook {
     /// Record TOP for an order `id` about to rest at `price` on `side` (a no-op unless the
@@ -65,24 +66,21 @@ impl FastBook {
             ..
         } = *t;
         let opp = side.opposite();
+        let owner = self.taker_owner(account, stp);
         let mut rem = qty;
         while rem > 0 {
             let Some((li, price)) = self.eligible_level(side, limit) else {
                 break;
             };
             // 1. Self-trade prevention, in time order.
-            if stp != Stp::None {
-                let owner = self.taker_owner(account, stp);
-                let (r, stopped) = self.stp_over_level(t, owner, rem, li, sink);
-                rem = r;
-                if stopped {
+            match self.stp_over_level(t, owner, &mut rem, li, sink) {
+                AfterStp::Share => {}
+                AfterStp::NextLevel => continue,
+                AfterStp::Stopped => {
                     return Outcome {
                         remaining: rem,
                         stopped: true,
-                    };
-                }
-                if self.levels[li].count == 0 || self.best_level(opp) != Some(li) {
-                    continue;
+                    }
                 }
             }
             // 2. The level's orders, in time order, with the TOP flag.

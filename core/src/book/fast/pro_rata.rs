@@ -11,10 +11,11 @@
 
 use super::execute::{Outcome, Taker};
 use super::slots::Level;
+use super::stp::AfterStp;
 use super::FastBook;
 use crate::book::pool::Ix;
 use crate::command::EventSink;
-use crate::types::{Qty, Stp};
+use crate::types::Qty;
 
 /// A pro-rata remainder, ranked to hand out the units left after the floors.
 pub(super) trait Remainder: Copy + Ord {
@@ -53,7 +54,6 @@ impl FastBook {
             stp,
             ..
         } = *t;
-        let opp = side.opposite();
         let owner = self.taker_owner(account, stp);
         let mut rem = qty;
         while rem > 0 {
@@ -61,18 +61,14 @@ impl FastBook {
                 break;
             };
             // 1. Self-trade prevention, in time order.
-            if stp != Stp::None {
-                let (r, stopped) = self.stp_over_level(t, owner, rem, li, sink);
-                rem = r;
-                if stopped {
+            match self.stp_over_level(t, owner, &mut rem, li, sink) {
+                AfterStp::Share => {}
+                AfterStp::NextLevel => continue,
+                AfterStp::Stopped => {
                     return Outcome {
                         remaining: rem,
                         stopped: true,
-                    };
-                }
-                // The level may have emptied (and been popped): start over at the best.
-                if self.levels[li].count == 0 || self.best_level(opp) != Some(li) {
-                    continue;
+                    }
                 }
             }
             // 2. Top order, FIFO.

@@ -14,6 +14,16 @@ use crate::book::pool::Ix;
 use crate::command::{Event, EventSink};
 use crate::types::{Account, CancelReason, Qty, Stp};
 
+/// What a level walk does after [`FastBook::stp_over_level`].
+pub(super) enum AfterStp {
+    /// Share the level out among the orders left.
+    Share,
+    /// The level emptied or is no longer the best: look for the best level again.
+    NextLevel,
+    /// The taker's STP mode stopped it.
+    Stopped,
+}
+
 impl FastBook {
     /// The owner key of a taker of `account` with mode `stp`, for [`FastBook::same_owner`]
     /// (0, never read, when the mode is none or groups are off).
@@ -37,28 +47,35 @@ impl FastBook {
     /// Self-trade prevention over a whole level before any of it is shared out (pro-rata
     /// and the CME family both do this): every order of level `li` that belongs to the
     /// taker's owner (`owner` from [`FastBook::taker_owner`]) meets the taker's STP mode,
-    /// in time order. Returns the taker's remaining quantity and whether it stopped; the
-    /// level may have emptied (and left the ladder) on the way.
+    /// in time order, reducing `rem`. Says what the walk does next.
     pub(super) fn stp_over_level<S: EventSink>(
         &mut self,
         t: &Taker,
         owner: u64,
-        mut rem: Qty,
+        rem: &mut Qty,
         li: Ix<Level>,
         sink: &mut S,
-    ) -> (Qty, bool) {
+    ) -> AfterStp {
+        if t.stp == Stp::None {
+            return AfterStp::Share;
+        }
         let mut cur = self.levels[li].head;
         while let Some(si) = cur.get() {
             cur = self.slots[si].next;
             if self.same_owner(self.slots[si].account, t.account, owner) {
-                let (r, stopped) = self.self_trade(t, rem, si, sink);
-                rem = r;
+                let (r, stopped) = self.self_trade(t, *rem, si, sink);
+                *rem = r;
                 if stopped {
-                    return (rem, true);
+                    return AfterStp::Stopped;
                 }
             }
         }
-        (rem, false)
+        // The level may have emptied (and left the ladder): start over at the best.
+        if self.levels[li].count == 0 || self.best_level(t.side.opposite()) != Some(li) {
+            AfterStp::NextLevel
+        } else {
+            AfterStp::Share
+        }
     }
 
     /// Apply the taker's STP mode to a same-account maker `si`, the taker having `rem`
