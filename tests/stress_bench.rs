@@ -45,6 +45,42 @@ fn the_gate_passes_its_own_baseline_and_fails_ten_percent_more_instructions() {
         "the same build must pass its own baseline:\n{out}"
     );
     assert!(!out.contains("REGRESSED"), "{out}");
+    // The table says which build it measured (these tests run the dev binary).
+    assert!(
+        out.contains("measured build: dev (debug assertions on)"),
+        "{out}"
+    );
+    assert!(text.contains("# build: dev"), "{text}");
+
+    // The same baseline claiming the other build is refused before any measuring; without
+    // the build line (a file older than it) it is a dev build's and compares.
+    let other = dir.path().join("release-baseline.txt");
+    std::fs::write(&other, text.replace("# build: dev", "# build: release")).unwrap();
+    let (code, out) = bench(&[
+        "--baseline",
+        other.to_str().unwrap(),
+        "--tolerance",
+        tolerance,
+    ]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains("written by a release build; this binary is a dev build"),
+        "{out}"
+    );
+    let old = dir.path().join("old-baseline.txt");
+    let no_build: String = text
+        .lines()
+        .filter(|l| !l.starts_with("# build:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&old, no_build).unwrap();
+    let (code, out) = bench(&[
+        "--baseline",
+        old.to_str().unwrap(),
+        "--tolerance",
+        tolerance,
+    ]);
+    assert_eq!(code, Some(0), "an old baseline is a dev build's:\n{out}");
 
     let doctored: String = text
         .lines()

@@ -196,13 +196,36 @@ pub fn measure(exe: &Path, metric: Metric, n: usize) -> Result<Vec<Measurement>,
 }
 
 /// The build of this binary as a baseline records it: counts of a `dev` build (no
-/// optimization) and of a `release` build are not comparable.
+/// optimization, debug assertions on) and of a `release` build are not comparable.
 pub fn build_kind() -> &'static str {
-    if cfg!(debug_assertions) {
-        "dev"
-    } else {
-        "release"
+    build_of(cfg!(debug_assertions))
+}
+
+/// The build name of a binary with (`dev`) or without (`release`) debug assertions.
+pub fn build_of(debug_assertions: bool) -> &'static str {
+    match debug_assertions {
+        true => "dev",
+        false => "release",
     }
+}
+
+/// The build a baseline file was written by: its `# build:` line, or `dev` for a file
+/// older than that line (every such baseline was written by the project's CI, a dev
+/// build).
+pub fn baseline_build(text: &str) -> String {
+    baseline_setup(text)
+        .1
+        .unwrap_or_else(|| build_of(true).into())
+}
+
+/// Why a baseline written by the `baseline` build cannot be compared with counts of the
+/// `current` build, if it cannot: a different build counts different instructions.
+pub fn build_mismatch(baseline: &str, current: &str) -> Option<String> {
+    (baseline != current).then(|| {
+        format!(
+            "was written by a {baseline} build; this binary is a {current} build, whose counts differ (regenerate it with scripts/bench-baseline.sh, or run the binary it was written with)"
+        )
+    })
 }
 
 const COMMANDS_LINE: &str = "# flowmatch bench baseline: ";
@@ -313,6 +336,31 @@ pub fn compare(current: &[Measurement], baseline: &[Measurement], tolerance_pct:
 mod tests {
     use super::*;
 
+    /// Hand-checked: a dev baseline is refused by a release binary and the other way
+    /// round, naming both builds; the same build compares.
+    #[test]
+    fn a_baseline_of_the_other_build_is_refused() {
+        assert_eq!(build_mismatch("dev", "dev"), None);
+        assert_eq!(build_mismatch("release", "release"), None);
+        let m = build_mismatch("dev", "release").expect("refused");
+        assert!(
+            m.contains("written by a dev build; this binary is a release build"),
+            "{m}"
+        );
+        let m = build_mismatch("release", "dev").expect("refused");
+        assert!(
+            m.contains("written by a release build; this binary is a dev build"),
+            "{m}"
+        );
+        // An old baseline (no build line) against either build.
+        assert_eq!(
+            build_mismatch(&baseline_build("x,y,1\n"), build_of(true)),
+            None
+        );
+        assert!(build_mismatch(&baseline_build("x,y,1\n"), build_of(false)).is_some());
+        assert_eq!(build_kind(), build_of(cfg!(debug_assertions)));
+    }
+
     #[test]
     fn callgrind_totals_are_read_from_either_line() {
         assert_eq!(
@@ -354,6 +402,9 @@ mod tests {
             (Some(1000), Some(build_kind().to_string()))
         );
         assert_eq!(baseline_setup("a,b,1\n"), (None, None));
+        // A file without the build line is a dev build's.
+        assert_eq!(baseline_build("a,b,1\n"), "dev");
+        assert_eq!(baseline_build("# build: release (x)\na,b,1\n"), "release");
         assert!(parse_baseline("a,b\n").unwrap_err().contains("line 1"));
         assert!(parse_baseline("a,instructions_per_command,-1\n").is_err());
     }

@@ -108,7 +108,7 @@ fn run_inner(a: &Args) -> Result<u8, String> {
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .map_err(|e| format!("cannot read --baseline {}: {e}", p.display()))?;
-            let (commands, build) = benchgate::baseline_setup(&text);
+            let (commands, _) = benchgate::baseline_setup(&text);
             if let Some(n) = commands.filter(|&n| n != a.commands) {
                 return Err(format!(
                     "--baseline {} was measured with --commands {n}; this run has --commands {} (per-command counts depend on the stream's length: give --commands {n})",
@@ -116,12 +116,10 @@ fn run_inner(a: &Args) -> Result<u8, String> {
                     a.commands
                 ));
             }
-            if let Some(b) = build.filter(|b| b != benchgate::build_kind()) {
-                return Err(format!(
-                    "--baseline {} was written by a {b} build; this binary is a {} build, whose counts differ (regenerate it with scripts/bench-baseline.sh, or run the binary it was written with)",
-                    p.display(),
-                    benchgate::build_kind()
-                ));
+            // A baseline without a build line predates it: a dev build's (the CI's).
+            let build = benchgate::baseline_build(&text);
+            if let Some(why) = benchgate::build_mismatch(&build, benchgate::build_kind()) {
+                return Err(format!("--baseline {} {why}", p.display()));
             }
             Some(
                 benchgate::parse_baseline(&text)
@@ -154,10 +152,16 @@ fn run_inner(a: &Args) -> Result<u8, String> {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "flowmatch bench: {} per workload, {} commands each, tolerance {}%",
+        "flowmatch bench: {} per workload, {} commands each, tolerance {}%, measured build: {} ({})",
         metric.name(),
         a.commands,
-        a.tolerance
+        a.tolerance,
+        benchgate::build_kind(),
+        if cfg!(debug_assertions) {
+            "debug assertions on"
+        } else {
+            "optimized, no debug assertions"
+        }
     );
     let _ = writeln!(
         s,

@@ -73,8 +73,8 @@ pub struct Args {
     /// Replay through a deliberately broken book instead (`flowmatch stress
     /// --list-mutants`; book mutants only): shows a stress reproducer's divergence. The
     /// mutant is the default instrument's book (unprefixed lines, as reproducers are); it
-    /// keeps the contract's default replace priority.
-    #[arg(long, value_name = "NAME", conflicts_with_all = ["book", "instruments", "replace_priority", "journal"])]
+    /// follows `--replace-priority`.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["book", "instruments", "journal"])]
     pub mutant: Option<String>,
     /// Journal every command into this directory before releasing its events (see
     /// `flowmatch recover` and `flowmatch journal`); unprefixed input only.

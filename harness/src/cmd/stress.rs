@@ -130,7 +130,11 @@ pub fn run(a: Args) -> u8 {
         }
     };
     let repro = reproducer::path(&a.out, cfg.seed);
-    let mut outputs: Vec<(&str, &Path)> = vec![("the reproducer", &repro)];
+    let accounts = reproducer::accounts_path(&repro);
+    let mut outputs: Vec<(&str, &Path)> = vec![
+        ("the reproducer", &repro),
+        ("the reproducer's account table", &accounts),
+    ];
     if let Some(p) = &a.junit {
         outputs.push(("--junit", p));
     }
@@ -157,6 +161,10 @@ pub fn run(a: Args) -> u8 {
     if let Some(f) = &outcome.failure {
         if let Err(e) = std::fs::create_dir_all(&a.out)
             .and_then(|()| std::fs::write(&repro, reproducer::file_text(&cfg, f, &repro)))
+            .and_then(|()| match f.setup.accounts_csv() {
+                Some(csv) => std::fs::write(&accounts, csv),
+                None => Ok(()),
+            })
         {
             eprintln!("flowmatch stress: cannot write {}: {e}", repro.display());
         } else {
@@ -243,7 +251,18 @@ fn print_summary(s: &mut String, cfg: &StressConfig, o: &Outcome) {
 
 fn print_failure(s: &mut String, cfg: &StressConfig, o: &Outcome, repro: &Path) {
     let Some(f) = &o.failure else { return };
-    let _ = writeln!(s, "FAILED in round {} (policy {}):", f.round, f.policy);
+    let _ = writeln!(
+        s,
+        "FAILED in round {} (policy {}, replace priority {}, account groups {}):",
+        f.round,
+        f.setup.policy,
+        f.setup.replace,
+        if f.setup.groups.is_empty() {
+            "off"
+        } else {
+            "on"
+        }
+    );
     if let Some((i, shard)) = f.instrument {
         let _ = writeln!(
             s,

@@ -22,6 +22,7 @@
 use super::coverage::Coverage;
 use super::mutants::{BookMutant, BookUnderTest};
 use crate::text::{event_line, write_command};
+use flowmatch_core::book::AccountGroups;
 use flowmatch_core::{BookConfig, Command, Event, OrderBook, OrderId, ReferenceBook, Side};
 use std::collections::HashMap;
 
@@ -130,6 +131,13 @@ impl Checker {
         }
     }
 
+    /// Lets STP compare beneficial owners in both books (`groups`; empty: accounts), before
+    /// the first command. `false` when the book under test cannot (a mutant book).
+    pub fn set_account_groups(&mut self, groups: &AccountGroups) -> bool {
+        self.reference.set_account_groups(groups);
+        self.book.set_account_groups(groups)
+    }
+
     /// The book under test as the commands so far left it.
     pub fn book(&self) -> &BookUnderTest {
         &self.book
@@ -173,7 +181,8 @@ impl Checker {
         let before = self.book.order(cmd.id());
         self.ours.clear();
         self.book.apply(cmd, &mut self.ours);
-        self.coverage.record(cmd, before.as_ref(), &self.ours);
+        let mode = self.reference.config().replace_priority;
+        self.coverage.record(cmd, before.as_ref(), mode, &self.ours);
 
         self.count(Invariant::FastEqualsReference);
         self.theirs.clear();
@@ -400,7 +409,18 @@ fn first_book_difference<A: OrderBook, B: OrderBook>(a: &A, b: &B) -> Option<Str
 /// Checks a whole stream single-threaded (aggregates after every command): the
 /// predicate shrinking uses. Returns the checker, whose `violations` say what failed.
 pub fn check_stream(cmds: &[Command], cfg: BookConfig, mutant: Option<BookMutant>) -> Checker {
+    check_stream_grouped(cmds, cfg, &AccountGroups::new(), mutant)
+}
+
+/// [`check_stream`] with STP comparing the owners of `groups`.
+pub fn check_stream_grouped(
+    cmds: &[Command],
+    cfg: BookConfig,
+    groups: &AccountGroups,
+    mutant: Option<BookMutant>,
+) -> Checker {
     let mut c = Checker::new(cfg, mutant, 1);
+    c.set_account_groups(groups);
     for cmd in cmds {
         c.step(cmd, None);
     }
@@ -476,6 +496,70 @@ mod tests {
         engine_book.apply(&cmds[0], &mut Vec::new());
         other.finish(Some(&engine_book));
         assert!(other.violation(Invariant::ThreadedEqualsReplay).is_some());
+    }
+
+    /// A stress round's stream under `setup`, and a checker whose book under test is
+    /// `under_test` (built by the test, so it can be subtly wrong) against the reference
+    /// of `setup` (with its groups).
+    fn diverging(
+        setup: &crate::stress::rounds::RoundSetup,
+        under_test: flowmatch_core::FastBook,
+    ) -> Checker {
+        let s = super::super::stream::round_stream(5, 0, 0, 3_000, super::super::Profile::Quick);
+        let mut c = Checker::new(setup.book, None, 8);
+        c.reference.set_account_groups(&setup.groups);
+        c.book = BookUnderTest::Fast(under_test);
+        for cmd in &s {
+            c.step(cmd, None);
+        }
+        c.finish::<BookUnderTest>(None);
+        c
+    }
+
+    /// Mutant-style: a book that forgets the account groups (STP on accounts only), or
+    /// that runs a CME algorithm without the round's TOP limits, LMMs and pro-rata
+    /// minimum, is caught as a divergence from the reference on a stress stream; the same
+    /// book configured as the round says passes.
+    #[test]
+    fn a_group_stp_or_cme_parameter_divergence_is_caught() {
+        use crate::stress::rounds::RoundSetup;
+        use flowmatch_core::allocation::CmePolicy;
+        use flowmatch_core::FastBook;
+        let grouped = RoundSetup::of(2, false);
+        assert!(!grouped.groups.is_empty());
+        let c = diverging(&grouped, FastBook::new(grouped.book));
+        assert!(c.violation(Invariant::FastEqualsReference).is_some());
+        let mut right = FastBook::new(grouped.book);
+        right.set_account_groups(grouped.groups.clone());
+        assert!(diverging(&grouped, right).violations.is_empty());
+
+        for r in [3, 4, 5, 6] {
+            let cme = RoundSetup::of(r, false);
+            let MatchPolicy::Cme(p) = cme.book.policy else {
+                panic!("round {r} is a CME round")
+            };
+            let defaults = BookConfig {
+                policy: MatchPolicy::Cme(CmePolicy::with_defaults(p.algorithm())),
+                ..cme.book
+            };
+            let mut wrong = FastBook::new(defaults);
+            wrong.set_account_groups(cme.groups.clone());
+            let c = diverging(&cme, wrong);
+            assert!(
+                c.violation(Invariant::FastEqualsReference).is_some(),
+                "{}: default parameters not caught",
+                cme.policy
+            );
+            let mut right = FastBook::new(cme.book);
+            right.set_account_groups(cme.groups.clone());
+            let c = diverging(&cme, right);
+            assert!(
+                c.violations.is_empty(),
+                "{}: {:?}",
+                cme.policy,
+                c.violations
+            );
+        }
     }
 
     /// Hand-checked: a cancel that reports 9 of 10 loses a unit (conservation), and a

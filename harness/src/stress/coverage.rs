@@ -2,7 +2,7 @@
 //! gate actually test time in force X, STP mode Y, policy Z?". Counted from the commands
 //! and the events the book under test gave them, so a rule counts only when it fired.
 
-use flowmatch_core::{CancelReason, Command, Event, RestingOrder, Stp, Tif};
+use flowmatch_core::{CancelReason, Command, Event, ReplacePriority, RestingOrder, Stp, Tif};
 use std::collections::BTreeMap;
 
 /// Counts per rule name (ordered, so reports are deterministic).
@@ -50,8 +50,15 @@ impl Coverage {
     }
 
     /// Records what one command exercised. `before` is the order the command named as it
-    /// rested before the command (for replaces: kept or lost priority).
-    pub fn record(&mut self, cmd: &Command, before: Option<&RestingOrder>, events: &[Event]) {
+    /// rested before the command and `mode` the book's replace priority mode (for
+    /// replaces: kept or lost priority).
+    pub fn record(
+        &mut self,
+        cmd: &Command,
+        before: Option<&RestingOrder>,
+        mode: ReplacePriority,
+        events: &[Event],
+    ) {
         let accepted = events
             .first()
             .is_some_and(|e| matches!(e, Event::Ack { .. } | Event::Replaced { .. }));
@@ -88,7 +95,8 @@ impl Coverage {
                 }
             }
             Command::Replace { price, qty, .. } if accepted => {
-                let kept = before.is_some_and(|b| b.price == *price && *qty <= b.open_qty);
+                let kept = mode == ReplacePriority::KeepIfReduced
+                    && before.is_some_and(|b| b.price == *price && *qty <= b.open_qty);
                 self.add(
                     if kept {
                         "replace/kept-priority"

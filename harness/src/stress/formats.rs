@@ -112,7 +112,9 @@ pub fn json(cfg: &StressConfig, o: &Outcome, reproducer: Option<&str>) -> serde_
     let failure = o.failure.as_ref().map(|f| {
         serde_json::json!({
             "round": f.round,
-            "policy": f.policy,
+            "policy": f.setup.policy,
+            "replace_priority": f.setup.replace,
+            "account_groups": !f.setup.groups.is_empty(),
             "reproduces": f.target.name(),
             "violations": f.violations.iter().map(|v| serde_json::json!({
                 "invariant": v.invariant.name(),

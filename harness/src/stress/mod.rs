@@ -41,16 +41,19 @@
 //!
 //! `stress::tests::counts_the_seed_decides_do_not_vary_between_runs` checks the fixed part.
 //!
-//! A run is a sequence of *rounds*. Each round starts fresh books under one matching
-//! policy (the rounds cycle through price-time, pro-rata and pro-rata with top order),
-//! generates one stream per producer, runs them threaded, then replays the sequence the
-//! engine chose through the checker. The first failing round stops the run. With
-//! `--shards K` a round runs on K shards of multi-books instead ([`sharded`]); the checker
-//! then replays each instrument's commands in the order its shard applied them.
+//! A run is a sequence of *rounds*. Each round starts fresh books under one set of rules
+//! ([`rounds`]: the matching policy, cycling through price-time, pro-rata, pro-rata with
+//! top order and CME A, K, Q and S with TOP limits, LMMs and a pro-rata minimum; the
+//! replace priority mode; account-group STP every third round), generates one stream per
+//! producer, runs them threaded, then replays the sequence the engine chose through the
+//! checker. The first failing round stops the run. With `--shards K` a round runs on K
+//! shards of multi-books instead ([`sharded`]: the three non-CME policies rotate over the
+//! instruments, the replace mode is the round's); the checker then replays each
+//! instrument's commands in the order its shard applied them.
 //!
-//! # Where later rules plug in
-//! - *Replace priority modes*: one more axis next to the policy in [`round_config`], and a
-//!   `replace/<mode>` count in [`coverage`].
+//! The journal recovery check runs on the rounds whose rules the journal's settings file
+//! can state: not the CME rounds (it names the policy, not its parameters) nor the group
+//! rounds (it has no account table).
 
 pub mod checks;
 pub mod coverage;
@@ -59,6 +62,7 @@ pub mod mutants;
 pub mod producer;
 pub mod recovery;
 pub mod reproducer;
+pub mod rounds;
 pub mod sharded;
 pub mod shrink;
 pub mod stream;
@@ -164,33 +168,21 @@ impl StressConfig {
     }
 }
 
-/// The policies the rounds cycle through.
+/// The policies the sharded rounds rotate over the instruments (the single-engine rounds'
+/// are [`rounds::POLICY_NAMES`]).
 pub const POLICIES: [(&str, MatchPolicy); 3] = [
     ("price-time", MatchPolicy::PriceTime),
     ("pro-rata", MatchPolicy::ProRata { top_order: false }),
     ("pro-rata-top", MatchPolicy::ProRata { top_order: true }),
 ];
 
-/// The book configuration of `round`, and its policy's command-line name.
-pub fn round_config(round: usize) -> (BookConfig, &'static str) {
-    let (name, policy) = POLICIES[round % POLICIES.len()];
-    (
-        BookConfig {
-            policy,
-            capacity: 1 << 12,
-            ..BookConfig::default()
-        },
-        name,
-    )
-}
-
 /// A failed run: what failed, where, and the shrunk reproducer.
 #[derive(Clone, Debug)]
 pub struct Failure {
     /// The round that failed (0-based).
     pub round: usize,
-    /// Its policy's command-line name.
-    pub policy: &'static str,
+    /// Its rules (policy, replace mode, account groups).
+    pub setup: rounds::RoundSetup,
     /// The first violation of each invariant that failed, earliest first.
     pub violations: Vec<Violation>,
     /// The invariant the reproducer reproduces.
@@ -272,12 +264,16 @@ pub fn run(cfg: &StressConfig) -> std::io::Result<Outcome> {
 }
 
 /// Adds one checker's counts to the run's.
-fn merge_checker(out: &mut Outcome, checker: &Checker, policy: &str, commands: u64) {
+fn merge_checker(out: &mut Outcome, checker: &Checker, setup: &rounds::RoundSetup, commands: u64) {
     for (k, v) in &checker.checks {
         *out.checks.entry(*k).or_default() += v;
     }
     out.coverage.merge(&checker.coverage);
-    out.coverage.add(&format!("policy/{policy}"), commands);
+    out.coverage
+        .add(&format!("policy/{}", setup.policy), commands);
+    out.coverage
+        .add(&format!("replace-mode/{}", setup.replace), commands);
+    out.coverage.add(setup.groups_rule(), commands);
 }
 
 /// Runs the round's journal beside `checker` over `sequenced` (whose events the engine
@@ -326,11 +322,14 @@ fn single_engine_round(
 ) -> std::io::Result<Option<Failure>> {
     let book_mutant = cfg.mutant.and_then(Mutant::book);
     let drop_when_full = drop_when_full(cfg);
-    let (book_cfg, policy) = round_config(round);
+    let setup = rounds::RoundSetup::of(round, book_mutant.is_some());
+    let book_cfg = setup.book;
+    let mut engine_book = BookUnderTest::new(book_cfg, book_mutant);
+    engine_book.set_account_groups(&setup.groups);
     let t0 = Instant::now();
     let th = threaded::run(
         streams,
-        BookUnderTest::new(book_cfg, book_mutant),
+        engine_book,
         cfg.queues,
         drop_when_full,
         cfg.seed ^ round as u64,
@@ -338,6 +337,7 @@ fn single_engine_round(
     out.threaded += t0.elapsed();
     let sequenced: Vec<Command> = th.sequenced.iter().map(|&(p, k)| streams[p][k]).collect();
     let mut checker = Checker::new(book_cfg, book_mutant, cfg.aggregate_every);
+    checker.set_account_groups(&setup.groups);
     checker.count_many(
         Invariant::AnsweredOnce,
         streams.iter().map(|s| s.len() as u64).sum::<u64>(),
@@ -351,10 +351,10 @@ fn single_engine_round(
         &sequenced,
         |n| th.events_of(n).to_vec(),
         &th.book,
-        book_mutant.is_none(),
+        book_mutant.is_none() && setup.journal_can_state(),
     )?;
     out.commands += sequenced.len() as u64;
-    merge_checker(out, &checker, policy, sequenced.len() as u64);
+    merge_checker(out, &checker, &setup, sequenced.len() as u64);
     out.schedule.add("ingress/full-pushes", th.full_pushes);
     out.schedule
         .add("engine/output-full-waits", th.stats.output_full_waits);
@@ -364,7 +364,7 @@ fn single_engine_round(
     let mut violations = checker.violations.clone();
     violations.sort_by_key(|v| (v.position, v.invariant));
     Ok(Some(shrink_failure(
-        cfg, round, policy, book_cfg, streams, &sequenced, violations, &th.lost,
+        cfg, round, setup, streams, &sequenced, violations, &th.lost,
     )))
 }
 
@@ -392,7 +392,7 @@ fn sharded_round(
     if let Some((pos, detail)) = sh.answered {
         return Ok(Some(Failure {
             round,
-            policy: POLICIES[round % POLICIES.len()].0,
+            setup: sharded::setup(0, round),
             violations: vec![Violation {
                 invariant: Invariant::AnsweredOnce,
                 position: pos,
@@ -410,7 +410,8 @@ fn sharded_round(
     for i in 0..n_instruments {
         let run = &sh.instruments[i];
         let id = flowmatch_core::InstrumentId(i as u32);
-        let (book_cfg, policy) = sharded::book_config(i, round);
+        let setup = sharded::setup(i, round);
+        let book_cfg = setup.book;
         let sequenced: Vec<Command> = run.sequenced.iter().map(|&(p, k)| streams[p][k]).collect();
         out.coverage
             .add(&format!("instrument/{i}"), sequenced.len() as u64);
@@ -441,20 +442,11 @@ fn sharded_round(
             engine_book,
             true,
         )?;
-        merge_checker(out, &checker, policy, sequenced.len() as u64);
+        merge_checker(out, &checker, &setup, sequenced.len() as u64);
         if !checker.violations.is_empty() {
             let mut violations = checker.violations.clone();
             violations.sort_by_key(|v| (v.position, v.invariant));
-            let mut f = shrink_failure(
-                cfg,
-                round,
-                policy,
-                book_cfg,
-                streams,
-                &sequenced,
-                violations,
-                &[],
-            );
+            let mut f = shrink_failure(cfg, round, setup, streams, &sequenced, violations, &[]);
             f.instrument = Some((i, shard));
             return Ok(Some(f));
         }
@@ -468,14 +460,15 @@ fn sharded_round(
 fn shrink_failure(
     cfg: &StressConfig,
     round: usize,
-    policy: &'static str,
-    book_cfg: BookConfig,
+    setup: rounds::RoundSetup,
     streams: &[Vec<Command>],
     sequenced: &[Command],
     violations: Vec<Violation>,
     lost: &[Lost],
 ) -> Failure {
     let book_mutant = cfg.mutant.and_then(Mutant::book);
+    let book_cfg = setup.book;
+    let groups = &setup.groups;
     let has = |i: Invariant| violations.iter().any(|v| v.invariant == i);
     let target = if has(Invariant::FastEqualsReference) {
         Invariant::FastEqualsReference
@@ -512,7 +505,7 @@ fn shrink_failure(
                 .iter()
                 .any(|v| v.invariant == inv && in_events(v));
             let r = shrink::ddmin(sequenced, cfg.shrink_budget, |c| {
-                checks::check_stream(c, book_cfg, book_mutant)
+                checks::check_stream_grouped(c, book_cfg, groups, book_mutant)
                     .violation(inv)
                     .is_some_and(|v| !want_events || in_events(v))
             });
@@ -525,7 +518,7 @@ fn shrink_failure(
     };
     Failure {
         round,
-        policy,
+        setup,
         violations,
         target,
         reproducer,
@@ -555,6 +548,78 @@ mod tests {
         let o = run(&cfg).expect("threads start");
         assert!(o.failure.is_none(), "{:?}", o.failure);
         o
+    }
+
+    /// 42 small rounds run every combination of policy (CME A, K, Q, S with their TOP
+    /// limits, LMMs and pro-rata minimum included), replace mode and account groups through
+    /// the threaded engine, the fast book agreeing with the reference and the replay under
+    /// each; coverage names every axis, and account-group STP fires between accounts 1 and
+    /// 2 (which only the groups make one owner).
+    #[test]
+    fn every_policy_replace_mode_and_group_setting_runs_and_passes() {
+        let mut cfg = StressConfig::for_profile(Profile::Quick);
+        cfg.round_commands = 600;
+        cfg.length = Length::Commands(42 * 600);
+        cfg.time_cap = None;
+        cfg.producers = 1;
+        let o = run(&cfg).expect("threads start");
+        assert!(o.failure.is_none(), "{:?}", o.failure);
+        assert_eq!(o.rounds, 42);
+        for p in rounds::POLICY_NAMES {
+            assert_eq!(o.coverage.get(&format!("policy/{p}")), 6 * 600, "{p}");
+        }
+        for (m, _) in rounds::REPLACE_MODES {
+            assert_eq!(
+                o.coverage.get(&format!("replace-mode/{m}")),
+                21 * 600,
+                "{m}"
+            );
+        }
+        assert_eq!(o.coverage.get("stp-groups/on"), 14 * 600);
+        assert_eq!(o.coverage.get("stp-groups/off"), 28 * 600);
+        assert!(o.coverage.get("replace/kept-priority") > 0);
+        assert!(o.coverage.get("replace/requeued") > 0);
+        assert!(o.coverage.get("stp/cancel-maker") > 0);
+        // Threaded-equals-replay and fast-equals-reference ran on every command.
+        assert!(o.checks[&Invariant::FastEqualsReference] >= 42 * 600);
+        assert!(o.checks[&Invariant::ThreadedEqualsReplay] >= 42 * 600);
+    }
+
+    /// Under a book mutant the rounds stay on the rules the mutant book implements (no
+    /// CME, no groups; the replace modes still cycle, see `rounds`);
+    /// `replace-keeps-priority` is caught, also under always-requeue.
+    #[test]
+    fn a_mutant_run_stays_on_the_mutant_books_rules_and_is_caught() {
+        let mut cfg = StressConfig::for_profile(Profile::Quick);
+        cfg.round_commands = 2_000;
+        cfg.length = Length::Commands(6 * 2_000);
+        cfg.time_cap = None;
+        cfg.producers = 1;
+        cfg.mutant = Some(Mutant::Book(mutants::BookMutant::ReplaceKeepsPriority));
+        let f = run(&cfg).expect("threads start").failure.expect("caught");
+        assert!(!matches!(f.setup.book.policy, MatchPolicy::Cme(_)));
+        assert!(f.setup.groups.is_empty());
+        // A hand-checked always-requeue case: 1 is reduced in place by its replace, so the
+        // reference requeues it behind 2 and the buy fills 2; the mutant keeps 1 first.
+        use flowmatch_core::{NewOrder, ReplacePriority, Side};
+        let s = [
+            Command::New(NewOrder::limit(1, 1, Side::Sell, 100, 5)),
+            Command::New(NewOrder::limit(2, 2, Side::Sell, 100, 5)),
+            Command::Replace {
+                id: 1,
+                price: 100,
+                qty: 3,
+            },
+            Command::New(NewOrder::limit(3, 3, Side::Buy, 100, 3)),
+        ];
+        let book = BookConfig {
+            replace_priority: ReplacePriority::AlwaysRequeue,
+            ..BookConfig::default()
+        };
+        let c = checks::check_stream(&s, book, Some(mutants::BookMutant::ReplaceKeepsPriority));
+        let v = c.violation(Invariant::FastEqualsReference).expect("caught");
+        assert_eq!(v.position, 4, "{}", v.detail);
+        assert!(checks::check_stream(&s, book, None).violations.is_empty());
     }
 
     /// What the seed decides: with one producer every count of the summary (checks and
@@ -588,9 +653,17 @@ mod tests {
                 (checks, counts)
             };
             assert_eq!(seeded(&a), seeded(&b), "shards {shards:?}");
+            // Three recoveries per journaled round: every sharded instrument's, and the
+            // single-engine rounds whose rules the journal can state (not CME, no groups).
+            let journaled = match shards {
+                Some(k) => a.rounds * sharded::instruments(k),
+                None => (0..a.rounds)
+                    .filter(|&r| rounds::RoundSetup::of(r, false).journal_can_state())
+                    .count(),
+            };
             assert_eq!(
                 a.checks[&Invariant::RecoveredEqualsLive],
-                3 * a.rounds as u64 * shards.map_or(1, sharded::instruments) as u64
+                3 * journaled as u64
             );
         }
     }

@@ -62,8 +62,9 @@ fn policy_arg(p: MatchPolicy) -> PolicyArg {
         MatchPolicy::PriceTime => PolicyArg::PriceTime,
         MatchPolicy::ProRata { top_order: false } => PolicyArg::ProRata,
         MatchPolicy::ProRata { top_order: true } => PolicyArg::ProRataTop,
-        // The stress gate runs only the three policies above; a CME book's parameters
-        // would not survive the journal's settings (see `journaled::Settings`).
+        // The stress gate journals only the three policies above; a CME book's parameters
+        // would not survive the journal's settings (see `journaled::Settings`), so its CME
+        // rounds skip the recovery check (`RoundSetup::journal_can_state`).
         MatchPolicy::Cme(c) => PolicyArg::from_algorithm(c.algorithm()),
     }
 }
@@ -246,13 +247,16 @@ mod tests {
     /// check can fail.
     #[test]
     fn recoveries_match_the_live_book_and_a_lost_record_is_caught() {
-        for round in 0..3 {
-            let (cfg, _) = crate::stress::round_config(round);
+        // Every journaled round setting: the three non-CME policies, both replace modes.
+        for round in
+            (0..6).filter(|&r| crate::stress::rounds::RoundSetup::of(r, true).journal_can_state())
+        {
+            let cfg = crate::stress::rounds::RoundSetup::of(round, true).book;
             let cmds = stream::round_stream(7, round, 0, 1_500, Profile::Quick);
             assert_eq!(check_stream(&cmds, cfg, None), None, "round {round}");
         }
         // The live book saw one command more than the journal: its hash must differ.
-        let (cfg, _) = crate::stress::round_config(0);
+        let cfg = crate::stress::rounds::RoundSetup::of(0, true).book;
         let cmds = stream::round_stream(7, 0, 0, 600, Profile::Quick);
         let mut live = FastBook::new(cfg);
         let mut journal = RoundJournal::new(cfg, 600).unwrap();

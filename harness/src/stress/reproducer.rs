@@ -18,6 +18,15 @@ pub fn path(dir: &Path, seed: u64) -> PathBuf {
     dir.join(format!("stress-repro-seed{seed}.txt"))
 }
 
+/// Where the account table of a failed group round goes, beside the reproducer `file`
+/// (`flowmatch replay --accounts` needs it to rebuild the round's STP).
+pub fn accounts_path(file: &Path) -> PathBuf {
+    let stem = file
+        .file_stem()
+        .map_or("stress-repro".into(), |s| s.to_string_lossy());
+    file.with_file_name(format!("{stem}-accounts.csv"))
+}
+
 /// The command that re-runs the same gate (same seed, producers, profile, mutant).
 pub fn rerun_command(cfg: &StressConfig) -> String {
     let mut s = format!(
@@ -36,9 +45,9 @@ pub fn rerun_command(cfg: &StressConfig) -> String {
 /// what it should have given.
 pub fn replay_commands(cfg: &StressConfig, f: &Failure, file: &Path) -> Vec<String> {
     let base = format!(
-        "flowmatch replay --input {} --policy {}",
+        "flowmatch replay --input {} {}",
         file.display(),
-        f.policy
+        f.setup.replay_flags(&accounts_path(file))
     );
     match (f.target, cfg.mutant) {
         (Invariant::AnsweredOnce | Invariant::ThreadedEqualsReplay, _) => vec![
@@ -71,10 +80,16 @@ pub fn file_text(cfg: &StressConfig, f: &Failure, file: &Path) -> String {
     let _ = writeln!(s, "# rerun: {}", rerun_command(cfg));
     let _ = writeln!(
         s,
-        "# seed {}, round {}, policy {}, mutant {}",
+        "# seed {}, round {}, policy {}, replace priority {}, account groups {}, mutant {}",
         cfg.seed,
         f.round,
-        f.policy,
+        f.setup.policy,
+        f.setup.replace,
+        if f.setup.groups.is_empty() {
+            "off"
+        } else {
+            "on"
+        },
         cfg.mutant.map_or("none", |m| m.name())
     );
     let _ = writeln!(

@@ -24,13 +24,14 @@
 
 use super::checks::Invariant;
 use super::producer::send_in_bursts;
+use super::rounds::{RoundSetup, REPLACE_MODES};
 use super::threaded::Queues;
 use super::POLICIES;
 use flowmatch_core::engine::shards::{self, Placement, ShardOutput, ShardsConfig};
 use flowmatch_core::engine::{EngineConfig, Idle};
 use flowmatch_core::{
-    BookConfig, Command, Event, FastBook, InstrumentCommand, InstrumentEvent, InstrumentId,
-    InstrumentSpec, InstrumentTable, MultiBook, MultiBookConfig, OrderId, Symbol,
+    Command, Event, FastBook, InstrumentCommand, InstrumentEvent, InstrumentId, InstrumentSpec,
+    InstrumentTable, MultiBook, MultiBookConfig, OrderId, Symbol,
 };
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -56,21 +57,26 @@ pub fn instrument_of(id: OrderId, instruments: usize) -> InstrumentId {
     InstrumentId((((id >> 40) + local) % instruments as u64) as u32)
 }
 
-/// Instrument `i`'s spec in `round`: the policies rotate over instruments and rounds.
+/// Instrument `i`'s spec in `round`: the policies rotate over instruments and rounds; the
+/// replace priority mode is the round's, as in the single-engine rounds.
 pub fn spec(i: usize, round: usize) -> InstrumentSpec {
     let symbol = Symbol::new(&format!("I{i}")).expect("I followed by digits is a symbol");
     InstrumentSpec {
         policy: POLICIES[(i + round) % POLICIES.len()].1,
+        replace: REPLACE_MODES[round % REPLACE_MODES.len()].1,
         ..InstrumentSpec::new(symbol)
     }
 }
 
-/// Instrument `i`'s book configuration in `round`, and its policy's command-line name.
-pub fn book_config(i: usize, round: usize) -> (BookConfig, &'static str) {
-    (
-        spec(i, round).book_config(BOOK_CAPACITY),
-        POLICIES[(i + round) % POLICIES.len()].0,
-    )
+/// Instrument `i`'s rules in `round` (its book configuration, policy and replace mode
+/// names; no account groups).
+pub fn setup(i: usize, round: usize) -> RoundSetup {
+    RoundSetup {
+        book: spec(i, round).book_config(BOOK_CAPACITY),
+        policy: POLICIES[(i + round) % POLICIES.len()].0,
+        replace: REPLACE_MODES[round % REPLACE_MODES.len()].0,
+        groups: Default::default(),
+    }
 }
 
 fn table(instruments: usize, round: usize) -> InstrumentTable {

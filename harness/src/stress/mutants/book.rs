@@ -349,8 +349,11 @@ impl MutantBook {
 
         sink.event(Event::Replaced { id });
 
-        let keeps_place =
-            qty <= current.open || self.mutant == Some(BookMutant::ReplaceKeepsPriority);
+        // The configured replace priority mode decides, as in the reference; the mutant
+        // keeps the place whatever the mode and the quantity.
+        let reduced = qty <= current.open
+            && self.cfg.replace_priority == flowmatch_core::ReplacePriority::KeepIfReduced;
+        let keeps_place = reduced || self.mutant == Some(BookMutant::ReplaceKeepsPriority);
         if price == current.price && keeps_place {
             // Reduce in place: keeps time priority.
             let level = self

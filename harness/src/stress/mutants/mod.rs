@@ -16,6 +16,7 @@ mod trait_impl;
 
 pub use book::MutantBook;
 
+use flowmatch_core::book::AccountGroups;
 use flowmatch_core::{BookConfig, Command, EventSink, FastBook, LevelView, OrderBook, Price};
 use flowmatch_core::{OrderId, RestingOrder, Side};
 
@@ -134,6 +135,19 @@ impl BookUnderTest {
         match mutant {
             None => BookUnderTest::Fast(FastBook::new(cfg)),
             Some(m) => BookUnderTest::Mutant(MutantBook::new(cfg, Some(m))),
+        }
+    }
+
+    /// Lets the fast book's STP compare beneficial owners (`groups`; empty: accounts).
+    /// The mutant book compares accounts only, so the stress rounds give it no groups
+    /// (`stress::rounds`): a non-empty table here is refused with `false`.
+    pub fn set_account_groups(&mut self, groups: &AccountGroups) -> bool {
+        match self {
+            BookUnderTest::Fast(b) => {
+                b.set_account_groups(groups.clone());
+                true
+            }
+            BookUnderTest::Mutant(_) => groups.is_empty(),
         }
     }
 }
