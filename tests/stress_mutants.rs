@@ -28,23 +28,25 @@ fn mutants() -> Vec<String> {
     text(&out.stdout).lines().map(str::to_string).collect()
 }
 
-/// The policy the reproducer was found under, from its `# seed …, policy P, …` line.
-fn policy_of(repro: &str) -> String {
+/// The book flags the reproducer was found under (`--policy P --replace-priority M`, and
+/// any CME parameters), from its first `# reproduce: flowmatch replay --input FILE …` line.
+fn flags_of(repro: &str) -> Vec<String> {
     let line = repro
         .lines()
-        .find(|l| l.starts_with("# seed "))
-        .expect("the reproducer names its seed and policy");
-    line.split("policy ")
-        .nth(1)
-        .and_then(|s| s.split(',').next())
-        .expect("policy")
-        .trim()
-        .to_string()
+        .find_map(|l| l.strip_prefix("# reproduce: flowmatch replay --input "))
+        .expect("the reproducer names its replay command");
+    let line = line.split('#').next().unwrap();
+    line.split_whitespace()
+        .skip(1)
+        .take_while(|t| *t != "--mutant")
+        .map(str::to_string)
+        .collect()
 }
 
-fn replay(file: &Path, policy: &str, mutant: Option<&str>) -> String {
+fn replay(file: &Path, flags: &[String], mutant: Option<&str>) -> String {
     let f = file.to_str().unwrap();
-    let mut args = vec!["replay", "--input", f, "--policy", policy];
+    let mut args = vec!["replay", "--input", f];
+    args.extend(flags.iter().map(String::as_str));
     if let Some(m) = mutant {
         args.extend(["--mutant", m]);
     }
@@ -78,7 +80,8 @@ fn every_mutant_is_caught_with_a_small_reproducer_that_replays_to_a_divergence()
             "{name}: {commands} commands\n{repro}"
         );
         assert!(stdout.contains("flowmatch replay --input"), "{stdout}");
-        let policy = policy_of(&repro);
+        let policy = flags_of(&repro);
+        assert!(policy.iter().any(|f| f == "--replace-priority"), "{repro}");
         if name == "ingress-drop-when-full" {
             assert!(
                 stdout.contains("producer schedule: seed 1, producer"),
@@ -135,6 +138,11 @@ fn the_quick_profile_passes_and_writes_valid_junit_and_json() {
         "policy/price-time",
         "policy/pro-rata",
         "policy/pro-rata-top",
+        "policy/cme:A",
+        "replace-mode/keep-if-reduced",
+        "replace-mode/always-requeue",
+        "stp-groups/on",
+        "stp-groups/off",
         "replace/kept-priority",
         "replace/requeued",
         "ingress/full-pushes",
