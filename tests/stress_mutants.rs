@@ -136,18 +136,45 @@ fn the_quick_profile_passes_and_writes_valid_junit_and_json() {
         "stp/cancel-both",
         "stp/decrement-cancel",
         "policy/price-time",
-        "policy/pro-rata",
-        "policy/pro-rata-top",
-        "policy/cme:A",
         "replace-mode/keep-if-reduced",
-        "replace-mode/always-requeue",
-        "stp-groups/on",
         "stp-groups/off",
         "replace/kept-priority",
         "replace/requeued",
         "ingress/full-pushes",
     ] {
         assert!(stdout.contains(rule), "{rule} not exercised:\n{stdout}");
+    }
+    // Each round's axes (policy, replace mode, account groups; `stress/rounds.rs`) show in
+    // the summary for the rounds the time cap let run (all 42 combinations: the harness's
+    // `every_policy_replace_mode_and_group_setting_runs_and_passes`).
+    const POLICIES: [&str; 7] = [
+        "price-time",
+        "pro-rata",
+        "pro-rata-top",
+        "cme:A",
+        "cme:K",
+        "cme:Q",
+        "cme:S",
+    ];
+    let rounds: usize = stdout
+        .split(" rounds")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("the summary names its rounds");
+    for r in 0..rounds.min(7) {
+        let mode = ["keep-if-reduced", "always-requeue"][r % 2];
+        let groups = if r % 3 == 2 { "on" } else { "off" };
+        for rule in [
+            format!("policy/{}", POLICIES[r]),
+            format!("replace-mode/{mode}"),
+            format!("stp-groups/{groups}"),
+        ] {
+            assert!(
+                stdout.contains(&rule),
+                "round {r}: {rule} missing:\n{stdout}"
+            );
+        }
     }
     let xml = std::fs::read_to_string(&junit).unwrap();
     let doc = roxmltree::Document::parse(&xml).expect("valid XML");
