@@ -67,13 +67,19 @@ fn command(rng: &mut ChaCha8Rng) -> Command {
 
 /// `deep`: in alternate stretches of 300 commands, half the commands become extra GTC
 /// limits (books grow past the cold tier's size and are promoted) or cancels (books drain
-/// to empty and are demoted), so instruments cross between tiers many times.
+/// to empty and are demoted), so instruments cross between tiers many times. The
+/// demotion hysteresis (`keep_busy`) goes by the seed: always demote, the default, or keep
+/// every book busy for 4 commands.
 fn run(seed: u64, instruments: usize, commands: usize, deep: bool) -> (usize, usize, TierMoves) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let cfg = MultiBookConfig {
+        keep_busy: [u32::MAX, MultiBookConfig::default().keep_busy, 4][seed as usize % 3],
+        ..MultiBookConfig::default()
+    };
     let t = table(&mut rng, instruments);
     let specs = t.specs().to_vec();
     let batched_table = t.clone();
-    let mut multi = MultiBook::<FastBook>::new(t, MultiBookConfig::default()).unwrap();
+    let mut multi = MultiBook::<FastBook>::new(t, cfg).unwrap();
     // The model: one reference book per instrument, from its spec, owned here.
     let mut model: Vec<ReferenceBook> = specs
         .iter()
@@ -220,8 +226,7 @@ fn run(seed: u64, instruments: usize, commands: usize, deep: bool) -> (usize, us
     );
     // The same stream through `apply_batch`, in batches of 1 to 80 commands: the events
     // (checked above against the model) and the books are the same, event for event.
-    let mut batched =
-        MultiBook::<FastBook>::new(batched_table, MultiBookConfig::default()).unwrap();
+    let mut batched = MultiBook::<FastBook>::new(batched_table, cfg).unwrap();
     let mut batched_events = Vec::new();
     let mut rest = &msgs[..];
     while !rest.is_empty() {

@@ -150,6 +150,47 @@ fn main() {
         });
     }
 
+    // The single book on the Zipf stream's own per-instrument flow (the 1-instrument
+    // stream, instrument dropped): the same command mix as every multi-book row, so the
+    // multi-book's overhead is seen apart from the difference between the streams.
+    {
+        let cmds: Vec<_> = generate(
+            &ZipfConfig {
+                instruments: 1,
+                zipf_s: 1.0,
+            },
+            1,
+            n,
+        )
+        .expect("valid configuration")
+        .into_iter()
+        .map(|m| m.cmd)
+        .collect();
+        let mut book = FastBook::new(BookConfig::default());
+        let mut sink = CountingSink::default();
+        let cpu0 = on_cpu_ns();
+        let t0 = clock.raw();
+        for c in &cmds {
+            book.apply(c, &mut sink);
+        }
+        let secs = clock.delta_ns(t0, clock.raw()) as f64 / 1e9;
+        let cpu_mcps = per_cpu_second(n, cpu0, on_cpu_ns());
+        std::hint::black_box(&sink);
+        rows.push(Row {
+            name: "single book, the zipf stream's flow (1 instrument, no prefix)".into(),
+            mcps: n as f64 / secs / 1e6,
+            cpu_mcps,
+            p50: "-".into(),
+            p99: "-".into(),
+            memory: book.memory_bytes(),
+            books: 1,
+            full_books: 1,
+            moves: "-".into(),
+            capacity_share: 0.0,
+            unknown_share: 0.0,
+        });
+    }
+
     let per_book = FastBook::new(BookConfig {
         capacity: MultiBookConfig::default().book_capacity,
         ..BookConfig::default()
@@ -263,7 +304,7 @@ fn main() {
     ));
     println!("# Many instruments with Zipf activity, side by side with the single book\n");
     println!(
-        "{n} commands per row, one run, rows in order (the single book first). Throughput: commands over the wall time of an untimed pass (no clock read per command, in every row), and over the thread's time on a CPU in that pass (`/proc/thread-self/schedstat`: on a loaded machine the wall time includes waiting for a core); p50/p99: TSC service time per command (two clock reads included) in a second pass on fresh books, for the rows that apply commands one by one (`apply_batch` rows: `-`, a batch has no per-command time). Memory: `MultiBook::memory_bytes()` at the end (table, entries, cold slab, full books in use and pooled, scratch books). A fast book made for a promotion starts at {per_book} bytes.\n"
+        "{n} commands per row, one run, rows in order (the single book first; `vs single` is against that first row, equity-mixed, a deeper book than the Zipf stream's at most sixteen orders per instrument; the second row is the single book on the Zipf stream's own flow, the same command mix as the multi-book rows). Throughput: commands over the wall time of an untimed pass (no clock read per command, in every row), and over the thread's time on a CPU in that pass (`/proc/thread-self/schedstat`: on a loaded machine the wall time includes waiting for a core); p50/p99: TSC service time per command (two clock reads included) in a second pass on fresh books, for the rows that apply commands one by one (`apply_batch` rows: `-`, a batch has no per-command time). Memory: `MultiBook::memory_bytes()` at the end (table, entries, cold slab, full books in use and pooled, scratch books). A fast book made for a promotion starts at {per_book} bytes.\n"
     );
     println!("| stream | Mcmd/s | vs single | Mcmd/s on CPU | vs single on CPU | p50 ns | p99 ns | memory MiB | books at end | full books | promoted / demoted / scratch runs | capacity rejects | unknown-id rejects |");
     println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");

@@ -38,6 +38,11 @@
 //! with its one book in L1/L2; at 1 M instruments `apply_batch` takes ~113 ns. Issue 12's
 //! bar (50%) is not met.
 //!
+//! Re-run at 299c504 (after the demotion hysteresis, load ~12): 1 instrument 44% / 46%
+//! one by one and 67% / 58% batched, 100: 53% / 47% and 52% / 45%, 10,000: 15% / 16% and
+//! 18% / 17%, 1,000,000: 10% / 10% and 11% / 11% (wall / CPU). The swing between runs is
+//! as large as the differences, so these rows say little beyond "far from 50%".
+//!
 //! Tried before (committed `zipf.md` at cab5f74, clock reads in every row): hinting the
 //! entry 16 and the first two lines of the record 8 commands ahead from the example's own
 //! loop, 19% -> 41% of the timed single book. Profiled with callgrind (`--cache-sim=yes`,

@@ -12,6 +12,12 @@ pub struct MultiBookConfig {
     pub max_books: usize,
     /// Most resting orders over all books (`1..=1 << 32`; default 16,777,216).
     pub max_live_orders: usize,
+    /// Demotion hysteresis: a full book that empties after at least this many commands
+    /// since it was taken (or last emptied) stays with its instrument, empty, instead of
+    /// going back to its pool; it is handed over only when a promotion of its class finds
+    /// no pooled book at the `max_books` bound. A book that empties sooner is demoted at
+    /// once. `1..=u32::MAX` (`u32::MAX`: nearly always demote); default 64.
+    pub keep_busy: u32,
 }
 
 impl Default for MultiBookConfig {
@@ -20,6 +26,7 @@ impl Default for MultiBookConfig {
             book_capacity: 16,
             max_books: 1_000_000,
             max_live_orders: 1 << 24,
+            keep_busy: 64,
         }
     }
 }
@@ -56,6 +63,7 @@ impl MultiBookConfig {
         };
         check("book_capacity", self.book_capacity, 1 << 24)?;
         check("max_books", self.max_books, u32::MAX as usize)?;
-        check("max_live_orders", self.max_live_orders, 1 << 32)
+        check("max_live_orders", self.max_live_orders, 1 << 32)?;
+        check("keep_busy", self.keep_busy as usize, u32::MAX as usize)
     }
 }

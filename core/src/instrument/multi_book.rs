@@ -16,8 +16,16 @@
 //!   so nothing is allocated) receives the cold orders in priority order (the cold book
 //!   was uncrossed, so they only rest; those events are discarded) and from then on takes
 //!   the instrument's commands. A pro-rata instrument gets a full book from its first order
-//!   (the cold tier is price-time only). A full book that empties is *demoted*: cleared
-//!   (keeping its storage) and pooled for the next instrument of its configuration.
+//!   (the cold tier is price-time only). A full book that empties soon after it was
+//!   taken is *demoted*: cleared (keeping its storage) and pooled for the next instrument
+//!   of its configuration. One that was busy ([`MultiBookConfig::keep_busy`] commands or
+//!   more since it was taken or last emptied) stays with its instrument, empty, and is
+//!   *parked* in its class's list: a busy book empties and refills all the time, and
+//!   moving it to the cold tier and back each time cost more than the book itself (one
+//!   instrument with the Zipf stream's flow: 27,564 promotions and as many demotions in
+//!   10 M commands). A promotion that finds its class's pool empty at the `max_books`
+//!   bound takes a parked book that is still empty (demoting its instrument then), so
+//!   the bound refuses nothing it refused before.
 //!
 //! Both tiers keep the single book's semantics exactly: `tests/instruments.rs` holds a
 //! multi-book whose instruments promote and demote to one reference book per instrument.
@@ -64,7 +72,13 @@ pub struct MultiBook<B> {
     cold: Vec<ColdBook>,
     free_cold: Vec<u32>,
     full: Vec<Option<Box<B>>>,
+    /// Beside each full book slot: its instrument and its commands since it was taken or
+    /// last emptied (for the demotion hysteresis).
+    full_meta: Vec<FullMeta>,
     free_full: Vec<u32>,
+    /// Full book slots kept empty with their instrument, by class (some may have refilled
+    /// since; `FullMeta::parked` keeps each listed once).
+    parked: Vec<Vec<u32>>,
     /// Cleared full books by class, ready for a promotion.
     pools: Vec<Vec<Box<B>>>,
     /// Full books in existence (in use or pooled), in all and by class.
@@ -78,12 +92,21 @@ pub struct MultiBook<B> {
     moves: TierMoves,
 }
 
+/// What the multi-book knows of a full book slot besides the book.
+#[derive(Clone, Copy, Debug, Default)]
+struct FullMeta {
+    instrument: u32,
+    commands: u32,
+    parked: bool,
+}
+
 /// How often instruments changed tier, counted for tests and reports.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TierMoves {
     /// Cold books moved into a full book.
     pub promotions: u64,
-    /// Full books that emptied and went back to their pool.
+    /// Full books that emptied and went back to their pool (at once, or when a
+    /// promotion reclaimed a parked one).
     pub demotions: u64,
     /// Cold books' commands run on a scratch book (they traded).
     pub scratch_runs: u64,
@@ -110,7 +133,9 @@ impl<B: BookStorage> MultiBook<B> {
             cold: Vec::new(),
             free_cold: Vec::new(),
             full: Vec::new(),
+            full_meta: Vec::new(),
             free_full: Vec::new(),
+            parked: Vec::new(),
             pools: Vec::new(),
             full_books: 0,
             class_books: Vec::new(),
@@ -137,6 +162,7 @@ impl<B: BookStorage> MultiBook<B> {
         if class == next {
             self.classes.push(c);
             self.pools.push(Vec::new());
+            self.parked.push(Vec::new());
             self.class_books.push(0);
         }
         class
@@ -188,7 +214,7 @@ impl<B: BookStorage> MultiBook<B> {
                 reject(&mut tag, RejectReason::UnknownId)
             }
             Tier::Empty if self.classes[class].policy != MatchPolicy::PriceTime => {
-                match self.take_full(class) {
+                match self.take_full(class, index) {
                     Some(f) => {
                         self.entries[index].slot = FULL_TAG | f as u32;
                         self.open_books += 1;
@@ -224,19 +250,51 @@ impl<B: BookStorage> MultiBook<B> {
         book.apply(cmd, sink);
         let after = book.len();
         self.live_orders = self.live_orders + after - before;
+        let meta = &mut self.full_meta[f];
+        meta.commands = meta.commands.saturating_add(1);
         if after == 0 {
-            // Demote: the book goes back to its class's pool, cleared.
-            let Some(mut book) = self.full[f].take() else {
-                unreachable!()
-            };
-            book.clear();
             let class = self.entries[index].class as usize;
-            self.pools[class].push(book);
-            self.free_full.push(f as u32);
-            self.entries[index].slot = 0;
-            self.open_books -= 1;
-            self.moves.demotions += 1;
+            if meta.parked {
+                // Already listed: it stays until a promotion needs it.
+                meta.commands = 0;
+            } else if meta.commands >= self.cfg.keep_busy {
+                // Busy: keep it, empty, with its instrument, listed for reclaiming.
+                meta.commands = 0;
+                meta.parked = true;
+                self.parked[class].push(f as u32);
+            } else {
+                self.demote(f, class);
+            }
         }
+    }
+
+    /// Full book `f` (empty, of `class`) goes back to its class's pool, cleared; its
+    /// instrument has no book any more.
+    fn demote(&mut self, f: usize, class: usize) {
+        let Some(mut book) = self.full[f].take() else {
+            unreachable!("only a full book in use is demoted")
+        };
+        book.clear();
+        self.pools[class].push(book);
+        self.free_full.push(f as u32);
+        let index = self.full_meta[f].instrument as usize;
+        self.entries[index].slot = 0;
+        self.open_books -= 1;
+        self.moves.demotions += 1;
+    }
+
+    /// Demotes a parked book of `class` that is still empty, if there is one, so its
+    /// class's pool holds a book. Parked books that refilled leave the list.
+    fn reclaim_parked(&mut self, class: usize) -> bool {
+        while let Some(f) = self.parked[class].pop() {
+            let f = f as usize;
+            self.full_meta[f].parked = false;
+            if self.full[f].as_deref().is_some_and(|b| b.len() == 0) {
+                self.demote(f, class);
+                return true;
+            }
+        }
+        false
     }
 
     #[inline]
@@ -275,28 +333,42 @@ impl<B: BookStorage> MultiBook<B> {
 
     /// A cleared full book of `class` in the full tier (pooled, or new within
     /// `max_books`), by index.
-    fn take_full(&mut self, class: usize) -> Option<usize> {
+    fn take_full(&mut self, class: usize, index: usize) -> Option<usize> {
+        if self.pools[class].is_empty()
+            && self.full_books >= self.cfg.max_books
+            && !self.reclaim_parked(class)
+        {
+            return None;
+        }
         let book = match self.pools[class].pop() {
             Some(book) => book,
-            None if self.full_books < self.cfg.max_books => {
+            None => {
                 self.full_books += 1;
                 self.class_books[class] += 1;
-                // Room for every book of the class in its pool and every book in the free
-                // list, so neither grows on its own later.
+                // Room for every book of the class in its pool and its parked list and
+                // every book in the free list and the slots, so none grows on its own later.
                 reserve_to(&mut self.pools[class], self.class_books[class]);
+                reserve_to(&mut self.parked[class], self.class_books[class]);
                 reserve_to(&mut self.free_full, self.full_books);
                 reserve_to(&mut self.full, self.full_books);
+                reserve_to(&mut self.full_meta, self.full_books);
                 Box::new(B::with_config(self.classes[class]))
             }
-            None => return None,
+        };
+        let meta = FullMeta {
+            instrument: index as u32,
+            commands: 0,
+            parked: false,
         };
         Some(match self.free_full.pop() {
             Some(f) => {
                 self.full[f as usize] = Some(book);
+                self.full_meta[f as usize] = meta;
                 f as usize
             }
             None => {
                 self.full.push(Some(book));
+                self.full_meta.push(meta);
                 self.full.len() - 1
             }
         })
@@ -305,7 +377,7 @@ impl<B: BookStorage> MultiBook<B> {
     /// Moves cold book `c` of instrument `index` into a full book, its orders re-inserted
     /// in priority order; `None` (nothing changed) if no full book is to be had.
     fn promote(&mut self, index: usize, c: usize, class: usize) -> Option<usize> {
-        let f = self.take_full(class)?;
+        let f = self.take_full(class, index)?;
         let Some(book) = self.full[f].as_deref_mut() else {
             unreachable!()
         };
@@ -335,6 +407,12 @@ impl<B: BookStorage> MultiBook<B> {
                 self.pools[class].push(book);
                 self.free_full.push(f as u32);
             }
+        }
+        for p in &mut self.parked {
+            p.clear();
+        }
+        for m in &mut self.full_meta {
+            *m = FullMeta::default();
         }
         self.open_books = 0;
         self.live_orders = 0;
@@ -404,6 +482,12 @@ impl<B: BookStorage> MultiBook<B> {
             + self.cold.capacity() * size_of::<ColdBook>()
             + (self.free_cold.capacity() + self.free_full.capacity()) * size_of::<u32>()
             + self.full.capacity() * size_of::<Option<Box<B>>>()
+            + self.full_meta.capacity() * size_of::<FullMeta>()
+            + self
+                .parked
+                .iter()
+                .map(|p| p.capacity() * size_of::<u32>())
+                .sum::<usize>()
             + in_use
             + pooled
             + scratch

@@ -364,3 +364,68 @@ fn cold_replace_priority_by_hand() {
         1
     );
 }
+
+/// Hand-checked hysteresis, `keep_busy: 4`, `max_books: 1`: instrument 0's full book
+/// empties after eight commands, so it stays (empty, no demotion) and refills without a
+/// promotion; it empties again, and instrument 1's promotion at the bound reclaims it
+/// (one demotion), whereupon instrument 0 has no book. Whatever the tier, the events are
+/// the single book's: the refill acks, the reclaiming promotion's order acks.
+#[test]
+fn busy_full_book_stays_until_a_promotion_needs_it() {
+    let cfg = MultiBookConfig {
+        max_books: 1,
+        keep_busy: 4,
+        ..MultiBookConfig::default()
+    };
+    let mut m = MultiBook::<FastBook>::new(table(2), cfg).unwrap();
+    let mut out = Vec::new();
+    let bid = |id: u64| Command::New(NewOrder::limit(id, 1, Side::Buy, 10, 5));
+    for id in 1..=9 {
+        m.apply(&on(0, bid(id)), &mut out);
+    }
+    for id in 1..=8 {
+        m.apply(&on(1, bid(id)), &mut out);
+    }
+    assert_eq!(m.tier_moves().promotions, 1);
+    for id in 1..=9 {
+        m.apply(&on(0, Command::Cancel { id }), &mut out);
+    }
+    let kept = m.book(InstrumentId(0)).expect("kept");
+    assert!(kept.is_full_book() && kept.is_empty());
+    assert_eq!(m.tier_moves().demotions, 0);
+    assert_eq!((m.live_orders(), m.open_books()), (8, 2));
+    // Refill: straight into the kept book.
+    out.clear();
+    m.apply(&on(0, bid(10)), &mut out);
+    assert_eq!(out, vec![ev(0, Event::Ack { id: 10 })]);
+    assert!(m.book(InstrumentId(0)).unwrap().is_full_book());
+    assert_eq!(m.tier_moves().promotions, 1);
+    m.apply(&on(0, Command::Cancel { id: 10 }), &mut out);
+    // Instrument 1's ninth order needs the one book: it is reclaimed.
+    out.clear();
+    m.apply(&on(1, bid(9)), &mut out);
+    assert_eq!(out, vec![ev(1, Event::Ack { id: 9 })]);
+    assert!(m.book(InstrumentId(0)).is_none());
+    assert!(m.book(InstrumentId(1)).unwrap().is_full_book());
+    assert_eq!(m.book(InstrumentId(1)).unwrap().len(), 9);
+    let moves = m.tier_moves();
+    assert_eq!((moves.promotions, moves.demotions), (2, 1));
+    assert_eq!((m.full_books(), m.open_books()), (1, 1));
+    // A kept book that refilled cannot be reclaimed: instrument 0's next ninth is refused
+    // while instrument 1's book holds orders.
+    for id in 1..=8 {
+        m.apply(&on(0, bid(id)), &mut out);
+    }
+    out.clear();
+    m.apply(&on(0, bid(9)), &mut out);
+    assert_eq!(
+        out,
+        vec![ev(
+            0,
+            Event::Reject {
+                id: 9,
+                reason: RejectReason::CapacityExceeded
+            }
+        )]
+    );
+}
