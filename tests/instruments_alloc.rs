@@ -62,7 +62,10 @@ const MEASURED: usize = 200_000;
 
 /// The warm-up and the measured window (commands of instruments the warm-up gave a book),
 /// the number of those books, and a fresh multi-book over the table.
-fn stream() -> (
+fn stream(
+    keep_busy: u32,
+    max_books: usize,
+) -> (
     Vec<InstrumentCommand>,
     Vec<InstrumentCommand>,
     usize,
@@ -101,10 +104,8 @@ fn stream() -> (
         table,
         MultiBookConfig {
             book_capacity: 64,
-            // Always demote: with the demotion hysteresis, busy books stay with their
-            // instruments and new ones are made until `max_books`, so warm-up would last
-            // until the bound (not measured here); the demote-and-reuse path is.
-            keep_busy: u32::MAX,
+            keep_busy,
+            max_books,
             ..MultiBookConfig::default()
         },
     )
@@ -112,9 +113,26 @@ fn stream() -> (
     (warm.to_vec(), measured, books, multi)
 }
 
+/// Always demote (`keep_busy: u32::MAX`): the demote-and-reuse path, with the default
+/// bound on full books far away.
+const ALWAYS_DEMOTE: (u32, usize) = (u32::MAX, 1_000_000);
+/// The default demotion hysteresis (busy books stay with their instruments, so new ones
+/// are made until `max_books`): warm-up ends at the bound, here 256 full books, well
+/// inside the warm-up; past it a promotion takes back a waiting book or is refused.
+const KEEP_BUSY_AT_BOUND: (u32, usize) = (64, 256);
+
 #[test]
 fn many_instruments_allocate_nothing_after_warmup() {
-    let (warm, measured, books, multi) = stream();
+    engine_allocates_nothing_after_warmup(ALWAYS_DEMOTE);
+    engine_allocates_nothing_after_warmup(KEEP_BUSY_AT_BOUND);
+    apply_batch_allocates_nothing_after_warmup(ALWAYS_DEMOTE);
+    apply_batch_allocates_nothing_after_warmup(KEEP_BUSY_AT_BOUND);
+}
+
+/// One measured window through the engine (the counter is shared: windows run one after
+/// the other, from the one test above).
+fn engine_allocates_nothing_after_warmup((keep_busy, max_books): (u32, usize)) {
+    let (warm, measured, books, multi) = stream(keep_busy, max_books);
     let warm = &warm[..];
     let (mut txs, rx) = ingress::<Stamped<InstrumentCommand>>(QueueKind::Spsc, 1, 1024).unwrap();
     let (out_tx, mut out_rx) = spsc::channel::<Output<InstrumentEvent>>(1 << 16);
@@ -136,13 +154,12 @@ fn many_instruments_allocate_nothing_after_warmup() {
         "{allocs} heap allocations in {} commands over {books} books after warm-up",
         measured.len()
     );
-    apply_batch_allocates_nothing_after_warmup();
 }
 
 /// `MultiBook::apply_batch` (its prefetch hints and all), called directly on batches of
 /// 64, allocates nothing either once warmed up. Called from the test above, not a test of
 /// its own: the allocation counter is shared, so two measured windows must not overlap.
-fn apply_batch_allocates_nothing_after_warmup() {
+fn apply_batch_allocates_nothing_after_warmup((keep_busy, max_books): (u32, usize)) {
     struct Count(u64);
     impl Sink<InstrumentEvent> for Count {
         fn event(&mut self, e: InstrumentEvent) {
@@ -150,7 +167,7 @@ fn apply_batch_allocates_nothing_after_warmup() {
             self.0 += 1;
         }
     }
-    let (warm, measured, books, mut multi) = stream();
+    let (warm, measured, books, mut multi) = stream(keep_busy, max_books);
     let mut sink = Count(0);
     for batch in warm.chunks(64) {
         multi.apply_batch(batch, &mut sink);
