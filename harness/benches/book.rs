@@ -3,7 +3,8 @@
 //! so their ratio is measured side by side on the same machine state; then the shapes a
 //! user's flow can have and `equity-mixed` does not (group `workload`: every workload of
 //! the registry, `harness/src/workload/`, with `deep-ladder` at 100k levels built away
-//! from the touch), 200k commands each from an empty book.
+//! from the touch), 200k commands each from an empty book; then (group `cme_mixed`) the
+//! mixed stream under price-time and each CME allocation algorithm.
 //!
 //! Run: `cargo bench -p flowmatch-harness --bench book` (results: bench-results/book/).
 
@@ -134,6 +135,23 @@ fn bench_books(c: &mut Criterion) {
     for (name, cmds) in &shapes {
         both!("workload", *name, &[], &cmds[..]);
     }
+
+    // The CME allocation family on the mixed stream (same warm-up and measured part as
+    // `mixed`), fast book, price-time first so every algorithm's time reads against it in
+    // the same run; parameters as `flowmatch compare` runs them (`compare::cme`).
+    let mut g = c.benchmark_group("cme_mixed");
+    g.throughput(Throughput::Elements(mixed_run.len() as u64));
+    for (name, policy) in flowmatch_harness::compare::cme::matchers() {
+        let cfg = BookConfig { policy, ..cfg };
+        g.bench_function(BenchmarkId::new("equity_800k", name), |bch| {
+            bch.iter_batched_ref(
+                || filled(FastBook::new(cfg), mixed_warm),
+                |b| black_box(run(b, mixed_run)),
+                BatchSize::LargeInput,
+            )
+        });
+    }
+    g.finish();
 }
 
 criterion_group! {

@@ -27,6 +27,7 @@ use flowmatch_core::{
     BookConfig, Command, CountingSink, FastBook, MatchPolicy, NewOrder, OrderBook, ReferenceBook,
     Side, Tif,
 };
+use flowmatch_harness::compare::cme;
 use flowmatch_harness::compare::driver::book_config;
 use flowmatch_harness::workload::equity::{self, EquityConfig};
 use flowmatch_harness::workload::Workload;
@@ -166,10 +167,21 @@ fn setup_cme(algorithm: Algorithm) -> (FastBook, Vec<Command>) {
 
 /// Mixed: the equity-mixed (calm) stream, 5,000 commands of warm-up then `N` measured.
 fn setup_mixed() -> (FastBook, Vec<Command>) {
+    setup_mixed_under(MatchPolicy::PriceTime)
+}
+
+fn setup_mixed_under(policy: MatchPolicy) -> (FastBook, Vec<Command>) {
     let all = equity::generate(&EquityConfig::default(), 7, 5_000 + N as usize);
-    let mut b = book(MatchPolicy::PriceTime);
+    let mut b = book(policy);
     apply_all(&mut b, &all[..5_000]);
     (b, all[5_000..].to_vec())
+}
+
+/// CME `algorithm` on the mixed stream (same stream and warm-up as `mixed`), with the
+/// parameters `flowmatch compare` runs it with (`compare::cme::params`: LMM accounts 1
+/// and 2 at 10% each where the algorithm has an LMM step, so it fires).
+fn setup_cme_mixed(algorithm: Algorithm) -> (FastBook, Vec<Command>) {
+    setup_mixed_under(cme::policy(algorithm))
 }
 
 #[library_benchmark]
@@ -187,6 +199,14 @@ fn setup_mixed() -> (FastBook, Vec<Command>) {
 #[bench::cme_q_10_takers(args = (Algorithm::Q), setup = setup_cme)]
 #[bench::cme_s_10_takers(args = (Algorithm::S), setup = setup_cme)]
 #[bench::cme_t_10_takers(args = (Algorithm::T), setup = setup_cme)]
+#[bench::cme_a_mixed(args = (Algorithm::A), setup = setup_cme_mixed)]
+#[bench::cme_c_mixed(args = (Algorithm::C), setup = setup_cme_mixed)]
+#[bench::cme_f_mixed(args = (Algorithm::F), setup = setup_cme_mixed)]
+#[bench::cme_k_mixed(args = (Algorithm::K), setup = setup_cme_mixed)]
+#[bench::cme_o_mixed(args = (Algorithm::O), setup = setup_cme_mixed)]
+#[bench::cme_q_mixed(args = (Algorithm::Q), setup = setup_cme_mixed)]
+#[bench::cme_s_mixed(args = (Algorithm::S), setup = setup_cme_mixed)]
+#[bench::cme_t_mixed(args = (Algorithm::T), setup = setup_cme_mixed)]
 fn fast_book((mut b, cmds): (FastBook, Vec<Command>)) -> CountingSink {
     black_box(apply_all(&mut b, &cmds))
 }

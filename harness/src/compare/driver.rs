@@ -152,6 +152,13 @@ fn timed<M: Matcher>(m: &mut M, cmds: &[Command]) -> Pass {
     }
 }
 
+/// Run `cmds` once through a fresh fast book under `policy` (construction is not timed):
+/// the CME family's pass ([`super::cme`]), the same loop as every matcher's.
+pub fn throughput_policy(policy: MatchPolicy, cmds: &[Command]) -> Pass {
+    let mut m = Ours::new(FastBook::new(book_config(policy)), "fast");
+    timed(&mut m, cmds)
+}
+
 /// Run `cmds` once through a fresh matcher of `kind` (construction is not timed).
 pub fn throughput(kind: MatcherKind, cmds: &[Command]) -> Pass {
     with_matcher!(kind, |m| timed(&mut m, cmds))

@@ -11,11 +11,15 @@
 //! frequency change hits every matcher alike; each cell reports the median and min–max.
 //! Separately: per-command service-time histograms (TSC clock), the fill cross-check of
 //! every peer against our fast book on the peer's own subset, and how fills are shared
-//! between small and large resting orders under price-time and pro-rata.
+//! between small and large resting orders under price-time and pro-rata. Then the CME
+//! Globex allocation family ([`cme`]: throughput of the eight algorithms beside price-time)
+//! and the incentives study ([`incentives`]: what each algorithm rewards).
 
+pub mod cme;
 pub mod crosscheck;
 pub mod distribution;
 pub mod driver;
+pub mod incentives;
 pub mod instruments;
 pub mod report;
 

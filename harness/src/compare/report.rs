@@ -1,9 +1,11 @@
 //! Running the comparison and writing what it found: console table, `report.json`,
 //! `report.md` and SVG charts under one directory (by default `flowmatch-out/compare/`).
 
+use super::cme::{self, CmeSection};
 use super::crosscheck::{cross_check, CrossCheck};
 use super::distribution::{fill_distribution, FillDistribution};
 use super::driver::{latency, new_histogram, throughput, MatcherKind};
+use super::incentives::{self, Study};
 use super::instruments::{self, MultiSection};
 use super::{screen, streams, Config, ScreenMode, Screened, TooSlow};
 use crate::provenance::Provenance;
@@ -97,6 +99,10 @@ pub struct Report {
     /// The multi-instrument workloads: our multi-books ([`super::instruments`]).
     pub multi_instrument: MultiSection,
     pub notes: Vec<String>,
+    /// The CME Globex allocation family: throughput per algorithm ([`super::cme`]).
+    pub cme_family: CmeSection,
+    /// The incentives study on the first workload's full stream ([`super::incentives`]).
+    pub incentives: Study,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -358,6 +364,16 @@ pub fn run(cfg: &Config, provenance: Provenance, progress: &mut dyn FnMut(&str))
         .map(|(w, full, _)| fill_distribution(w.name(), full))
         .collect();
 
+    progress("CME family: throughput per algorithm");
+    let cme_streams: Vec<(super::Workload, &[flowmatch_core::Command])> =
+        data.iter().map(|(w, full, _)| (*w, &full[..])).collect();
+    let cme_family = cme::run(&cme_streams, cfg.reps);
+    progress("incentives study");
+    let study = data
+        .first()
+        .map(|(w, full, _)| incentives::study(w.name(), full))
+        .unwrap_or_default();
+
     let peers: Vec<&'static str> = cfg
         .matchers
         .iter()
@@ -401,6 +417,8 @@ pub fn run(cfg: &Config, provenance: Provenance, progress: &mut dyn FnMut(&str))
         fill_distribution: dist,
         multi_instrument,
         notes,
+        cme_family,
+        incentives: study,
     }
 }
 
@@ -729,6 +747,8 @@ impl Report {
         }
         let _ = writeln!(s, "\n{}", self.provenance.markdown());
         s.push_str(&self.multi_instrument.markdown());
+        s.push_str(&self.cme_family.markdown());
+        s.push_str(&self.incentives.markdown());
         s
     }
 
@@ -742,6 +762,10 @@ impl Report {
         std::fs::write(dir.join("latency.svg"), self.latency_svg())?;
         if let Some(d) = self.charted_fill_distribution() {
             std::fs::write(dir.join("fill-distribution.svg"), fill_distribution_svg(d))?;
+        }
+        if !self.incentives.algorithms.is_empty() {
+            std::fs::write(dir.join("incentives-size.svg"), self.incentives.size_svg())?;
+            std::fs::write(dir.join("incentives-rank.svg"), self.incentives.rank_svg())?;
         }
         Ok(())
     }
