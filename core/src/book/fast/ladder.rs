@@ -65,6 +65,7 @@
 //! | the same, refill by copying the run's tail; the push below the run inline in `search_level` | 172.3 | 537.2 | |
 //! | the same, the copy by exact-size `extend`s when the tail has no tombstone | 172.3 | 525.9 | 172.7 |
 //! | the same, and a level below a window of 256+ starts the far tier (this; gungraun 20,200-command workloads, with the id index's 16-bucket moves: deep-ladder 604.9 → 564.0, equity-mixed 190.6 unchanged) | – | – | – |
+//! | the same, and the best level that empties is popped at once, without the empties count's round trip or the sweep check (gungraun, `bench-results/instructions/ladder-fff983d.txt`: deep-ladder 556.3 → 536.5, book_ops `sweep` 205,167 → 185,173, equity-mixed 188.3 unchanged) | – | – | – |
 //!
 //! The equity-mixed stream never fills even a 256-level window, so its cost does not
 //! depend on the far tier; 1,024 / 256 was the cheapest window on deep-ladder, and bounds
