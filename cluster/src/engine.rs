@@ -1,16 +1,31 @@
 //! One shard's deterministic engine: the same `InstrumentReplay` (default book + a
 //! `MultiBook` of instruments made on first sight) that `flowmatch replay` runs, fed one
-//! command line at a time and numbering events with the shard's stream sequence.
+//! command line at a time and numbering events with the shard's stream sequence. Besides
+//! the books it keeps what a snapshot of the shard needs (`crate::snapshot`): the symbols
+//! in the order the replay made their instruments, the time in force and STP mode of
+//! accepted orders, and the chain CRC over the command lines applied.
 
-use flowmatch_core::{BookConfig, FastBook};
+use flowmatch_core::{BookConfig, Command, FastBook, Stp, Symbol, Tif};
 use flowmatch_harness::cmd::replay_instruments::InstrumentReplay;
 use flowmatch_harness::instrument_text::parse_line;
+use flowmatch_harness::journaled::Chain;
+use std::collections::HashMap;
 
 /// A shard's state machine.
 pub struct ShardEngine {
-    replay: InstrumentReplay<FastBook>,
+    pub(crate) replay: InstrumentReplay<FastBook>,
     /// Stream sequence of the last applied command (0: none).
     pub applied: u64,
+    /// `symbols[id]`: the symbol of instrument `id` (made on first sight, in this order).
+    pub(crate) symbols: Vec<Symbol>,
+    /// The book key of each symbol of `symbols` (`id + 1`).
+    pub(crate) known: HashMap<Symbol, u32>,
+    /// Time in force and STP mode of every acknowledged new order by (book key, order
+    /// id), pruned to the resting ones at each snapshot.
+    pub(crate) attrs: HashMap<(u32, u64), (Tif, Stp)>,
+    /// CRC32C chained over `(seq, line)` of every command applied (the journal's chain
+    /// with the command line's bytes as the payload).
+    pub(crate) chain: Chain,
 }
 
 impl ShardEngine {
@@ -20,6 +35,10 @@ impl ShardEngine {
         Ok(ShardEngine {
             replay: InstrumentReplay::new(FastBook::new(cfg), None)?,
             applied: 0,
+            symbols: Vec::new(),
+            known: HashMap::new(),
+            attrs: HashMap::new(),
+            chain: Chain::default(),
         })
     }
 
@@ -34,10 +53,56 @@ impl ShardEngine {
             ));
         }
         self.applied = seq;
+        self.chain.add_payload(seq, line.as_bytes());
         if let Ok(Some((symbol, cmd))) = parse_line(line, 1) {
-            self.replay.apply(seq, symbol, &cmd, out);
+            self.apply_parsed(seq, symbol, &cmd, out);
         }
         Ok(())
+    }
+
+    /// Applies one parsed command (sequence `seq` on its event lines) and keeps the
+    /// snapshot's bookkeeping; the event text it wrote.
+    pub(crate) fn apply_parsed<'a>(
+        &mut self,
+        seq: u64,
+        symbol: Option<Symbol>,
+        cmd: &Command,
+        out: &'a mut String,
+    ) -> &'a str {
+        let before = out.len();
+        self.replay.apply(seq, symbol, cmd, out);
+        let key = match symbol {
+            None => Some(0),
+            Some(sym) => match self.known.get(&sym) {
+                Some(&k) => Some(k),
+                None if self.books() > self.symbols.len() => {
+                    // The replay made an instrument for it (a full table would not).
+                    self.symbols.push(sym);
+                    let k = self.symbols.len() as u32;
+                    self.known.insert(sym, k);
+                    Some(k)
+                }
+                None => None,
+            },
+        };
+        if let (Command::New(o), Some(key)) = (cmd, key) {
+            // A new order's only possible acknowledgement is its own.
+            if out[before..].contains(",ACK,") {
+                self.attrs.insert((key, o.id), (o.tif, o.stp));
+            }
+        }
+        &out[before..]
+    }
+
+    /// Instruments the replay made (books with a key above 0).
+    fn books(&self) -> usize {
+        let mut n = 0;
+        self.replay.for_each_book(&mut |key, _| {
+            if key > 0 {
+                n += 1;
+            }
+        });
+        n
     }
 }
 

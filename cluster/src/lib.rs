@@ -11,4 +11,5 @@ pub mod gateway;
 pub mod log;
 pub mod node;
 pub mod routing;
+pub mod snapshot;
 pub mod verify;

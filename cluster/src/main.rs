@@ -56,6 +56,11 @@ enum Command {
         /// Lease time in milliseconds (a standby takes over this long after the primary stops renewing).
         #[arg(long, default_value_t = 2000)]
         lease_ms: u64,
+        /// While primary, store each shard's snapshot in the object store after every N
+        /// commands (0: never; otherwise 100 to 100000000). Nodes always start from the
+        /// newest usable snapshot.
+        #[arg(long, default_value_t = 0)]
+        snapshot_every: u64,
     },
     /// Print the run's provenance (commit, machine, load) as markdown, for result files.
     Provenance {
@@ -152,7 +157,17 @@ fn run(cmd: Command) -> Result<u8, String> {
             id,
             replicas,
             lease_ms,
+            snapshot_every,
         } => {
+            if snapshot_every != 0
+                && !flowmatch_cluster::snapshot::EVERY_RANGE.contains(&snapshot_every)
+            {
+                return Err(format!(
+                    "--snapshot-every must be 0 or between {} and {}, got {snapshot_every}",
+                    flowmatch_cluster::snapshot::EVERY_RANGE.start(),
+                    flowmatch_cluster::snapshot::EVERY_RANGE.end()
+                ));
+            }
             let urls = log::parse_urls(&nats)?;
             let shards = parse_shard_list(&shards)?;
             let replicas = log::check_replicas(replicas)?;
@@ -177,6 +192,7 @@ fn run(cmd: Command) -> Result<u8, String> {
                 id,
                 replicas,
                 lease: Duration::from_millis(lease_ms),
+                snapshot_every,
             };
             runtime()?.block_on(node::run(plan))?;
             Ok(0)

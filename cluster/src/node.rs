@@ -9,12 +9,17 @@
 //! `Nats-Expected-Last-Sequence: k-1` and message id `e<shard>-<k>`, so the event stream's
 //! sequence equals the command sequence and a late publish by a deposed primary is
 //! refused by the server rather than stored twice.
+//!
+//! A node starts from the newest usable snapshot of each shard in the object store
+//! (`crate::snapshot`), consuming from its sequence + 1; the primary writes them.
 
 use crate::engine::ShardEngine;
 use crate::log::{self, SENT_HEADER, SEQ_HEADER};
+use crate::snapshot;
 use async_nats::header::{
     NATS_EXPECTED_LAST_SEQUENCE, NATS_EXPECTED_LAST_SUBJECT_SEQUENCE, NATS_MESSAGE_ID,
 };
+use async_nats::jetstream::object_store::ObjectStore;
 use async_nats::jetstream::{self, consumer};
 use async_nats::HeaderMap;
 use futures_util::StreamExt;
@@ -41,17 +46,20 @@ pub struct NodePlan {
     pub replicas: usize,
     /// Lease time.
     pub lease: Duration,
+    /// While primary, snapshot each shard after every this many commands (0: never).
+    pub snapshot_every: u64,
 }
 
 /// Runs every shard of the plan until the process is stopped (or an error).
 pub async fn run(plan: NodePlan) -> Result<(), String> {
     let js = log::connect(plan.urls.clone(), &format!("flowmatch-node-{}", plan.id)).await?;
     let leases = lease_bucket(&js, plan.replicas, plan.lease).await?;
+    let store = snapshot::bucket(&js, plan.replicas).await?;
     let mut tasks = Vec::new();
     for &shard in &plan.shards {
-        let (js, leases, plan) = (js.clone(), leases.clone(), plan.clone());
+        let (js, leases, plan, store) = (js.clone(), leases.clone(), plan.clone(), store.clone());
         tasks.push(tokio::spawn(async move {
-            run_shard(js, leases, &plan, shard).await
+            run_shard(js, leases, store, &plan, shard).await
         }));
     }
     for t in tasks {
@@ -192,12 +200,28 @@ async fn last_command(cmd: &mut jetstream::stream::Stream) -> Option<u64> {
 async fn run_shard(
     js: jetstream::Context,
     leases: Leases,
+    store: ObjectStore,
     plan: &NodePlan,
     shard: usize,
 ) -> Result<(), String> {
     let (mut cmd_stream, _) = log::ensure_streams(&js, shard, plan.replicas).await?;
-    let mut messages = command_messages(&cmd_stream, shard, 1).await?;
-    let mut engine = ShardEngine::new()?;
+    let mut last = None;
+    for _ in 0..40 {
+        last = last_command(&mut cmd_stream).await;
+        if last.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let last = last.ok_or_else(|| format!("shard {shard}: command stream info unavailable"))?;
+    let mut engine = match snapshot::load_latest(&store, shard, last, &plan.id).await {
+        Some(e) => e,
+        None => ShardEngine::new()?,
+    };
+    let mut messages = command_messages(&cmd_stream, shard, engine.applied + 1).await?;
+    // A snapshot encoded while primary, stored once the events up to it are published.
+    let mut due: Option<(u64, Vec<u8>, flowmatch_journal::StateHash)> = None;
+    let mut reported = 0u64;
     let mut pending: VecDeque<Pending> = VecDeque::new();
     let key = format!("shard-{shard}");
     let mut lease_rev: Option<u64> = None;
@@ -219,11 +243,36 @@ async fn run_shard(
                 engine.apply(seq, line, &mut events)?;
                 let sent_ns = m.headers.as_ref().and_then(|h| h.get(SENT_HEADER)).map(|v| v.as_str().to_string());
                 pending.push_back(Pending { seq, events, sent_ns });
+                if lease_rev.is_some() && plan.snapshot_every > 0 && seq % plan.snapshot_every == 0 {
+                    let (bytes, hash) = snapshot::encode(&mut engine, shard)?;
+                    due = Some((seq, bytes, hash));
+                }
                 if lease_rev.is_some() && pending.len() >= PUBLISH_BATCH {
                     publish(&js, shard, &mut pending, &mut published).await;
                 }
             }
             _ = tick.tick() => {
+                if due.as_ref().is_some_and(|(s, _, _)| published >= *s) {
+                    let (s, bytes, hash) = due.take().expect("checked");
+                    match snapshot::put(&store, shard, s, &bytes).await {
+                        Ok(()) => eprintln!(
+                            "node {}: shard {shard}: snapshot {} stored ({} bytes, state_hash={hash})",
+                            plan.id, snapshot::object_name(shard, s), bytes.len()
+                        ),
+                        Err(e) => eprintln!(
+                            "node {}: shard {shard}: snapshot at sequence {s} not stored ({e})",
+                            plan.id
+                        ),
+                    }
+                }
+                if engine.applied != reported && last_message.elapsed() >= Duration::from_millis(300) {
+                    // Quiet for a moment: say where the state is (tests compare the hash).
+                    eprintln!(
+                        "node {}: shard {shard}: applied={} state_hash={}",
+                        plan.id, engine.applied, snapshot::state_hash(&engine)
+                    );
+                    reported = engine.applied;
+                }
                 if last_message.elapsed() >= STALL {
                     // Watchdog: nothing delivered for a while; if the stream holds more than
                     // was applied, the consumer's server probably died: recreate it.
