@@ -77,26 +77,6 @@ fn sections(e: &ShardEngine) -> Vec<(u32, Vec<RestingOrder>)> {
     out
 }
 
-/// Level aggregates of orders in dump order (bids best first, then asks best first).
-fn levels(orders: &[RestingOrder]) -> Vec<LevelRecord> {
-    let mut out: Vec<LevelRecord> = Vec::new();
-    for o in orders {
-        match out.last_mut() {
-            Some(l) if l.side == o.side && l.price == o.price => {
-                l.qty += o.open_qty as u128;
-                l.orders += 1;
-            }
-            _ => out.push(LevelRecord {
-                side: o.side,
-                price: o.price,
-                qty: o.open_qty as u128,
-                orders: 1,
-            }),
-        }
-    }
-    out
-}
-
 fn hash_of(sections: &[(u32, Vec<RestingOrder>)]) -> StateHash {
     let mut h = StateHasher::new();
     for (key, orders) in sections {
@@ -142,7 +122,7 @@ pub fn encode(e: &mut ShardEngine, shard: usize) -> Result<(Vec<u8>, StateHash),
             orders.len(),
             |f| orders.iter().for_each(f),
             &attrs,
-            &levels(orders),
+            &LevelRecord::from_orders(orders),
         )
         .map_err(|id| {
             format!("shard {shard}: no time in force / STP mode kept for resting order {id} of book {key}")
@@ -246,7 +226,7 @@ pub fn decode(bytes: &[u8], shard: usize, seq: u64) -> Result<ShardEngine, Strin
         && rebuilt
             .iter()
             .zip(&snap.books)
-            .all(|((k, o), s)| *k == s.key && levels(o) == s.levels);
+            .all(|((k, o), s)| *k == s.key && LevelRecord::from_orders(o) == s.levels);
     if !same_levels {
         return Err("the books or their level aggregates differ from the recorded ones".into());
     }
@@ -483,7 +463,7 @@ mod tests {
                 rest.len(),
                 |f| rest.iter().for_each(f),
                 &attrs,
-                &levels(&rest),
+                &LevelRecord::from_orders(&rest),
             )
             .unwrap();
         }

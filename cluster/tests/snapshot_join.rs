@@ -141,23 +141,11 @@ fn forge(bytes: &[u8], seq: u64) -> Vec<u8> {
             orders.pop();
         }
         let mut attrs = OrderAttrs::default();
-        let mut levels: Vec<LevelRecord> = Vec::new();
         for (o, t, p) in &orders {
             attrs.insert(o.id, (*t, *p));
-            match levels.last_mut() {
-                Some(l) if l.side == o.side && l.price == o.price => {
-                    l.qty += o.open_qty as u128;
-                    l.orders += 1;
-                }
-                _ => levels.push(LevelRecord {
-                    side: o.side,
-                    price: o.price,
-                    qty: o.open_qty as u128,
-                    orders: 1,
-                }),
-            }
         }
         let rest: Vec<_> = orders.iter().map(|(o, _, _)| *o).collect();
+        let levels = LevelRecord::from_orders(&rest);
         b.book(
             s.key,
             rest.len(),

@@ -385,6 +385,30 @@ pub struct LevelRecord {
     pub orders: u64,
 }
 
+impl LevelRecord {
+    /// The level aggregates of `orders` given in dump order (bids best first, then asks
+    /// best first, each level's orders together): one record per run of one side and
+    /// price. What a snapshot's loader checks the book it rebuilt against.
+    pub fn from_orders(orders: &[RestingOrder]) -> Vec<LevelRecord> {
+        let mut levels: Vec<LevelRecord> = Vec::new();
+        for o in orders {
+            match levels.last_mut() {
+                Some(l) if l.side == o.side && l.price == o.price => {
+                    l.qty += o.open_qty as u128;
+                    l.orders += 1;
+                }
+                _ => levels.push(LevelRecord {
+                    side: o.side,
+                    price: o.price,
+                    qty: o.open_qty as u128,
+                    orders: 1,
+                }),
+            }
+        }
+        levels
+    }
+}
+
 fn levels_of(book: &impl OrderBook) -> Vec<LevelRecord> {
     let mut levels = Vec::new();
     for side in [Side::Buy, Side::Sell] {

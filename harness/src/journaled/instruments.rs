@@ -109,7 +109,7 @@ impl<B: NewBook + BookStorage> Instruments<B> {
                 }
                 Some(v) => {
                     let orders = v.snapshot();
-                    let levels = levels_from_orders(&orders);
+                    let levels = LevelRecord::from_orders(&orders);
                     (orders, levels)
                 }
             };
@@ -117,26 +117,6 @@ impl<B: NewBook + BookStorage> Instruments<B> {
         });
         out
     }
-}
-
-/// Level aggregates of orders in dump order (bids best first, then asks best first).
-fn levels_from_orders(orders: &[RestingOrder]) -> Vec<LevelRecord> {
-    let mut levels: Vec<LevelRecord> = Vec::new();
-    for o in orders {
-        match levels.last_mut() {
-            Some(l) if l.side == o.side && l.price == o.price => {
-                l.qty += o.open_qty as u128;
-                l.orders += 1;
-            }
-            _ => levels.push(LevelRecord {
-                side: o.side,
-                price: o.price,
-                qty: o.open_qty as u128,
-                orders: 1,
-            }),
-        }
-    }
-    levels
 }
 
 /// An instrument journal's state hash: the canonical form's sections (version 1,
@@ -338,7 +318,7 @@ mod tests {
             orders,
         };
         assert_eq!(
-            levels_from_orders(&orders),
+            LevelRecord::from_orders(&orders),
             vec![
                 l(Side::Buy, 100, 12, 2),
                 l(Side::Buy, 99, 1, 1),
