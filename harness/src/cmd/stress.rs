@@ -257,11 +257,7 @@ fn print_failure(s: &mut String, cfg: &StressConfig, o: &Outcome, repro: &Path) 
         f.round,
         f.setup.policy,
         f.setup.replace,
-        if f.setup.groups.is_empty() {
-            "off"
-        } else {
-            "on"
-        }
+        f.setup.groups_label()
     );
     if let Some((i, shard)) = f.instrument {
         let _ = writeln!(

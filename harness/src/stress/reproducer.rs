@@ -85,11 +85,7 @@ pub fn file_text(cfg: &StressConfig, f: &Failure, file: &Path) -> String {
         f.round,
         f.setup.policy,
         f.setup.replace,
-        if f.setup.groups.is_empty() {
-            "off"
-        } else {
-            "on"
-        },
+        f.setup.groups_label(),
         cfg.mutant.map_or("none", |m| m.name())
     );
     let _ = writeln!(

@@ -100,6 +100,15 @@ pub struct RoundSetup {
 }
 
 impl RoundSetup {
+    /// `on` when the round's books judge STP by account groups, else `off`.
+    pub fn groups_label(&self) -> &'static str {
+        if self.groups.is_empty() {
+            "off"
+        } else {
+            "on"
+        }
+    }
+
     /// The setup of single-engine round `round`; `book_mutant` restricts the policies to
     /// the ones the mutant book implements (see the module docs).
     pub fn of(round: usize, book_mutant: bool) -> Self {
