@@ -213,28 +213,4 @@ mod tests {
             .collect();
         assert_eq!(mutant.len(), 3 * 2);
     }
-
-    /// The flags parse back, through `flowmatch replay`'s own argument parser, into the
-    /// same book configuration.
-    #[test]
-    fn the_replay_flags_rebuild_the_configuration() {
-        use clap::Parser;
-        #[derive(clap::Parser)]
-        struct Wrap {
-            #[command(flatten)]
-            replay: crate::cmd::replay::Args,
-        }
-        for r in 0..42 {
-            let s = RoundSetup::of(r, false);
-            let line = format!("x --input f.txt {}", s.replay_flags(Path::new("a.csv")));
-            let w = Wrap::try_parse_from(line.split(' ')).expect("flags parse");
-            let mut want = s.book;
-            want.capacity = BookConfig::default().capacity;
-            assert_eq!(w.replay.config().expect("valid"), want, "round {r}");
-            assert_eq!(w.replay.accounts.is_some(), !s.groups.is_empty());
-            if let Some(csv) = s.accounts_csv() {
-                assert_eq!(crate::surveil::accounts::parse(&csv), Ok(s.groups.clone()));
-            }
-        }
-    }
 }
