@@ -334,6 +334,7 @@ impl Study {
         );
         let _ = writeln!(s, "### Fill by arrival rank at the level\n");
         let _ = writeln!(s, "Fill ratio (filled ÷ rested quantity) by the order's place when it joined its level.\n");
+        let _ = writeln!(s, "Not conditioned on the level trading: rank 1 counts every order that opened a level, most of them away from the touch and never reached, while a 10th order exists only at a busy level near it, so a higher ratio at rank 10 than at rank 1 is selection, not priority (docs/ALLOCATION.md).\n");
         let labels: Vec<String> = self.algorithms[0]
             .by_rank
             .iter()
