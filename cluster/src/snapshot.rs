@@ -32,8 +32,10 @@ use crate::engine::ShardEngine;
 use crate::log;
 use async_nats::jetstream::{self, object_store::ObjectStore, stream};
 use flowmatch_core::instrument::BookView;
-use flowmatch_core::{Command, NewOrder, OrdType, RestingOrder, Symbol};
-use flowmatch_harness::journaled::{decode_snapshot, LevelRecord, OrderAttrs, SnapshotBytes};
+use flowmatch_core::{Command, RestingOrder, Symbol};
+use flowmatch_harness::journaled::{
+    decode_snapshot, rest_again, LevelRecord, OrderAttrs, SnapshotBytes,
+};
 use flowmatch_journal::state_hash::ORDER_BYTES;
 use flowmatch_journal::{StateHash, StateHasher};
 use futures_util::StreamExt;
@@ -188,16 +190,7 @@ pub fn decode(bytes: &[u8], shard: usize, seq: u64) -> Result<ShardEngine, Strin
             )?;
         }
         for (o, tif, stp) in &section.orders {
-            let cmd = Command::New(NewOrder {
-                id: o.id,
-                account: o.account,
-                side: o.side,
-                ord_type: OrdType::Limit,
-                price: Some(o.price),
-                qty: o.open_qty,
-                tif: *tif,
-                stp: *stp,
-            });
+            let cmd = rest_again(o, *tif, *stp);
             appear(&cmd, ",ACK,", format!("order {} of book {key}", o.id))?;
         }
         if key > 0 && fresh.symbols.len() != key as usize {
@@ -362,6 +355,41 @@ pub async fn load_latest(
     None
 }
 
+/// For tests of the loader (this crate's and `tests/snapshot_join.rs`): the snapshot
+/// `bytes` renumbered to `seq`, with the last order of its last non-empty book dropped,
+/// the recorded state hash kept and the CRC recomputed, so that only the state-hash check
+/// can refuse it. Panics on bytes that are not a snapshot (a test's own input).
+#[doc(hidden)]
+pub fn forge_without_last_order(bytes: &[u8], seq: u64) -> Vec<u8> {
+    let snap = decode_snapshot(bytes).expect("a snapshot to forge");
+    let mut b = SnapshotBytes::new(seq, snap.chain, &snap.settings, 0);
+    let last_full = snap
+        .books
+        .iter()
+        .rposition(|s| !s.orders.is_empty())
+        .expect("a snapshot with an order to drop");
+    for (i, s) in snap.books.iter().enumerate() {
+        let mut orders = s.orders.clone();
+        if i == last_full {
+            orders.pop();
+        }
+        let mut attrs = OrderAttrs::default();
+        for (o, t, p) in &orders {
+            attrs.insert(o.id, (*t, *p));
+        }
+        let rest: Vec<RestingOrder> = orders.iter().map(|(o, _, _)| *o).collect();
+        b.book(
+            s.key,
+            rest.len(),
+            |f| rest.iter().for_each(f),
+            &attrs,
+            &LevelRecord::from_orders(&rest),
+        )
+        .expect("the forged book encodes");
+    }
+    b.finish(snap.hash)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -434,40 +462,9 @@ mod tests {
         flipped[20] ^= 1;
         assert!(refusal(decode(&flipped, 1, 6)).contains("CRC"));
         // Valid CRC, orders that do not give the recorded hash.
-        let forged = forge_without_last_order(&bytes);
+        let seq = decode_snapshot(&bytes).unwrap().seq;
+        let forged = forge_without_last_order(&bytes, seq);
         assert!(refusal(decode(&forged, 1, 6)).contains("state hash"));
-    }
-
-    /// The snapshot's bytes with the last order of its last non-empty book dropped, the
-    /// recorded hash kept, the CRC recomputed.
-    pub(crate) fn forge_without_last_order(bytes: &[u8]) -> Vec<u8> {
-        let snap = decode_snapshot(bytes).unwrap();
-        let mut b = SnapshotBytes::new(snap.seq, snap.chain, &snap.settings, 0);
-        let last_full = snap
-            .books
-            .iter()
-            .rposition(|s| !s.orders.is_empty())
-            .unwrap();
-        for (i, s) in snap.books.iter().enumerate() {
-            let mut orders: Vec<_> = s.orders.clone();
-            if i == last_full {
-                orders.pop();
-            }
-            let mut attrs = OrderAttrs::default();
-            for (o, t, p) in &orders {
-                attrs.insert(o.id, (*t, *p));
-            }
-            let rest: Vec<RestingOrder> = orders.iter().map(|(o, _, _)| *o).collect();
-            b.book(
-                s.key,
-                rest.len(),
-                |f| rest.iter().for_each(f),
-                &attrs,
-                &LevelRecord::from_orders(&rest),
-            )
-            .unwrap();
-        }
-        b.finish(snap.hash)
     }
 
     #[test]

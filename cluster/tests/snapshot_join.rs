@@ -13,7 +13,6 @@
 mod flowmatch_bin;
 
 use flowmatch_cluster::{log, routing::Routing, snapshot};
-use flowmatch_harness::journaled::{decode_snapshot, LevelRecord, OrderAttrs, SnapshotBytes};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -123,39 +122,6 @@ fn oracle_hash(dir: &Path, shard: usize, lines: &[&str]) -> String {
         .find_map(|l| l.strip_prefix("state_hash="))
         .expect("recover prints state_hash=")
         .to_string()
-}
-
-/// `bytes` with the last order of its last non-empty book dropped, the recorded hash
-/// kept, sequence `seq`, a valid CRC.
-fn forge(bytes: &[u8], seq: u64) -> Vec<u8> {
-    let snap = decode_snapshot(bytes).unwrap();
-    let mut b = SnapshotBytes::new(seq, snap.chain, &snap.settings, 0);
-    let last_full = snap
-        .books
-        .iter()
-        .rposition(|s| !s.orders.is_empty())
-        .unwrap();
-    for (i, s) in snap.books.iter().enumerate() {
-        let mut orders = s.orders.clone();
-        if i == last_full {
-            orders.pop();
-        }
-        let mut attrs = OrderAttrs::default();
-        for (o, t, p) in &orders {
-            attrs.insert(o.id, (*t, *p));
-        }
-        let rest: Vec<_> = orders.iter().map(|(o, _, _)| *o).collect();
-        let levels = LevelRecord::from_orders(&rest);
-        b.book(
-            s.key,
-            rest.len(),
-            |f| rest.iter().for_each(f),
-            &attrs,
-            &levels,
-        )
-        .unwrap();
-    }
-    b.finish(snap.hash)
 }
 
 #[test]
@@ -279,9 +245,14 @@ fn a_late_node_joins_from_a_snapshot_and_refuses_a_forged_one() {
         let seqs = snapshot::list(&store, 0).await.unwrap();
         let real = seqs[0];
         let bytes = snapshot::get(&store, 0, real).await.unwrap();
-        snapshot::put(&store, 0, real + 1, &forge(&bytes, real + 1))
-            .await
-            .unwrap();
+        snapshot::put(
+            &store,
+            0,
+            real + 1,
+            &snapshot::forge_without_last_order(&bytes, real + 1),
+        )
+        .await
+        .unwrap();
         real
     });
 

@@ -438,7 +438,7 @@ pub struct BookSection {
 /// The command that rests a snapshot's order again as it was: a limit order of its open
 /// quantity at its price, with its time in force and STP mode (loading a snapshot replays
 /// these in priority order, so priority comes back as recorded).
-pub(crate) fn rest_again(o: &RestingOrder, tif: Tif, stp: Stp) -> Command {
+pub fn rest_again(o: &RestingOrder, tif: Tif, stp: Stp) -> Command {
     Command::New(NewOrder {
         id: o.id,
         account: o.account,
