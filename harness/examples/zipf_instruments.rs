@@ -117,16 +117,12 @@ fn main() {
     // book) for the service time.
     {
         let cmds = equity(&EquityConfig::default(), 1, n);
-        let mut book = FastBook::new(BookConfig::default());
-        let mut sink = CountingSink::default();
-        let cpu0 = on_cpu_ns();
-        let t0 = clock.raw();
-        for c in &cmds {
-            book.apply(c, &mut sink);
-        }
-        let secs = clock.delta_ns(t0, clock.raw()) as f64 / 1e9;
-        let cpu_mcps = per_cpu_second(n, cpu0, on_cpu_ns());
-        std::hint::black_box(&sink);
+        let SinglePass {
+            secs,
+            cpu_mcps,
+            mut sink,
+            memory,
+        } = single_book_pass(&cmds, &clock);
         let mut again = FastBook::new(BookConfig::default());
         let mut h = Histogram::<u64>::new(3).unwrap();
         for c in &cmds {
@@ -141,7 +137,7 @@ fn main() {
             cpu_mcps,
             p50: h.value_at_quantile(0.5).to_string(),
             p99: h.value_at_quantile(0.99).to_string(),
-            memory: book.memory_bytes(),
+            memory,
             books: 1,
             full_books: 1,
             moves: "-".into(),
@@ -166,23 +162,19 @@ fn main() {
         .into_iter()
         .map(|m| m.cmd)
         .collect();
-        let mut book = FastBook::new(BookConfig::default());
-        let mut sink = CountingSink::default();
-        let cpu0 = on_cpu_ns();
-        let t0 = clock.raw();
-        for c in &cmds {
-            book.apply(c, &mut sink);
-        }
-        let secs = clock.delta_ns(t0, clock.raw()) as f64 / 1e9;
-        let cpu_mcps = per_cpu_second(n, cpu0, on_cpu_ns());
-        std::hint::black_box(&sink);
+        let SinglePass {
+            secs,
+            cpu_mcps,
+            memory,
+            ..
+        } = single_book_pass(&cmds, &clock);
         rows.push(Row {
             name: "single book, the zipf stream's flow (1 instrument, no prefix)".into(),
             mcps: n as f64 / secs / 1e6,
             cpu_mcps,
             p50: "-".into(),
             p99: "-".into(),
-            memory: book.memory_bytes(),
+            memory,
             books: 1,
             full_books: 1,
             moves: "-".into(),
@@ -338,6 +330,38 @@ fn main() {
 /// This thread's time on a CPU so far in nanoseconds (`/proc/thread-self/schedstat`, first
 /// field), or `None` where the kernel does not report it. On a shared machine the wall
 /// time of a pass includes the time the thread waited for a core; this does not.
+/// What one untimed pass through a fresh single book measured.
+struct SinglePass {
+    /// Wall seconds.
+    secs: f64,
+    /// Millions of commands per CPU second, when the thread's CPU time is readable.
+    cpu_mcps: Option<f64>,
+    /// The pass's sink, which the caller may go on using.
+    sink: CountingSink,
+    /// The book's memory at the end.
+    memory: usize,
+}
+
+/// One untimed pass of `cmds` through a fresh single book (no clock read per command).
+fn single_book_pass(cmds: &[flowmatch_core::Command], clock: &TscClock) -> SinglePass {
+    let mut book = FastBook::new(BookConfig::default());
+    let mut sink = CountingSink::default();
+    let cpu0 = on_cpu_ns();
+    let t0 = clock.raw();
+    for c in cmds {
+        book.apply(c, &mut sink);
+    }
+    let secs = clock.delta_ns(t0, clock.raw()) as f64 / 1e9;
+    let cpu_mcps = per_cpu_second(cmds.len(), cpu0, on_cpu_ns());
+    std::hint::black_box(&sink);
+    SinglePass {
+        secs,
+        cpu_mcps,
+        sink,
+        memory: book.memory_bytes(),
+    }
+}
+
 fn on_cpu_ns() -> Option<u64> {
     std::fs::read_to_string("/proc/thread-self/schedstat")
         .ok()?
