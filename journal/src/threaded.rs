@@ -11,11 +11,28 @@
 //! in the ring and the next commit takes them all, so a commit may cover more than
 //! `records` records but none waits longer than it would for a commit of exactly
 //! `records` (they were waiting in the ring for the sync in progress either way). Under
-//! `none`, the thread hands its buffer to the kernel whenever the ring runs dry, so a
-//! dying process loses at most the ring's contents and the thread's buffer.
+//! `none`, the thread hands its buffer to the kernel when it fills, and while the ring is
+//! dry once its oldest record has waited [`NONE_FLUSH_AFTER`] (1 ms), so a dying process
+//! loses at most the ring's contents and the thread's buffer.
 //!
-//! While the ring is empty the thread sleeps in short steps (at most 20 µs, never past a
-//! batch deadline) rather than spin: the machine this runs on has two cores.
+//! While the ring is empty the thread sleeps rather than spin (the machine this runs on
+//! has two cores): in steps of at most 20 µs under `every`, whose every drained batch is
+//! a commit that some command's events wait for, and of at most 200 µs under `batch` and
+//! `none`, never past a batch or flush deadline. So under `batch` a record waits for its
+//! commit at most `micros` after the thread takes it from the ring, plus the idle step
+//! it arrived in (200 µs), plus an `fdatasync` already running.
+//!
+//! # Measured: the idle step and the default group
+//! `/usr/bin/time` over `flowmatch replay` of `scripts/bench-journal.sh`'s 10 M-command
+//! stream, 2026-12-02, AMD EPYC, two cores, load ~1. With 20 µs steps, and under `none` a
+//! `write` whenever the ring ran dry, the journal thread slept and wrote ~10^5 times per
+//! 10 M commands: system time 1.1-1.5 s under `none` and 2.8-3.0 s under the old default
+//! `batch` (256 records / 1 ms) against 0.2-0.3 s without a journal; with 256 records a
+//! commit started as soon as the previous `fdatasync` returned (a sync here outlasts 256
+//! records' arrival), ~1,200 syncs per million commands. With 200 µs steps, the 1 ms
+//! flush under `none` and a default group of 4,096 records / 1 ms (a commit at most every
+//! millisecond at this rate): 0.6-0.9 s under `none` and 0.7-1.6 s under `batch`. The
+//! side-by-side throughput is in `bench-results/journal/`.
 //!
 //! # Measured: calling thread against off-thread
 //! `cargo run --release -p flowmatch-journal --example journal_throughput -- 1000000 5000`
@@ -23,7 +40,7 @@
 //! (other builds running: the means carry preemption; the percentiles are the signal).
 //! One seeded mixed stream (60% limit orders, 25% cancels, 15% replaces) applied to a
 //! `FastBook` with the journal append on the matching thread; default config (64 MiB
-//! segments, 64 KiB buffer, batch = 256 records / 1000 µs), ring of 65,536. "All
+//! segments, 64 KiB buffer, batch = 256 records / 1000 µs: the default then), ring of 65,536. "All
 //! durable" counts until the last record is durable and the writer closed; "release" is
 //! append to `durable_seq() >= seq` as the engine would see it.
 //!
@@ -54,10 +71,15 @@ use flowmatch_core::ingress::Full;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-/// Longest idle sleep of the journal thread.
-const IDLE_SLEEP: Duration = Duration::from_micros(20);
+/// Longest idle sleep under `every`: each drained batch is a commit that events wait for.
+const IDLE_SLEEP_EVERY: Duration = Duration::from_micros(20);
+/// Longest idle sleep under `batch` and `none` (the module docs give the measurement).
+const IDLE_SLEEP_GROUPED: Duration = Duration::from_micros(200);
+/// Under `none`: how long the oldest record may wait in the thread's buffer, while the
+/// ring is dry, before the buffer goes to the kernel.
+pub const NONE_FLUSH_AFTER: Duration = Duration::from_millis(1);
 
 struct Shared {
     written: AtomicU64,
@@ -215,6 +237,12 @@ fn journal_thread<C: Codec + Copy + Send>(
     shared: &Shared,
 ) -> Result<u64, JournalError> {
     let policy = w.config().fsync;
+    let idle_sleep = match policy {
+        FsyncPolicy::Every => IDLE_SLEEP_EVERY,
+        FsyncPolicy::Batch { .. } | FsyncPolicy::None => IDLE_SLEEP_GROUPED,
+    };
+    // Under `none`: when the oldest record not yet handed to the kernel was taken.
+    let mut unflushed_since: Option<Instant> = None;
     loop {
         let mut err = None;
         // Everything visible: a commit covers all that piled up during the previous one.
@@ -227,6 +255,9 @@ fn journal_thread<C: Codec + Copy + Send>(
             return Err(e);
         }
         if n > 0 {
+            if policy == FsyncPolicy::None && unflushed_since.is_none() {
+                unflushed_since = Some(Instant::now());
+            }
             let commit = match policy {
                 FsyncPolicy::Every => true,
                 FsyncPolicy::Batch { .. } => w.batch_ready(),
@@ -254,7 +285,10 @@ fn journal_thread<C: Codec + Copy + Send>(
             }
             match policy {
                 FsyncPolicy::None => {
-                    w.flush()?;
+                    if unflushed_since.is_some_and(|t| t.elapsed() >= NONE_FLUSH_AFTER) {
+                        w.flush()?;
+                        unflushed_since = None;
+                    }
                 }
                 FsyncPolicy::Batch { .. } => {
                     w.poll()?;
@@ -266,9 +300,13 @@ fn journal_thread<C: Codec + Copy + Send>(
         shared.durable.store(w.durable_seq(), Ordering::Release);
         shared.syncs.store(w.syncs(), Ordering::Release);
         if n == 0 {
-            let nap = w
-                .batch_wait_left()
-                .map_or(IDLE_SLEEP, |left| left.min(IDLE_SLEEP));
+            let deadline = match policy {
+                FsyncPolicy::None => {
+                    unflushed_since.map(|t| NONE_FLUSH_AFTER.saturating_sub(t.elapsed()))
+                }
+                _ => w.batch_wait_left(),
+            };
+            let nap = deadline.map_or(idle_sleep, |left| left.min(idle_sleep));
             if nap.is_zero() {
                 std::hint::spin_loop();
             } else {

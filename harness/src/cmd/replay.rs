@@ -80,7 +80,7 @@ pub struct Args {
     /// `flowmatch recover` and `flowmatch journal`); unprefixed input only.
     #[arg(long, value_name = "DIR")]
     pub journal: Option<PathBuf>,
-    /// When journal records are forced to disk: `none`, `every`, `batch` (256 records or
+    /// When journal records are forced to disk: `none`, `every`, `batch` (4,096 records or
     /// 1000 µs), `batch:RECORDS` or `batch:RECORDS:MICROS`.
     #[arg(long, value_name = "POLICY", requires = "journal", default_value = "batch", value_parser = parse_fsync)]
     pub fsync: FsyncPolicy,
