@@ -271,6 +271,33 @@ fn the_off_thread_durability_point_never_runs_ahead_of_the_disk() {
 }
 
 #[test]
+fn under_none_an_idle_off_thread_writer_hands_its_buffer_to_the_kernel() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = ThreadedWriter::spawn(
+        Writer::<Command>::create(dir.path(), config(FsyncPolicy::None, 1 << 20)).unwrap(),
+        64,
+    )
+    .unwrap();
+    for c in commands(14, 10) {
+        t.append(c).unwrap();
+    }
+    // Ten records never fill the 64 KiB buffer: once the ring is dry the 1 ms flush
+    // deadline must write them (no fsync: durable stays 0), without a close.
+    let start = std::time::Instant::now();
+    while t.written_seq() < 10 {
+        assert!(
+            start.elapsed().as_secs() < 10,
+            "written_seq stuck at {}",
+            t.written_seq()
+        );
+        std::thread::sleep(std::time::Duration::from_micros(200));
+    }
+    assert_eq!(t.durable_seq(), 0);
+    assert_eq!(read_all(dir.path()).0.len(), 10, "written means readable");
+    assert_eq!(t.close().unwrap().syncs, 0);
+}
+
+#[test]
 fn a_bad_configuration_is_refused_before_any_file_is_made() {
     let dir = tempfile::tempdir().unwrap();
     let j = dir.path().join("j");
