@@ -5,7 +5,7 @@
 //! in the order the replay made their instruments, the time in force and STP mode of
 //! accepted orders, and the chain CRC over the command lines applied.
 
-use flowmatch_core::{BookConfig, Command, FastBook, Stp, Symbol, Tif};
+use flowmatch_core::{BookConfig, Command, FastBook, Symbol};
 use flowmatch_harness::cmd::replay_instruments::InstrumentReplay;
 use flowmatch_harness::instrument_text::parse_line;
 use flowmatch_harness::journaled::Chain;
@@ -20,9 +20,6 @@ pub struct ShardEngine {
     pub(crate) symbols: Vec<Symbol>,
     /// The book key of each symbol of `symbols` (`id + 1`).
     pub(crate) known: HashMap<Symbol, u32>,
-    /// Time in force and STP mode of every acknowledged new order by (book key, order
-    /// id), pruned to the resting ones at each snapshot.
-    pub(crate) attrs: HashMap<(u32, u64), (Tif, Stp)>,
     /// CRC32C chained over `(seq, line)` of every command applied (the journal's chain
     /// with the command line's bytes as the payload).
     pub(crate) chain: Chain,
@@ -37,7 +34,6 @@ impl ShardEngine {
             applied: 0,
             symbols: Vec::new(),
             known: HashMap::new(),
-            attrs: HashMap::new(),
             chain: Chain::default(),
         })
     }
@@ -60,8 +56,8 @@ impl ShardEngine {
         Ok(())
     }
 
-    /// Applies one parsed command (sequence `seq` on its event lines) and keeps the
-    /// snapshot's bookkeeping; the event text it wrote.
+    /// Applies one parsed command (sequence `seq` on its event lines) and notes the symbol
+    /// of an instrument the replay made for it; the event text it wrote.
     pub(crate) fn apply_parsed<'a>(
         &mut self,
         seq: u64,
@@ -71,24 +67,11 @@ impl ShardEngine {
     ) -> &'a str {
         let before = out.len();
         self.replay.apply(seq, symbol, cmd, out);
-        let key = match symbol {
-            None => Some(0),
-            Some(sym) => match self.known.get(&sym) {
-                Some(&k) => Some(k),
-                None if self.books() > self.symbols.len() => {
-                    // The replay made an instrument for it (a full table would not).
-                    self.symbols.push(sym);
-                    let k = self.symbols.len() as u32;
-                    self.known.insert(sym, k);
-                    Some(k)
-                }
-                None => None,
-            },
-        };
-        if let (Command::New(o), Some(key)) = (cmd, key) {
-            // A new order's only possible acknowledgement is its own.
-            if out[before..].contains(",ACK,") {
-                self.attrs.insert((key, o.id), (o.tif, o.stp));
+        if let Some(sym) = symbol {
+            if !self.known.contains_key(&sym) && self.books() > self.symbols.len() {
+                // The replay made an instrument for it (a full table would not).
+                self.symbols.push(sym);
+                self.known.insert(sym, self.symbols.len() as u32);
             }
         }
         &out[before..]

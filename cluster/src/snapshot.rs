@@ -33,9 +33,7 @@ use crate::log;
 use async_nats::jetstream::{self, object_store::ObjectStore, stream};
 use flowmatch_core::instrument::BookView;
 use flowmatch_core::{Command, RestingOrder, Symbol};
-use flowmatch_harness::journaled::{
-    decode_snapshot, rest_again, LevelRecord, OrderAttrs, SnapshotBytes,
-};
+use flowmatch_harness::journaled::{decode_snapshot, rest_again, LevelRecord, SnapshotBytes};
 use flowmatch_journal::state_hash::ORDER_BYTES;
 use flowmatch_journal::{StateHash, StateHasher};
 use futures_util::StreamExt;
@@ -101,8 +99,7 @@ fn settings_text(e: &ShardEngine, shard: usize) -> String {
     )
 }
 
-/// Encodes the shard's state after its last applied command; prunes the order
-/// attributes to the resting orders. Also returns the state hash.
+/// Encodes the shard's state after its last applied command. Also returns the state hash.
 pub fn encode(e: &mut ShardEngine, shard: usize) -> Result<(Vec<u8>, StateHash), String> {
     let sections = sections(e);
     let size: usize = sections
@@ -110,27 +107,14 @@ pub fn encode(e: &mut ShardEngine, shard: usize) -> Result<(Vec<u8>, StateHash),
         .map(|(_, o)| 20 + o.len() * (ORDER_BYTES + 2 + 33))
         .sum();
     let mut b = SnapshotBytes::new(e.applied, e.chain, &settings_text(e, shard), size);
-    let mut kept = std::collections::HashMap::with_capacity(e.attrs.len().min(1 << 20));
     for (key, orders) in &sections {
-        let mut attrs = OrderAttrs::default();
-        for o in orders {
-            if let Some(a) = e.attrs.get(&(*key, o.id)) {
-                attrs.insert(o.id, *a);
-                kept.insert((*key, o.id), *a);
-            }
-        }
         b.book(
             *key,
             orders.len(),
             |f| orders.iter().for_each(f),
-            &attrs,
             &LevelRecord::from_orders(orders),
-        )
-        .map_err(|id| {
-            format!("shard {shard}: no time in force / STP mode kept for resting order {id} of book {key}")
-        })?;
+        );
     }
-    e.attrs = kept;
     let hash = hash_of(&sections);
     Ok((b.finish(hash), hash))
 }
@@ -189,8 +173,8 @@ pub fn decode(bytes: &[u8], shard: usize, seq: u64) -> Result<ShardEngine, Strin
                 format!("empty book {key}"),
             )?;
         }
-        for (o, tif, stp) in &section.orders {
-            let cmd = rest_again(o, *tif, *stp);
+        for o in &section.orders {
+            let cmd = rest_again(o);
             appear(&cmd, ",ACK,", format!("order {} of book {key}", o.id))?;
         }
         if key > 0 && fresh.symbols.len() != key as usize {
@@ -373,19 +357,12 @@ pub fn forge_without_last_order(bytes: &[u8], seq: u64) -> Vec<u8> {
         if i == last_full {
             orders.pop();
         }
-        let mut attrs = OrderAttrs::default();
-        for (o, t, p) in &orders {
-            attrs.insert(o.id, (*t, *p));
-        }
-        let rest: Vec<RestingOrder> = orders.iter().map(|(o, _, _)| *o).collect();
         b.book(
             s.key,
-            rest.len(),
-            |f| rest.iter().for_each(f),
-            &attrs,
-            &LevelRecord::from_orders(&rest),
-        )
-        .expect("the forged book encodes");
+            orders.len(),
+            |f| orders.iter().for_each(f),
+            &LevelRecord::from_orders(&orders),
+        );
     }
     b.finish(snap.hash)
 }

@@ -47,21 +47,18 @@
 //!
 //! A resting order's time in force and STP mode are state too: a replace that loses
 //! priority re-enters the order with them (docs/SEMANTICS.md), so a book rebuilt without
-//! them diverges later. The book's trait does not report them, so the replay keeps them
-//! in [`OrderAttrs`] (id -> tif, stp of every accepted order, pruned to the resting ones
-//! at each snapshot). The state hash's canonical form (version 1) does not include them.
+//! them diverges later. Every book reports them with its resting orders
+//! ([`RestingOrder::tif`], [`RestingOrder::stp`]), so the snapshot takes them from the
+//! book. The state hash's canonical form (version 1) does not include them.
 //!
-//! # How long a snapshot stops the replay (measured, not yet shortened)
+//! # How long a snapshot stops the replay (measured)
 //! The replay is single-threaded: it stops while the snapshot is serialized, written,
-//! synced and renamed. One measurement (integrator, quiet machine, 22da06e,
-//! `scripts/bench-journal.sh 10000000`, snapshot at 9 M commands): 711 ms for 28,352,185
-//! bytes (~0.9 M resting orders), of which 580 ms serializing and 126 ms writing +
-//! `fsync` + rename: about 25 ms per MB of snapshot, 20 of them serializing. Serializing
-//! is dominated by the order attributes ([`OrderAttrs`]): pruning walks the resting
-//! orders looking each up in a map of every order accepted since the previous snapshot
-//! (~5 M entries after 9 M commands, cache misses), builds the pruned map, and the
-//! encoding looks each order up again. Only one size was measured; the bound per MB is
-//! that one point, and the map's size (commands since the previous snapshot) adds to it.
+//! synced and renamed; the report on stderr gives the longest stop and its parts, and
+//! `bench-results/journal/` the measured figures. Until 2026-12-02 the replay kept every
+//! accepted order's time in force and STP mode in a hash map (an insert per accepted
+//! order), pruned and looked up again at each snapshot: 580 ms of serializing for
+//! 28 MB (~0.9 M resting orders; 22da06e, `scripts/bench-journal.sh 10000000`). The book
+//! reports them now: serializing is one walk of the book in priority order.
 //!
 //! # Loading a snapshot
 //! The book is rebuilt by re-adding the resting orders as GTC limit orders in priority
@@ -87,7 +84,6 @@ use flowmatch_core::{
 use flowmatch_journal::codec::{side_byte, stp_byte, tif_byte};
 use flowmatch_journal::state_hash::{canonical_order, ORDER_BYTES};
 use flowmatch_journal::{state_hash, Codec, InstrumentRecord, Reader, StateHash, TornTail};
-use rustc_hash::FxHashMap as HashMap;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -336,42 +332,6 @@ impl Chain {
     }
 }
 
-/// Time in force and STP mode of accepted orders (see the module docs).
-#[derive(Clone, Debug, Default)]
-pub struct OrderAttrs {
-    map: HashMap<u64, (Tif, Stp)>,
-}
-
-impl OrderAttrs {
-    /// Records `cmd` if it is a new order the book acknowledged.
-    pub fn record(&mut self, cmd: &Command, acked: bool) {
-        if let (Command::New(o), true) = (cmd, acked) {
-            self.map.insert(o.id, (o.tif, o.stp));
-        }
-    }
-
-    /// Keeps only the orders resting in `book` (rebuilt from the book's orders: cost
-    /// proportional to the resting orders, not to every order accepted since).
-    pub fn prune(&mut self, book: &impl OrderBook) {
-        let mut kept = HashMap::with_capacity_and_hasher(book.len(), Default::default());
-        book.for_each_order(&mut |o| {
-            if let Some(a) = self.map.get(&o.id) {
-                kept.insert(o.id, *a);
-            }
-        });
-        self.map = kept;
-    }
-
-    /// Records the attributes of order `id` (a snapshot's, on loading it).
-    pub fn insert(&mut self, id: u64, attrs: (Tif, Stp)) {
-        self.map.insert(id, attrs);
-    }
-
-    fn get(&self, id: u64) -> Option<(Tif, Stp)> {
-        self.map.get(&id).copied()
-    }
-}
-
 /// One price level as a snapshot records it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LevelRecord {
@@ -430,7 +390,7 @@ pub struct BookSection {
     /// The book's key (the state hash's: 0 the default book, `id + 1` instrument `id`).
     pub key: u32,
     /// Resting orders in priority order, with their time in force and STP mode.
-    pub orders: Vec<(RestingOrder, Tif, Stp)>,
+    pub orders: Vec<RestingOrder>,
     /// The recorded level aggregates.
     pub levels: Vec<LevelRecord>,
 }
@@ -438,7 +398,7 @@ pub struct BookSection {
 /// The command that rests a snapshot's order again as it was: a limit order of its open
 /// quantity at its price, with its time in force and STP mode (loading a snapshot replays
 /// these in priority order, so priority comes back as recorded).
-pub fn rest_again(o: &RestingOrder, tif: Tif, stp: Stp) -> Command {
+pub fn rest_again(o: &RestingOrder) -> Command {
     Command::New(NewOrder {
         id: o.id,
         account: o.account,
@@ -446,8 +406,8 @@ pub fn rest_again(o: &RestingOrder, tif: Tif, stp: Stp) -> Command {
         ord_type: OrdType::Limit,
         price: Some(o.price),
         qty: o.open_qty,
-        tif,
-        stp,
+        tif: o.tif,
+        stp: o.stp,
     })
 }
 
@@ -529,36 +489,23 @@ impl SnapshotBytes {
     }
 
     /// Adds one book's section: its `len` orders as `each` lists them (dump order), each
-    /// with its time in force and STP mode from `attrs`, then `levels`. An order missing
-    /// from `attrs` is the error (its id).
+    /// with its time in force and STP mode, then `levels`.
     pub fn book(
         &mut self,
         key: u32,
         len: usize,
         each: impl FnOnce(&mut dyn FnMut(&RestingOrder)),
-        attrs: &OrderAttrs,
         levels: &[LevelRecord],
-    ) -> Result<(), u64> {
+    ) {
         let b = &mut self.b;
         b.reserve(12 + len * (ORDER_BYTES + 2) + 8 + levels.len() * 33);
         b.extend_from_slice(&key.to_le_bytes());
         b.extend_from_slice(&(len as u64).to_le_bytes());
-        let mut missing = None;
         each(&mut |o| {
-            if missing.is_some() {
-                return;
-            }
-            let Some((tif, stp)) = attrs.get(o.id) else {
-                missing = Some(o.id);
-                return;
-            };
             b.extend_from_slice(&canonical_order(o));
-            b.push(tif_byte(tif));
-            b.push(stp_byte(stp));
+            b.push(tif_byte(o.tif));
+            b.push(stp_byte(o.stp));
         });
-        if let Some(id) = missing {
-            return Err(id);
-        }
         b.extend_from_slice(&(levels.len() as u64).to_le_bytes());
         for l in levels {
             b.push(side_byte(l.side));
@@ -567,7 +514,6 @@ impl SnapshotBytes {
             b.extend_from_slice(&l.orders.to_le_bytes());
         }
         self.books += 1;
-        Ok(())
     }
 
     /// The file's bytes: the book count patched in, the state hash and the CRC appended.
@@ -581,15 +527,7 @@ impl SnapshotBytes {
 }
 
 /// Serializes `book` after command `seq` (see the module docs for the layout).
-/// An order's attributes are missing from `attrs` (a bug: every resting order was
-/// acknowledged); the snapshot is not written.
-pub fn encode_snapshot(
-    seq: u64,
-    chain: Chain,
-    settings: &str,
-    book: &impl OrderBook,
-    attrs: &OrderAttrs,
-) -> Result<Vec<u8>, Failure> {
+pub fn encode_snapshot(seq: u64, chain: Chain, settings: &str, book: &impl OrderBook) -> Vec<u8> {
     let levels = levels_of(book);
     let mut b = SnapshotBytes::new(
         seq,
@@ -597,13 +535,8 @@ pub fn encode_snapshot(
         settings,
         12 + book.len() * (ORDER_BYTES + 2) + levels.len() * 33,
     );
-    b.book(0, book.len(), |f| book.for_each_order(f), attrs, &levels)
-        .map_err(|id| {
-            Failure::io(format!(
-                "snapshot at seq {seq}: no time in force / STP mode recorded for resting order {id}"
-            ))
-        })?;
-    Ok(b.finish(state_hash(book)))
+    b.book(0, book.len(), |f| book.for_each_order(f), &levels);
+    b.finish(state_hash(book))
 }
 
 /// Writes the snapshot of `book` after command `seq` into `dir` atomically.
@@ -613,11 +546,9 @@ pub fn write_snapshot(
     chain: Chain,
     settings: &str,
     book: &impl OrderBook,
-    attrs: &mut OrderAttrs,
 ) -> Result<SnapshotCost, Failure> {
     let t0 = Instant::now();
-    attrs.prune(book);
-    let bytes = encode_snapshot(seq, chain, settings, book, attrs)?;
+    let bytes = encode_snapshot(seq, chain, settings, book);
     store_snapshot(dir, seq, &bytes, t0)
 }
 
@@ -718,17 +649,12 @@ pub fn decode_snapshot(bytes: &[u8]) -> Result<Snapshot, String> {
         let n = c.count(ORDER_BYTES + 2)?;
         let mut orders = Vec::with_capacity(n);
         for _ in 0..n {
-            let o = RestingOrder {
-                side: c.side()?,
-                price: c.i64()?,
-                id: c.u64()?,
-                account: c.u32()?,
-                open_qty: c.u64()?,
-            };
+            let (side, price, id, account, open_qty) =
+                (c.side()?, c.i64()?, c.u64()?, c.u32()?, c.u64()?);
             let tif = match c.take(1)?[0] {
                 0 => Tif::Gtc,
                 3 => Tif::Post,
-                v => return Err(format!("resting order {} has time in force byte {v}", o.id)),
+                v => return Err(format!("resting order {id} has time in force byte {v}")),
             };
             let stp = match c.take(1)?[0] {
                 0 => Stp::None,
@@ -736,9 +662,17 @@ pub fn decode_snapshot(bytes: &[u8]) -> Result<Snapshot, String> {
                 2 => Stp::CancelMaker,
                 3 => Stp::CancelBoth,
                 4 => Stp::DecrementCancel,
-                v => return Err(format!("resting order {} has STP byte {v}", o.id)),
+                v => return Err(format!("resting order {id} has STP byte {v}")),
             };
-            orders.push((o, tif, stp));
+            orders.push(RestingOrder {
+                side,
+                price,
+                id,
+                account,
+                open_qty,
+                tif,
+                stp,
+            });
         }
         let n = c.count(33)?;
         let mut levels = Vec::with_capacity(n);
@@ -782,14 +716,8 @@ impl Sink<Event> for RestCheck {
     }
 }
 
-/// Rebuilds the book a snapshot holds and checks it (see the module docs); `attrs` gets
-/// the orders' time in force and STP modes.
-pub fn rebuild<B: NewBook>(
-    snap: &Snapshot,
-    cfg: BookConfig,
-    name: &Path,
-    attrs: &mut OrderAttrs,
-) -> Result<B, Failure> {
+/// Rebuilds the book a snapshot holds and checks it (see the module docs).
+pub fn rebuild<B: NewBook>(snap: &Snapshot, cfg: BookConfig, name: &Path) -> Result<B, Failure> {
     let refuse =
         |what: String| Failure::corrupt(format!("snapshot {} refused: {what}", name.display()));
     let section = match snap.books.as_slice() {
@@ -802,9 +730,8 @@ pub fn rebuild<B: NewBook>(
         }
     };
     let mut book = B::with_config(cfg);
-    for (o, tif, stp) in &section.orders {
-        attrs.map.insert(o.id, (*tif, *stp));
-        let cmd = rest_again(o, *tif, *stp);
+    for o in &section.orders {
+        let cmd = rest_again(o);
         let mut check = RestCheck { unexpected: None };
         book.apply(&cmd, &mut check);
         if let Some(e) = check.unexpected {
@@ -829,17 +756,12 @@ pub fn rebuild<B: NewBook>(
     Ok(book)
 }
 
-/// Notes an acknowledgement and nothing else (a re-applied command whose events nobody
-/// reads).
-struct AckSink {
-    acked: bool,
-}
+/// Drops every event (a re-applied command whose events nobody reads).
+struct NullSink;
 
-impl Sink<Event> for AckSink {
+impl Sink<Event> for NullSink {
     #[inline]
-    fn event(&mut self, e: Event) {
-        self.acked |= matches!(e, Event::Ack { .. });
-    }
+    fn event(&mut self, _: Event) {}
 }
 
 /// Formats events of re-applied commands as event lines, noting an acknowledgement.
@@ -911,30 +833,20 @@ pub trait JournaledState: Sized {
     }
 }
 
-/// One book, with the time in force and STP mode of its orders (see the module docs).
+/// One book.
 pub struct SingleBook<B> {
     /// The book.
     pub book: B,
     cfg: BookConfig,
-    attrs: OrderAttrs,
-    /// Keep `attrs` (needed for snapshots; a hash map insert per accepted order).
-    track_attrs: bool,
 }
 
 impl<B: NewBook> SingleBook<B> {
-    /// An empty book configured as `cfg`; `track_attrs` when snapshots will be written.
-    pub fn new(cfg: BookConfig, track_attrs: bool) -> Self {
+    /// An empty book configured as `cfg`.
+    pub fn new(cfg: BookConfig) -> Self {
         SingleBook {
             book: B::with_config(cfg),
             cfg,
-            attrs: OrderAttrs::default(),
-            track_attrs,
         }
-    }
-
-    /// Sets whether order attributes are kept from now on.
-    pub fn track_attrs(&mut self, on: bool) {
-        self.track_attrs = on;
     }
 }
 
@@ -956,20 +868,11 @@ impl<B: NewBook> JournaledState for SingleBook<B> {
     }
 
     fn apply(&mut self, seq: u64, cmd: &Command, buf: &mut String) {
-        let mut sink = LineSink::new(buf, seq);
-        self.book.apply(cmd, &mut sink);
-        if self.track_attrs {
-            let acked = sink.acked;
-            self.attrs.record(cmd, acked);
-        }
+        self.book.apply(cmd, &mut LineSink::new(buf, seq));
     }
 
     fn apply_quiet(&mut self, _seq: u64, cmd: &Command, _scratch: &mut String) {
-        let mut sink = AckSink { acked: false };
-        self.book.apply(cmd, &mut sink);
-        if self.track_attrs {
-            self.attrs.record(cmd, sink.acked);
-        }
+        self.book.apply(cmd, &mut NullSink);
     }
 
     fn state_hash(&self) -> StateHash {
@@ -991,13 +894,11 @@ impl<B: NewBook> JournaledState for SingleBook<B> {
         chain: Chain,
         settings: &str,
     ) -> Result<SnapshotCost, Failure> {
-        write_snapshot(dir, seq, chain, settings, &self.book, &mut self.attrs)
+        write_snapshot(dir, seq, chain, settings, &self.book)
     }
 
     fn load_snapshot(&mut self, snap: &Snapshot, path: &Path) -> Result<(), Failure> {
-        let mut attrs = OrderAttrs::default();
-        self.book = rebuild::<B>(snap, self.cfg, path, &mut attrs)?;
-        self.attrs = attrs;
+        self.book = rebuild::<B>(snap, self.cfg, path)?;
         Ok(())
     }
 }
@@ -1208,7 +1109,6 @@ mod tests {
     #[test]
     fn snapshot_round_trip_and_damage() {
         let mut book = FastBook::new(BookConfig::default());
-        let mut attrs = OrderAttrs::default();
         for line in [
             "N,1,1,B,L,100,5",
             "N,2,2,B,L,100,7,POST,CT",
@@ -1217,7 +1117,6 @@ mod tests {
         ] {
             let cmd = text::parse_command(line, 1).unwrap().unwrap();
             book.apply(&cmd, &mut RestCheck { unexpected: None });
-            attrs.record(&cmd, true);
         }
         let settings = Settings::new(
             BookKind::Fast,
@@ -1226,13 +1125,13 @@ mod tests {
             &BookConfig::default(),
         )
         .to_text();
-        let bytes = encode_snapshot(4, Chain(7), &settings, &book, &attrs).unwrap();
+        let bytes = encode_snapshot(4, Chain(7), &settings, &book);
         let snap = decode_snapshot(&bytes).unwrap();
         assert_eq!(snap.seq, 4);
         let modes: Vec<(u64, Tif, Stp)> = snap.books[0]
             .orders
             .iter()
-            .map(|o| (o.0.id, o.1, o.2))
+            .map(|o| (o.id, o.tif, o.stp))
             .collect();
         assert_eq!(
             modes,
@@ -1266,13 +1165,7 @@ mod tests {
                 },
             ]
         );
-        let rebuilt: ReferenceBook = rebuild(
-            &snap,
-            BookConfig::default(),
-            Path::new("t"),
-            &mut OrderAttrs::default(),
-        )
-        .unwrap();
+        let rebuilt: ReferenceBook = rebuild(&snap, BookConfig::default(), Path::new("t")).unwrap();
         assert_eq!(
             text::book_dump(&rebuilt),
             "B,100,1,5\nB,100,2,7\nB,99,4,1\nS,105,3,3\n"

@@ -35,6 +35,11 @@ pub struct RestingOrder {
     pub account: Account,
     /// What is left of it: its quantity less what has traded or been decremented.
     pub open_qty: Qty,
+    /// Its time in force as entered (`Gtc` or `Post`: nothing else rests). State, not
+    /// decoration: a replace that loses priority re-enters the order with it.
+    pub tif: Tif,
+    /// Its self-trade prevention mode as entered, for the same reason.
+    pub stp: Stp,
 }
 
 /// One price level as seen from outside the book.

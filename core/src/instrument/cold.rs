@@ -76,6 +76,8 @@ impl ColdOrder {
             id: self.id,
             account: self.account,
             open_qty: self.qty,
+            tif: self.tif,
+            stp: self.stp,
         }
     }
 }

@@ -53,28 +53,22 @@ pub fn run(a: Args) -> u8 {
             let table = journaled::instrument_table_text(dir)?;
             let path = dir.join(journaled::INSTRUMENTS_FILE);
             match (s.book, table) {
-                (BookKind::Fast, None) => walk(
-                    dir,
-                    &s,
-                    SingleBook::<FastBook>::new(s.config(), false),
-                    dump,
-                ),
-                (BookKind::Reference, None) => walk(
-                    dir,
-                    &s,
-                    SingleBook::<ReferenceBook>::new(s.config(), false),
-                    dump,
-                ),
+                (BookKind::Fast, None) => {
+                    walk(dir, &s, SingleBook::<FastBook>::new(s.config()), dump)
+                }
+                (BookKind::Reference, None) => {
+                    walk(dir, &s, SingleBook::<ReferenceBook>::new(s.config()), dump)
+                }
                 (BookKind::Fast, Some(t)) => walk(
                     dir,
                     &s,
-                    journaled::instrument_state::<FastBook>(&s, &t, &path, false)?,
+                    journaled::instrument_state::<FastBook>(&s, &t, &path)?,
                     dump,
                 ),
                 (BookKind::Reference, Some(t)) => walk(
                     dir,
                     &s,
-                    journaled::instrument_state::<ReferenceBook>(&s, &t, &path, false)?,
+                    journaled::instrument_state::<ReferenceBook>(&s, &t, &path)?,
                     dump,
                 ),
             }

@@ -82,17 +82,16 @@ fn run_inner(a: &Args) -> Result<(), Failure> {
     let s = journaled::Settings::read(&a.journal)?;
     let path = a.journal.join(journaled::INSTRUMENTS_FILE);
     match (s.book, journaled::instrument_table_text(&a.journal)?) {
-        (BookKind::Fast, None) => recover_with(a, SingleBook::<FastBook>::new(s.config(), false)),
+        (BookKind::Fast, None) => recover_with(a, SingleBook::<FastBook>::new(s.config())),
         (BookKind::Reference, None) => {
-            recover_with(a, SingleBook::<ReferenceBook>::new(s.config(), false))
+            recover_with(a, SingleBook::<ReferenceBook>::new(s.config()))
         }
-        (BookKind::Fast, Some(t)) => recover_with(
-            a,
-            journaled::instrument_state::<FastBook>(&s, &t, &path, false)?,
-        ),
+        (BookKind::Fast, Some(t)) => {
+            recover_with(a, journaled::instrument_state::<FastBook>(&s, &t, &path)?)
+        }
         (BookKind::Reference, Some(t)) => recover_with(
             a,
-            journaled::instrument_state::<ReferenceBook>(&s, &t, &path, false)?,
+            journaled::instrument_state::<ReferenceBook>(&s, &t, &path)?,
         ),
     }
 }

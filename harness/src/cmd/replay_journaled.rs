@@ -63,9 +63,9 @@
 //! stops it for the whole time: waiting for the record, serializing, writing and syncing;
 //! the report on stderr gives the longest stop and its parts.
 //!
-//! With snapshots on, the replay also keeps each accepted order's time in force and STP
-//! mode (a hash map insert per accepted order; see `journaled::OrderAttrs`) and the
-//! chain CRC that ties a snapshot to its journal; with them off it keeps neither. An
+//! With snapshots on, the replay also keeps the chain CRC that ties a snapshot to its
+//! journal; with them off it does not. (A resting order's time in force and STP mode,
+//! which a snapshot must hold, come from the book itself.) An
 //! instrument journal (`--instruments`) snapshots every book (`journaled::instruments`).
 //!
 //! # Report
@@ -272,12 +272,7 @@ pub fn run<B: NewBook + BookStorage>(
             settings,
             opts,
             None,
-            || {
-                Ok(SingleBook::<B>::new(
-                    settings.config(),
-                    opts.snapshot_every.is_some(),
-                ))
-            },
+            || Ok(SingleBook::<B>::new(settings.config())),
             input,
             out,
         ),
@@ -289,14 +284,7 @@ pub fn run<B: NewBook + BookStorage>(
                     settings,
                     opts,
                     Some(&table),
-                    || {
-                        journaled::instrument_state::<B>(
-                            &settings,
-                            &table,
-                            path,
-                            opts.snapshot_every.is_some(),
-                        )
-                    },
+                    || journaled::instrument_state::<B>(&settings, &table, path),
                     input,
                     out,
                 )

@@ -17,14 +17,10 @@
 //! (its only event: the reject). Then every rebuilt book's level aggregates are compared
 //! with the recorded ones (a full book's own; a cold record's recomputed from its
 //! orders) and the state hash with the recorded hash.
-//!
-//! Order attributes are kept per book (an `ACK` in the command's event text is the
-//! acknowledgement: a new order's only possible `ACK` is its own), only when snapshots
-//! are written.
 
 use super::{
-    levels_of, BookSection, Chain, Failure, JournaledState, LevelRecord, NewBook, OrderAttrs,
-    Settings, Snapshot, SnapshotBytes, SnapshotCost,
+    levels_of, BookSection, Chain, Failure, JournaledState, LevelRecord, NewBook, Settings,
+    Snapshot, SnapshotBytes, SnapshotCost,
 };
 use crate::instrument_replay::InstrumentReplay;
 use crate::instrument_text::parse_line;
@@ -42,19 +38,14 @@ pub struct Instruments<B> {
     table: InstrumentTable,
     settings: Settings,
     table_crc: u32,
-    /// Per book key (0 default, `id + 1` instrument `id`).
-    attrs: Vec<OrderAttrs>,
-    track_attrs: bool,
 }
 
 /// The state of an instrument journal: a default book configured from `settings` and
-/// the instruments of `table_text` (CSV; `path` names it in messages); `track_attrs`
-/// when snapshots will be written.
+/// the instruments of `table_text` (CSV; `path` names it in messages).
 pub fn instrument_state<B: NewBook + BookStorage>(
     settings: &Settings,
     table_text: &str,
     path: &Path,
-    track_attrs: bool,
 ) -> Result<Instruments<B>, Failure> {
     let bad = |e: String| Failure::corrupt(format!("{}: {e}", path.display()));
     let table = InstrumentTable::from_csv(table_text).map_err(|e| bad(e.to_string()))?;
@@ -64,12 +55,10 @@ pub fn instrument_state<B: NewBook + BookStorage>(
     )
     .map_err(bad)?;
     Ok(Instruments {
-        attrs: vec![OrderAttrs::default(); table.len() + 1],
         replay,
         table,
         settings: *settings,
         table_crc: crc32c::crc32c(table_text.as_bytes()),
-        track_attrs,
     })
 }
 
@@ -77,13 +66,6 @@ impl<B: NewBook + BookStorage> Instruments<B> {
     /// The prefixed replay.
     pub fn replay(&self) -> &InstrumentReplay<B> {
         &self.replay
-    }
-
-    fn key_of(&self, r: &InstrumentRecord) -> Option<usize> {
-        match &r.symbol {
-            None => Some(0),
-            Some(s) => self.table.lookup(s).map(|id| id.index() + 1),
-        }
     }
 
     fn symbol_of(&self, key: u32) -> Option<Option<flowmatch_core::Symbol>> {
@@ -131,15 +113,7 @@ impl<B: NewBook + BookStorage> JournaledState for Instruments<B> {
     }
 
     fn apply(&mut self, seq: u64, r: &InstrumentRecord, buf: &mut String) {
-        let before = buf.len();
         self.replay.apply(seq, r.symbol, &r.cmd, buf);
-        if self.track_attrs {
-            if let (Command::New(_), Some(key)) = (&r.cmd, self.key_of(r)) {
-                // A new order's only possible acknowledgement is its own.
-                let acked = buf[before..].contains(",ACK,");
-                self.attrs[key].record(&r.cmd, acked);
-            }
-        }
     }
 
     fn state_hash(&self) -> StateHash {
@@ -185,28 +159,9 @@ impl<B: NewBook + BookStorage> JournaledState for Instruments<B> {
             .map(|(_, o, l)| 20 + o.len() * (ORDER_BYTES + 2) + l.len() * 33)
             .sum();
         let mut b = SnapshotBytes::new(seq, chain, &self.snapshot_settings(settings), size);
-        let mut kept = vec![OrderAttrs::default(); self.attrs.len()];
         for (key, orders, levels) in &sections {
-            let k = *key as usize;
-            b.book(
-                *key,
-                orders.len(),
-                |f| orders.iter().for_each(f),
-                &self.attrs[k],
-                levels,
-            )
-            .map_err(|id| {
-                Failure::io(format!(
-                    "snapshot at seq {seq}: no time in force / STP mode recorded for resting order {id} of book {key}"
-                ))
-            })?;
-            for o in orders {
-                if let Some(a) = self.attrs[k].get(o.id) {
-                    kept[k].insert(o.id, a);
-                }
-            }
+            b.book(*key, orders.len(), |f| orders.iter().for_each(f), levels);
         }
-        self.attrs = kept;
         let bytes = b.finish(self.state_hash());
         super::store_snapshot(dir, seq, &bytes, t0)
     }
@@ -235,8 +190,8 @@ impl<B: NewBook + BookStorage> JournaledState for Instruments<B> {
                 }
                 continue;
             }
-            for (o, tif, stp) in orders {
-                let cmd = super::rest_again(o, *tif, *stp);
+            for o in orders {
+                let cmd = super::rest_again(o);
                 buf.clear();
                 fresh.replay.apply(0, symbol, &cmd, &mut buf);
                 if buf.lines().count() != 1 || !buf.contains(",ACK,") {
@@ -245,7 +200,6 @@ impl<B: NewBook + BookStorage> JournaledState for Instruments<B> {
                         o.id
                     )));
                 }
-                fresh.attrs[*key as usize].insert(o.id, (*tif, *stp));
             }
         }
         let rebuilt = fresh.sections();
@@ -266,7 +220,6 @@ impl<B: NewBook + BookStorage> JournaledState for Instruments<B> {
                 snap.hash
             )));
         }
-        fresh.track_attrs = self.track_attrs;
         *self = fresh;
         Ok(())
     }
@@ -286,8 +239,6 @@ fn instrument_state_from<B: NewBook + BookStorage>(
         table: like.table.clone(),
         settings: like.settings,
         table_crc: like.table_crc,
-        attrs: vec![OrderAttrs::default(); like.attrs.len()],
-        track_attrs: like.track_attrs,
     })
 }
 
@@ -304,6 +255,8 @@ mod tests {
             id,
             account: 1,
             open_qty,
+            tif: flowmatch_core::Tif::Gtc,
+            stp: flowmatch_core::Stp::None,
         };
         let orders = [
             o(Side::Buy, 100, 1, 5),

@@ -299,7 +299,7 @@ fn check_round<B: flowmatch_core::OrderBook>(
         let published = events(n);
         checker.step(cmd, Some(&published));
         if let Some(j) = journal.as_mut() {
-            j.step(cmd, &published, checker.book());
+            j.step(cmd, checker.book());
         }
     }
     checker.finish(Some(engine_book));

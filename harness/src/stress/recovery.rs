@@ -23,12 +23,10 @@
 //! bytes and the recovery are) in a temporary directory removed at the end of the round.
 
 use super::checks::Invariant;
-use crate::journaled::{self, Chain, OrderAttrs, Settings};
+use crate::journaled::{self, Chain, Settings};
 use crate::policy::{PolicyArg, ReplacePriorityArg};
 use crate::replay_loop::BookKind;
-use flowmatch_core::{
-    BookConfig, Command, Event, FastBook, MatchPolicy, OrderBook, ReplacePriority,
-};
+use flowmatch_core::{BookConfig, Command, FastBook, MatchPolicy, OrderBook, ReplacePriority};
 use flowmatch_journal::{state_hash, FsyncPolicy, JournalConfig, Writer};
 
 /// Where in a round of `n` commands snapshots are written (after these sequence numbers).
@@ -48,7 +46,6 @@ pub struct RoundJournal {
     settings: Settings,
     settings_text: String,
     chain: Chain,
-    attrs: OrderAttrs,
     seq: u64,
     len: u64,
     /// Recoveries made.
@@ -106,7 +103,6 @@ impl RoundJournal {
             dir,
             writer: Some(writer),
             chain: Chain::default(),
-            attrs: OrderAttrs::default(),
             seq: 0,
             len,
             checks: 0,
@@ -120,9 +116,9 @@ impl RoundJournal {
         }
     }
 
-    /// Journals the next command of the sequenced stream, which gave `events` on the live
-    /// book `live` (the state after it); snapshots and mid-round recoveries happen here.
-    pub fn step(&mut self, cmd: &Command, events: &[Event], live: &impl OrderBook) {
+    /// Journals the next command of the sequenced stream, applied to the live book `live`
+    /// (the state after it); snapshots and mid-round recoveries happen here.
+    pub fn step(&mut self, cmd: &Command, live: &impl OrderBook) {
         self.seq += 1;
         let seq = self.seq;
         let Some(w) = self.writer.as_mut() else {
@@ -134,8 +130,6 @@ impl RoundJournal {
             Err(e) => return self.fail(seq, format!("journal append failed: {e}")),
         }
         self.chain.add(seq, cmd);
-        let acked = matches!(events.first(), Some(Event::Ack { .. }));
-        self.attrs.record(cmd, acked);
         if snapshot_points(self.len).contains(&seq) {
             if let Err(e) = w.flush() {
                 return self.fail(seq, format!("journal flush failed: {e}"));
@@ -146,7 +140,6 @@ impl RoundJournal {
                 self.chain,
                 &self.settings_text,
                 live,
-                &mut self.attrs,
             ) {
                 return self.fail(seq, format!("snapshot after command {seq}: {e}"));
             }
@@ -189,7 +182,7 @@ impl RoundJournal {
             }
         }
         self.checks += 1;
-        let fresh = journaled::SingleBook::<FastBook>::new(self.settings.config(), false);
+        let fresh = journaled::SingleBook::<FastBook>::new(self.settings.config());
         let rec = match journaled::recover(self.dir.path(), fresh, None) {
             Ok(r) => r,
             Err(e) => {
@@ -231,7 +224,7 @@ pub fn check_stream(
     for c in cmds {
         events.clear();
         book.apply(c, &mut events);
-        journal.step(c, &events, &book);
+        journal.step(c, &book);
     }
     journal.finish(&book);
     journal.failure
@@ -264,7 +257,7 @@ mod tests {
         for c in &cmds[..599] {
             events.clear();
             live.apply(c, &mut events);
-            journal.step(c, &events, &live);
+            journal.step(c, &live);
         }
         // A last command that rests an order, applied to the live book only.
         let extra = flowmatch_core::Command::New(flowmatch_core::NewOrder::limit(

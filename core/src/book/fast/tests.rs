@@ -5,7 +5,7 @@ use super::FastBook;
 use crate::book::reference::ReferenceBook;
 use crate::book::{OrderBook, RestingOrder};
 use crate::command::{Command, Event, NewOrder};
-use crate::types::{BookConfig, MatchPolicy, Side, Tif};
+use crate::types::{BookConfig, MatchPolicy, Side, Stp, Tif};
 
 /// Drives one book's `for_each_order_of` with a visitor (the tests compare two books).
 type SideWalk<'a> = &'a dyn Fn(&mut dyn FnMut(&RestingOrder) -> bool);
@@ -59,11 +59,55 @@ fn issue_example() {
             price: 101,
             id: 2,
             account: 1,
-            open_qty: 2
+            open_qty: 2,
+            tif: Tif::Gtc,
+            stp: Stp::None,
         }]
     );
     assert_eq!(b.best_ask(), Some(101));
     assert_eq!(b.best_bid(), None);
+}
+
+/// Both books report a resting order's time in force and STP mode as entered, and keep
+/// them when a replace re-queues the order (journal snapshots take them from here).
+#[test]
+fn resting_orders_report_their_time_in_force_and_stp_mode() {
+    fn modes(b: &impl OrderBook) -> Vec<(u64, Tif, Stp)> {
+        let mut v = Vec::new();
+        b.for_each_order(&mut |o| v.push((o.id, o.tif, o.stp)));
+        v
+    }
+    let mut o = NewOrder::limit(1, 7, Side::Buy, 100, 5);
+    o.tif = Tif::Post;
+    o.stp = Stp::CancelTaker;
+    let mut p = NewOrder::limit(2, 8, Side::Sell, 105, 5);
+    p.stp = Stp::DecrementCancel;
+    let cmds = [
+        Command::New(o),
+        Command::New(p),
+        Command::Replace {
+            id: 1,
+            price: 101,
+            qty: 9,
+        },
+    ];
+    let want = vec![
+        (1, Tif::Post, Stp::CancelTaker),
+        (2, Tif::Gtc, Stp::DecrementCancel),
+    ];
+    let mut fast = FastBook::new(BookConfig::default());
+    let mut reference = ReferenceBook::new(BookConfig::default());
+    let mut sink = Vec::new();
+    for c in &cmds {
+        fast.apply(c, &mut sink);
+        reference.apply(c, &mut sink);
+    }
+    assert_eq!(modes(&fast), want);
+    assert_eq!(modes(&reference), want);
+    assert_eq!(
+        fast.order(1).map(|r| (r.tif, r.stp)),
+        Some((Tif::Post, Stp::CancelTaker))
+    );
 }
 
 /// Lazily-emptied levels: cancelling a deep level leaves it in the ladder, a new order

@@ -46,6 +46,8 @@ impl OrderBook for FastBook {
             id: s.id,
             account: s.account,
             open_qty: s.qty,
+            tif: s.tif(),
+            stp: s.stp(),
         })
     }
 
@@ -75,6 +77,8 @@ impl OrderBook for FastBook {
                     id: s.id,
                     account: s.account,
                     open_qty: s.qty,
+                    tif: s.tif(),
+                    stp: s.stp(),
                 });
                 if !going {
                     return;

@@ -42,6 +42,8 @@ impl OrderBook for ReferenceBook {
             id: o.id,
             account: o.account,
             open_qty: o.open,
+            tif: o.tif,
+            stp: o.stp,
         })
     }
 
@@ -58,6 +60,8 @@ impl OrderBook for ReferenceBook {
                     id: o.id,
                     account: o.account,
                     open_qty: o.open,
+                    tif: o.tif,
+                    stp: o.stp,
                 });
             }
         };

@@ -45,6 +45,8 @@ impl OrderBook for MutantBook {
             id: o.id,
             account: o.account,
             open_qty: o.open,
+            tif: o.tif,
+            stp: o.stp,
         })
     }
 
@@ -61,6 +63,8 @@ impl OrderBook for MutantBook {
                     id: o.id,
                     account: o.account,
                     open_qty: o.open,
+                    tif: o.tif,
+                    stp: o.stp,
                 });
             }
         };
