@@ -23,8 +23,9 @@ impl FastBook {
         // Most orders meet nothing: rest or cancel them without entering the matching
         // walk (no taker to build, no outcome to unpack).
         if self.eligible_level(o.side, o.price).is_none() {
+            // Nothing has touched the index since the duplicate-id check.
             if let Some((price, qty)) = remainder(o.id, o.side, o.tif, o.price, o.qty, sink) {
-                self.rest(o, price, qty, vacancy);
+                self.rest(o, price, qty, Some(vacancy));
             }
             return;
         }
@@ -47,8 +48,11 @@ impl FastBook {
             tif: o.tif,
             stp: o.stp,
         };
+        // Fills may have removed makers' ids (and moved others): probe again from the
+        // home rather than carry the index's version through the match (measured: the
+        // version kept live cost `add` instructions; see the commit).
         if let Some((price, qty)) = self.execute(&t, sink) {
-            self.rest(o, price, qty, vacancy);
+            self.rest(o, price, qty, None);
         }
     }
 

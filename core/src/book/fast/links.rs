@@ -10,10 +10,12 @@ use crate::command::NewOrder;
 use crate::types::{Price, Qty, Side};
 
 impl FastBook {
-    /// A new resting order: a fresh slot at the tail of its level, and its id indexed
-    /// (from where the duplicate-id check stopped, if nothing has changed since).
+    /// A new resting order: a fresh slot at the tail of its level, and its id indexed:
+    /// from where the duplicate-id check stopped (`Some`, only when nothing has touched the
+    /// index since), else from the id's home (`None`, after a match). Inlined at both
+    /// calls, so the choice is made at compile time.
     #[inline(always)]
-    pub(super) fn rest(&mut self, o: &NewOrder, price: Price, qty: Qty, at: Vacancy) {
+    pub(super) fn rest(&mut self, o: &NewOrder, price: Price, qty: Qty, at: Option<Vacancy>) {
         let NewOrder {
             id,
             account,
@@ -35,7 +37,10 @@ impl FastBook {
             account,
         });
         self.append(li, si, tail, qty);
-        self.index.insert_at(id, si, at);
+        match at {
+            Some(at) => self.index.insert_unchanged(id, si, at),
+            None => self.index.insert(id, si),
+        }
         self.live += 1;
     }
 
