@@ -178,8 +178,35 @@ impl<B: BookStorage> MultiBook<B> {
 
     /// Applies one command to its instrument's book, delivering the events, each tagged
     /// with the instrument, to `sink`.
-    #[inline]
+    ///
+    /// The common case, an instrument with a full book while the live-order bound is not
+    /// reached, runs here with the full book's upkeep inlined; everything else (cold and
+    /// empty instruments, unknown ones, the bound) goes to the out-of-line `apply_other`,
+    /// so the hot path carries no register spills or checks of the rare cases: with one
+    /// instrument this cut the multi-book's overhead over a single book on the same flow
+    /// from 82 to 38 instructions a command (callgrind, `examples/instruments_profile.rs`).
+    /// Always inlined: it is small now, and a call of its own cost 16 instructions a command
+    /// in saving and restoring registers.
+    #[inline(always)]
     pub fn apply<S: Sink<InstrumentEvent>>(&mut self, msg: &InstrumentCommand, sink: &mut S) {
+        let index = msg.instrument.index();
+        if let Some(&entry) = self.entries.get(index) {
+            // Below the bound, no command is refused for it, so the tier alone decides.
+            if entry.slot & FULL_TAG != 0 && self.live_orders < self.cfg.max_live_orders {
+                let f = (entry.slot & !FULL_TAG) as usize;
+                let mut tag = Tag {
+                    instrument: msg.instrument,
+                    sink,
+                };
+                return self.apply_full(index, f, &msg.cmd, &mut tag);
+            }
+        }
+        self.apply_other(msg, sink)
+    }
+
+    /// [`Self::apply`] for every case but a full book below the live-order bound.
+    #[inline(never)]
+    fn apply_other<S: Sink<InstrumentEvent>>(&mut self, msg: &InstrumentCommand, sink: &mut S) {
         let index = msg.instrument.index();
         let mut tag = Tag {
             instrument: msg.instrument,
@@ -241,7 +268,7 @@ impl<B: BookStorage> MultiBook<B> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn apply_full<S: Sink<Event>>(&mut self, index: usize, f: usize, cmd: &Command, sink: &mut S) {
         let Some(book) = self.full[f].as_deref_mut() else {
             unreachable!("an entry names only a full book in use");
@@ -253,18 +280,29 @@ impl<B: BookStorage> MultiBook<B> {
         let meta = &mut self.full_meta[f];
         meta.commands = meta.commands.saturating_add(1);
         if after == 0 {
-            let class = self.entries[index].class as usize;
             if meta.parked {
-                // Already listed: it stays until a promotion needs it.
+                // Already listed: it stays until a promotion needs it. (Busy books empty
+                // often: a quarter of the commands with one instrument on the Zipf flow.)
                 meta.commands = 0;
-            } else if meta.commands >= self.cfg.keep_busy {
-                // Busy: keep it, empty, with its instrument, listed for reclaiming.
-                meta.commands = 0;
-                meta.parked = true;
-                self.parked[class].push(f as u32);
             } else {
-                self.demote(f, class);
+                self.unparked_emptied(index, f);
             }
+        }
+    }
+
+    /// Full book `f` of instrument `index`, not parked, has just emptied: park it if it was
+    /// busy, demote it otherwise.
+    #[inline(never)]
+    fn unparked_emptied(&mut self, index: usize, f: usize) {
+        let class = self.entries[index].class as usize;
+        let meta = &mut self.full_meta[f];
+        if meta.commands >= self.cfg.keep_busy {
+            // Busy: keep it, empty, with its instrument, listed for reclaiming.
+            meta.commands = 0;
+            meta.parked = true;
+            self.parked[class].push(f as u32);
+        } else {
+            self.demote(f, class);
         }
     }
 
