@@ -2,8 +2,8 @@
 //! `MultiBook` of instruments made on first sight) that `flowmatch replay` runs, fed one
 //! command line at a time and numbering events with the shard's stream sequence. Besides
 //! the books it keeps what a snapshot of the shard needs (`crate::snapshot`): the symbols
-//! in the order the replay made their instruments, the time in force and STP mode of
-//! accepted orders, and the chain CRC over the command lines applied.
+//! in the order the replay made their instruments and the chain CRC over the command
+//! lines applied (each resting order's time in force and STP mode come from its book).
 
 use flowmatch_core::{BookConfig, Command, FastBook, Symbol};
 use flowmatch_harness::cmd::replay_instruments::InstrumentReplay;

@@ -244,7 +244,7 @@ async fn run_shard(
                 let sent_ns = m.headers.as_ref().and_then(|h| h.get(SENT_HEADER)).map(|v| v.as_str().to_string());
                 pending.push_back(Pending { seq, events, sent_ns });
                 if lease_rev.is_some() && plan.snapshot_every > 0 && seq % plan.snapshot_every == 0 {
-                    let (bytes, hash) = snapshot::encode(&mut engine, shard)?;
+                    let (bytes, hash) = snapshot::encode(&engine, shard)?;
                     due = Some((seq, bytes, hash));
                 }
                 if lease_rev.is_some() && pending.len() >= PUBLISH_BATCH {

@@ -100,7 +100,7 @@ fn settings_text(e: &ShardEngine, shard: usize) -> String {
 }
 
 /// Encodes the shard's state after its last applied command. Also returns the state hash.
-pub fn encode(e: &mut ShardEngine, shard: usize) -> Result<(Vec<u8>, StateHash), String> {
+pub fn encode(e: &ShardEngine, shard: usize) -> Result<(Vec<u8>, StateHash), String> {
     let sections = sections(e);
     let size: usize = sections
         .iter()
@@ -401,9 +401,9 @@ mod tests {
     /// STP cancels happen only if the snapshot kept the mode).
     #[test]
     fn snapshot_then_tail_equals_the_whole_stream() {
-        let mut whole = run(&[&HEAD[..], &TAIL[..]].concat());
-        let mut head = run(&HEAD);
-        let (bytes, hash) = encode(&mut head, 0).unwrap();
+        let whole = run(&[&HEAD[..], &TAIL[..]].concat());
+        let head = run(&HEAD);
+        let (bytes, hash) = encode(&head, 0).unwrap();
         assert_eq!(hash, state_hash(&head));
         let mut back = decode(&bytes, 0, HEAD.len() as u64).unwrap();
         assert_eq!(back.applied, 6);
@@ -419,7 +419,7 @@ mod tests {
         assert!(from_one.contains(",STP,"), "{from_one}");
         assert_eq!(state_hash(&back), state_hash(&whole));
         assert_eq!(back.chain, whole.chain);
-        let _ = encode(&mut whole, 0).unwrap();
+        let _ = encode(&whole, 0).unwrap();
     }
 
     fn refusal(r: Result<ShardEngine, String>) -> String {
@@ -431,8 +431,8 @@ mod tests {
 
     #[test]
     fn a_snapshot_that_does_not_match_is_refused_with_the_reason() {
-        let mut head = run(&HEAD);
-        let (bytes, _) = encode(&mut head, 1).unwrap();
+        let head = run(&HEAD);
+        let (bytes, _) = encode(&head, 1).unwrap();
         assert!(refusal(decode(&bytes, 0, 6)).contains("shard 0"));
         assert!(refusal(decode(&bytes, 1, 7)).contains("name says 7"));
         let mut flipped = bytes.clone();

@@ -764,30 +764,23 @@ impl Sink<Event> for NullSink {
     fn event(&mut self, _: Event) {}
 }
 
-/// Formats events of re-applied commands as event lines, noting an acknowledgement.
+/// Formats events of re-applied commands as event lines.
 pub struct LineSink<'a> {
     /// Where the lines go.
     pub buf: &'a mut String,
     /// The command's sequence number.
     pub seq: u64,
-    /// An `ACK` was seen.
-    pub acked: bool,
 }
 
 impl<'a> LineSink<'a> {
     /// A sink for command `seq`.
     pub fn new(buf: &'a mut String, seq: u64) -> Self {
-        LineSink {
-            buf,
-            seq,
-            acked: false,
-        }
+        LineSink { buf, seq }
     }
 }
 
 impl Sink<Event> for LineSink<'_> {
     fn event(&mut self, e: Event) {
-        self.acked |= matches!(e, Event::Ack { .. });
         let _ = text::write_event(self.buf, self.seq, &e);
     }
 }
