@@ -385,6 +385,13 @@ impl<T> IdIndex<T> {
         } else {
             (at.bucket, at.reach)
         };
+        self.place(i, reach, key, val);
+    }
+
+    /// The end of every insert: `key` goes in from bucket `i` (probe distance `reach`),
+    /// and the index counts one change and one more id.
+    #[inline(always)]
+    fn place(&mut self, i: usize, reach: u32, key: u64, val: Ix<T>) {
         self.version = self.version.wrapping_add(1);
         self.table.insert_from(i, Entry { key, val, reach });
         self.len += 1;
@@ -407,9 +414,7 @@ impl<T> IdIndex<T> {
         } else {
             (self.table.home(key), 1)
         };
-        self.version = self.version.wrapping_add(1);
-        self.table.insert_from(i, Entry { key, val, reach });
-        self.len += 1;
+        self.place(i, reach, key, val);
     }
 
     /// Remove an id; returns its slot if it was present.
