@@ -215,6 +215,16 @@ fn the_durability_point_follows_the_policy() {
     assert_eq!(w.sync().unwrap(), 20);
 }
 
+/// Waits (at most 10 s, else the test fails naming `what`) until `seq()` reaches `target`:
+/// the journal thread moves the points on its own time.
+fn wait_until(what: &str, target: u64, seq: impl Fn() -> u64) {
+    let start = std::time::Instant::now();
+    while seq() < target {
+        assert!(start.elapsed().as_secs() < 10, "{what} stuck at {}", seq());
+        std::thread::sleep(std::time::Duration::from_micros(200));
+    }
+}
+
 #[test]
 fn the_off_thread_durability_point_reaches_every_record_without_close() {
     let dir = tempfile::tempdir().unwrap();
@@ -231,15 +241,7 @@ fn the_off_thread_durability_point_reaches_every_record_without_close() {
         t.append(c).unwrap();
     }
     // Ten records never fill a batch of 1000: the 1 ms deadline must commit them.
-    let start = std::time::Instant::now();
-    while t.durable_seq() < 10 {
-        assert!(
-            start.elapsed().as_secs() < 10,
-            "durable_seq stuck at {}",
-            t.durable_seq()
-        );
-        std::thread::sleep(std::time::Duration::from_micros(200));
-    }
+    wait_until("durable_seq", 10, || t.durable_seq());
     assert_eq!(read_all(dir.path()).0.len(), 10, "durable means readable");
     t.close().unwrap();
 }
@@ -283,15 +285,7 @@ fn under_none_an_idle_off_thread_writer_hands_its_buffer_to_the_kernel() {
     }
     // Ten records never fill the 64 KiB buffer: once the ring is dry the 1 ms flush
     // deadline must write them (no fsync: durable stays 0), without a close.
-    let start = std::time::Instant::now();
-    while t.written_seq() < 10 {
-        assert!(
-            start.elapsed().as_secs() < 10,
-            "written_seq stuck at {}",
-            t.written_seq()
-        );
-        std::thread::sleep(std::time::Duration::from_micros(200));
-    }
+    wait_until("written_seq", 10, || t.written_seq());
     assert_eq!(t.durable_seq(), 0);
     assert_eq!(read_all(dir.path()).0.len(), 10, "written means readable");
     assert_eq!(t.close().unwrap().syncs, 0);
