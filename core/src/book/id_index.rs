@@ -180,19 +180,30 @@ use super::pool::Ix;
 /// instruction benchmark); with 16, under a fifth. See the module docs for the numbers.
 const MOVE_PER_INSERT: usize = 16;
 
-/// Where an absent id would be inserted, as of one version of the index.
+/// Where an absent id would be inserted. Exact only until the index next changes: the
+/// caller uses it at once ([`IdIndex::insert_unchanged`]), and debug builds check that.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Vacancy {
     bucket: usize,
     reach: u32,
+    #[cfg(debug_assertions)]
     version: u64,
 }
 
-/// Where a present id sits, as of one version of the index.
+/// Where a present id sits, under the same rule as [`Vacancy`]
+/// ([`IdIndex::remove_unchanged`]).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Bucket {
+    /// [`Bucket::DRAINING`] for an id that still lives in the draining table.
     index: usize,
+    #[cfg(debug_assertions)]
     version: u64,
+}
+
+impl Bucket {
+    /// Not a bucket of the current table: the id is found again in the draining table
+    /// (rare: only during a migration).
+    const DRAINING: usize = usize::MAX;
 }
 
 /// The previous table while its ids move to the new one, a few buckets per insert.
@@ -231,7 +242,11 @@ pub(crate) struct IdIndex<T> {
     /// buckets, or 0 while a migration is under way (every insert then moves some
     /// buckets first). One compare per insert decides both.
     room: usize,
-    /// Bumped by every insert and remove, so a [`Vacancy`] can tell it is still exact.
+    /// Debug builds: bumped by every change, so that a [`Vacancy`] or [`Bucket`] used
+    /// after a change is caught. Release builds keep no counter: the two callers use a
+    /// place at once, and the bump was three instructions on every insert and remove
+    /// (callgrind, `book_ops` add and cancel; see the commit).
+    #[cfg(debug_assertions)]
     version: u64,
     /// Tests' view of the work: tables made after construction, and the most buckets
     /// of a draining table that one insert moved.
@@ -256,6 +271,7 @@ impl<T> IdIndex<T> {
             draining: None,
             len: 0,
             room: buckets / 2,
+            #[cfg(debug_assertions)]
             version: 0,
             #[cfg(test)]
             growths: 0,
@@ -278,7 +294,16 @@ impl<T> IdIndex<T> {
         self.draining = None;
         self.room = self.table.buckets() / 2;
         self.len = 0;
-        self.version = self.version.wrapping_add(1);
+        self.changed();
+    }
+
+    /// Count a change (debug builds; see `version`).
+    #[inline(always)]
+    fn changed(&mut self) {
+        #[cfg(debug_assertions)]
+        {
+            self.version = self.version.wrapping_add(1);
+        }
     }
 
     /// Bucket holding `key` and its value, in the current table, if there.
@@ -297,9 +322,8 @@ impl<T> IdIndex<T> {
         Some(val)
     }
 
-    /// Look `key` up for an insert that may follow: `Ok` if it is present, else `Err`
-    /// with where it would go, so the insert need not probe again if nothing changed in
-    /// between.
+    /// Look `key` up for an insert that may follow at once: `Ok` if it is present, else
+    /// `Err` with where it would go, so [`IdIndex::insert_unchanged`] need not probe again.
     #[inline]
     pub(crate) fn lookup_for_insert(&self, key: u64) -> Result<(), Vacancy> {
         match self.table.probe(key) {
@@ -308,35 +332,27 @@ impl<T> IdIndex<T> {
             Err((bucket, reach)) => Err(Vacancy {
                 bucket,
                 reach,
+                #[cfg(debug_assertions)]
                 version: self.version,
             }),
         }
     }
 
-    /// Look `key` up for a removal that may follow: the bucket and the value.
+    /// Look `key` up for a removal that may follow at once
+    /// ([`IdIndex::remove_unchanged`]): the bucket and the value.
     #[inline]
     pub(crate) fn lookup_for_remove(&self, key: u64) -> Option<(Bucket, Ix<T>)> {
-        match self.find_current(key) {
-            Some((index, val)) => Some((
-                Bucket {
-                    index,
-                    version: self.version,
-                },
-                val,
-            )),
-            None if self.draining.is_none() => None,
-            // An id still in the draining table: a place that is never current, so
-            // `remove_at` looks it up again (rare: only during a migration).
-            None => self.find_draining(key).map(|val| {
-                (
-                    Bucket {
-                        index: 0,
-                        version: self.version.wrapping_sub(1),
-                    },
-                    val,
-                )
-            }),
-        }
+        let (index, val) = match self.find_current(key) {
+            Some(found) => found,
+            None if self.draining.is_none() => return None,
+            None => (Bucket::DRAINING, self.find_draining(key)?),
+        };
+        let at = Bucket {
+            index,
+            #[cfg(debug_assertions)]
+            version: self.version,
+        };
+        Some((at, val))
     }
 
     /// The value of `key`, if present.
@@ -354,32 +370,35 @@ impl<T> IdIndex<T> {
         self.get(key).is_some()
     }
 
-    /// Insert an id known to be absent, probing from its home bucket: for an insert whose
-    /// [`Vacancy`] may be stale (the book's rest after a match, which may have removed
-    /// makers' ids). Same result as [`IdIndex::insert_at`] with a stale place.
+    /// Insert an id known to be absent, probing from its home bucket (the book's rest
+    /// after a match, whose fills may have removed makers' ids since the duplicate
+    /// check). Past the table's half, a new table twice the size is made and the ids move
+    /// to it a few buckets per insert (this one included): never more than
+    /// [`MOVE_PER_INSERT`] per insert.
     #[inline]
     pub(crate) fn insert(&mut self, key: u64, val: Ix<T>) {
-        let at = Vacancy {
-            bucket: 0,
-            reach: 0,
-            version: self.version.wrapping_sub(1),
-        };
-        self.insert_at(key, val, at);
+        debug_assert!(!self.contains(key));
+        if self.len >= self.room {
+            self.make_room();
+        }
+        self.place(self.table.home(key), 1, key, val);
     }
 
-    /// [`IdIndex::insert_at`] for a caller that knows the index has not changed since
-    /// `lookup_for_insert` made `at` (debug builds check it): no version compare, so the
-    /// version need not be carried from the lookup to here. The book's rest of an order
-    /// that met nothing, its commonest insert (callgrind, `book_ops` add: see the commit).
+    /// [`IdIndex::insert`] from where `lookup_for_insert` stopped, for a caller that has
+    /// not changed the index since it made `at` (debug builds check it): the book's rest
+    /// of an order that met nothing, its commonest insert. Every bucket between the home
+    /// and `at.bucket` holds an entry that stays ahead of `key` (the probe passed it), so
+    /// starting there is the same insert.
     #[inline]
     pub(crate) fn insert_unchanged(&mut self, key: u64, val: Ix<T>, at: Vacancy) {
         debug_assert!(!self.contains(key));
-        debug_assert_eq!(
+        #[cfg(debug_assertions)]
+        assert_eq!(
             at.version, self.version,
             "the index changed since the lookup"
         );
         let (i, reach) = if self.len >= self.room {
-            // Moves or replaces buckets: probe again from the home, as `insert_at` does.
+            // Moves or replaces buckets: probe again from the home, as `insert` does.
             self.make_room();
             (self.table.home(key), 1)
         } else {
@@ -392,29 +411,9 @@ impl<T> IdIndex<T> {
     /// and the index counts one change and one more id.
     #[inline(always)]
     fn place(&mut self, i: usize, reach: u32, key: u64, val: Ix<T>) {
-        self.version = self.version.wrapping_add(1);
+        self.changed();
         self.table.insert_from(i, Entry { key, val, reach });
         self.len += 1;
-    }
-
-    /// Insert an id known to be absent, starting from where `lookup_for_insert` stopped
-    /// if the index has not changed since (else from its home bucket). Past the table's
-    /// half, a new table twice the size is made and the ids move to it a few buckets per
-    /// insert (this one included): never more than [`MOVE_PER_INSERT`] per insert.
-    #[inline]
-    pub(crate) fn insert_at(&mut self, key: u64, val: Ix<T>, at: Vacancy) {
-        debug_assert!(!self.contains(key));
-        if self.len >= self.room {
-            self.make_room();
-        }
-        // Every bucket between the home and `at.bucket` holds an entry that stays ahead
-        // of `key` (the probe passed it), so starting there is the same insert.
-        let (i, reach) = if at.version == self.version {
-            (at.bucket, at.reach)
-        } else {
-            (self.table.home(key), 1)
-        };
-        self.place(i, reach, key, val);
     }
 
     /// Remove an id; returns its slot if it was present.
@@ -430,25 +429,37 @@ impl<T> IdIndex<T> {
         }
     }
 
-    /// Remove the entry `lookup_for_remove` found, without probing again if the index
-    /// has not changed since.
+    /// Remove the id `lookup_for_remove` found at `at`, without probing again, for a
+    /// caller that has not changed the index since (debug builds check it).
     #[inline]
-    pub(crate) fn remove_at(&mut self, key: u64, at: Bucket) -> Option<Ix<T>> {
-        if at.version == self.version {
-            debug_assert_eq!(self.table.at(at.index).key, key);
-            let val = self.table.at(at.index).val;
-            self.remove_current(at.index);
-            Some(val)
+    pub(crate) fn remove_unchanged(&mut self, key: u64, at: Bucket) {
+        #[cfg(debug_assertions)]
+        assert_eq!(
+            at.version, self.version,
+            "the index changed since the lookup"
+        );
+        if at.index == Bucket::DRAINING {
+            self.remove_draining_cold(key);
         } else {
-            self.remove(key)
+            debug_assert_eq!(self.table.at(at.index).key, key);
+            self.remove_current(at.index);
         }
     }
 
     #[inline]
     fn remove_current(&mut self, hole: usize) {
         self.len -= 1;
-        self.version = self.version.wrapping_add(1);
+        self.changed();
         self.table.remove_bucket(hole);
+    }
+
+    /// [`IdIndex::remove_draining`] out of line, for `remove_unchanged`: inlined there,
+    /// the rare branch made every cancel save two more registers (callgrind, `book_ops`
+    /// cancel).
+    #[cold]
+    #[inline(never)]
+    fn remove_draining_cold(&mut self, key: u64) {
+        self.remove_draining(key);
     }
 
     /// Remove `key` from the draining table if it still lives there: its entry is marked
@@ -461,13 +472,13 @@ impl<T> IdIndex<T> {
         e.reach |= DEAD;
         d.table.put(i, e);
         self.len -= 1;
-        self.version = self.version.wrapping_add(1);
+        self.changed();
         Some(val)
     }
 
     /// Before an insert that the current table has no room for, or during a migration:
     /// start a growth if the table is half full, then move the next buckets of the
-    /// draining table. Changes the version (the insert probes again from the home).
+    /// draining table. Moves entries: a place found before it is no longer exact.
     #[cold]
     #[inline(never)]
     fn make_room(&mut self) {
@@ -494,7 +505,7 @@ impl<T> IdIndex<T> {
             moved: 0,
         });
         // No place taken before now is a place in the new table.
-        self.version = self.version.wrapping_add(1);
+        self.changed();
         #[cfg(test)]
         {
             self.growths += 1;
@@ -523,7 +534,7 @@ impl<T> IdIndex<T> {
         if end == d.table.buckets() {
             self.draining = None;
         }
-        self.version = self.version.wrapping_add(1);
+        self.changed();
     }
 }
 

@@ -48,9 +48,8 @@ impl FastBook {
             tif: o.tif,
             stp: o.stp,
         };
-        // Fills may have removed makers' ids (and moved others): probe again from the
-        // home rather than carry the index's version through the match (measured: the
-        // version kept live cost `add` instructions; see the commit).
+        // Fills may have removed makers' ids (and moved others), so the duplicate check's
+        // place is stale: the rest probes again from the home.
         if let Some((price, qty)) = self.execute(&t, sink) {
             self.rest(o, price, qty, None);
         }
@@ -90,7 +89,7 @@ impl FastBook {
                     price: Some(lvl.price),
                 });
                 // One probe serves the lookup and the removal.
-                self.index.remove_at(id, bucket);
+                self.index.remove_unchanged(id, bucket);
                 self.unlink(si);
                 self.free_slot(si);
             }

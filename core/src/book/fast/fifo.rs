@@ -3,7 +3,7 @@
 
 use super::execute::{Outcome, Taker};
 use super::FastBook;
-use crate::command::EventSink;
+use crate::command::{Event, EventSink};
 use crate::types::Stp;
 
 impl FastBook {
@@ -45,7 +45,13 @@ impl FastBook {
                     continue;
                 }
                 let q = rem.min(m.qty);
-                self.fill(id, si, price, q, sink);
+                sink.event(Event::Trade {
+                    taker: id,
+                    maker: m.id,
+                    price,
+                    qty: q,
+                });
+                self.take_head(li, si, q);
                 rem -= q;
             }
         }

@@ -108,6 +108,34 @@ impl FastBook {
         }
     }
 
+    /// [`FastBook::take`] for the head of level `li`, which is the only maker price-time
+    /// matching ever fills: at zero the order leaves without the general unlink's test of
+    /// a previous slot, and inline, without a call's register saves (callgrind, `sweep`
+    /// and `match_one`: the call and the test were about 20 instructions a fill).
+    #[inline(always)]
+    pub(super) fn take_head(&mut self, li: Ix<Level>, si: Ix<Slot>, q: Qty) {
+        debug_assert!(self.levels[li].head.get() == Some(si));
+        let s = &mut self.slots[si];
+        s.qty -= q;
+        let (left, id, next) = (s.qty, s.id, s.next);
+        self.levels[li].total -= q as u128;
+        if left != 0 {
+            return;
+        }
+        self.index.remove(id);
+        match next.get() {
+            Some(n) => self.slots[n].prev = Link::NIL,
+            None => self.levels[li].tail = Link::NIL,
+        }
+        let lvl = &mut self.levels[li];
+        lvl.head = next;
+        lvl.count -= 1;
+        if lvl.count == 0 {
+            self.level_emptied(li);
+        }
+        self.free_slot(si);
+    }
+
     /// Take `q` off a resting order (a fill or a decrement); removes it at zero.
     /// Returns true if the order left the book.
     #[inline]

@@ -222,7 +222,7 @@ fn growth_work_per_insert_is_bounded() {
         let before = probes();
         match t.lookup_for_insert(k) {
             Ok(()) => continue,
-            Err(at) => t.insert_at(k, ix(n), at),
+            Err(at) => t.insert_unchanged(k, ix(n), at),
         }
         most = most.max(probes() - before);
     }
@@ -315,9 +315,9 @@ fn every_spread_costs_about_one_line() {
     }
 }
 
-/// The two-step forms (look up, maybe change the table, then insert or remove at the
-/// remembered place) against std's HashMap: a remembered place must be used only if
-/// nothing moved since, so other inserts and removes are interleaved at random.
+/// The two-step forms (look up, then insert or remove at the remembered place) against
+/// std's HashMap, with other inserts and removes interleaved at random between the steps
+/// of one id and the next, so the table grows and migrates under them.
 #[test]
 fn remembered_places_match_a_hashmap() {
     for seed in 0..4u64 {
@@ -330,27 +330,20 @@ fn remembered_places_match_a_hashmap() {
             let pool = 200 + u64::from(step) / 2;
             let k = rng.random_range(0..pool) << (seed * 7);
             let other = rng.random_range(0..pool) << (seed * 7);
-            let meddle = rng.random_bool(0.5);
-            let meddle_with = |t: &mut Table, m: &mut HashMap<u64, u32>| {
-                if other == k {
-                    return;
-                }
-                if m.remove(&other).is_some() {
-                    t.remove(other);
+            if other != k && rng.random_bool(0.5) {
+                if let Some(v) = m.remove(&other) {
+                    assert_eq!(t.remove(other).map(Ix::raw), Some(v));
                 } else {
                     m.insert(other, step);
                     t.insert(other, ix(step));
                 }
-            };
+            }
             if rng.random_bool(0.5) {
                 match t.lookup_for_insert(k) {
                     Ok(()) => assert!(m.contains_key(&k)),
                     Err(at) => {
                         assert!(!m.contains_key(&k));
-                        if meddle {
-                            meddle_with(&mut t, &mut m);
-                        }
-                        t.insert_at(k, ix(step), at);
+                        t.insert_unchanged(k, ix(step), at);
                         m.insert(k, step);
                     }
                 }
@@ -359,10 +352,9 @@ fn remembered_places_match_a_hashmap() {
                     None => assert!(!m.contains_key(&k)),
                     Some((at, v)) => {
                         assert_eq!(Some(&v.raw()), m.get(&k));
-                        if meddle {
-                            meddle_with(&mut t, &mut m);
-                        }
-                        assert_eq!(t.remove_at(k, at).map(Ix::raw), m.remove(&k));
+                        t.remove_unchanged(k, at);
+                        m.remove(&k);
+                        assert_eq!(t.get(k), None);
                     }
                 }
             }
@@ -423,8 +415,40 @@ fn clear_forgets_ids_and_places() {
         assert_eq!(t.get(k), None);
     }
     t.insert(3, ix(30));
-    t.insert_at(100, ix(1), place);
-    assert_eq!(t.get(100), Some(ix(1)));
     assert_eq!(t.get(3), Some(ix(30)));
-    assert_eq!(t.len, 2);
+    assert_eq!(t.len, 1);
+    // A place taken before the clear is stale: debug builds refuse it.
+    #[cfg(debug_assertions)]
+    {
+        let stale = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            t.insert_unchanged(100, ix(1), place)
+        }));
+        assert!(stale.is_err(), "a place from before clear was used");
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = place;
+}
+
+/// A remembered place is exact only until the index changes; debug builds catch a
+/// caller that uses one after a change (an insert landing there blindly would break the
+/// probe order, and a removal would remove another id).
+#[cfg(debug_assertions)]
+#[test]
+fn debug_builds_refuse_a_place_used_after_a_change() {
+    let mut t = Table::with_capacity(8);
+    t.insert(1, ix(1));
+    let Err(vacancy) = t.lookup_for_insert(2) else {
+        panic!("2 is absent")
+    };
+    let Some((bucket, _)) = t.lookup_for_remove(1) else {
+        panic!("1 is present")
+    };
+    t.insert(3, ix(3));
+    let insert = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        t.insert_unchanged(2, ix(2), vacancy)
+    }));
+    let remove = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        t.remove_unchanged(1, bucket)
+    }));
+    assert!(insert.is_err() && remove.is_err());
 }
