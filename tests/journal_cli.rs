@@ -410,3 +410,86 @@ fn bad_options_are_refused_by_name_before_any_work() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("line 5"), "{}", stderr(&o));
 }
+
+/// The commands of `tests/scenarios/stop.scn` (hand-checked there): after command 10,
+/// buy stop 10, buy stop-limit 11 and sell stop 12 are pending (stop 13 was cancelled);
+/// commands 11 and 13 trigger all three.
+const STOPS_STREAM: &str = "\
+N,1,1,S,L,101,5
+N,2,1,S,L,102,5
+N,3,1,S,L,104,5
+N,4,1,B,L,95,5
+N,10,2,B,S101,,5
+N,11,3,B,T102,103,4,GTC,CT
+N,12,2,S,S96,,2
+N,13,4,B,S200,,1
+N,10,5,B,L,90,1
+C,13
+N,20,5,B,L,101,2
+R,12,97,1
+N,21,6,S,M,,6
+N,30,1,B,S100,,1,GTC
+";
+
+/// A snapshot taken while stops are pending carries them: recovery from the snapshot at
+/// 10 plus the tail gives the uninterrupted replay's tail events (which hold the three
+/// triggers: a stop lost by the snapshot would not fire) and the reference book's state
+/// hash after the whole stream; `journal verify` re-checks the snapshots' hashes, which
+/// cover the pending stops, by replaying from the start.
+#[test]
+fn recover_from_a_snapshot_with_pending_stops_gives_the_uninterrupted_run() {
+    let s = Setup::new();
+    std::fs::write(s.path("in.txt"), STOPS_STREAM).unwrap();
+    let plain = run(&["replay", "--input"], &[&s.path("in.txt")]);
+    assert!(plain.status.success(), "{}", stderr(&plain));
+    for policy in ["none", "batch"] {
+        let _ = std::fs::remove_dir_all(s.path("j"));
+        let o = s.journal(&["--snapshot-every", "5", "--fsync", policy]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(o.stdout, plain.stdout);
+        let ev = s.path("tail.txt");
+        let r = run(
+            &["recover", "--journal"],
+            &[
+                &s.path("j"),
+                Path::new("--events"),
+                &ev,
+                Path::new("--book-out"),
+                &s.path("rec.txt"),
+            ],
+        );
+        assert!(r.status.success(), "{}", stderr(&r));
+        let out = stdout(&r);
+        assert_eq!(field(&out, "snapshot_seq"), "10");
+        assert_eq!(field(&out, "tail_commands"), "4");
+        let (want_book, want_hash) = oracle(STOPS_STREAM, 14);
+        assert_eq!(field(&out, "state_hash"), want_hash);
+        assert_eq!(
+            std::fs::read_to_string(s.path("rec.txt")).unwrap(),
+            want_book
+        );
+        let tail: String = stdout(&plain)
+            .lines()
+            .filter(|l| {
+                ["11,", "12,", "13,", "14,"]
+                    .iter()
+                    .any(|p| l.starts_with(p))
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        for trigger in ["11,ACK,10\n", "11,ACK,11\n", "13,ACK,12\n"] {
+            assert!(tail.contains(trigger), "{trigger} in {tail}");
+        }
+        assert_eq!(std::fs::read_to_string(&ev).unwrap(), tail);
+        // The snapshot lists the three stops in arrival order, and its hash is the
+        // reference book's after 10 commands (stops pending included).
+        let bytes = std::fs::read(s.path("j").join("snapshot-00000000000000000010.fms")).unwrap();
+        let snap = flowmatch_harness::journaled::decode_snapshot(&bytes).unwrap();
+        let ids: Vec<u64> = snap.books[0].stops.iter().map(|o| o.id).collect();
+        assert_eq!(ids, [10, 11, 12]);
+        assert_eq!(snap.hash.to_string(), oracle(STOPS_STREAM, 10).1);
+        let v = run(&["journal", "verify"], &[&s.path("j")]);
+        assert!(v.status.success(), "{}", stderr(&v));
+        assert_eq!(field(&stdout(&v), "snapshots"), "2");
+    }
+}

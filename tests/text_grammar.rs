@@ -4,7 +4,8 @@
 //! are written from the grammar text, not from the parser.
 
 use flowmatch::core::{
-    BookConfig, Command, Event, NewOrder, OrderBook, ReferenceBook, RejectReason, Side, Sink,
+    BookConfig, Command, Event, NewOrder, OrdType, OrderBook, ReferenceBook, RejectReason, Side,
+    Sink, Tif,
 };
 use flowmatch::harness::text::parse_command;
 
@@ -162,4 +163,98 @@ fn a_quantity_is_digits_within_u64_and_the_book_judges_its_size() {
     assert_eq!(refused("N,1,4294967296,B,L,100,5"), "account");
     assert_eq!(refused("R,1,9223372036854775808,5"), "price");
     assert_eq!(refused("R,1,-9223372036854775809,5"), "price");
+}
+
+/// `S<trigger>` / `T<trigger>` in the type field (docs/SEMANTICS.md, "Stop orders" and
+/// "Text format"): the trigger is written like a price (an optional `-`, then digits,
+/// within `i64`); the defaults are IOC for a stop and GTC for a stop-limit. Anything else
+/// in the type field is a syntax error naming `type` and the line; a trigger the band
+/// refuses is the book's `BAD_PRICE`, not a syntax error.
+#[test]
+fn stop_types_carry_a_trigger_written_like_a_price() {
+    let stop = |trigger, price, tif| {
+        Command::New(NewOrder {
+            ord_type: OrdType::Stop { trigger },
+            price,
+            tif,
+            ..NewOrder::limit(1, 7, Side::Buy, 0, 5)
+        })
+    };
+    let stop_limit = |trigger, price, tif| {
+        Command::New(NewOrder {
+            ord_type: OrdType::StopLimit { trigger },
+            price: Some(price),
+            tif,
+            ..NewOrder::limit(1, 7, Side::Buy, 0, 5)
+        })
+    };
+    assert_eq!(accepted("N,1,7,B,S100,,5"), stop(100, None, Tif::Ioc));
+    assert_eq!(accepted("N,1,7,B,S100,,5,FOK"), stop(100, None, Tif::Fok));
+    assert_eq!(
+        accepted("N,1,7,B,T100,101,5"),
+        stop_limit(100, 101, Tif::Gtc)
+    );
+    assert_eq!(
+        accepted("N,1,7,B,T100,101,5,IOC"),
+        stop_limit(100, 101, Tif::Ioc)
+    );
+    // Zero, negative, leading zeros, the ends of i64, spaces around the field.
+    assert_eq!(accepted("N,1,7,B,S0,,5"), stop(0, None, Tif::Ioc));
+    assert_eq!(accepted("N,1,7,B,S-0,,5"), stop(0, None, Tif::Ioc));
+    assert_eq!(accepted("N,1,7,B,S-5,,5"), stop(-5, None, Tif::Ioc));
+    assert_eq!(accepted("N,1,7,B,S007,,5"), stop(7, None, Tif::Ioc));
+    assert_eq!(accepted("N,1,7,B, S7 ,,5"), stop(7, None, Tif::Ioc));
+    assert_eq!(
+        accepted("N,1,7,B,S9223372036854775807,,5"),
+        stop(i64::MAX, None, Tif::Ioc)
+    );
+    assert_eq!(
+        accepted("N,1,7,B,T-9223372036854775808,1,5"),
+        stop_limit(i64::MIN, 1, Tif::Gtc)
+    );
+    // Missing, signed, beyond i64, garbage, lower case, inner space: syntax errors.
+    for t in [
+        "S",
+        "T",
+        "S-",
+        "S+5",
+        "S--5",
+        "S9223372036854775808",
+        "S-9223372036854775809",
+        "S99999999999999999999999",
+        "S1.5",
+        "S1e3",
+        "S1_000",
+        "Sabc",
+        "S 5",
+        "s5",
+        "t5",
+        "X5",
+        "L5",
+        "M5",
+        "ST5",
+        "S\u{a0}5",
+    ] {
+        assert_eq!(refused(&format!("N,1,7,B,{t},,5")), "type", "{t:?}");
+    }
+    // Grammatical, refused by the book: a trigger outside the band, a stop with a price,
+    // a stop-limit without one, a GTC stop.
+    let cfg = BookConfig {
+        min_price: 1,
+        max_price: 1000,
+        ..BookConfig::default()
+    };
+    let reject = |line: &str, reason| {
+        let mut book = ReferenceBook::new(cfg);
+        let mut got = Vec::new();
+        book.apply(&accepted(line), &mut got);
+        assert_eq!(got, vec![Event::Reject { id: 1, reason }], "{line}");
+    };
+    reject("N,1,7,B,S0,,5", RejectReason::BadPrice);
+    reject("N,1,7,B,S-5,,5", RejectReason::BadPrice);
+    reject("N,1,7,B,S1001,,5", RejectReason::BadPrice);
+    reject("N,1,7,B,S100,100,5", RejectReason::BadPrice);
+    reject("N,1,7,B,T100,,5", RejectReason::BadPrice);
+    reject("N,1,7,B,S100,,5,GTC", RejectReason::BadTif);
+    reject("N,1,7,B,T100,100,5,POST", RejectReason::BadTif);
 }

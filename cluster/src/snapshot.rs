@@ -32,9 +32,9 @@ use crate::engine::ShardEngine;
 use crate::log;
 use async_nats::jetstream::{self, object_store::ObjectStore, stream};
 use flowmatch_core::instrument::BookView;
-use flowmatch_core::{Command, RestingOrder, Symbol};
+use flowmatch_core::{Command, NewOrder, RestingOrder, Symbol};
 use flowmatch_harness::journaled::{decode_snapshot, rest_again, LevelRecord, SnapshotBytes};
-use flowmatch_journal::state_hash::ORDER_BYTES;
+use flowmatch_journal::state_hash::{ORDER_BYTES, STOP_BYTES};
 use flowmatch_journal::{StateHash, StateHasher};
 use futures_util::StreamExt;
 use std::time::Duration;
@@ -61,26 +61,35 @@ fn parse_object_name(shard: usize, name: &str) -> Option<u64> {
         .flatten()
 }
 
-/// Every book that appeared, in order of first appearance: key and resting orders in
-/// dump order.
-fn sections(e: &ShardEngine) -> Vec<(u32, Vec<RestingOrder>)> {
+/// One book of a shard: key, resting orders in dump order, pending stops in arrival order.
+type Section = (u32, Vec<RestingOrder>, Vec<NewOrder>);
+
+/// Every book that appeared, in order of first appearance.
+fn sections(e: &ShardEngine) -> Vec<Section> {
     let mut out = Vec::new();
     e.replay
         .for_each_book(&mut |key, view: Option<BookView<'_, _>>| {
-            let mut orders = Vec::new();
+            let (mut orders, mut stops) = (Vec::new(), Vec::new());
             if let Some(v) = view {
                 orders.reserve(v.len());
                 v.for_each_order(&mut |o| orders.push(*o));
+                v.for_each_pending_stop(&mut |o| stops.push(*o));
             }
-            out.push((key, orders));
+            out.push((key, orders, stops));
         });
     out
 }
 
-fn hash_of(sections: &[(u32, Vec<RestingOrder>)]) -> StateHash {
+fn hash_of(sections: &[Section]) -> StateHash {
     let mut h = StateHasher::new();
-    for (key, orders) in sections {
-        h.add_orders(*key, orders.len(), |f| orders.iter().for_each(f));
+    for (key, orders, stops) in sections {
+        h.add_section(
+            *key,
+            orders.len(),
+            |f| orders.iter().for_each(f),
+            stops.len(),
+            |f| stops.iter().for_each(f),
+        );
     }
     h.finish()
 }
@@ -104,15 +113,16 @@ pub fn encode(e: &ShardEngine, shard: usize) -> Result<(Vec<u8>, StateHash), Str
     let sections = sections(e);
     let size: usize = sections
         .iter()
-        .map(|(_, o)| 20 + o.len() * (ORDER_BYTES + 2 + 33))
+        .map(|(_, o, st)| 28 + o.len() * (ORDER_BYTES + 2 + 33) + st.len() * STOP_BYTES)
         .sum();
     let mut b = SnapshotBytes::new(e.applied, e.chain, &settings_text(e, shard), size);
-    for (key, orders) in &sections {
+    for (key, orders, stops) in &sections {
         b.book(
             *key,
             orders.len(),
             |f| orders.iter().for_each(f),
             &LevelRecord::from_orders(orders),
+            stops,
         );
     }
     let hash = hash_of(&sections);
@@ -165,7 +175,7 @@ pub fn decode(bytes: &[u8], shard: usize, seq: u64) -> Result<ShardEngine, Strin
             }
             Ok(())
         };
-        if section.orders.is_empty() {
+        if section.orders.is_empty() && section.stops.is_empty() {
             // Appears, unchanged: nothing rests in it, so the cancel is rejected.
             appear(
                 &Command::Cancel { id: u64::MAX },
@@ -176,6 +186,15 @@ pub fn decode(bytes: &[u8], shard: usize, seq: u64) -> Result<ShardEngine, Strin
         for o in &section.orders {
             let cmd = rest_again(o);
             appear(&cmd, ",ACK,", format!("order {} of book {key}", o.id))?;
+        }
+        // Then the pending stops in arrival order: with no trade printed, each only waits.
+        for o in &section.stops {
+            let cmd = Command::New(*o);
+            appear(
+                &cmd,
+                ",ACK,",
+                format!("pending stop {} of book {key}", o.id),
+            )?;
         }
         if key > 0 && fresh.symbols.len() != key as usize {
             return Err(format!(
@@ -203,7 +222,7 @@ pub fn decode(bytes: &[u8], shard: usize, seq: u64) -> Result<ShardEngine, Strin
         && rebuilt
             .iter()
             .zip(&snap.books)
-            .all(|((k, o), s)| *k == s.key && LevelRecord::from_orders(o) == s.levels);
+            .all(|((k, o, _), s)| *k == s.key && LevelRecord::from_orders(o) == s.levels);
     if !same_levels {
         return Err("the books or their level aggregates differ from the recorded ones".into());
     }
@@ -362,6 +381,7 @@ pub fn forge_without_last_order(bytes: &[u8], seq: u64) -> Vec<u8> {
             orders.len(),
             |f| orders.iter().for_each(f),
             &LevelRecord::from_orders(&orders),
+            &s.stops,
         );
     }
     b.finish(snap.hash)
@@ -420,6 +440,41 @@ mod tests {
         assert_eq!(state_hash(&back), state_hash(&whole));
         assert_eq!(back.chain, whole.chain);
         let _ = encode(&whole, 0).unwrap();
+    }
+
+    /// Pending stops are carried: two stops wait in the head; in the tail a trade at 101
+    /// fires the buy stop, in the run from the snapshot exactly as in the whole stream
+    /// (its trigger's `ACK`), and the sell stop-limit is still pending at the end, so the
+    /// state hashes (which cover it) agree only if it came back.
+    #[test]
+    fn pending_stops_come_back_from_a_snapshot() {
+        const HEAD: [&str; 3] = [
+            "AAPL:N,1,1,S,L,101,5",
+            "AAPL:N,2,2,B,S101,,3",
+            "AAPL:N,3,3,S,T99,98,2",
+        ];
+        const TAIL: [&str; 2] = ["AAPL:N,4,4,B,L,101,1", "AAPL:N,5,5,S,M,,1"];
+        let whole = run(&[&HEAD[..], &TAIL[..]].concat());
+        let head = run(&HEAD);
+        let (bytes, hash) = encode(&head, 0).unwrap();
+        let stops: usize = decode_snapshot(&bytes)
+            .unwrap()
+            .books
+            .iter()
+            .map(|b| b.stops.len())
+            .sum();
+        assert_eq!(stops, 2);
+        let mut back = decode(&bytes, 0, HEAD.len() as u64).unwrap();
+        assert_eq!(state_hash(&back), hash);
+        let (mut from_snap, mut from_one) = (String::new(), String::new());
+        let mut again = run(&HEAD);
+        for (i, l) in TAIL.iter().enumerate() {
+            back.apply(4 + i as u64, l, &mut from_snap).unwrap();
+            again.apply(4 + i as u64, l, &mut from_one).unwrap();
+        }
+        assert_eq!(from_snap, from_one);
+        assert!(from_one.contains(",ACK,2"), "{from_one}");
+        assert_eq!(state_hash(&back), state_hash(&whole));
     }
 
     fn refusal(r: Result<ShardEngine, String>) -> String {

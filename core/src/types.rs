@@ -70,6 +70,30 @@ pub enum OrdType {
     Limit,
     /// Trades at any price; never rests.
     Market,
+    /// A stop: held out of the book until a trade prints at or through `trigger` (at or
+    /// above it for a buy, at or below for a sell), then entered as a market order
+    /// (`price` is `None`). `docs/SEMANTICS.md`, "Stop orders".
+    Stop {
+        /// The trade price that sets it off.
+        trigger: Price,
+    },
+    /// A stop-limit: held like [`OrdType::Stop`], then entered as a limit order at the
+    /// order's `price`.
+    StopLimit {
+        /// The trade price that sets it off.
+        trigger: Price,
+    },
+}
+
+impl OrdType {
+    /// The trigger of a stop or stop-limit, `None` for every other type.
+    #[inline]
+    pub fn trigger(self) -> Option<Price> {
+        match self {
+            OrdType::Stop { trigger } | OrdType::StopLimit { trigger } => Some(trigger),
+            _ => None,
+        }
+    }
 }
 
 /// Time in force.

@@ -33,10 +33,12 @@
 //! | 4 + n | settings text length, then the `settings` file's bytes |
 //! | 4 | number of books (a single-book journal: 1) |
 //! | | per book, in the state hash's order: |
-//! | 4 + 8 | key (single book: 0), number of resting orders |
+//! | 4 + 8 | key (single book: 0), number of resting orders, bit 63 set when stops are pending (the state hash's count field) |
 //! | 31 each | the orders in priority order: the state hash's canonical 29 bytes, then `tif` (u8: 0 GTC, 3 POST) and `stp` (u8: 0 NONE, 1 CT, 2 CM, 3 CB, 4 DC) |
 //! | 8 | number of price levels |
 //! | 33 each | per level: side (u8), price (i64), open quantity (u128), order count (u64) |
+//! | 8 | only with bit 63 set: number of pending stops (at least 1) |
+//! | 42 each | only with bit 63 set: the pending stops in arrival order, each its `Command::New` journal payload (codec tag 4; the state hash's canonical stop) |
 //! | | (end of the per-book part) |
 //! | 32 | the state hash (SHA-256, [`flowmatch_journal::state_hash`]) |
 //! | 4 | CRC32C of every byte before it |
@@ -51,6 +53,11 @@
 //! ([`RestingOrder::tif`], [`RestingOrder::stp`]), so the snapshot takes them from the
 //! book. The state hash's canonical form (version 1) does not include them.
 //!
+//! Pending stops and stop-limits (`docs/SEMANTICS.md`, "Stop orders") are state as well:
+//! each is recorded whole (its journal payload) in arrival order, which is the order they
+//! trigger in. A book without pending stops writes exactly the bytes it wrote before stops
+//! existed (bit 63 clear, no stop list), so every snapshot of that time still loads.
+//!
 //! # How long a snapshot stops the replay (measured)
 //! The replay is single-threaded: it stops while the snapshot is serialized, written,
 //! synced and renamed; the report on stderr gives the longest stop and its parts, and
@@ -63,7 +70,8 @@
 //! # Loading a snapshot
 //! The book is rebuilt by re-adding the resting orders as GTC limit orders in priority
 //! order (resting orders never cross, so each must rest untouched: any other event is a
-//! refusal); then the book's own level aggregates are compared with the recorded ones
+//! refusal), then the pending stops as they arrived, in arrival order (with no trade
+//! printed, each is only acknowledged and waits again); then the book's own level aggregates are compared with the recorded ones
 //! and the rebuilt book's state hash with the recorded hash. A snapshot whose CRC fails
 //! is skipped with a warning (an older one, or the journal from its start, is used: the
 //! journal keeps every record). A snapshot that does not match its journal is refused
@@ -82,7 +90,9 @@ use flowmatch_core::{
     RestingOrder, Side, Sink, Stp, Tif,
 };
 use flowmatch_journal::codec::{side_byte, stp_byte, tif_byte};
-use flowmatch_journal::state_hash::{canonical_order, ORDER_BYTES};
+use flowmatch_journal::state_hash::{
+    canonical_order, canonical_stop, order_count_field, ORDER_BYTES, STOPS_FOLLOW, STOP_BYTES,
+};
 use flowmatch_journal::{state_hash, Codec, InstrumentRecord, Reader, StateHash, TornTail};
 use std::fs::File;
 use std::io::Write;
@@ -393,6 +403,8 @@ pub struct BookSection {
     pub orders: Vec<RestingOrder>,
     /// The recorded level aggregates.
     pub levels: Vec<LevelRecord>,
+    /// Pending stops and stop-limits in arrival order, as they arrived.
+    pub stops: Vec<NewOrder>,
 }
 
 /// The command that rests a snapshot's order again as it was: a limit order of its open
@@ -489,18 +501,20 @@ impl SnapshotBytes {
     }
 
     /// Adds one book's section: its `len` orders as `each` lists them (dump order), each
-    /// with its time in force and STP mode, then `levels`.
+    /// with its time in force and STP mode, then `levels`, then its pending `stops` in
+    /// arrival order.
     pub fn book(
         &mut self,
         key: u32,
         len: usize,
         each: impl FnOnce(&mut dyn FnMut(&RestingOrder)),
         levels: &[LevelRecord],
+        stops: &[NewOrder],
     ) {
         let b = &mut self.b;
-        b.reserve(12 + len * (ORDER_BYTES + 2) + 8 + levels.len() * 33);
+        b.reserve(12 + len * (ORDER_BYTES + 2) + 8 + levels.len() * 33 + 8);
         b.extend_from_slice(&key.to_le_bytes());
-        b.extend_from_slice(&(len as u64).to_le_bytes());
+        b.extend_from_slice(&order_count_field(len, stops.len()).to_le_bytes());
         each(&mut |o| {
             b.extend_from_slice(&canonical_order(o));
             b.push(tif_byte(o.tif));
@@ -512,6 +526,12 @@ impl SnapshotBytes {
             b.extend_from_slice(&l.price.to_le_bytes());
             b.extend_from_slice(&l.qty.to_le_bytes());
             b.extend_from_slice(&l.orders.to_le_bytes());
+        }
+        if !stops.is_empty() {
+            b.extend_from_slice(&(stops.len() as u64).to_le_bytes());
+            for o in stops {
+                b.extend_from_slice(&canonical_stop(o));
+            }
         }
         self.books += 1;
     }
@@ -526,6 +546,13 @@ impl SnapshotBytes {
     }
 }
 
+/// A book's pending stops in arrival order (none: no allocation).
+pub fn pending_stops_of(book: &impl OrderBook) -> Vec<NewOrder> {
+    let mut v = Vec::with_capacity(book.pending_stops());
+    book.for_each_pending_stop(&mut |o| v.push(*o));
+    v
+}
+
 /// Serializes `book` after command `seq` (see the module docs for the layout).
 pub fn encode_snapshot(seq: u64, chain: Chain, settings: &str, book: &impl OrderBook) -> Vec<u8> {
     let levels = levels_of(book);
@@ -535,7 +562,13 @@ pub fn encode_snapshot(seq: u64, chain: Chain, settings: &str, book: &impl Order
         settings,
         12 + book.len() * (ORDER_BYTES + 2) + levels.len() * 33,
     );
-    b.book(0, book.len(), |f| book.for_each_order(f), &levels);
+    b.book(
+        0,
+        book.len(),
+        |f| book.for_each_order(f),
+        &levels,
+        &pending_stops_of(book),
+    );
     b.finish(state_hash(book))
 }
 
@@ -608,6 +641,10 @@ impl<'a> Cursor<'a> {
     /// A count of items of `size` bytes each that must fit in what is left.
     fn count(&mut self, size: usize) -> Result<usize, String> {
         let n = self.u64()?;
+        self.counted(n, size)
+    }
+    /// [`Cursor::count`] for a count `n` already read (its 8 bytes just before).
+    fn counted(&mut self, n: u64, size: usize) -> Result<usize, String> {
         let left = (self.b.len() - self.at) / size;
         if n > left as u64 {
             return Err(format!(
@@ -646,7 +683,8 @@ pub fn decode_snapshot(bytes: &[u8]) -> Result<Snapshot, String> {
         if books.iter().any(|b| b.key == key) {
             return Err(format!("book key {key} twice"));
         }
-        let n = c.count(ORDER_BYTES + 2)?;
+        let field = c.u64()?;
+        let n = c.counted(field & !STOPS_FOLLOW, ORDER_BYTES + 2)?;
         let mut orders = Vec::with_capacity(n);
         for _ in 0..n {
             let (side, price, id, account, open_qty) =
@@ -684,10 +722,32 @@ pub fn decode_snapshot(bytes: &[u8]) -> Result<Snapshot, String> {
                 orders: c.u64()?,
             });
         }
+        let mut stops = Vec::new();
+        if field & STOPS_FOLLOW != 0 {
+            let n = c.count(STOP_BYTES)?;
+            if n == 0 {
+                return Err(format!("book {key} flags pending stops but lists none"));
+            }
+            stops.reserve(n);
+            for _ in 0..n {
+                let at = c.at;
+                let stop = match Command::decode(c.take(STOP_BYTES)?) {
+                    Ok(Command::New(o)) if o.ord_type.trigger().is_some() => o,
+                    Ok(other) => {
+                        return Err(format!(
+                            "pending stop at offset {at} is not a stop: {other:?}"
+                        ))
+                    }
+                    Err(e) => return Err(format!("pending stop at offset {at}: {e}")),
+                };
+                stops.push(stop);
+            }
+        }
         books.push(BookSection {
             key,
             orders,
             levels,
+            stops,
         });
     }
     let hash = StateHash(c.array()?);
@@ -737,6 +797,16 @@ pub fn rebuild<B: NewBook>(snap: &Snapshot, cfg: BookConfig, name: &Path) -> Res
         if let Some(e) = check.unexpected {
             return Err(refuse(format!(
                 "order {} did not rest as recorded: {e:?}",
+                o.id
+            )));
+        }
+    }
+    for o in &section.stops {
+        let mut check = RestCheck { unexpected: None };
+        book.apply(&Command::New(*o), &mut check);
+        if let Some(e) = check.unexpected {
+            return Err(refuse(format!(
+                "pending stop {} did not wait again as recorded: {e:?}",
                 o.id
             )));
         }

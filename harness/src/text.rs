@@ -177,7 +177,10 @@ pub fn parse_command(line: &str, line_no: usize) -> Result<Option<Command>, Synt
             let ord_type = match f[4] {
                 "L" => OrdType::Limit,
                 "M" => OrdType::Market,
-                t => return Err(err("type", t, "L or M")),
+                t => match stop_type(t) {
+                    Some(ord_type) => ord_type,
+                    None => return Err(err("type", t, "L, M, S<trigger> or T<trigger>")),
+                },
             };
             let price = if f[5].is_empty() {
                 None
@@ -201,8 +204,8 @@ pub fn parse_command(line: &str, line_no: usize) -> Result<Option<Command>, Synt
                 }
             } else {
                 match ord_type {
-                    OrdType::Limit => Tif::Gtc,
-                    OrdType::Market => Tif::Ioc,
+                    OrdType::Limit | OrdType::StopLimit { .. } => Tif::Gtc,
+                    OrdType::Market | OrdType::Stop { .. } => Tif::Ioc,
                 }
             };
             let stp = if n == 9 && !f[8].is_empty() {
@@ -459,6 +462,18 @@ pub fn book_dump<B: OrderBook + ?Sized>(book: &B) -> String {
     s
 }
 
+/// The stop types of an `N` line's type field: `S<trigger>` a stop, `T<trigger>` a
+/// stop-limit, the trigger an optional `-` and digits like a price.
+fn stop_type(t: &str) -> Option<OrdType> {
+    let (kind, trigger) = (t.get(..1)?, t.get(1..)?);
+    let trigger = parse_signed(trigger)?;
+    match kind {
+        "S" => Some(OrdType::Stop { trigger }),
+        "T" => Some(OrdType::StopLimit { trigger }),
+        _ => None,
+    }
+}
+
 /// Append a command in the input format (with trailing newline); parsing the result with
 /// [`parse_command`] gives the same command back. Used by generators and to print failing
 /// cases of randomized tests in a form `flowmatch replay` accepts.
@@ -474,8 +489,13 @@ pub fn write_command<W: fmt::Write + ?Sized>(w: &mut W, cmd: &Command) -> fmt::R
                 match o.ord_type {
                     OrdType::Limit => "L",
                     OrdType::Market => "M",
+                    OrdType::Stop { .. } => "S",
+                    OrdType::StopLimit { .. } => "T",
                 }
             )?;
+            if let Some(trigger) = o.ord_type.trigger() {
+                write!(w, "{trigger}")?;
+            }
             if let Some(p) = o.price {
                 write!(w, "{p}")?;
             }

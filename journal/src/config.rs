@@ -280,15 +280,17 @@ mod tests {
 
     #[test]
     fn segment_must_hold_a_header_and_one_largest_record() {
-        // 36-byte file header + 16-byte record header + 34-byte New payload, by hand.
-        let min = 36 + 16 + 34;
+        // 36-byte file header + 16-byte record header + the largest payload, a 42-byte
+        // New with a parameter (a stop's trigger, codec tag 4), by hand.
+        let min = 36 + 16 + 42;
         assert_eq!(JournalConfig::min_segment_bytes::<Command>(), min);
         let with = |segment_bytes, buffer_bytes| JournalConfig {
             fsync: FsyncPolicy::None,
             segment_bytes,
             buffer_bytes,
         };
-        with(min, 50).validate::<Command>().unwrap();
+        // The buffer holds one record: 16-byte header + 42-byte payload.
+        with(min, 58).validate::<Command>().unwrap();
         assert_eq!(
             out_of_range(with(min - 1, 4096).validate::<Command>()),
             ("segment_bytes", min - 1, min, 1 << 40)
@@ -298,11 +300,11 @@ mod tests {
             ("segment_bytes", (1 << 40) + 1, min, 1 << 40)
         );
         assert_eq!(
-            out_of_range(with(min, 49).validate::<Command>()),
-            ("buffer_bytes", 49, 50, 64 << 20)
+            out_of_range(with(min, 57).validate::<Command>()),
+            ("buffer_bytes", 57, 58, 64 << 20)
         );
-        let e = with(min, 49).validate::<Command>().unwrap_err().to_string();
-        assert!(e.contains("buffer_bytes") && e.contains("50..="), "{e}");
+        let e = with(min, 57).validate::<Command>().unwrap_err().to_string();
+        assert!(e.contains("buffer_bytes") && e.contains("58..="), "{e}");
     }
 
     #[test]

@@ -8,17 +8,27 @@
 //! 2. for each book, in the order the caller adds them (a single book: one section with
 //!    key 0), a section:
 //!    - `key` (u32): the book's key (an instrument id, say);
-//!    - `orders` (u64): the number of resting orders in the section;
+//!    - `orders` (u64): the number of resting orders in the section, with bit 63
+//!      ([`STOPS_FOLLOW`]) set when stops are pending in the book (a count never reaches
+//!      2^63, so the bit is free);
 //!    - each resting order, bids first from the best (highest) price to the worst, each
 //!      price level in time priority, then asks from the best (lowest) price likewise; per
 //!      order 29 bytes: `side` (u8: 0 Buy, 1 Sell), `price` (i64), `id` (u64), `account`
-//!      (u32), `open_qty` (u64).
+//!      (u32), `open_qty` (u64);
+//!    - only when bit 63 of `orders` is set: `stops` (u64, at least 1), the number of
+//!      pending stops and stop-limits (`docs/SEMANTICS.md`, "Stop orders"), then each in
+//!      arrival order as the 42 bytes of its `Command::New` journal payload (codec tag 4,
+//!      [`crate::codec`]: id, account, side, type, time in force, STP mode, limit price,
+//!      quantity, trigger), [`STOP_BYTES`].
 //!
+//! A book with no pending stop (every book before stops existed) has exactly the stream
+//! it had before: bit 63 clear and nothing after its orders, so every hash recorded
+//! before stops existed still holds.
 //! The hash is SHA-256 of that stream: `printf 'FMSTATE1...' | sha256sum` reproduces it.
 //! Printed as 64 lowercase hex digits. Level aggregates are not part of the form (they
 //! follow from the orders; a snapshot loader recomputes and checks them).
 
-use flowmatch_core::{OrderBook, RestingOrder, Side};
+use flowmatch_core::{Command, NewOrder, OrderBook, RestingOrder, Side};
 use sha2::{Digest, Sha256};
 use std::fmt;
 
@@ -54,6 +64,28 @@ impl fmt::Debug for StateHash {
 pub const STATE_MAGIC: [u8; 8] = *b"FMSTATE1";
 /// Bytes of one order in the canonical form.
 pub const ORDER_BYTES: usize = 29;
+
+/// Set in a section's order count when a stop list follows its orders.
+pub const STOPS_FOLLOW: u64 = 1 << 63;
+/// Bytes of one pending stop in the canonical form: its journal payload (codec tag 4).
+pub const STOP_BYTES: usize = crate::codec::NEW_PARAM_LEN;
+
+/// The canonical bytes of one pending stop or stop-limit: its `Command::New` payload,
+/// written by the journal's own codec (one layout serves the journal, the snapshot and
+/// the hash). Takes stop types only.
+pub fn canonical_stop(o: &NewOrder) -> [u8; STOP_BYTES] {
+    debug_assert!(o.ord_type.trigger().is_some(), "a pending stop");
+    let mut b = [0u8; STOP_BYTES];
+    let n = crate::Codec::encode(&Command::New(*o), &mut b);
+    debug_assert_eq!(n, STOP_BYTES);
+    b
+}
+
+/// A section's order count as the canonical form writes it: [`STOPS_FOLLOW`] set when
+/// `stops` are pending.
+pub fn order_count_field(orders: usize, stops: usize) -> u64 {
+    orders as u64 | if stops > 0 { STOPS_FOLLOW } else { 0 }
+}
 
 /// Builds the canonical stream of one or more books and hashes it.
 pub struct StateHasher {
@@ -91,12 +123,28 @@ impl StateHasher {
     /// Adds a section for `book` under `key`.
     pub fn add_book(&mut self, key: u32, book: &impl OrderBook) -> &mut Self {
         self.sha.update(key.to_le_bytes());
-        self.sha.update((book.len() as u64).to_le_bytes());
+        let stops = book.pending_stops();
+        self.sha
+            .update(order_count_field(book.len(), stops).to_le_bytes());
         for side in [Side::Buy, Side::Sell] {
             book.for_each_order_of(side, &mut |o| {
                 self.sha.update(canonical_order(o));
                 true
             });
+        }
+        self.add_stops(stops, |f| book.for_each_pending_stop(f))
+    }
+
+    /// The stop list closing a section whose order count carried [`STOPS_FOLLOW`]:
+    /// nothing when `stops` is 0.
+    fn add_stops(
+        &mut self,
+        stops: usize,
+        each: impl FnOnce(&mut dyn FnMut(&NewOrder)),
+    ) -> &mut Self {
+        if stops > 0 {
+            self.sha.update((stops as u64).to_le_bytes());
+            each(&mut |o| self.sha.update(canonical_stop(o)));
         }
         self
     }
@@ -111,10 +159,24 @@ impl StateHasher {
         len: usize,
         each: impl FnOnce(&mut dyn FnMut(&flowmatch_core::RestingOrder)),
     ) -> &mut Self {
+        self.add_section(key, len, each, 0, |_| {})
+    }
+
+    /// [`StateHasher::add_orders`] with the book's `stops` pending stops as `each_stop`
+    /// lists them (arrival order, [`OrderBook::for_each_pending_stop`]'s order): the
+    /// section [`StateHasher::add_book`] gives the same book.
+    pub fn add_section(
+        &mut self,
+        key: u32,
+        len: usize,
+        each: impl FnOnce(&mut dyn FnMut(&flowmatch_core::RestingOrder)),
+        stops: usize,
+        each_stop: impl FnOnce(&mut dyn FnMut(&NewOrder)),
+    ) -> &mut Self {
         self.sha.update(key.to_le_bytes());
-        self.sha.update((len as u64).to_le_bytes());
+        self.sha.update(order_count_field(len, stops).to_le_bytes());
         each(&mut |o| self.sha.update(canonical_order(o)));
-        self
+        self.add_stops(stops, each_stop)
     }
 
     /// The digest of everything added.

@@ -5,7 +5,8 @@
 //! and a different digest after any one-field change.
 
 use flowmatch_core::{
-    BookConfig, Command, FastBook, MatchPolicy, NewOrder, OrderBook, ReferenceBook, Side, Stp, Tif,
+    BookConfig, Command, FastBook, MatchPolicy, NewOrder, OrdType, OrderBook, ReferenceBook, Side,
+    Stp, Tif,
 };
 use flowmatch_journal::{state_hash, StateHasher};
 use rand::{Rng, SeedableRng};
@@ -65,6 +66,61 @@ fn digests_match_ones_computed_outside_rust() {
         ],
     );
     assert_eq!(state_hash(&other).to_string(), SMALL);
+}
+
+/// [`small_book`] with two stops pending, packed as [`SMALL`] but with the order count
+/// `4 | 1 << 63` (stops follow), then `struct.pack('<Q', 2)` and per stop its journal
+/// payload `struct.pack('<BQIBBBBBqQq', 4, id, account, side, type, tif, stp,
+/// price_present, price, qty, trigger)`: (4,10,2,0,3,1,0,0,0,5,102) then
+/// (4,11,3,1,4,0,3,1,97,4,98), piped to `sha256sum`.
+const SMALL_WITH_STOPS: &str = "3cb49a741dcce43116ceb6b31f529a9ce50bd7eb7d6ccd4ee2f192cf6500420e";
+
+/// A buy stop (trigger 102, IOC, market 5) and a sell stop-limit (trigger 98, limit 97,
+/// GTC, STP cancel-both), in that arrival order.
+fn two_stops() -> Vec<Command> {
+    vec![
+        Command::New(NewOrder {
+            ord_type: OrdType::Stop { trigger: 102 },
+            price: None,
+            tif: Tif::Ioc,
+            ..NewOrder::limit(10, 2, Side::Buy, 0, 5)
+        }),
+        Command::New(NewOrder {
+            ord_type: OrdType::StopLimit { trigger: 98 },
+            stp: Stp::CancelBoth,
+            ..NewOrder::limit(11, 3, Side::Sell, 97, 4)
+        }),
+    ]
+}
+
+/// Pending stops are part of the state: the hash of a book holding them matches the one
+/// computed outside Rust in both books, differs from the same resting orders without
+/// them, and leaving again (a cancel) gives the stop-free digest back exactly.
+#[test]
+fn pending_stops_are_hashed_after_the_orders_and_absent_ones_change_nothing() {
+    for with_fast in [true, false] {
+        let cmds = [small_book(), two_stops()].concat();
+        let hash = |cmds: &[Command]| {
+            if with_fast {
+                let mut b = FastBook::new(BookConfig::default());
+                apply_all(&mut b, cmds);
+                assert_eq!(b.len(), 4);
+                state_hash(&b).to_string()
+            } else {
+                let mut b = ReferenceBook::new(BookConfig::default());
+                apply_all(&mut b, cmds);
+                assert_eq!(b.len(), 4);
+                state_hash(&b).to_string()
+            }
+        };
+        assert_eq!(hash(&cmds), SMALL_WITH_STOPS, "fast: {with_fast}");
+        let mut swapped = [small_book(), two_stops()].concat();
+        swapped.swap(4, 5);
+        assert_ne!(hash(&swapped), SMALL_WITH_STOPS, "arrival order is state");
+        let mut gone = cmds.clone();
+        gone.extend([Command::Cancel { id: 10 }, Command::Cancel { id: 11 }]);
+        assert_eq!(hash(&gone), SMALL, "fast: {with_fast}");
+    }
 }
 
 fn stream(seed: u64, n: usize) -> Vec<Command> {

@@ -98,6 +98,11 @@ impl Matcher for LobsterAdapter {
     }
 
     fn apply(&mut self, cmd: &Command, fills: &mut Vec<Fill>) {
+        // lobster is given no stops to map ours to: a stop or stop-limit is skipped (no
+        // fills, nothing rests), so a stream with stops compares only among our books.
+        if matches!(cmd, Command::New(o) if o.ord_type.trigger().is_some()) {
+            return;
+        }
         match *cmd {
             Command::New(o) => match (o.ord_type, o.price) {
                 (OrdType::Market, _) | (_, None) => {
@@ -112,7 +117,7 @@ impl Matcher for LobsterAdapter {
                         push(&f, fills);
                     }
                 }
-                (OrdType::Limit, Some(p)) => {
+                (_, Some(p)) => {
                     let rests = self.limit(o.id, o.side, p, o.qty, fills);
                     if rests {
                         if o.tif == Tif::Ioc || o.tif == Tif::Fok {

@@ -97,6 +97,11 @@ impl Matcher for MatchcoreAdapter {
     }
 
     fn apply(&mut self, cmd: &Command, fills: &mut Vec<Fill>) {
+        // matchcore is given no stops to map ours to: a stop or stop-limit is skipped (no
+        // fills, nothing rests), so a stream with stops compares only among our books.
+        if matches!(cmd, Command::New(o) if o.ord_type.trigger().is_some()) {
+            return;
+        }
         let meta = self.meta();
         // The submit's sequence number becomes the new order's matchcore id.
         let theirs = meta.sequence_number.0;
@@ -108,7 +113,7 @@ impl Matcher for MatchcoreAdapter {
                         (OrdType::Market, _) | (_, None) => mc::NewOrder::Market(
                             mc::MarketOrder::new(mc::Quantity(o.qty), side(o.side), false),
                         ),
-                        (OrdType::Limit, Some(p)) => {
+                        (_, Some(p)) => {
                             let tif = match o.tif {
                                 Tif::Gtc | Tif::Post => mc::TimeInForce::Gtc,
                                 Tif::Ioc => mc::TimeInForce::Ioc,

@@ -98,6 +98,11 @@ impl Matcher for NanobookAdapter {
     }
 
     fn apply(&mut self, cmd: &Command, fills: &mut Vec<Fill>) {
+        // nanobook is given no stops to map ours to: a stop or stop-limit is skipped (no
+        // fills, nothing rests), so a stream with stops compares only among our books.
+        if matches!(cmd, Command::New(o) if o.ord_type.trigger().is_some()) {
+            return;
+        }
         match *cmd {
             Command::New(o) => {
                 // The taker's id must be known before its trades are translated; nanobook
@@ -105,7 +110,7 @@ impl Matcher for NanobookAdapter {
                 // and the trades (which name the taker) translated afterwards.
                 let r = match (o.ord_type, o.price) {
                     (OrdType::Market, _) | (_, None) => self.ex.submit_market(side(o.side), o.qty),
-                    (OrdType::Limit, Some(p)) => {
+                    (_, Some(p)) => {
                         let tif = match o.tif {
                             Tif::Gtc | Tif::Post => nb::TimeInForce::GTC,
                             Tif::Ioc => nb::TimeInForce::IOC,

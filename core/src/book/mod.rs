@@ -19,7 +19,7 @@ pub use fast::FastBook;
 pub use groups::{AccountGroups, Group, GroupConflict};
 pub use reference::ReferenceBook;
 
-use crate::command::{Command, EventSink};
+use crate::command::{Command, EventSink, NewOrder};
 use crate::types::*;
 
 /// One resting order as seen from outside the book.
@@ -89,6 +89,20 @@ pub trait OrderBook {
 
     /// Number of resting orders.
     fn len(&self) -> usize;
+
+    /// Number of stops and stop-limits waiting for their trigger (`docs/SEMANTICS.md`,
+    /// "Stop orders"): live orders that are not resting, so not in [`Self::len`],
+    /// [`Self::order`] or any walk. A book that takes no stops has none.
+    fn pending_stops(&self) -> usize {
+        0
+    }
+
+    /// Every pending stop and stop-limit, in arrival order (the order in which they
+    /// trigger when one trade reaches several), each as the order it arrived as: what a
+    /// snapshot records and the state hash covers (`journal/src/state_hash.rs`).
+    fn for_each_pending_stop(&self, f: &mut dyn FnMut(&NewOrder)) {
+        let _ = f;
+    }
 
     /// No resting orders.
     fn is_empty(&self) -> bool {

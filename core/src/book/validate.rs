@@ -39,14 +39,34 @@ pub fn check_new(cfg: &BookConfig, order: &NewOrder) -> Result<(), RejectReason>
 #[inline(always)]
 pub fn check_new_on(cfg: &BookConfig, grid: bool, order: &NewOrder) -> Result<(), RejectReason> {
     if grid {
-        new_checks::<true>(cfg, order)
+        new_checks::<true, true>(cfg, order)
     } else {
-        new_checks::<false>(cfg, order)
+        new_checks::<false, true>(cfg, order)
+    }
+}
+
+/// [`check_new_on`] for the fast book's plain path: the same checks, except that every
+/// stop or stop-limit comes back as `Err(BadPrice)` without its own checks, so that the
+/// plain path carries no stop arm; the book's error path sees the stop type and runs
+/// [`check_new_on`] on it.
+#[inline(always)]
+pub(crate) fn check_plain_on(
+    cfg: &BookConfig,
+    grid: bool,
+    order: &NewOrder,
+) -> Result<(), RejectReason> {
+    if grid {
+        new_checks::<true, false>(cfg, order)
+    } else {
+        new_checks::<false, false>(cfg, order)
     }
 }
 
 #[inline(always)]
-fn new_checks<const GRID: bool>(cfg: &BookConfig, order: &NewOrder) -> Result<(), RejectReason> {
+fn new_checks<const GRID: bool, const STOPS: bool>(
+    cfg: &BookConfig,
+    order: &NewOrder,
+) -> Result<(), RejectReason> {
     if !cfg.qty_ok(order.qty) {
         return Err(RejectReason::BadQty);
     }
@@ -57,12 +77,51 @@ fn new_checks<const GRID: bool>(cfg: &BookConfig, order: &NewOrder) -> Result<()
         (OrdType::Limit, Some(p)) if cfg.price_ok(p) && (!GRID || cfg.tick_ok(p)) => {}
         (OrdType::Limit, Some(p)) if cfg.price_ok(p) => return Err(RejectReason::BadTick),
         (OrdType::Market, None) => {}
+        (OrdType::Stop { .. } | OrdType::StopLimit { .. }, _) if STOPS => {
+            return stop_checks(cfg, GRID, order)
+        }
         _ => return Err(RejectReason::BadPrice),
     }
     if order.ord_type == OrdType::Market && matches!(order.tif, Tif::Gtc | Tif::Post) {
         return Err(RejectReason::BadTif);
     }
     Ok(())
+}
+
+/// Steps 2 and 3 for a stop or stop-limit (`docs/SEMANTICS.md`, "Stop orders"): a stop has
+/// no price and a stop-limit a price in the band and on the tick, as the market or limit
+/// order each becomes; the trigger is in the band and on the tick like a price
+/// ([`RejectReason::BadPrice`], [`RejectReason::BadTick`]); a stop is IOC or FOK like a
+/// market order, and neither is post-only, which cannot be honoured at trigger time
+/// ([`RejectReason::BadTif`]). Out of line: the plain path never runs it.
+#[cold]
+#[inline(never)]
+fn stop_checks(cfg: &BookConfig, grid: bool, order: &NewOrder) -> Result<(), RejectReason> {
+    let on_grid = |p: Price| {
+        if !cfg.price_ok(p) {
+            Err(RejectReason::BadPrice)
+        } else if grid && !cfg.tick_ok(p) {
+            Err(RejectReason::BadTick)
+        } else {
+            Ok(())
+        }
+    };
+    let market = match (order.ord_type, order.price) {
+        (OrdType::Stop { .. }, None) => true,
+        (OrdType::StopLimit { .. }, Some(p)) => {
+            on_grid(p)?;
+            false
+        }
+        _ => return Err(RejectReason::BadPrice),
+    };
+    if let Some(trigger) = order.ord_type.trigger() {
+        on_grid(trigger)?;
+    }
+    match order.tif {
+        Tif::Post => Err(RejectReason::BadTif),
+        Tif::Gtc if market => Err(RejectReason::BadTif),
+        _ => Ok(()),
+    }
 }
 
 /// The stateless checks of a replace's new terms, after the book has found the order:

@@ -221,7 +221,11 @@ impl<B: BookStorage> MultiBook<B> {
         let Some(&entry) = self.entries.get(index) else {
             return reject(&mut tag, RejectReason::UnknownInstrument);
         };
-        let may_rest = matches!(&msg.cmd, Command::New(o)
+        // A stop stays live until it triggers, so it counts as an order that may rest;
+        // and the cold tier keeps no stops: a stop promotes its instrument to a full book.
+        let stop = matches!(&msg.cmd, Command::New(o) if o.ord_type.trigger().is_some());
+        let may_rest = stop
+            || matches!(&msg.cmd, Command::New(o)
             if o.ord_type == OrdType::Limit && matches!(o.tif, Tif::Gtc | Tif::Post));
         if may_rest && self.live_orders >= self.cfg.max_live_orders {
             return reject(&mut tag, RejectReason::CapacityExceeded);
@@ -229,7 +233,7 @@ impl<B: BookStorage> MultiBook<B> {
         let class = entry.class as usize;
         match entry.tier() {
             Tier::Full(f) => self.apply_full(index, f, &msg.cmd, &mut tag),
-            Tier::Cold(c) if may_rest && self.cold[c].is_full() => {
+            Tier::Cold(c) if stop || (may_rest && self.cold[c].is_full()) => {
                 match self.promote(index, c, class) {
                     Some(f) => self.apply_full(index, f, &msg.cmd, &mut tag),
                     None => reject(&mut tag, RejectReason::CapacityExceeded),
@@ -240,7 +244,7 @@ impl<B: BookStorage> MultiBook<B> {
                 // No book, so no resting order for this id.
                 reject(&mut tag, RejectReason::UnknownId)
             }
-            Tier::Empty if self.classes[class].policy != MatchPolicy::PriceTime => {
+            Tier::Empty if stop || self.classes[class].policy != MatchPolicy::PriceTime => {
                 match self.take_full(class, index) {
                     Some(f) => {
                         self.entries[index].slot = FULL_TAG | f as u32;
@@ -273,9 +277,11 @@ impl<B: BookStorage> MultiBook<B> {
         let Some(book) = self.full[f].as_deref_mut() else {
             unreachable!("an entry names only a full book in use");
         };
-        let before = book.len();
+        // Pending stops are live orders too: they count against the bound, and a book
+        // holding only stops is not empty (it must not be demoted and forget them).
+        let before = book.len() + book.pending_stops();
         book.apply(cmd, sink);
-        let after = book.len();
+        let after = book.len() + book.pending_stops();
         self.live_orders = self.live_orders + after - before;
         let meta = &mut self.full_meta[f];
         meta.commands = meta.commands.saturating_add(1);
@@ -327,7 +333,9 @@ impl<B: BookStorage> MultiBook<B> {
         while let Some(f) = self.parked[class].pop() {
             let f = f as usize;
             self.full_meta[f].parked = false;
-            if self.full[f].as_deref().is_some_and(|b| b.len() == 0) {
+            // Pending stops are live too: a book holding only stops keeps them.
+            let empty = |b: &B| b.len() == 0 && b.pending_stops() == 0;
+            if self.full[f].as_deref().is_some_and(empty) {
                 self.demote(f, class);
                 return true;
             }

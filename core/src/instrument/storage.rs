@@ -3,6 +3,7 @@
 
 use super::cold::ColdBook;
 use crate::book::{FastBook, OrderBook, ReferenceBook, RestingOrder};
+use crate::command::NewOrder;
 use crate::types::{BookConfig, OrderId};
 use std::mem::size_of;
 
@@ -78,6 +79,22 @@ impl<B: OrderBook> BookView<'_, B> {
         match self {
             BookView::Full(b) => b.len(),
             BookView::Cold(c) => c.len(),
+        }
+    }
+
+    /// Pending stops and stop-limits ([`OrderBook::pending_stops`]); a cold book keeps
+    /// none (a stop promotes its instrument to a full book).
+    pub fn pending_stops(&self) -> usize {
+        match self {
+            BookView::Full(b) => b.pending_stops(),
+            BookView::Cold(_) => 0,
+        }
+    }
+
+    /// Every pending stop in arrival order ([`OrderBook::for_each_pending_stop`]).
+    pub fn for_each_pending_stop(&self, f: &mut dyn FnMut(&NewOrder)) {
+        if let BookView::Full(b) = self {
+            b.for_each_pending_stop(f);
         }
     }
 

@@ -19,15 +19,15 @@
 //! orders) and the state hash with the recorded hash.
 
 use super::{
-    levels_of, BookSection, Chain, Failure, JournaledState, LevelRecord, NewBook, Settings,
-    Snapshot, SnapshotBytes, SnapshotCost,
+    levels_of, pending_stops_of, BookSection, Chain, Failure, JournaledState, LevelRecord, NewBook,
+    Settings, Snapshot, SnapshotBytes, SnapshotCost,
 };
 use crate::instrument_replay::InstrumentReplay;
 use crate::instrument_text::parse_line;
 use crate::text::{self, SyntaxError};
 use flowmatch_core::instrument::{BookStorage, BookView};
-use flowmatch_core::{Command, InstrumentId, InstrumentTable, RestingOrder};
-use flowmatch_journal::state_hash::ORDER_BYTES;
+use flowmatch_core::{Command, InstrumentId, InstrumentTable};
+use flowmatch_journal::state_hash::{ORDER_BYTES, STOP_BYTES};
 use flowmatch_journal::{InstrumentRecord, StateHash, StateHasher};
 use std::path::Path;
 use std::time::Instant;
@@ -78,24 +78,30 @@ impl<B: NewBook + BookStorage> Instruments<B> {
         }
     }
 
-    /// Every book that appeared: key, orders in dump order, level aggregates.
-    fn sections(&self) -> Vec<(u32, Vec<RestingOrder>, Vec<LevelRecord>)> {
+    /// Every book that appeared: key, orders in dump order, level aggregates, pending
+    /// stops in arrival order.
+    fn sections(&self) -> Vec<BookSection> {
         let mut out = Vec::new();
         self.replay.for_each_book(&mut |key, view| {
-            let (orders, levels) = match view {
-                None => (Vec::new(), Vec::new()),
+            let (orders, levels, stops) = match view {
+                None => (Vec::new(), Vec::new(), Vec::new()),
                 Some(BookView::Full(b)) => {
                     let mut v = Vec::with_capacity(b.len());
                     b.for_each_order(&mut |o| v.push(*o));
-                    (v, levels_of(b))
+                    (v, levels_of(b), pending_stops_of(b))
                 }
                 Some(v) => {
                     let orders = v.snapshot();
                     let levels = LevelRecord::from_orders(&orders);
-                    (orders, levels)
+                    (orders, levels, Vec::new())
                 }
             };
-            out.push((key, orders, levels));
+            out.push(BookSection {
+                key,
+                orders,
+                levels,
+                stops,
+            });
         });
         out
     }
@@ -120,7 +126,13 @@ impl<B: NewBook + BookStorage> JournaledState for Instruments<B> {
         let mut h = StateHasher::new();
         self.replay.for_each_book(&mut |key, view| match view {
             Some(v) => {
-                h.add_orders(key, v.len(), |f| v.for_each_order(f));
+                h.add_section(
+                    key,
+                    v.len(),
+                    |f| v.for_each_order(f),
+                    v.pending_stops(),
+                    |f| v.for_each_pending_stop(f),
+                );
             }
             None => {
                 h.add_orders(key, 0, |_| {});
@@ -156,11 +168,22 @@ impl<B: NewBook + BookStorage> JournaledState for Instruments<B> {
         let sections = self.sections();
         let size: usize = sections
             .iter()
-            .map(|(_, o, l)| 20 + o.len() * (ORDER_BYTES + 2) + l.len() * 33)
+            .map(|s| {
+                28 + s.orders.len() * (ORDER_BYTES + 2)
+                    + s.levels.len() * 33
+                    + s.stops.len() * STOP_BYTES
+            })
             .sum();
         let mut b = SnapshotBytes::new(seq, chain, &self.snapshot_settings(settings), size);
-        for (key, orders, levels) in &sections {
-            b.book(*key, orders.len(), |f| orders.iter().for_each(f), levels);
+        for s in &sections {
+            let orders = &s.orders;
+            b.book(
+                s.key,
+                orders.len(),
+                |f| orders.iter().for_each(f),
+                &s.levels,
+                &s.stops,
+            );
         }
         let bytes = b.finish(self.state_hash());
         super::store_snapshot(dir, seq, &bytes, t0)
@@ -171,13 +194,16 @@ impl<B: NewBook + BookStorage> JournaledState for Instruments<B> {
             |what: String| Failure::corrupt(format!("snapshot {} refused: {what}", path.display()));
         let mut fresh = instrument_state_from(self)?;
         let mut buf = String::with_capacity(256);
-        for BookSection { key, orders, .. } in &snap.books {
+        for BookSection {
+            key, orders, stops, ..
+        } in &snap.books
+        {
             let Some(symbol) = fresh.symbol_of(*key) else {
                 return Err(refuse(format!(
                     "book key {key} is no instrument of the table"
                 )));
             };
-            if orders.is_empty() {
+            if orders.is_empty() && stops.is_empty() {
                 // Appears, unchanged: nothing rests in it, so the cancel is rejected.
                 buf.clear();
                 fresh
@@ -190,14 +216,18 @@ impl<B: NewBook + BookStorage> JournaledState for Instruments<B> {
                 }
                 continue;
             }
-            for o in orders {
-                let cmd = super::rest_again(o);
+            // Resting orders in priority order, then the pending stops in arrival order
+            // (no trade prints, so each stop is only acknowledged and waits again).
+            let again = orders
+                .iter()
+                .map(|o| (o.id, super::rest_again(o)))
+                .chain(stops.iter().map(|o| (o.id, Command::New(*o))));
+            for (id, cmd) in again {
                 buf.clear();
                 fresh.replay.apply(0, symbol, &cmd, &mut buf);
                 if buf.lines().count() != 1 || !buf.contains(",ACK,") {
                     return Err(refuse(format!(
-                        "order {} of book {key} did not rest as recorded: {buf}",
-                        o.id
+                        "order {id} of book {key} did not come back as recorded: {buf}"
                     )));
                 }
             }
@@ -207,7 +237,7 @@ impl<B: NewBook + BookStorage> JournaledState for Instruments<B> {
             && rebuilt
                 .iter()
                 .zip(&snap.books)
-                .all(|((k, _, l), s)| *k == s.key && *l == s.levels);
+                .all(|(r, s)| r.key == s.key && r.levels == s.levels);
         if !same_books {
             return Err(refuse(
                 "the books or their level aggregates differ from the orders'".into(),
@@ -245,7 +275,7 @@ fn instrument_state_from<B: NewBook + BookStorage>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use flowmatch_core::Side;
+    use flowmatch_core::{RestingOrder, Side};
 
     #[test]
     fn levels_from_orders_groups_runs_of_one_price() {

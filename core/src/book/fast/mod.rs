@@ -53,6 +53,7 @@ mod ladder;
 mod links;
 mod pro_rata;
 mod slots;
+mod stops;
 mod stp;
 mod trait_impl;
 
@@ -91,6 +92,11 @@ pub struct FastBook {
     cfg: BookConfig,
     /// `validate::has_grid(&cfg)`, computed once (see there).
     grid: bool,
+    /// `grid`, or stops pending: the one flag a new order tests before the plain path
+    /// ([`stops`]).
+    slow: bool,
+    /// Pending stops and stop-limits in arrival order ([`stops`]).
+    stops: Vec<stops::PendingStop>,
     slots: Pool<Slot>,
     levels: Pool<Level>,
     /// Bids and asks, indexed by `Side as usize` (an index, not a branch).
@@ -141,6 +147,8 @@ impl FastBook {
         }
         FastBook {
             grid: crate::book::validate::has_grid(&cfg),
+            slow: crate::book::validate::has_grid(&cfg),
+            stops: Vec::with_capacity(cap.min(stops::STOPS_START)),
             cfg,
             slots: Pool::prefilled(cap, Slot::BLANK),
             levels: Pool::prefilled(level_cap, Level::BLANK),
@@ -187,6 +195,8 @@ impl FastBook {
         self.level_cache = [[Link::NIL; LEVEL_CACHE]; 2];
         self.index.clear();
         self.live = 0;
+        self.stops.clear();
+        self.slow = self.grid;
         self.scratch.clear();
         self.ranking.clear();
         self.wide_ranking.clear();

@@ -3,7 +3,7 @@
 
 use super::FastBook;
 use crate::book::{LevelView, OrderBook, RestingOrder};
-use crate::command::{Command, EventSink};
+use crate::command::{Command, EventSink, NewOrder};
 use crate::types::{BookConfig, OrderId, Price, Side};
 
 impl OrderBook for FastBook {
@@ -49,6 +49,14 @@ impl OrderBook for FastBook {
             tif: s.tif(),
             stp: s.stp(),
         })
+    }
+
+    fn pending_stops(&self) -> usize {
+        self.stops.len()
+    }
+
+    fn for_each_pending_stop(&self, f: &mut dyn FnMut(&NewOrder)) {
+        self.for_each_stop(f);
     }
 
     fn len(&self) -> usize {

@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 pub(crate) mod allocation;
 mod cme;
 mod matching;
+mod stops;
 mod trait_impl;
 
 /// A resting order. Everything the spec needs to re-enter it on a replace is kept:
@@ -71,6 +72,8 @@ pub struct ReferenceBook {
     groups: BTreeMap<Account, super::groups::Group>,
     /// Per side (`Side as usize`), the CME TOP order ([`cme`]); kept under every policy.
     top: [Option<OrderId>; 2],
+    /// Pending stops and stop-limits, in arrival order ([`stops`]).
+    stops: Vec<stops::Pending>,
 }
 
 impl ReferenceBook {
@@ -83,6 +86,7 @@ impl ReferenceBook {
             index: HashMap::new(),
             groups: BTreeMap::new(),
             top: [None; 2],
+            stops: Vec::new(),
         }
     }
 
@@ -194,7 +198,10 @@ impl ReferenceBook {
         if !self.on_lot(o.qty) {
             return Err(RejectReason::BadLot);
         }
-        // 2. price presence and band
+        // 2. price presence and band (2 and 3 for stops, on their own)
+        if let Some(trigger) = o.ord_type.trigger() {
+            self.validate_stop(o, trigger)?;
+        }
         match (o.ord_type, o.price) {
             (OrdType::Limit, None) => return Err(RejectReason::BadPrice),
             (OrdType::Market, Some(_)) => return Err(RejectReason::BadPrice),
@@ -210,7 +217,7 @@ impl ReferenceBook {
             return Err(RejectReason::BadTif);
         }
         // 4. live id
-        if self.index.contains_key(&o.id) {
+        if self.index.contains_key(&o.id) || self.stops.iter().any(|s| s.order.id == o.id) {
             return Err(RejectReason::DuplicateId);
         }
         // 5. post-only meeting the opposite best
@@ -230,6 +237,13 @@ impl ReferenceBook {
             return;
         }
         sink.event(Event::Ack { id: o.id });
+        if o.ord_type.trigger().is_some() {
+            self.stops.push(stops::Pending {
+                order: *o,
+                fired: false,
+            });
+            return;
+        }
 
         let taker = Taker {
             id: o.id,
@@ -303,10 +317,19 @@ impl ReferenceBook {
                 side: o.side,
                 price: Some(o.price),
             }),
-            None => sink.event(Event::Reject {
-                id,
-                reason: RejectReason::UnknownId,
-            }),
+            None => match self.cancel_stop(id) {
+                Some(o) => sink.event(Event::Cancel {
+                    id,
+                    qty: o.qty,
+                    reason: CancelReason::User,
+                    side: o.side,
+                    price: o.price,
+                }),
+                None => sink.event(Event::Reject {
+                    id,
+                    reason: RejectReason::UnknownId,
+                }),
+            },
         }
     }
 

@@ -17,14 +17,11 @@ impl OrderBook for ReferenceBook {
         self.asks.clear();
         self.index.clear();
         self.top = [None; 2];
+        self.stops.clear();
     }
 
     fn apply<S: EventSink>(&mut self, cmd: &Command, sink: &mut S) {
-        match *cmd {
-            Command::New(ref o) => self.new_order(o, sink),
-            Command::Cancel { id } => self.cancel(id, sink),
-            Command::Replace { id, price, qty } => self.replace(id, price, qty, sink),
-        }
+        self.apply_with_stops(cmd, sink);
     }
 
     fn best_bid(&self) -> Option<Price> {
@@ -45,6 +42,14 @@ impl OrderBook for ReferenceBook {
             tif: o.tif,
             stp: o.stp,
         })
+    }
+
+    fn pending_stops(&self) -> usize {
+        self.stops.len()
+    }
+
+    fn for_each_pending_stop(&self, f: &mut dyn FnMut(&NewOrder)) {
+        self.stops.iter().for_each(|s| f(&s.order));
     }
 
     fn len(&self) -> usize {
