@@ -6,7 +6,7 @@
 //! `#[path]` by each test binary that needs it.
 
 use rand::Rng;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, ExitStatus};
 use std::time::Duration;
 
@@ -22,8 +22,8 @@ pub struct Watched {
 
 /// Reads `child`'s stdout (piped) until it ends or, unless `last_run`, until a random
 /// 1..=1500 lines have been read and a random pause of up to 1.5 ms has passed, then
-/// kills it. Every line's sequence number (after an optional `SYM:` prefix) must be
-/// above `recovered`. Draws from `rng` in a fixed order, so a seed replays the kills.
+/// kills it (a child that finished before the kill landed is read to its end). Every
+/// line's sequence number (after an optional `SYM:` prefix) must be above `recovered`. Draws from `rng` in a fixed order, so a seed replays the kills.
 pub fn watch_and_kill(
     child: &mut Child,
     rng: &mut impl Rng,
@@ -40,14 +40,7 @@ pub fn watch_and_kill(
         if stdout.read_line(&mut line).unwrap() == 0 {
             break;
         }
-        // Event lines have no colon except after an instrument prefix.
-        let body = line.split_once(':').map_or(line.as_str(), |(_, b)| b);
-        let seq: usize = body.split(',').next().unwrap().parse().unwrap();
-        assert!(
-            seq > recovered,
-            "event of command {seq} again after recovery at {recovered}"
-        );
-        acked = acked.max(seq);
+        acked = acked.max(fresh_seq(&line, recovered));
         lines += 1;
         seen.push_str(&line);
         if !last_run && lines >= kill_after {
@@ -57,9 +50,32 @@ pub fn watch_and_kill(
         }
     }
     let status = child.wait().unwrap();
+    // A kill that landed after the child had finished (it exits 0, so the caller takes
+    // it as a finished run): the rest of its output is still in the pipe. Read it, so
+    // that `seen` is the whole run's and not cut at the kill point.
+    if status.success() {
+        let mut rest = String::new();
+        stdout.read_to_string(&mut rest).unwrap();
+        for l in rest.lines() {
+            acked = acked.max(fresh_seq(l, recovered));
+        }
+        seen.push_str(&rest);
+    }
     Watched {
         acked,
         seen,
         status,
     }
+}
+
+/// The sequence number of an event line, which must be above `recovered` (nothing
+/// applied twice). Event lines have no colon except after an instrument prefix.
+fn fresh_seq(line: &str, recovered: usize) -> usize {
+    let body = line.split_once(':').map_or(line, |(_, b)| b);
+    let seq: usize = body.split(',').next().unwrap().parse().unwrap();
+    assert!(
+        seq > recovered,
+        "event of command {seq} again after recovery at {recovered}"
+    );
+    seq
 }
