@@ -129,7 +129,7 @@ impl<B: BookStorage> MultiBook<B> {
         let mut m = MultiBook {
             table: InstrumentTable::new(),
             cfg,
-            entries: Vec::with_capacity(table.len()),
+            entries: huge_pages::with_capacity(table.len()),
             classes: Vec::new(),
             class_index: HashMap::new(),
             cold: Vec::new(),
@@ -256,6 +256,7 @@ impl<B: BookStorage> MultiBook<B> {
                 let c = match self.free_cold.pop() {
                     Some(c) => c as usize,
                     None => {
+                        huge_pages::grow(&mut self.cold);
                         self.cold.push(ColdBook::EMPTY);
                         // The free list can come to name every record: room for that now,
                         // so it never grows on its own.
@@ -553,6 +554,8 @@ impl<B: BookStorage> crate::engine::Processor<InstrumentCommand> for MultiBook<B
 
 #[path = "batch.rs"]
 mod batch;
+#[path = "huge_pages.rs"]
+mod huge_pages;
 
 #[cfg(test)]
 #[path = "multi_book_tests.rs"]
