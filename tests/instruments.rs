@@ -69,11 +69,13 @@ fn command(rng: &mut ChaCha8Rng) -> Command {
 /// limits (books grow past the cold tier's size and are promoted) or cancels (books drain
 /// to empty and are demoted), so instruments cross between tiers many times. The
 /// demotion hysteresis (`keep_busy`) goes by the seed: always demote, the default, or keep
-/// every book busy for 4 commands.
+/// every book busy for 4 commands; so does the cold books' size (`cold_orders`: the
+/// default 16, 8 or 3).
 fn run(seed: u64, instruments: usize, commands: usize, deep: bool) -> (usize, usize, TierMoves) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let cfg = MultiBookConfig {
         keep_busy: [u32::MAX, MultiBookConfig::default().keep_busy, 4][seed as usize % 3],
+        cold_orders: [MultiBookConfig::default().cold_orders, 8, 3][(seed as usize / 3) % 3],
         ..MultiBookConfig::default()
     };
     let t = table(&mut rng, instruments);

@@ -63,8 +63,7 @@ const MEASURED: usize = 200_000;
 /// The warm-up and the measured window (commands of instruments the warm-up gave a book),
 /// the number of those books, and a fresh multi-book over the table.
 fn stream(
-    keep_busy: u32,
-    max_books: usize,
+    (keep_busy, max_books, cold_orders): Tiers,
 ) -> (
     Vec<InstrumentCommand>,
     Vec<InstrumentCommand>,
@@ -106,6 +105,7 @@ fn stream(
             book_capacity: 64,
             keep_busy,
             max_books,
+            cold_orders,
             ..MultiBookConfig::default()
         },
     )
@@ -113,26 +113,31 @@ fn stream(
     (warm.to_vec(), measured, books, multi)
 }
 
+/// `keep_busy`, `max_books` and `cold_orders` of a run.
+type Tiers = (u32, usize, usize);
 /// Always demote (`keep_busy: u32::MAX`): the demote-and-reuse path, with the default
-/// bound on full books far away.
-const ALWAYS_DEMOTE: (u32, usize) = (u32::MAX, 1_000_000);
+/// bound on full books far away. Cold books of 8 orders: the Zipf stream rests at most 16
+/// per instrument, so at the default 16 none would ever be promoted.
+const ALWAYS_DEMOTE: Tiers = (u32::MAX, 1_000_000, 8);
 /// The default demotion hysteresis (busy books stay with their instruments, so new ones
 /// are made until `max_books`): warm-up ends at the bound, here 256 full books, well
 /// inside the warm-up; past it a promotion takes back a waiting book or is refused.
-const KEEP_BUSY_AT_BOUND: (u32, usize) = (64, 256);
+const KEEP_BUSY_AT_BOUND: Tiers = (64, 256, 8);
+/// The defaults: every book of this stream stays in the cold tier (16 orders).
+const DEFAULTS: Tiers = (64, 1_000_000, 16);
 
 #[test]
 fn many_instruments_allocate_nothing_after_warmup() {
-    engine_allocates_nothing_after_warmup(ALWAYS_DEMOTE);
-    engine_allocates_nothing_after_warmup(KEEP_BUSY_AT_BOUND);
-    apply_batch_allocates_nothing_after_warmup(ALWAYS_DEMOTE);
-    apply_batch_allocates_nothing_after_warmup(KEEP_BUSY_AT_BOUND);
+    for tiers in [ALWAYS_DEMOTE, KEEP_BUSY_AT_BOUND, DEFAULTS] {
+        engine_allocates_nothing_after_warmup(tiers);
+        apply_batch_allocates_nothing_after_warmup(tiers);
+    }
 }
 
 /// One measured window through the engine (the counter is shared: windows run one after
 /// the other, from the one test above).
-fn engine_allocates_nothing_after_warmup((keep_busy, max_books): (u32, usize)) {
-    let (warm, measured, books, multi) = stream(keep_busy, max_books);
+fn engine_allocates_nothing_after_warmup(tiers: Tiers) {
+    let (warm, measured, books, multi) = stream(tiers);
     let warm = &warm[..];
     let (mut txs, rx) = ingress::<Stamped<InstrumentCommand>>(QueueKind::Spsc, 1, 1024).unwrap();
     let (out_tx, mut out_rx) = spsc::channel::<Output<InstrumentEvent>>(1 << 16);
@@ -159,7 +164,7 @@ fn engine_allocates_nothing_after_warmup((keep_busy, max_books): (u32, usize)) {
 /// `MultiBook::apply_batch` (its prefetch hints and all), called directly on batches of
 /// 64, allocates nothing either once warmed up. Called from the test above, not a test of
 /// its own: the allocation counter is shared, so two measured windows must not overlap.
-fn apply_batch_allocates_nothing_after_warmup((keep_busy, max_books): (u32, usize)) {
+fn apply_batch_allocates_nothing_after_warmup(tiers: Tiers) {
     struct Count(u64);
     impl Sink<InstrumentEvent> for Count {
         fn event(&mut self, e: InstrumentEvent) {
@@ -167,7 +172,7 @@ fn apply_batch_allocates_nothing_after_warmup((keep_busy, max_books): (u32, usiz
             self.0 += 1;
         }
     }
-    let (warm, measured, books, mut multi) = stream(keep_busy, max_books);
+    let (warm, measured, books, mut multi) = stream(tiers);
     let mut sink = Count(0);
     for batch in warm.chunks(64) {
         multi.apply_batch(batch, &mut sink);

@@ -1,7 +1,7 @@
 //! Multi-instrument throughput, service time and memory, side by side with the single-book
 //! `equity-mixed` stream in the same run.
 //!
-//! `cargo run --release -p flowmatch-harness --example zipf_instruments [COMMANDS [SIZES]]`
+//! `cargo run --release -p flowmatch-harness --example zipf_instruments [COMMANDS [SIZES [COLD_ORDERS]]]`
 //! (default 10,000,000 commands per size). For 1, 100, 10,000 and 1,000,000 instruments with
 //! Zipf(s = 1) activity (`workload::zipf_instruments`), it replays the stream through a
 //! `MultiBook<FastBook>` (cold tier of small slab records, promoted to pooled fast books)
@@ -16,7 +16,9 @@
 //! `MultiBook::apply_batch` over slices of 64 commands (the engine's default batch), which
 //! prefetches entries and books some commands ahead (`core/src/instrument/batch.rs`).
 //!
-//! An optional second argument, comma-separated instrument counts, runs only those sizes.
+//! An optional second argument, comma-separated instrument counts, runs only those sizes;
+//! an optional third, `MultiBookConfig::cold_orders` (the orders a cold book holds before
+//! a promotion; default the multi-book's, 16).
 
 use flowmatch_core::instrument::{InstrumentSpec, MultiBookConfig};
 use flowmatch_core::{
@@ -109,6 +111,16 @@ fn main() {
                 std::process::exit(2);
             }
         },
+    };
+    // How many orders a cold book holds before promotion (the multi-book's default if
+    // not given), to measure the tiers' trade-off.
+    let cold_orders: usize = match args.next().map(|a| a.parse()) {
+        None => MultiBookConfig::default().cold_orders,
+        Some(Ok(k)) => k,
+        Some(Err(_)) => {
+            eprintln!("COLD_ORDERS must be an integer");
+            std::process::exit(2);
+        }
     };
     let clock = TscClock::new();
     let mut rows = Vec::new();
@@ -207,13 +219,17 @@ fn main() {
                         .unwrap();
                 }
                 // Full books within half a GiB, each allowed to double; the cold slab
-                // (264 bytes per instrument with orders) and the table fit in the other half.
+                // (576 bytes per instrument with orders) and the table fit in the other half.
                 let max_books = ((GIB / 2) / (2 * per_book)).clamp(1, instruments as usize);
                 let cfg = MultiBookConfig {
                     max_books,
+                    cold_orders,
                     ..MultiBookConfig::default()
                 };
-                MultiBook::<FastBook>::new(table, cfg).unwrap()
+                MultiBook::<FastBook>::new(table, cfg).unwrap_or_else(|e| {
+                    eprintln!("{e}");
+                    std::process::exit(2)
+                })
             };
             // The untimed pass: throughput.
             let mut multi = fresh();
@@ -281,16 +297,23 @@ fn main() {
 
     let provenance = Provenance::capture_with_command(format!(
         "cargo run --release -p flowmatch-harness --example zipf_instruments {n}{}",
-        if sizes == [1, 100, 10_000, 1_000_000] {
+        if sizes == [1, 100, 10_000, 1_000_000]
+            && cold_orders == MultiBookConfig::default().cold_orders
+        {
             String::new()
         } else {
             format!(
-                " {}",
+                " {}{}",
                 sizes
                     .iter()
                     .map(u32::to_string)
                     .collect::<Vec<_>>()
-                    .join(",")
+                    .join(","),
+                if cold_orders == MultiBookConfig::default().cold_orders {
+                    String::new()
+                } else {
+                    format!(" {cold_orders}")
+                }
             )
         }
     ));

@@ -5,7 +5,7 @@
 //! With a million instruments and Zipf activity, a third of the commands go to instruments
 //! outside the ten thousand most active, and each of them is a chain of dependent loads
 //! that miss every cache: the instrument's entry (one of a million), then its cold record
-//! (one of hundreds of thousands, 264 bytes over five or six lines) or its full book.
+//! (one of hundreds of thousands, 576 bytes over nine lines) or its full book.
 //! Applied one at a time, the CPU waits for each miss in turn. [`MultiBook::apply_batch`]
 //! asks for the entry [`ENTRY_AHEAD`] commands ahead and for the book (every line of a
 //! cold record, the first lines of a full book's struct) [`BOOK_AHEAD`] commands ahead,
@@ -43,14 +43,20 @@
 //! 18% / 17%, 1,000,000: 10% / 10% and 11% / 11% (wall / CPU). The swing between runs is
 //! as large as the differences, so these rows say little beyond "far from 50%".
 //!
+//! At the branch's next step the cold books grew to 16 orders (so the Zipf stream never
+//! promotes and 10 K instruments no longer spread over 3,710 fast books) and the entries
+//! and the cold slab went on huge pages (`huge_pages`): `bench-results/instruments/tiers.md`
+//! has those runs side by side with the ones before, and `zipf.md` the rows now.
+//!
 //! Tried before (committed `zipf.md` at cab5f74, clock reads in every row): hinting the
 //! entry 16 and the first two lines of the record 8 commands ahead from the example's own
 //! loop, 19% -> 41% of the timed single book. Profiled with callgrind (`--cache-sim=yes`,
 //! 200 K commands over 1 M instruments): about 240 instructions and two L1 misses per
 //! `apply`, the misses on the entry load and on the cold record's first line and id scan.
 //! Not tried yet: a 4-byte entry (the class kept in the cold record and beside each full
-//! book, so the hot table is 4 MB), a cold record aligned to its lines, and hints in the
-//! engine itself (its ring pops through a callback, so it would stage a batch first).
+//! book, so the hot table is 4 MB), and hints in the engine itself (its ring pops through
+//! a callback, so it would stage a batch first). (The cold record is now aligned to its
+//! nine lines.)
 
 use super::{BookStorage, InstrumentCommand, InstrumentEvent, InstrumentId, MultiBook};
 use crate::command::Sink;

@@ -3,9 +3,18 @@
 //!
 //! Why: a fast book costs kilobytes before its first order (its pools, ladders and id
 //! table), and a market-wide feed touches hundreds of thousands of instruments, most of
-//! them with two or three orders resting. A [`ColdBook`] is 264 bytes, allocates nothing of
-//! its own and keeps its orders in one array in dump order (bids best to worst, then asks
-//! best to worst, each price in time priority), so a command reads a few cache lines.
+//! them with two or three orders resting. A [`ColdBook`] is 576 bytes (nine cache lines,
+//! aligned), allocates nothing of its own and keeps up to 16 orders in one array in dump
+//! order (bids best to worst, then asks best to worst, each price in time priority), so a
+//! command reads a few adjacent cache lines of one record.
+//!
+//! Why 16, not 8 as before: a fast book spreads one instrument over a dozen allocations
+//! (struct, order and level slabs, ladders, id table), so a command for it touches lines
+//! scattered over ~6 KiB; with thousands of such books (3,710 at 10 K Zipf instruments
+//! with 8-order cold books) they outgrow the caches and every command pays misses. At 16
+//! the Zipf stream (at most 16 resting orders per instrument) never promotes, and its
+//! throughput at 10 K instruments went from 15% to 45% of the single book's
+//! (`bench-results/instruments/tiers.md`).
 //!
 //! What it does itself, exactly as `docs/SEMANTICS.md` says (price-time policy only; the
 //! multi-book gives pro-rata instruments a fast book from their first order): every
@@ -24,8 +33,10 @@ use crate::types::{
     Stp, Tif,
 };
 
-/// Most orders a cold book holds; one more that could rest promotes it to a fast book.
-pub const COLD_ORDERS: usize = 8;
+/// Most orders a cold book's record holds. A multi-book promotes a cold book to a fast
+/// book at [`MultiBookConfig::cold_orders`](super::MultiBookConfig::cold_orders) orders,
+/// at most this many.
+pub const COLD_ORDERS: usize = 16;
 
 /// One resting order, with what a fast book needs to hold it again (its time in force and
 /// STP mode, which a replace that re-enters keeps).
@@ -92,19 +103,24 @@ pub enum Cold {
 }
 
 /// Up to [`COLD_ORDERS`] resting orders in dump order. See the module docs.
+///
+/// Aligned to a cache line, the orders first: each 32-byte order sits in one line and a
+/// record spans exactly its 9 lines (not 9 or 10 at any offset), which a prefetch of the
+/// whole record asks for.
 #[derive(Clone, Copy, Debug)]
+#[repr(C, align(64))]
 pub struct ColdBook {
+    orders: [ColdOrder; COLD_ORDERS],
     len: u8,
     bids: u8,
-    orders: [ColdOrder; COLD_ORDERS],
 }
 
 impl ColdBook {
     /// An empty cold book.
     pub const EMPTY: ColdBook = ColdBook {
+        orders: [ColdOrder::BLANK; COLD_ORDERS],
         len: 0,
         bids: 0,
-        orders: [ColdOrder::BLANK; COLD_ORDERS],
     };
 
     /// Resting orders.
@@ -119,7 +135,8 @@ impl ColdBook {
         self.len == 0
     }
 
-    /// Full: a new order that could rest needs a fast book.
+    /// Full: its record holds [`COLD_ORDERS`] orders (the multi-book promotes it at
+    /// its configured `cold_orders`, at most that).
     #[inline]
     pub fn is_full(&self) -> bool {
         self.len() == COLD_ORDERS

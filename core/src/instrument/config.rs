@@ -1,5 +1,6 @@
 //! The multi-book's limits ([`MultiBookConfig`]) and their ranges.
 
+use super::cold::COLD_ORDERS;
 use std::fmt;
 
 /// How many books the multi-book may create and how they start.
@@ -18,6 +19,9 @@ pub struct MultiBookConfig {
     /// no pooled book at the `max_books` bound. A book that empties sooner is demoted at
     /// once. `1..=u32::MAX` (`u32::MAX`: nearly always demote); default 64.
     pub keep_busy: u32,
+    /// Orders a price-time instrument's cold book holds before a new order that could rest
+    /// promotes it to a full book (`1..=COLD_ORDERS`, 16; default 16).
+    pub cold_orders: usize,
 }
 
 impl Default for MultiBookConfig {
@@ -27,6 +31,7 @@ impl Default for MultiBookConfig {
             max_books: 1_000_000,
             max_live_orders: 1 << 24,
             keep_busy: 64,
+            cold_orders: COLD_ORDERS,
         }
     }
 }
@@ -64,6 +69,7 @@ impl MultiBookConfig {
         check("book_capacity", self.book_capacity, 1 << 24)?;
         check("max_books", self.max_books, u32::MAX as usize)?;
         check("max_live_orders", self.max_live_orders, 1 << 32)?;
-        check("keep_busy", self.keep_busy as usize, u32::MAX as usize)
+        check("keep_busy", self.keep_busy as usize, u32::MAX as usize)?;
+        check("cold_orders", self.cold_orders, COLD_ORDERS)
     }
 }

@@ -5,13 +5,15 @@
 //!   (a flat vector), its symbol's entry in the table's map and one 8-byte entry here (its
 //!   tier slot and its configuration class): about 150 bytes, whatever the book type.
 //! - **Cold tier.** A price-time instrument's first order gets it a [`ColdBook`]: a
-//!   264-byte record in one shared slab holding up to [`COLD_ORDERS`] resting orders in
-//!   dump order (see [`super::cold`]). It answers cancels, rejects and commands that do
+//!   576-byte record (nine cache lines) in one shared slab holding up to
+//!   [`MultiBookConfig::cold_orders`] resting orders (at most [`COLD_ORDERS`], 16, the
+//!   default) in dump order (see [`super::cold`]). It answers cancels, rejects and commands that do
 //!   not trade itself; a command that would trade runs on a scratch book (one per replace
 //!   priority mode, reused, allocating nothing) loaded with the cold orders in priority
 //!   order, and the cold book is reloaded from what rests afterwards. Its record returns
 //!   to the slab's free list when the book empties.
-//! - **Full tier.** A new order that could rest at a full cold book first *promotes* the
+//! - **Full tier.** A new order that could rest at a cold book holding `cold_orders`
+//!   orders first *promotes* the
 //!   instrument: a full book `B` (a pooled one of the same configuration if there is one,
 //!   so nothing is allocated) receives the cold orders in priority order (the cold book
 //!   was uncrossed, so they only rest; those events are discarded) and from then on takes
@@ -127,7 +129,7 @@ impl<B: BookStorage> MultiBook<B> {
         let mut m = MultiBook {
             table: InstrumentTable::new(),
             cfg,
-            entries: Vec::with_capacity(table.len()),
+            entries: huge_pages::with_capacity(table.len()),
             classes: Vec::new(),
             class_index: HashMap::new(),
             cold: Vec::new(),
@@ -233,7 +235,7 @@ impl<B: BookStorage> MultiBook<B> {
         let class = entry.class as usize;
         match entry.tier() {
             Tier::Full(f) => self.apply_full(index, f, &msg.cmd, &mut tag),
-            Tier::Cold(c) if stop || (may_rest && self.cold[c].is_full()) => {
+            Tier::Cold(c) if stop || (may_rest && self.cold[c].len() >= self.cfg.cold_orders) => {
                 match self.promote(index, c, class) {
                     Some(f) => self.apply_full(index, f, &msg.cmd, &mut tag),
                     None => reject(&mut tag, RejectReason::CapacityExceeded),
@@ -258,6 +260,7 @@ impl<B: BookStorage> MultiBook<B> {
                 let c = match self.free_cold.pop() {
                     Some(c) => c as usize,
                     None => {
+                        huge_pages::grow(&mut self.cold);
                         self.cold.push(ColdBook::EMPTY);
                         // The free list can come to name every record: room for that now,
                         // so it never grows on its own.
@@ -559,6 +562,8 @@ impl<B: BookStorage> crate::engine::Processor<InstrumentCommand> for MultiBook<B
 
 #[path = "batch.rs"]
 mod batch;
+#[path = "huge_pages.rs"]
+mod huge_pages;
 
 #[cfg(test)]
 #[path = "multi_book_tests.rs"]

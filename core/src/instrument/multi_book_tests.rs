@@ -224,9 +224,18 @@ fn live_order_bound_rejects_and_lets_books_drain() {
             .field,
         "max_books"
     );
+    // A cold book's record holds 16 orders: a limit of 0 or 17 is refused.
+    for cold_orders in [0, COLD_ORDERS + 1] {
+        let bad = MultiBookConfig {
+            cold_orders,
+            ..MultiBookConfig::default()
+        };
+        let err = MultiBook::<FastBook>::new(table(1), bad).err().unwrap();
+        assert_eq!(err.field, "cold_orders");
+    }
 }
 
-/// Hand-checked tiers: eight orders stay cold; a ninth promotes to a full book keeping
+/// Hand-checked tiers (`cold_orders: 8`): eight orders stay cold; a ninth promotes to a full book keeping
 /// every order's priority; with `max_books: 1` a second instrument's ninth is refused
 /// (its eight cold orders untouched) until the first drains, is demoted and its book
 /// pooled, which the second then reuses.
@@ -234,6 +243,7 @@ fn live_order_bound_rejects_and_lets_books_drain() {
 fn promotion_keeps_priority_and_full_books_are_bounded_and_pooled() {
     let cfg = MultiBookConfig {
         max_books: 1,
+        cold_orders: 8,
         ..MultiBookConfig::default()
     };
     let mut m = MultiBook::<FastBook>::new(table(2), cfg).unwrap();
@@ -293,6 +303,27 @@ fn promotion_keeps_priority_and_full_books_are_bounded_and_pooled() {
     assert!(m.book(InstrumentId(1)).unwrap().is_full_book());
     assert_eq!(m.full_books(), 1, "the pooled book was reused");
     assert_eq!(m.live_orders(), 9);
+}
+
+/// The default cold book holds `COLD_ORDERS` (16) orders: the sixteenth rests cold, the
+/// seventeenth promotes, every order keeping its place (bids at 100 down to 84, one each).
+#[test]
+fn default_cold_book_holds_sixteen() {
+    let mut m = MultiBook::<FastBook>::new(table(1), MultiBookConfig::default()).unwrap();
+    let mut out = Vec::new();
+    let bid = |id: u64| Command::New(NewOrder::limit(id, 1, Side::Buy, 101 - id as i64, 5));
+    for id in 1..=16 {
+        m.apply(&on(0, bid(id)), &mut out);
+    }
+    assert!(!m.book(InstrumentId(0)).unwrap().is_full_book());
+    assert_eq!(m.tier_moves().promotions, 0);
+    m.apply(&on(0, bid(17)), &mut out);
+    let book = m.book(InstrumentId(0)).unwrap();
+    assert!(book.is_full_book());
+    assert_eq!(m.tier_moves().promotions, 1);
+    let ids: Vec<_> = book.snapshot().iter().map(|o| o.id).collect();
+    assert_eq!(ids, (1..=17).collect::<Vec<_>>());
+    assert_eq!(out.len(), 17, "one ack each, nothing else");
 }
 
 /// Untouched instruments cost a few hundred bytes at most (334 at this writing: the spec
@@ -365,7 +396,7 @@ fn cold_replace_priority_by_hand() {
     );
 }
 
-/// Hand-checked hysteresis, `keep_busy: 4`, `max_books: 1`: instrument 0's full book
+/// Hand-checked hysteresis, `keep_busy: 4`, `max_books: 1`, `cold_orders: 8`: instrument 0's full book
 /// empties after eight commands, so it stays (empty, no demotion) and refills without a
 /// promotion; it empties again, and instrument 1's promotion at the bound reclaims it
 /// (one demotion), whereupon instrument 0 has no book. Whatever the tier, the events are
@@ -375,6 +406,7 @@ fn busy_full_book_stays_until_a_promotion_needs_it() {
     let cfg = MultiBookConfig {
         max_books: 1,
         keep_busy: 4,
+        cold_orders: 8,
         ..MultiBookConfig::default()
     };
     let mut m = MultiBook::<FastBook>::new(table(2), cfg).unwrap();
