@@ -238,6 +238,61 @@ fn a_flipped_byte_mid_journal_exits_2_with_its_offset() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+/// Recovery checks the records before the snapshot while it rebuilds the snapshot's
+/// book (at the same time, on two threads): damage there must still stop it, naming
+/// the segment and offset, with nothing written; and when the snapshot is refused as
+/// well, the refusal is what it reports, as when the checks ran one after the other.
+#[test]
+fn a_flipped_byte_before_the_snapshot_stops_recovery_with_its_offset() {
+    let s = Setup::new();
+    assert!(s.journal(&["--snapshot-every", "10"]).status.success());
+    let snapshot = s.path("j").join("snapshot-00000000000000000010.fms");
+    assert!(snapshot.exists());
+    let good = std::fs::read(s.segment()).unwrap();
+    for k in [0, 4, 9] {
+        let mut bytes = good.clone();
+        let at = record_offset(STREAM, k);
+        bytes[at as usize + 16 + 1] ^= 0x08; // in the payload: the CRC no longer holds
+        std::fs::write(s.segment(), &bytes).unwrap();
+        let ev = s.path("ev.txt");
+        let r = run(
+            &["recover", "--journal"],
+            &[
+                &s.path("j"),
+                Path::new("--events"),
+                &ev,
+                Path::new("--book-out"),
+                &s.path("rec.txt"),
+            ],
+        );
+        let msg = stderr(&r);
+        assert_eq!(r.status.code(), Some(2), "record {k}: {msg}");
+        assert!(msg.contains(&format!("byte offset {at}")), "{msg}");
+        assert!(msg.contains("00000000000000000000.fmj"), "{msg}");
+        assert!(stdout(&r).is_empty(), "no state printed: {}", stdout(&r));
+        assert!(!s.path("rec.txt").exists(), "no book written");
+        assert_eq!(std::fs::read(&ev).unwrap(), b"", "no events written");
+    }
+    // The same damage with a snapshot whose orders were edited (CRC recomputed, so it
+    // is read and rebuilt, then refused for its hash): the refusal is reported.
+    let mut bytes = good.clone();
+    bytes[record_offset(STREAM, 4) as usize + 16 + 1] ^= 0x08;
+    std::fs::write(s.segment(), &bytes).unwrap();
+    let mut b = std::fs::read(&snapshot).unwrap();
+    let settings_len = u32::from_le_bytes(b[20..24].try_into().unwrap()) as usize;
+    b[24 + settings_len + 16 + 21] ^= 1; // the first order's open_qty (see below)
+    let body = b.len() - 4;
+    let crc = crc32c(&b[..body]);
+    b[body..].copy_from_slice(&crc.to_le_bytes());
+    std::fs::write(&snapshot, b).unwrap();
+    let r = s.recover();
+    assert_eq!(r.status.code(), Some(2));
+    assert!(stderr(&r).contains("refused"), "{}", stderr(&r));
+    // The journal made whole again, the refused snapshot still refuses.
+    std::fs::write(s.segment(), &good).unwrap();
+    assert_eq!(s.recover().status.code(), Some(2));
+}
+
 #[test]
 fn a_truncated_last_record_recovers_to_the_last_whole_one_with_a_warning() {
     let s = Setup::new();

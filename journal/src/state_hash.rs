@@ -112,6 +112,42 @@ pub fn canonical_order(o: &RestingOrder) -> [u8; ORDER_BYTES] {
     b
 }
 
+/// Orders' canonical bytes gathered into one buffer and hashed a buffer at a time: the
+/// same stream as one `update` per order, without the hasher's per-call bookkeeping on
+/// every 29 bytes (`perf` on `recover` of 10 M commands: the hash's own time, besides the
+/// SHA-256 blocks, was the larger part).
+struct Batch<'a> {
+    sha: &'a mut Sha256,
+    buf: [u8; ORDER_BYTES * Batch::ORDERS],
+    len: usize,
+}
+
+impl<'a> Batch<'a> {
+    const ORDERS: usize = 128;
+
+    fn new(sha: &'a mut Sha256) -> Self {
+        Batch {
+            sha,
+            buf: [0; ORDER_BYTES * Batch::ORDERS],
+            len: 0,
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, o: &flowmatch_core::RestingOrder) {
+        if self.len == self.buf.len() {
+            self.flush();
+        }
+        self.buf[self.len..self.len + ORDER_BYTES].copy_from_slice(&canonical_order(o));
+        self.len += ORDER_BYTES;
+    }
+
+    fn flush(&mut self) {
+        self.sha.update(&self.buf[..self.len]);
+        self.len = 0;
+    }
+}
+
 impl StateHasher {
     /// A stream holding only the magic.
     pub fn new() -> Self {
@@ -126,12 +162,14 @@ impl StateHasher {
         let stops = book.pending_stops();
         self.sha
             .update(order_count_field(book.len(), stops).to_le_bytes());
+        let mut batch = Batch::new(&mut self.sha);
         for side in [Side::Buy, Side::Sell] {
             book.for_each_order_of(side, &mut |o| {
-                self.sha.update(canonical_order(o));
+                batch.push(o);
                 true
             });
         }
+        batch.flush();
         self.add_stops(stops, |f| book.for_each_pending_stop(f))
     }
 
@@ -175,7 +213,9 @@ impl StateHasher {
     ) -> &mut Self {
         self.sha.update(key.to_le_bytes());
         self.sha.update(order_count_field(len, stops).to_le_bytes());
-        each(&mut |o| self.sha.update(canonical_order(o)));
+        let mut batch = Batch::new(&mut self.sha);
+        each(&mut |o| batch.push(o));
+        batch.flush();
         self.add_stops(stops, each_stop)
     }
 

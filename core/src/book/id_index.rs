@@ -187,6 +187,21 @@ impl<T> IdIndex<T> {
         }
     }
 
+    /// Room for `ids` live ids before the next growth, made now while the index is
+    /// empty (a table of `2 × ids` buckets, every page written, as [`IdIndex::with_capacity`]
+    /// makes): for a caller that knows how many ids are coming (a snapshot's rebuild),
+    /// so they go in without the doublings and migrations on the way. Does nothing if
+    /// the index holds an id or already has the room.
+    pub(crate) fn reserve_while_empty(&mut self, ids: usize) {
+        if self.len > 0 || self.draining.is_some() || ids <= self.table.buckets() / 2 {
+            return;
+        }
+        let version = self.version.wrapping_add(1);
+        *self = IdIndex::with_capacity(ids);
+        // Every place handed out before is stale: the table is another one.
+        self.version = version;
+    }
+
     /// Bytes of storage allocated (buckets × bucket size, both tables while a migration
     /// is under way), for memory reports.
     pub(crate) fn heap_bytes(&self) -> usize {
@@ -227,6 +242,16 @@ impl<T> IdIndex<T> {
     fn find_draining(&self, key: u64) -> Option<Ix<T>> {
         let (_, val) = self.draining.as_ref()?.find(key)?;
         Some(val)
+    }
+
+    /// Starts loading the bucket(s) a lookup of `key` reads first: its home in the
+    /// current table, and in the draining one while a migration is under way (a hint).
+    #[inline]
+    pub(crate) fn prefetch(&self, key: u64) {
+        self.table.prefetch_home(key);
+        if let Some(d) = &self.draining {
+            d.table.prefetch_home(key);
+        }
     }
 
     /// Look `key` up for an insert that may follow at once: `Ok` if it is present, else

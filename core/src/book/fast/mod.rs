@@ -73,7 +73,7 @@ use super::id_index::IdIndex;
 /// 34 ms for a table that follows the live orders, and `match_one` slower than the
 /// reference book. The price is one allocation per doubling past 4,096 live ids.
 const INDEX_START_IDS: usize = 4_096;
-use super::pool::{Ix, Link, Pool};
+use super::pool::{self, Ix, Link, Pool};
 use crate::types::{BookConfig, Qty, Side};
 
 /// The fast price-time (and pro-rata) book. See the module docs for the layout.
@@ -166,6 +166,38 @@ impl FastBook {
             cme_orders: Vec::with_capacity(cme_cap),
             cme_slots: Vec::with_capacity(cme_cap),
             cme_fills: Vec::with_capacity(cme_cap),
+        }
+    }
+
+    /// Makes room for `orders` resting orders at once, for a caller that knows how many
+    /// are coming (a snapshot's rebuild re-adds every order it holds): the order pool's
+    /// storage, and, while the book is empty, an id index of that size (see the
+    /// `id_index` module), so that they go in without the doublings, copies and
+    /// incremental migrations growth makes on the way. No effect on the book's state or
+    /// events. It allocates: not for the hot path.
+    pub fn reserve(&mut self, orders: usize) {
+        self.slots.reserve_total(orders);
+        if self.live == 0 {
+            self.index.reserve_while_empty(orders);
+        }
+    }
+
+    /// A hint for a caller that knows the commands ahead (recovery replaying a journal,
+    /// or rebuilding a snapshot): starts loading the id-index bucket a command on `id`
+    /// will look up first, so that its cache miss overlaps the commands before it. No
+    /// effect on the book's state or events.
+    #[inline]
+    pub fn prefetch_id(&self, id: crate::types::OrderId) {
+        self.index.prefetch(id);
+    }
+
+    /// The next step after [`FastBook::prefetch_id`], closer to the command: if `id`
+    /// rests (its bucket, prefetched earlier, now answers without a miss), starts loading
+    /// its order slot, which a cancel or replace reads and unlinks. A hint like it.
+    #[inline]
+    pub fn prefetch_order(&self, id: crate::types::OrderId) {
+        if let Some(slot) = self.index.get(id) {
+            pool::prefetch(&self.slots[slot]);
         }
     }
 

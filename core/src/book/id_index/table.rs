@@ -131,6 +131,13 @@ impl<T> Table<T> {
         ((((p >> 64) as u64) ^ (p as u64)) >> self.shift) as usize
     }
 
+    /// Starts loading `key`'s home bucket (a hint, see [`crate::book::pool::prefetch`]).
+    #[inline(always)]
+    pub(super) fn prefetch_home(&self, key: u64) {
+        // `home` is below `entries.len()` (its top bits of a 64-bit value).
+        crate::book::pool::prefetch(&self.entries[self.home(key)]);
+    }
+
     /// Bucket holding `key` and its value, if present; otherwise the bucket and reach at
     /// which the probe stopped, which is exactly where a Robin Hood insert of `key` would
     /// place it.

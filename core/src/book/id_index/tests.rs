@@ -452,3 +452,40 @@ fn debug_builds_refuse_a_place_used_after_a_change() {
     }));
     assert!(insert.is_err() && remove.is_err());
 }
+
+/// `reserve_while_empty`: an empty index given room for n ids takes them with no growth
+/// (the count a rebuild knows), every id then found with its value (against a HashMap);
+/// a place looked up before the reserve is not trusted after it; an index holding an id,
+/// or already roomy enough, is left as it is.
+#[test]
+fn reserve_while_empty_takes_the_ids_without_growth() {
+    let n = 50_000usize;
+    let mut t = Table::with_capacity(16);
+    let stale = t.lookup_for_insert(mix(7)).unwrap_err();
+    t.reserve_while_empty(n);
+    assert!(t.table.buckets() >= 2 * n, "{} buckets", t.table.buckets());
+    let made = t.growths;
+    // The stale place (a 32-bucket table's) must not be used: the insert probes again.
+    t.insert_at(mix(7), ix(7), stale);
+    let mut oracle = HashMap::new();
+    oracle.insert(mix(7), 7u32);
+    for k in 0..n as u64 - 1 {
+        let key = mix(k + 1_000_000);
+        let at = t.lookup_for_insert(key).unwrap_err();
+        t.insert_at(key, ix(k as u32), at);
+        oracle.insert(key, k as u32);
+    }
+    assert_eq!(t.growths, made, "no growth below the reserved room");
+    for (key, v) in &oracle {
+        assert_eq!(t.get(*key).map(|i| i.raw()), Some(*v), "{key}");
+    }
+    // Not empty: nothing changes.
+    let before = t.table.buckets();
+    t.reserve_while_empty(8 * n);
+    assert_eq!(t.table.buckets(), before);
+    // Empty but already roomy: nothing changes either.
+    let mut u = Table::with_capacity(4_096);
+    let before = u.table.buckets();
+    u.reserve_while_empty(100);
+    assert_eq!(u.table.buckets(), before);
+}
