@@ -196,10 +196,14 @@ impl<T> IdIndex<T> {
         if self.len > 0 || self.draining.is_some() || ids <= self.table.buckets() / 2 {
             return;
         }
+        #[cfg(debug_assertions)]
         let version = self.version.wrapping_add(1);
         *self = IdIndex::with_capacity(ids);
         // Every place handed out before is stale: the table is another one.
-        self.version = version;
+        #[cfg(debug_assertions)]
+        {
+            self.version = version;
+        }
     }
 
     /// Bytes of storage allocated (buckets × bucket size, both tables while a migration
