@@ -61,7 +61,6 @@ use super::table::{InstrumentTable, TableError};
 use crate::command::{Command, Event, Sink};
 use crate::types::{BookConfig, MatchPolicy, OrdType, RejectReason, ReplacePriority, Tif};
 use std::collections::HashMap;
-use std::mem::size_of;
 
 /// Every instrument's book, cold or full. See the module docs.
 pub struct MultiBook<B> {
@@ -466,81 +465,6 @@ impl<B: BookStorage> MultiBook<B> {
         self.open_books = 0;
         self.live_orders = 0;
     }
-
-    /// The table.
-    pub fn table(&self) -> &InstrumentTable {
-        &self.table
-    }
-
-    /// The limits.
-    pub fn config(&self) -> &MultiBookConfig {
-        &self.cfg
-    }
-
-    /// Instrument `id`'s book, if it holds orders (or is a full book).
-    pub fn book(&self, id: InstrumentId) -> Option<BookView<'_, B>> {
-        match self.entries.get(id.index())?.tier() {
-            Tier::Empty => None,
-            Tier::Cold(c) => Some(BookView::Cold(&self.cold[c])),
-            Tier::Full(f) => self.full[f].as_deref().map(BookView::Full),
-        }
-    }
-
-    /// Every book there is, by instrument id (a snapshot walks each in priority order with
-    /// [`BookView::for_each_order`]).
-    pub fn for_each_book(&self, f: &mut dyn FnMut(InstrumentId, BookView<'_, B>)) {
-        for i in 0..self.entries.len() {
-            let id = InstrumentId(i as u32);
-            if let Some(b) = self.book(id) {
-                f(id, b);
-            }
-        }
-    }
-
-    /// Instruments with a book now (cold or full).
-    pub fn open_books(&self) -> usize {
-        self.open_books
-    }
-
-    /// Full books in existence, in use or pooled.
-    pub fn full_books(&self) -> usize {
-        self.full_books
-    }
-
-    /// Tier changes so far.
-    pub fn tier_moves(&self) -> TierMoves {
-        self.moves
-    }
-
-    /// Resting orders over all books.
-    pub fn live_orders(&self) -> usize {
-        self.live_orders
-    }
-
-    /// Bytes held: the table, the entries, the cold slab, every full book (in use or
-    /// pooled) and the scratch books.
-    pub fn memory_bytes(&self) -> usize {
-        let in_use: usize = self.full.iter().flatten().map(|b| b.memory_bytes()).sum();
-        let pooled: usize = self.pools.iter().flatten().map(|b| b.memory_bytes()).sum();
-        let scratch: usize = self.scratch.iter().map(|b| b.memory_bytes()).sum();
-        size_of::<Self>()
-            + self.table.memory_bytes()
-            + self.entries.capacity() * size_of::<Entry>()
-            + self.classes.capacity() * (size_of::<BookConfig>() + size_of::<Vec<Box<B>>>())
-            + self.class_index.capacity() * (size_of::<ClassKey>() + size_of::<u32>())
-            + self.cold.capacity() * size_of::<ColdBook>()
-            + (self.free_cold.capacity() + self.free_full.capacity()) * size_of::<u32>()
-            + self.full.capacity() * size_of::<Option<Box<B>>>()
-            + self.full_meta.capacity() * size_of::<FullMeta>()
-            + self
-                .parked
-                .iter()
-                .map(|p| p.capacity() * size_of::<u32>())
-                .sum::<usize>()
-            + in_use
-            + pooled
-            + scratch
-    }
 }
 
 /// Grows `v`'s capacity to at least `n` (an allocation only when it grows).
@@ -564,6 +488,8 @@ impl<B: BookStorage> crate::engine::Processor<InstrumentCommand> for MultiBook<B
 mod batch;
 #[path = "huge_pages.rs"]
 mod huge_pages;
+#[path = "multi_book_queries.rs"]
+mod queries;
 
 #[cfg(test)]
 #[path = "multi_book_tests.rs"]
