@@ -12,25 +12,26 @@ use crate::types::{CancelReason, OrderId, Price, Qty, RejectReason, ReplacePrior
 impl FastBook {
     #[inline(never)]
     pub(super) fn new_order<S: EventSink>(&mut self, o: &NewOrder, sink: &mut S) {
-        // One branch serves a price grid and pending stops: the plain book (neither)
-        // pays for both exactly what it paid for the grid alone.
+        // One branch serves a price grid, a CME policy and pending stops: the plain book
+        // (none of them) pays for all three what it paid for the grid alone, and rests
+        // without the CME TOP hook's policy test.
         if self.slow {
             return self.new_order_slow(o, sink);
         }
-        if self.admit::<false, S>(o, false, sink) {
+        if self.admit::<false, S>(o, false, false, sink) {
             self.match_new(o, sink);
         }
     }
 
-    /// [`Self::new_order`] on a book with a grid or pending stops.
+    /// [`Self::new_order`] on a book with a grid, a CME policy or pending stops.
     #[cold]
     #[inline(never)]
     fn new_order_slow<S: EventSink>(&mut self, o: &NewOrder, sink: &mut S) {
         if self.stops.is_empty() {
-            if self.admit::<false, S>(o, self.grid, sink) {
+            if self.admit::<false, S>(o, self.grid, true, sink) {
                 self.match_new(o, sink);
             }
-        } else if self.admit::<true, S>(o, self.grid, sink) {
+        } else if self.admit::<true, S>(o, self.grid, true, sink) {
             self.match_then_trigger(o, sink);
         }
     }
@@ -45,6 +46,7 @@ impl FastBook {
         &mut self,
         o: &NewOrder,
         grid: bool,
+        note_top: bool,
         sink: &mut S,
     ) -> bool {
         let vacancy = match self.validate_new::<STOPS>(o, grid) {
@@ -60,7 +62,7 @@ impl FastBook {
         if self.eligible_level(o.side, o.price).is_none() {
             // Nothing has touched the index since the duplicate-id check.
             if let Some((price, qty)) = remainder(o.id, o.side, o.tif, o.price, o.qty, sink) {
-                self.rest(o, price, qty, Some(vacancy));
+                self.rest(o, price, qty, Some(vacancy), note_top);
             }
             return false;
         }
@@ -107,7 +109,7 @@ impl FastBook {
         // Fills may have removed makers' ids (and moved others), so the duplicate check's
         // place is stale: the rest probes again from the home.
         if let Some((price, qty)) = self.execute(&t, sink) {
-            self.rest(o, price, qty, None);
+            self.rest(o, price, qty, None, true);
         }
     }
 

@@ -15,7 +15,14 @@ impl FastBook {
     /// index since), else from the id's home (`None`, after a match). Inlined at both
     /// calls, so the choice is made at compile time.
     #[inline(always)]
-    pub(super) fn rest(&mut self, o: &NewOrder, price: Price, qty: Qty, at: Option<Vacancy>) {
+    pub(super) fn rest(
+        &mut self,
+        o: &NewOrder,
+        price: Price,
+        qty: Qty,
+        at: Option<Vacancy>,
+        note_top: bool,
+    ) {
         let NewOrder {
             id,
             account,
@@ -24,7 +31,9 @@ impl FastBook {
             stp,
             ..
         } = *o;
-        self.note_top(side, price, id);
+        if note_top {
+            self.note_top(side, price, id);
+        }
         let li = self.level_for(side, price);
         let tail = self.levels[li].tail;
         // The slot is written once, already linked after the level's tail.

@@ -74,7 +74,7 @@ use super::id_index::IdIndex;
 /// reference book. The price is one allocation per doubling past 4,096 live ids.
 const INDEX_START_IDS: usize = 4_096;
 use super::pool::{self, Ix, Link, Pool};
-use crate::types::{BookConfig, Qty, Side};
+use crate::types::{BookConfig, MatchPolicy, Qty, Side};
 
 /// The fast price-time (and pro-rata) book. See the module docs for the layout.
 ///
@@ -92,8 +92,8 @@ pub struct FastBook {
     cfg: BookConfig,
     /// `validate::has_grid(&cfg)`, computed once (see there).
     grid: bool,
-    /// `grid`, or stops pending: the one flag a new order tests before the plain path
-    /// ([`stops`]).
+    /// `grid`, a CME policy, or stops pending: the one flag a new order tests before the
+    /// plain path ([`stops`]; the plain path rests without the CME TOP hook).
     slow: bool,
     /// Pending stops and stop-limits in arrival order ([`stops`]).
     stops: Vec<stops::PendingStop>,
@@ -133,7 +133,7 @@ impl FastBook {
         let level_cap = cap.min(1 << 16);
         // CME scratch, like the pro-rata scratch, only for a CME book.
         let cme_cap = match cfg.policy {
-            crate::types::MatchPolicy::Cme(_) => cap.min(1024),
+            MatchPolicy::Cme(_) => cap.min(1024),
             _ => 0,
         };
         // Both pools are pre-filled free lists: every page is written now, not faulted in
@@ -147,7 +147,7 @@ impl FastBook {
         }
         FastBook {
             grid: crate::book::validate::has_grid(&cfg),
-            slow: crate::book::validate::has_grid(&cfg),
+            slow: slow_config(&cfg),
             stops: Vec::with_capacity(cap.min(stops::STOPS_START)),
             cfg,
             slots: Pool::prefilled(cap, Slot::BLANK),
@@ -228,7 +228,7 @@ impl FastBook {
         self.index.clear();
         self.live = 0;
         self.stops.clear();
-        self.slow = self.grid;
+        self.slow = slow_config(&self.cfg);
         self.scratch.clear();
         self.ranking.clear();
         self.wide_ranking.clear();
@@ -237,4 +237,10 @@ impl FastBook {
         self.cme_slots.clear();
         self.cme_fills.clear();
     }
+}
+
+/// What makes a book take `new_order`'s slow path whatever its stops: a price grid, or a
+/// CME policy (whose TOP hook the plain path skips).
+fn slow_config(cfg: &BookConfig) -> bool {
+    crate::book::validate::has_grid(cfg) || matches!(cfg.policy, MatchPolicy::Cme(_))
 }

@@ -69,9 +69,9 @@ impl FastBook {
         self.stops.iter().position(|s| s.order.id == id)
     }
 
-    /// Keep `slow` equal to "a grid, or stops pending".
+    /// Keep `slow` equal to "a grid, a CME policy, or stops pending".
     fn stops_changed(&mut self) {
-        self.slow = self.grid || !self.stops.is_empty();
+        self.slow = super::slow_config(&self.cfg) || !self.stops.is_empty();
     }
 
     /// A stop or stop-limit: all the checks of a new order, then `ACK` and into the list.
@@ -181,7 +181,7 @@ impl FastBook {
             };
             let mut p = Prints::new(sink);
             let grid = self.grid;
-            if self.admit::<false, _>(&o, grid, &mut p) {
+            if self.admit::<false, _>(&o, grid, true, &mut p) {
                 self.match_new(&o, &mut p);
             }
             range = p.range;
