@@ -450,16 +450,10 @@ impl ColdBook {
     }
 
     /// Refills this book from `book`'s resting orders (dump order, as
-    /// [`crate::book::OrderBook::for_each_order`] gives them) after `cmd` ran there on a
-    /// copy of `before`: each order keeps the time in force and STP mode it had in
-    /// `before`, or, if new, the one `cmd` gave it. Returns `false`, leaving this book
-    /// empty, if `book` holds more than [`COLD_ORDERS`].
-    pub fn reload(
-        &mut self,
-        before: &ColdBook,
-        cmd: &Command,
-        for_each: impl FnOnce(&mut dyn FnMut(&RestingOrder)),
-    ) -> bool {
+    /// [`crate::book::OrderBook::for_each_order`] gives them, each with its time in force
+    /// and STP mode). Returns `false`, leaving this book empty, if `book` holds more than
+    /// [`COLD_ORDERS`].
+    pub fn reload(&mut self, for_each: impl FnOnce(&mut dyn FnMut(&RestingOrder))) -> bool {
         *self = ColdBook::EMPTY;
         let mut fits = true;
         for_each(&mut |r| {
@@ -467,14 +461,7 @@ impl ColdBook {
                 fits = false;
                 return;
             }
-            let (tif, stp) = match before.find(r.id) {
-                Some(i) => (before.orders[i].tif, before.orders[i].stp),
-                None => match cmd {
-                    Command::New(o) => (o.tif, o.stp),
-                    // Only a new order adds an id.
-                    _ => (Tif::Gtc, Stp::None),
-                },
-            };
+            let (tif, stp) = (r.tif, r.stp);
             let at = self.len();
             self.orders[at] = ColdOrder {
                 id: r.id,

@@ -365,8 +365,7 @@ impl<B: BookStorage> MultiBook<B> {
                 scratch.apply(&o.as_new(), &mut Discard);
             }
             scratch.apply(cmd, sink);
-            let was = *cold;
-            let fits = cold.reload(&was, cmd, |f| scratch.for_each_order(f));
+            let fits = cold.reload(|f| scratch.for_each_order(f));
             // A new order that could rest at a full cold book was promoted before.
             debug_assert!(fits, "a cold book's command left more than it holds");
         }

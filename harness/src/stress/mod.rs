@@ -417,7 +417,8 @@ fn sharded_round(
             .add(&format!("instrument/{i}"), sequenced.len() as u64);
         let mut checker = Checker::new(book_cfg, None, cfg.aggregate_every);
         // A cold instrument's book is a few orders in a record, not a book: rebuilt here
-        // as a fast book (its orders re-entered in dump order keep their priority).
+        // as a fast book (its orders re-entered in dump order keep their priority, with
+        // their time in force and STP mode, which the comparison includes).
         let mut rebuilt = flowmatch_core::FastBook::new(book_cfg);
         let shard = sharded::shard_of(id, shards);
         let engine_book = match sh.books[shard].book(id) {
@@ -427,7 +428,9 @@ fn sharded_round(
                 view.for_each_order(&mut |o| {
                     let order = flowmatch_core::NewOrder::limit(
                         o.id, o.account, o.side, o.price, o.open_qty,
-                    );
+                    )
+                    .with_tif(o.tif)
+                    .with_stp(o.stp);
                     flowmatch_core::OrderBook::apply(&mut rebuilt, &Command::New(order), &mut sink);
                 });
                 &rebuilt
