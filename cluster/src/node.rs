@@ -221,6 +221,7 @@ async fn run_shard(
     let mut messages = command_messages(&cmd_stream, shard, engine.applied + 1).await?;
     // A snapshot encoded while primary, stored once the events up to it are published.
     let mut due: Option<(u64, Vec<u8>, flowmatch_journal::StateHash)> = None;
+    let mut storing: Option<tokio::task::JoinHandle<()>> = None;
     let mut reported = 0u64;
     let mut pending: VecDeque<Pending> = VecDeque::new();
     let key = format!("shard-{shard}");
@@ -252,18 +253,25 @@ async fn run_shard(
                 }
             }
             _ = tick.tick() => {
-                if due.as_ref().is_some_and(|(s, _, _)| published >= *s) {
+                let store_idle = storing.as_ref().is_none_or(|t: &tokio::task::JoinHandle<()>| t.is_finished());
+                if store_idle && due.as_ref().is_some_and(|(s, _, _)| published >= *s) {
+                    // Stored on its own task: an object store slow to answer (seconds, on a
+                    // loaded machine) must not hold up the lease renewal below, or the lease
+                    // expires under a healthy primary. One store at a time; a newer snapshot
+                    // replaces a due one that is still waiting.
                     let (s, bytes, hash) = due.take().expect("checked");
-                    match snapshot::put(&store, shard, s, &bytes).await {
-                        Ok(()) => eprintln!(
-                            "node {}: shard {shard}: snapshot {} stored ({} bytes, state_hash={hash})",
-                            plan.id, snapshot::object_name(shard, s), bytes.len()
-                        ),
-                        Err(e) => eprintln!(
-                            "node {}: shard {shard}: snapshot at sequence {s} not stored ({e})",
-                            plan.id
-                        ),
-                    }
+                    let (store, id) = (store.clone(), plan.id.clone());
+                    storing = Some(tokio::spawn(async move {
+                        match snapshot::put(&store, shard, s, &bytes).await {
+                            Ok(()) => eprintln!(
+                                "node {id}: shard {shard}: snapshot {} stored ({} bytes, state_hash={hash})",
+                                snapshot::object_name(shard, s), bytes.len()
+                            ),
+                            Err(e) => eprintln!(
+                                "node {id}: shard {shard}: snapshot at sequence {s} not stored ({e})"
+                            ),
+                        }
+                    }));
                 }
                 if engine.applied != reported && last_message.elapsed() >= Duration::from_millis(300) {
                     // Quiet for a moment: say where the state is (tests compare the hash).

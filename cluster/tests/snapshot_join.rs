@@ -299,7 +299,14 @@ fn a_late_node_joins_from_a_snapshot_and_refuses_a_forged_one() {
         "{vout}\n--- node C\n{c_log}"
     );
     assert!(c_log.contains("shard 1: loaded snapshot"), "{c_log}");
-    assert_eq!(c_log.matches(": primary ").count(), 2, "{c_log}");
+    // C takes over each shard once; on a loaded machine a renewal can come late enough for
+    // its own lease to expire, and C then takes it again (fenced by the event stream's
+    // expected sequence, which the verify above checks): one more "primary" per "lease lost".
+    for shard in 0..2 {
+        let took = c_log.matches(&format!("shard {shard}: primary ")).count();
+        let lost = c_log.matches(&format!("shard {shard}: lease lost")).count();
+        assert!(took >= 1 && took == 1 + lost, "shard {shard}: took {took}, lost {lost}\n{c_log}");
+    }
 
     // The state hash C ends with, per shard, is the single-process journal's.
     let routing = Routing::new(2).unwrap();
