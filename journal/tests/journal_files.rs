@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{commands, layout, record_len, FRAME, HEADER};
+use common::{commands, layout, record_len, FRAME, HEADER, LARGEST_PAYLOAD};
 use flowmatch_core::Command;
 use flowmatch_journal::format::{encode_record, segment_file_name, SegmentHeader};
 use flowmatch_journal::{
@@ -317,7 +317,7 @@ fn a_bad_configuration_is_refused_before_any_file_is_made() {
             "fsync.batch.micros",
         ),
         (
-            config(FsyncPolicy::None, HEADER + FRAME + 33),
+            config(FsyncPolicy::None, HEADER + FRAME + LARGEST_PAYLOAD - 1),
             "segment_bytes",
         ),
         (
@@ -338,12 +338,12 @@ fn a_bad_configuration_is_refused_before_any_file_is_made() {
     // The smallest segment holds exactly one largest record.
     let cmds: Vec<Command> = commands(5, 200)
         .into_iter()
-        .filter(|c| matches!(c, Command::New(_)))
+        .filter(|c| record_len(c) == FRAME + LARGEST_PAYLOAD)
         .collect();
     write_journal(
         &j,
         &cmds[..3],
-        config(FsyncPolicy::None, HEADER + FRAME + 34),
+        config(FsyncPolicy::None, HEADER + FRAME + LARGEST_PAYLOAD),
     );
     assert_eq!(segment_files(&j).len(), 3);
     assert_eq!(read_all(&j).0, numbered(&cmds[..3]));

@@ -13,10 +13,19 @@ pub const HEADER: u64 = 36;
 /// Bytes of a record frame (format doc).
 pub const FRAME: u64 = 16;
 
+/// Payload bytes of the largest record: a stop or stop-limit `New` (the codec's table:
+/// the 34-byte New layout and an 8-byte trigger).
+pub const LARGEST_PAYLOAD: u64 = 42;
+
 /// A record's length on disk for `c`, from the codec's layout table.
 pub fn record_len(c: &Command) -> u64 {
     FRAME
         + match c {
+            Command::New(o)
+                if matches!(o.ord_type, OrdType::Stop { .. } | OrdType::StopLimit { .. }) =>
+            {
+                LARGEST_PAYLOAD
+            }
             Command::New(_) => 34,
             Command::Cancel { .. } => 9,
             Command::Replace { .. } => 25,
@@ -48,7 +57,16 @@ pub fn commands(seed: u64, n: usize) -> Vec<Command> {
                     _ => rng.random_range(1..10),
                 },
                 side: [Side::Buy, Side::Sell][rng.random_range(0..2)],
-                ord_type: [OrdType::Limit, OrdType::Market][rng.random_range(0..2)],
+                ord_type: match rng.random_range(0..4) {
+                    0 => OrdType::Limit,
+                    1 => OrdType::Market,
+                    2 => OrdType::Stop {
+                        trigger: pick_i64(&mut rng),
+                    },
+                    _ => OrdType::StopLimit {
+                        trigger: pick_i64(&mut rng),
+                    },
+                },
                 price: if rng.random_bool(0.8) {
                     Some(pick_i64(&mut rng))
                 } else {
