@@ -305,7 +305,10 @@ fn a_late_node_joins_from_a_snapshot_and_refuses_a_forged_one() {
     for shard in 0..2 {
         let took = c_log.matches(&format!("shard {shard}: primary ")).count();
         let lost = c_log.matches(&format!("shard {shard}: lease lost")).count();
-        assert!(took >= 1 && took == 1 + lost, "shard {shard}: took {took}, lost {lost}\n{c_log}");
+        assert!(
+            took >= 1 && took == 1 + lost,
+            "shard {shard}: took {took}, lost {lost}\n{c_log}"
+        );
     }
 
     // The state hash C ends with, per shard, is the single-process journal's.
