@@ -257,4 +257,74 @@ fn stop_types_carry_a_trigger_written_like_a_price() {
     reject("N,1,7,B,T100,,5", RejectReason::BadPrice);
     reject("N,1,7,B,S100,,5,GTC", RejectReason::BadTif);
     reject("N,1,7,B,T100,100,5,POST", RejectReason::BadTif);
+    // Printed back in the grammar (`flowmatch journal dump` writes them so), and parsed
+    // again to the same command.
+    for (cmd, want) in [
+        (stop(-100, None, Tif::Fok), "N,1,7,B,S-100,,5,FOK,NONE\n"),
+        (stop_limit(95, 96, Tif::Gtc), "N,1,7,B,T95,96,5,GTC,NONE\n"),
+    ] {
+        let mut line = String::new();
+        flowmatch::harness::text::write_command(&mut line, &cmd).unwrap();
+        assert_eq!(line, want);
+        assert_eq!(accepted(line.trim_end()), cmd);
+    }
+}
+
+/// The iceberg type token, `I` immediately followed by the display's digits (SEMANTICS.md,
+/// "Text format"): accepted with the display it spells and `GTC` by default, printed back
+/// the same way; anything else in `type` is a syntax error naming `type`.
+#[test]
+fn iceberg_type_is_i_and_display_digits() {
+    let iceberg = |display| NewOrder {
+        ord_type: OrdType::Iceberg { display },
+        ..NewOrder::limit(1, 7, Side::Sell, 100, 50)
+    };
+    assert_eq!(accepted("N,1,7,S,I20,100,50"), Command::New(iceberg(20)));
+    assert_eq!(accepted("N,1,7,S, I007 ,100,50"), Command::New(iceberg(7)));
+    assert_eq!(
+        accepted("N,1,7,S,I18446744073709551615,100,50"),
+        Command::New(iceberg(u64::MAX))
+    );
+    assert_eq!(accepted("N,1,7,S,I0,100,50"), Command::New(iceberg(0)));
+    let ioc = accepted("N,1,7,S,I5,100,50,IOC");
+    assert!(matches!(ioc, Command::New(o) if o.tif == Tif::Ioc));
+    for bad in [
+        "I",
+        "i20",
+        "I-1",
+        "I+1",
+        "I 2",
+        "I2x",
+        "I18446744073709551616",
+        "IL",
+        "LI",
+    ] {
+        assert_eq!(refused(&format!("N,1,7,S,{bad},100,50")), "type", "{bad}");
+    }
+    // Printed back in the grammar, and parsed again to the same command.
+    let mut line = String::new();
+    flowmatch::harness::text::write_command(&mut line, &Command::New(iceberg(20))).unwrap();
+    assert_eq!(line, "N,1,7,S,I20,100,50,GTC,NONE\n");
+    assert_eq!(accepted(line.trim_end()), Command::New(iceberg(20)));
+}
+
+/// The reference book answers an iceberg the grammar accepts but the book refuses:
+/// display 0 is `BAD_QTY`, and a pro-rata book does not take icebergs (`UNSUPPORTED`).
+#[test]
+fn icebergs_the_book_refuses() {
+    let reject = |e: &[Event]| match e {
+        [Event::Reject { reason, .. }] => *reason,
+        other => panic!("expected one reject, got {other:?}"),
+    };
+    assert_eq!(
+        reject(&events_of(&accepted("N,1,7,S,I0,100,50"))),
+        RejectReason::BadQty
+    );
+    let mut pro_rata = ReferenceBook::new(BookConfig {
+        policy: flowmatch::core::MatchPolicy::ProRata { top_order: false },
+        ..BookConfig::default()
+    });
+    let mut e = Vec::new();
+    pro_rata.apply(&accepted("N,1,7,S,I5,100,50"), &mut e);
+    assert_eq!(reject(&e), RejectReason::Unsupported);
 }

@@ -63,7 +63,8 @@ impl Side {
     }
 }
 
-/// Limit (needs a price) or market (has none).
+/// Limit (needs a price), market (has none), stop and stop-limit (held until a trade
+/// triggers them) or iceberg (a limit showing part of itself).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum OrdType {
     /// Trades at its limit price or better.
@@ -83,6 +84,15 @@ pub enum OrdType {
         /// The trade price that sets it off.
         trigger: Price,
     },
+    /// An iceberg (reserve) order: a GTC limit order that, resting, shows at most
+    /// `display` units; when the shown part is filled it is refilled from the hidden
+    /// reserve and joins the back of its level's queue (`docs/SEMANTICS.md`, "Iceberg
+    /// orders"). Supported under price-time only; other policies reject it
+    /// ([`RejectReason::Unsupported`]).
+    Iceberg {
+        /// Most units shown at once, `1..=qty`, a multiple of the lot.
+        display: Qty,
+    },
 }
 
 impl OrdType {
@@ -93,6 +103,22 @@ impl OrdType {
             OrdType::Stop { trigger } | OrdType::StopLimit { trigger } => Some(trigger),
             _ => None,
         }
+    }
+
+    /// The display size of an iceberg, `None` for every other type.
+    #[inline]
+    pub fn display(self) -> Option<Qty> {
+        match self {
+            OrdType::Iceberg { display } => Some(display),
+            _ => None,
+        }
+    }
+
+    /// True for the order types that rest with a limit price once entered (limit,
+    /// stop-limit, iceberg).
+    #[inline]
+    pub fn has_limit(self) -> bool {
+        !matches!(self, OrdType::Market | OrdType::Stop { .. })
     }
 }
 
@@ -151,6 +177,9 @@ pub enum RejectReason {
     /// A new order the [`MultiBook`](crate::instrument::MultiBook) cannot hold within its
     /// configured memory bound (most books or most resting orders); nothing is dropped.
     CapacityExceeded,
+    /// An order type the book's policy (or the consumer: a peer adapter, say) does not
+    /// support, such as an iceberg under pro-rata.
+    Unsupported,
 }
 
 /// Why (part of) an order left the book without trading.

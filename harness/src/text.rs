@@ -177,9 +177,15 @@ pub fn parse_command(line: &str, line_no: usize) -> Result<Option<Command>, Synt
             let ord_type = match f[4] {
                 "L" => OrdType::Limit,
                 "M" => OrdType::Market,
-                t => match stop_type(t) {
+                t => match numbered_type(t) {
                     Some(ord_type) => ord_type,
-                    None => return Err(err("type", t, "L, M, S<trigger> or T<trigger>")),
+                    None => {
+                        return Err(err(
+                            "type",
+                            t,
+                            "L, M, S<trigger>, T<trigger> or I<display> (I20)",
+                        ))
+                    }
                 },
             };
             let price = if f[5].is_empty() {
@@ -204,7 +210,9 @@ pub fn parse_command(line: &str, line_no: usize) -> Result<Option<Command>, Synt
                 }
             } else {
                 match ord_type {
-                    OrdType::Limit | OrdType::StopLimit { .. } => Tif::Gtc,
+                    OrdType::Limit | OrdType::StopLimit { .. } | OrdType::Iceberg { .. } => {
+                        Tif::Gtc
+                    }
                     OrdType::Market | OrdType::Stop { .. } => Tif::Ioc,
                 }
             };
@@ -393,6 +401,7 @@ pub fn reject_reason_token(r: RejectReason) -> &'static str {
         RejectReason::BadLot => "BAD_LOT",
         RejectReason::UnknownInstrument => "UNKNOWN_INSTRUMENT",
         RejectReason::CapacityExceeded => "CAPACITY_EXCEEDED",
+        RejectReason::Unsupported => "UNSUPPORTED",
     }
 }
 
@@ -462,14 +471,21 @@ pub fn book_dump<B: OrderBook + ?Sized>(book: &B) -> String {
     s
 }
 
-/// The stop types of an `N` line's type field: `S<trigger>` a stop, `T<trigger>` a
-/// stop-limit, the trigger an optional `-` and digits like a price.
-fn stop_type(t: &str) -> Option<OrdType> {
-    let (kind, trigger) = (t.get(..1)?, t.get(1..)?);
-    let trigger = parse_signed(trigger)?;
+/// The order types of an `N` line's type field that carry a number: `S<trigger>` a stop,
+/// `T<trigger>` a stop-limit (the trigger an optional `-` and digits like a price), and
+/// `I<display>` an iceberg (digits like a quantity).
+fn numbered_type(t: &str) -> Option<OrdType> {
+    let (kind, rest) = (t.get(..1)?, t.get(1..)?);
     match kind {
-        "S" => Some(OrdType::Stop { trigger }),
-        "T" => Some(OrdType::StopLimit { trigger }),
+        "S" => Some(OrdType::Stop {
+            trigger: parse_signed(rest)?,
+        }),
+        "T" => Some(OrdType::StopLimit {
+            trigger: parse_signed(rest)?,
+        }),
+        "I" => Some(OrdType::Iceberg {
+            display: parse_unsigned(rest)?,
+        }),
         _ => None,
     }
 }
@@ -480,21 +496,15 @@ fn stop_type(t: &str) -> Option<OrdType> {
 pub fn write_command<W: fmt::Write + ?Sized>(w: &mut W, cmd: &Command) -> fmt::Result {
     match *cmd {
         Command::New(o) => {
-            write!(
-                w,
-                "N,{},{},{},{},",
-                o.id,
-                o.account,
-                side_token(o.side),
-                match o.ord_type {
-                    OrdType::Limit => "L",
-                    OrdType::Market => "M",
-                    OrdType::Stop { .. } => "S",
-                    OrdType::StopLimit { .. } => "T",
-                }
-            )?;
-            if let Some(trigger) = o.ord_type.trigger() {
-                write!(w, "{trigger}")?;
+            write!(w, "N,{},{},{},", o.id, o.account, side_token(o.side))?;
+            // The type field: its letter, then a stop's trigger or an iceberg's display
+            // (`S95`, `T95`, `I20`).
+            match o.ord_type {
+                OrdType::Limit => write!(w, "L,")?,
+                OrdType::Market => write!(w, "M,")?,
+                OrdType::Stop { trigger } => write!(w, "S{trigger},")?,
+                OrdType::StopLimit { trigger } => write!(w, "T{trigger},")?,
+                OrdType::Iceberg { display } => write!(w, "I{display},")?,
             }
             if let Some(p) = o.price {
                 write!(w, "{p}")?;

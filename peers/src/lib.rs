@@ -153,10 +153,19 @@ pub struct Dropped {
     pub rejected: u64,
     pub fok: u64,
     pub post_only: u64,
+    /// Iceberg orders: no peer adapter expresses them (each would translate one as a plain
+    /// limit of its whole quantity), so they are always left out. Not serialized while 0,
+    /// so reports of streams without icebergs are as they were.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub iceberg: u64,
     pub keep_priority_replace: u64,
     pub price_range: u64,
     /// Orders whose STP mode was set to `NONE` (kept, not dropped).
     pub stp_cleared: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The largest sub-stream of `cmds` that a matcher with `caps` can express, and what was
@@ -164,7 +173,7 @@ pub struct Dropped {
 ///
 /// The stream is walked through our [`ReferenceBook`] (the oracle), so that decisions that
 /// depend on book state (is this replace priority-keeping? would our book reject this?)
-/// are exact. Left out: commands the oracle rejects; FOK / post-only orders if unsupported;
+/// are exact. Left out: iceberg orders (no peer has them); commands the oracle rejects; FOK / post-only orders if unsupported;
 /// priority-keeping replaces if unsupported; orders and replaces with prices outside
 /// `[min_price, max_price]`. STP modes are cleared (set to `NONE`) if unsupported. Nothing
 /// else is changed, so every remaining command means the same thing to every matcher.
@@ -177,6 +186,10 @@ pub fn restrict(cmds: &[Command], caps: &Capabilities) -> (Vec<Command>, Dropped
         let mut cmd = *cmd;
         match &mut cmd {
             Command::New(o) => {
+                if matches!(o.ord_type, flowmatch_core::OrdType::Iceberg { .. }) {
+                    dropped.iceberg += 1;
+                    continue;
+                }
                 if o.tif == Tif::Fok && !caps.fok {
                     dropped.fok += 1;
                     continue;

@@ -104,6 +104,28 @@ pub trait OrderBook {
         let _ = f;
     }
 
+    /// Number of resting icebergs (`docs/SEMANTICS.md`, "Iceberg orders"), which are in
+    /// [`Self::len`] like any resting order. A book that takes no icebergs has none.
+    fn icebergs(&self) -> usize {
+        0
+    }
+
+    /// Every resting iceberg as `(id, display, reserve)`, in dump order: the hidden part
+    /// of the book, which no query shows, and which a snapshot records and the state hash
+    /// covers (`journal/src/state_hash.rs`).
+    fn for_each_iceberg(&self, f: &mut dyn FnMut(OrderId, Qty, Qty)) {
+        let _ = f;
+    }
+
+    /// For a snapshot's rebuild only: make the resting order `id`, re-added with its shown
+    /// quantity, an iceberg of `display` with `reserve` hidden, keeping its place. Returns
+    /// false (and changes nothing) when `id` does not rest, `display` is 0 or the book
+    /// takes no icebergs. Emits nothing.
+    fn restore_iceberg(&mut self, id: OrderId, display: Qty, reserve: Qty) -> bool {
+        let _ = (id, display, reserve);
+        false
+    }
+
     /// No resting orders.
     fn is_empty(&self) -> bool {
         self.len() == 0

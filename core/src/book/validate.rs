@@ -46,9 +46,9 @@ pub fn check_new_on(cfg: &BookConfig, grid: bool, order: &NewOrder) -> Result<()
 }
 
 /// [`check_new_on`] for the fast book's plain path: the same checks, except that every
-/// stop or stop-limit comes back as `Err(BadPrice)` without its own checks, so that the
-/// plain path carries no stop arm; the book's error path sees the stop type and runs
-/// [`check_new_on`] on it.
+/// stop, stop-limit or iceberg comes back as `Err(BadPrice)` without its own checks, so
+/// that the plain path carries no arm for them; the book's error path sees the order type
+/// and runs [`check_new_on`] on it.
 #[inline(always)]
 pub(crate) fn check_plain_on(
     cfg: &BookConfig,
@@ -79,6 +79,9 @@ fn new_checks<const GRID: bool, const STOPS: bool>(
         (OrdType::Market, None) => {}
         (OrdType::Stop { .. } | OrdType::StopLimit { .. }, _) if STOPS => {
             return stop_checks(cfg, GRID, order)
+        }
+        (OrdType::Iceberg { display }, price) if STOPS => {
+            return iceberg_checks::<GRID>(cfg, order, price, display)
         }
         _ => return Err(RejectReason::BadPrice),
     }
@@ -122,6 +125,39 @@ fn stop_checks(cfg: &BookConfig, grid: bool, order: &NewOrder) -> Result<(), Rej
         Tif::Gtc if market => Err(RejectReason::BadTif),
         _ => Ok(()),
     }
+}
+
+/// The rest of an iceberg's checks, after its quantity and lot: its price as a limit's
+/// (present, in the band, on the tick), then GTC ([`RejectReason::BadTif`]), then its
+/// display in `1..=qty` ([`RejectReason::BadQty`]) and on the lot
+/// ([`RejectReason::BadLot`]), then a price-time book ([`RejectReason::Unsupported`]).
+/// Out of line: a plain limit or market order never reaches it.
+#[cold]
+#[inline(never)]
+fn iceberg_checks<const GRID: bool>(
+    cfg: &BookConfig,
+    order: &NewOrder,
+    price: Option<Price>,
+    display: Qty,
+) -> Result<(), RejectReason> {
+    match price {
+        Some(p) if cfg.price_ok(p) && (!GRID || cfg.tick_ok(p)) => {}
+        Some(p) if cfg.price_ok(p) => return Err(RejectReason::BadTick),
+        _ => return Err(RejectReason::BadPrice),
+    }
+    if order.tif != Tif::Gtc {
+        return Err(RejectReason::BadTif);
+    }
+    if display == 0 || display > order.qty {
+        return Err(RejectReason::BadQty);
+    }
+    if GRID && !cfg.lot_ok(display) {
+        return Err(RejectReason::BadLot);
+    }
+    if !matches!(cfg.policy, crate::types::MatchPolicy::PriceTime) {
+        return Err(RejectReason::Unsupported);
+    }
+    Ok(())
 }
 
 /// The stateless checks of a replace's new terms, after the book has found the order:

@@ -223,9 +223,11 @@ impl<B: BookStorage> MultiBook<B> {
             return reject(&mut tag, RejectReason::UnknownInstrument);
         };
         // A stop stays live until it triggers, so it counts as an order that may rest;
-        // and the cold tier keeps no stops: a stop promotes its instrument to a full book.
-        let stop = matches!(&msg.cmd, Command::New(o) if o.ord_type.trigger().is_some());
-        let may_rest = stop
+        // and the cold tier keeps no stops and no icebergs (it has no reserve): either
+        // promotes its instrument to a full book.
+        let exotic = matches!(&msg.cmd, Command::New(o)
+            if !matches!(o.ord_type, OrdType::Limit | OrdType::Market));
+        let may_rest = exotic
             || matches!(&msg.cmd, Command::New(o)
             if o.ord_type == OrdType::Limit && matches!(o.tif, Tif::Gtc | Tif::Post));
         if may_rest && self.live_orders >= self.cfg.max_live_orders {
@@ -234,7 +236,7 @@ impl<B: BookStorage> MultiBook<B> {
         let class = entry.class as usize;
         match entry.tier() {
             Tier::Full(f) => self.apply_full(index, f, &msg.cmd, &mut tag),
-            Tier::Cold(c) if stop || (may_rest && self.cold[c].len() >= self.cfg.cold_orders) => {
+            Tier::Cold(c) if exotic || (may_rest && self.cold[c].len() >= self.cfg.cold_orders) => {
                 match self.promote(index, c, class) {
                     Some(f) => self.apply_full(index, f, &msg.cmd, &mut tag),
                     None => reject(&mut tag, RejectReason::CapacityExceeded),
@@ -245,7 +247,7 @@ impl<B: BookStorage> MultiBook<B> {
                 // No book, so no resting order for this id.
                 reject(&mut tag, RejectReason::UnknownId)
             }
-            Tier::Empty if stop || self.classes[class].policy != MatchPolicy::PriceTime => {
+            Tier::Empty if exotic || self.classes[class].policy != MatchPolicy::PriceTime => {
                 match self.take_full(class, index) {
                     Some(f) => {
                         self.entries[index].slot = FULL_TAG | f as u32;

@@ -69,8 +69,8 @@ impl FastBook {
         true
     }
 
-    /// A new order the plain checks refused: a stop type goes to [`Self::new_stop`], any
-    /// other gets its `REJ`. One out-of-line call for both (measured: with the `REJ`
+    /// A new order the plain checks refused: a stop type goes to [`Self::new_stop`], an
+    /// iceberg to [`Self::new_iceberg`], any other gets its `REJ`. One out-of-line call for both (measured: with the `REJ`
     /// inline beside the stop call, `add` cost 2 instructions more per order, from
     /// register pressure in `new_order`).
     #[cold]
@@ -78,6 +78,8 @@ impl FastBook {
     fn refused_or_stop<S: EventSink>(&mut self, o: &NewOrder, reason: RejectReason, sink: &mut S) {
         if o.ord_type.trigger().is_some() {
             self.new_stop(o, sink);
+        } else if o.ord_type.display().is_some() {
+            self.new_iceberg(o, sink);
         } else {
             sink.event(Event::Reject { id: o.id, reason });
         }
@@ -147,7 +149,9 @@ impl FastBook {
         match self.index.lookup_for_remove(id) {
             Some((bucket, si)) => {
                 let s = &self.slots[si];
-                let (qty, lvl) = (s.qty, &self.levels[s.level()]);
+                let li = s.level();
+                let qty = self.leaving_qty(si);
+                let lvl = &self.levels[li];
                 sink.event(Event::Cancel {
                     id,
                     qty,
@@ -201,6 +205,11 @@ impl FastBook {
             return;
         }
         sink.event(Event::Replaced { id });
+        if self.icebergs.any() {
+                if self.icebergs.get(si).is_some() {
+                return self.replace_iceberg(si, id, side, price, qty, sink);
+            }
+        }
         let cur_price = self.levels[li].price;
         if self.cfg.replace_priority == ReplacePriority::KeepIfReduced
             && price == cur_price

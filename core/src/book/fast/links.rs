@@ -22,7 +22,7 @@ impl FastBook {
         qty: Qty,
         at: Option<Vacancy>,
         note_top: bool,
-    ) {
+    ) -> Ix<Slot> {
         let NewOrder {
             id,
             account,
@@ -51,6 +51,7 @@ impl FastBook {
             None => self.index.insert(id, si),
         }
         self.live += 1;
+        si
     }
 
     /// Make slot `si`, whose `prev` is already `tail`, the new tail of level `li`.
@@ -131,6 +132,10 @@ impl FastBook {
         if left != 0 {
             return;
         }
+        // An iceberg with a reserve refills instead of leaving ([`super::iceberg`]).
+        if self.icebergs.any() && self.refill_iceberg(si) {
+            return;
+        }
         self.index.remove(id);
         match next.get() {
             Some(n) => self.slots[n].prev = Link::NIL,
@@ -155,6 +160,10 @@ impl FastBook {
         // `remove` subtracts the (then zero) open quantity; subtract the taken part here.
         self.levels[li].total -= q as u128;
         if s.qty == 0 {
+            // An iceberg with a reserve refills instead of leaving ([`super::iceberg`]).
+            if self.icebergs.any() && self.refill_iceberg(si) {
+                return false;
+            }
             self.remove(si);
             true
         } else {

@@ -49,6 +49,7 @@ mod far;
 mod fifo;
 mod fok;
 mod footprint;
+mod iceberg;
 mod ladder;
 mod links;
 mod pro_rata;
@@ -123,6 +124,8 @@ pub struct FastBook {
     cme_orders: Vec<crate::allocation::LevelOrder>,
     cme_slots: Vec<Ix<Slot>>,
     cme_fills: Vec<Qty>,
+    /// Iceberg reserves by slot ([`iceberg`]); empty unless icebergs rest.
+    icebergs: iceberg::Icebergs,
 }
 
 impl FastBook {
@@ -166,6 +169,7 @@ impl FastBook {
             cme_orders: Vec::with_capacity(cme_cap),
             cme_slots: Vec::with_capacity(cme_cap),
             cme_fills: Vec::with_capacity(cme_cap),
+            icebergs: iceberg::Icebergs::default(),
         }
     }
 
@@ -236,6 +240,7 @@ impl FastBook {
         self.cme_orders.clear();
         self.cme_slots.clear();
         self.cme_fills.clear();
+        self.icebergs.clear();
     }
 }
 

@@ -34,13 +34,13 @@ pub(super) struct PendingStop {
 }
 
 /// Passes events on, keeping the lowest and highest trade price among them.
-struct Prints<'a, S> {
+pub(super) struct Prints<'a, S> {
     inner: &'a mut S,
-    range: Option<(Price, Price)>,
+    pub(super) range: Option<(Price, Price)>,
 }
 
 impl<'a, S: EventSink> Prints<'a, S> {
-    fn new(inner: &'a mut S) -> Self {
+    pub(super) fn new(inner: &'a mut S) -> Self {
         Prints { inner, range: None }
     }
 }
@@ -160,7 +160,7 @@ impl FastBook {
     /// stream), mark what its prints reach, and so on until no fired stop is left. Each
     /// stop fires once and leaves the list when it does, and no stop joins the list
     /// during a cascade, so a command triggers at most the stops pending when it began.
-    fn cascade<S: EventSink>(&mut self, mut range: Option<(Price, Price)>, sink: &mut S) {
+    pub(super) fn cascade<S: EventSink>(&mut self, mut range: Option<(Price, Price)>, sink: &mut S) {
         loop {
             if let Some((lo, hi)) = range {
                 for s in &mut self.stops {

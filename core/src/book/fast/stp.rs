@@ -116,12 +116,12 @@ impl FastBook {
                 (0, true)
             }
             Stp::CancelMaker => {
-                cancel_maker(sink, m.qty);
+                cancel_maker(sink, self.leaving_qty(si));
                 self.remove(si);
                 (rem, false)
             }
             Stp::CancelBoth => {
-                cancel_maker(sink, m.qty);
+                cancel_maker(sink, self.leaving_qty(si));
                 self.remove(si);
                 cancel_taker(sink, rem);
                 (0, true)

@@ -4,7 +4,7 @@
 use super::FastBook;
 use crate::book::{LevelView, OrderBook, RestingOrder};
 use crate::command::{Command, EventSink, NewOrder};
-use crate::types::{BookConfig, OrderId, Price, Side};
+use crate::types::{BookConfig, OrderId, Price, Qty, Side};
 
 impl OrderBook for FastBook {
     fn name(&self) -> &'static str {
@@ -61,6 +61,25 @@ impl OrderBook for FastBook {
 
     fn len(&self) -> usize {
         self.live
+    }
+
+    fn icebergs(&self) -> usize {
+        self.iceberg_count()
+    }
+
+    fn for_each_iceberg(&self, f: &mut dyn FnMut(OrderId, Qty, Qty)) {
+        if self.iceberg_count() == 0 {
+            return;
+        }
+        self.for_each_order(&mut |o| {
+            if let Some((display, reserve)) = self.iceberg_of(o.id) {
+                f(o.id, display, reserve);
+            }
+        });
+    }
+
+    fn restore_iceberg(&mut self, id: OrderId, display: Qty, reserve: Qty) -> bool {
+        self.restore_iceberg_state(id, display, reserve)
     }
 
     fn for_each_order(&self, f: &mut dyn FnMut(&RestingOrder)) {

@@ -172,12 +172,12 @@ impl ReferenceBook {
                 WalkEnd::StoppedBySTP
             }
             Stp::CancelMaker => {
-                cancel_maker(sink, maker.open);
+                cancel_maker(sink, maker.open + maker.reserve);
                 self.remove(maker.id);
                 WalkEnd::Normal
             }
             Stp::CancelBoth => {
-                cancel_maker(sink, maker.open);
+                cancel_maker(sink, maker.open + maker.reserve);
                 self.remove(maker.id);
                 cancel_taker(sink, taker, taker.remaining);
                 taker.remaining = 0;
@@ -207,7 +207,7 @@ impl ReferenceBook {
             .expect("maker is in its level");
         o.open -= by;
         if o.open == 0 {
-            self.remove(id);
+            self.refill_or_remove(id, side, price);
         }
     }
 

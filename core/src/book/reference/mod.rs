@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 pub(crate) mod allocation;
 mod cme;
+mod iceberg;
 mod matching;
 mod stops;
 mod trait_impl;
@@ -33,6 +34,10 @@ struct Order {
     open: Qty,
     tif: Tif,
     stp: Stp,
+    /// An iceberg's display size (`open` is its shown part); 0 for any other order.
+    display: Qty,
+    /// An iceberg's hidden reserve, not in `open`; 0 for any other order.
+    reserve: Qty,
 }
 
 /// An order acting as taker: a new order after its `ACK`, or a replaced order re-entering.
@@ -202,6 +207,10 @@ impl ReferenceBook {
         if let Some(trigger) = o.ord_type.trigger() {
             self.validate_stop(o, trigger)?;
         }
+        // 2-3b. an iceberg's price, time in force, display and policy
+        if let OrdType::Iceberg { display } = o.ord_type {
+            self.validate_iceberg(o, display)?;
+        }
         match (o.ord_type, o.price) {
             (OrdType::Limit, None) => return Err(RejectReason::BadPrice),
             (OrdType::Market, Some(_)) => return Err(RejectReason::BadPrice),
@@ -273,7 +282,11 @@ impl ReferenceBook {
         if end == WalkEnd::StoppedBySTP {
             return;
         }
-        self.finish_remainder(&taker, o.price, o.tif, sink);
+        let display = match o.ord_type {
+            OrdType::Iceberg { display } => display,
+            _ => 0,
+        };
+        self.finish_remainder(&taker, o.price, o.tif, display, sink);
     }
 
     /// After the walk: a GTC/POST remainder rests at its own price, an IOC/FOK/market
@@ -283,21 +296,27 @@ impl ReferenceBook {
         taker: &Taker,
         price: Option<Price>,
         tif: Tif,
+        display: Qty,
         sink: &mut S,
     ) {
         if taker.remaining == 0 {
             return;
         }
         match (tif, price) {
-            (Tif::Gtc | Tif::Post, Some(p)) => self.rest(Order {
-                id: taker.id,
-                account: taker.account,
-                side: taker.side,
-                price: p,
-                open: taker.remaining,
-                tif,
-                stp: taker.stp,
-            }),
+            (Tif::Gtc | Tif::Post, Some(p)) => {
+                let o = Order {
+                    id: taker.id,
+                    account: taker.account,
+                    side: taker.side,
+                    price: p,
+                    open: 0,
+                    tif,
+                    stp: taker.stp,
+                    display,
+                    reserve: 0,
+                };
+                self.rest(Self::resting(o, taker.remaining))
+            }
             _ => sink.event(Event::Cancel {
                 id: taker.id,
                 qty: taker.remaining,
@@ -312,7 +331,8 @@ impl ReferenceBook {
         match self.remove(id) {
             Some(o) => sink.event(Event::Cancel {
                 id,
-                qty: o.open,
+                // An iceberg's reserve leaves with it.
+                qty: o.open + o.reserve,
                 reason: CancelReason::User,
                 side: o.side,
                 price: Some(o.price),
@@ -360,7 +380,9 @@ impl ReferenceBook {
 
         sink.event(Event::Replaced { id });
 
+        // An iceberg always loses priority on a replace (its `qty` is the new total).
         let keeps_priority = match self.cfg.replace_priority {
+            _ if current.display != 0 => false,
             ReplacePriority::KeepIfReduced => price == current.price && qty <= current.open,
             ReplacePriority::AlwaysRequeue => false,
         };
@@ -393,7 +415,7 @@ impl ReferenceBook {
             return;
         }
         // A resting order is GTC or POST, so any remainder rests.
-        self.finish_remainder(&taker, Some(price), current.tif, sink);
+        self.finish_remainder(&taker, Some(price), current.tif, current.display, sink);
     }
 
     fn order_internal(&self, id: OrderId) -> Option<Order> {

@@ -56,6 +56,24 @@ impl OrderBook for ReferenceBook {
         self.index.len()
     }
 
+    fn icebergs(&self) -> usize {
+        let mut n = 0;
+        self.for_each_iceberg(&mut |_, _, _| n += 1);
+        n
+    }
+
+    fn for_each_iceberg(&self, f: &mut dyn FnMut(OrderId, Qty, Qty)) {
+        for side in [Side::Buy, Side::Sell] {
+            for o in self.iceberg_walk(side) {
+                f(o.id, o.display, o.reserve);
+            }
+        }
+    }
+
+    fn restore_iceberg(&mut self, id: OrderId, display: Qty, reserve: Qty) -> bool {
+        self.set_iceberg(id, display, reserve)
+    }
+
     fn for_each_order(&self, f: &mut dyn FnMut(&RestingOrder)) {
         let emit = |f: &mut dyn FnMut(&RestingOrder), level: &VecDeque<Order>| {
             for o in level {

@@ -1,0 +1,322 @@
+//! Iceberg (reserve) orders in the fast book (`docs/SEMANTICS.md`, "Iceberg orders"): the
+//! hidden reserve of each resting iceberg, kept in a side table by slot, and the refill that
+//! shows the next part at the back of its level's queue.
+//!
+//! # Why a side table, and what the plain path pays
+//! The hot record (a 32-byte [`Slot`]) has no room left and its tag bits are all taken, and
+//! a plain limit order must not pay for icebergs. A slot's `qty` is always the *shown*
+//! quantity, so level totals, depth queries, the fill-or-kill pre-check and the book dump
+//! see only what is displayed, with no change to the matching walk. The table is consulted
+//! only while it holds a live iceberg (one compare of a count the book keeps): where a
+//! maker's shown quantity reaches zero, on a user or STP cancel, and on a replace. A new
+//! iceberg fails the plain checks and is entered here from the error path, as stops are,
+//! so a new plain order pays nothing at all.
+//!
+//! The table is a vector indexed by slot, empty until the first iceberg rests; it grows to
+//! the highest slot an iceberg has used (an allocation on the command that needs it, as
+//! the order pool's own growth past its capacity) and never shrinks.
+
+use super::execute::Taker;
+use super::slots::Slot;
+use super::stops::Prints;
+use super::FastBook;
+use crate::book::pool::{Ix, Link};
+use crate::book::validate;
+use crate::command::{Event, EventSink, NewOrder, Sink};
+use crate::types::{OrderId, Price, Qty, RejectReason, Side, Tif};
+
+/// What a resting iceberg keeps off the book: its display size and its hidden reserve.
+/// `display == 0` marks a slot that holds no iceberg.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct IceState {
+    pub(super) display: Qty,
+    pub(super) reserve: Qty,
+}
+
+/// Per slot index, the iceberg state of the order in that slot.
+#[derive(Debug, Default)]
+pub(super) struct Icebergs {
+    state: Vec<IceState>,
+    /// Slots holding an iceberg: zero on a book that holds none, which is all the plain
+    /// paths check.
+    live: usize,
+}
+
+impl Icebergs {
+    /// Does any resting order have iceberg state?
+    #[inline(always)]
+    pub(super) fn any(&self) -> bool {
+        self.live != 0
+    }
+
+    /// Resting icebergs.
+    pub(super) fn len(&self) -> usize {
+        self.live
+    }
+
+    /// The iceberg state of slot `si`, if it holds an iceberg.
+    #[inline]
+    pub(super) fn get(&self, si: Ix<Slot>) -> Option<IceState> {
+        self.state
+            .get(si.raw() as usize)
+            .copied()
+            .filter(|s| s.display != 0)
+    }
+
+    fn set(&mut self, si: Ix<Slot>, st: IceState) {
+        debug_assert!(st.display != 0);
+        let i = si.raw() as usize;
+        if i >= self.state.len() {
+            self.state.resize(i + 1, IceState::default());
+        }
+        if self.state[i].display == 0 {
+            self.live += 1;
+        }
+        self.state[i] = st;
+    }
+
+    /// Forget slot `si`'s state (its order is leaving); its reserve, 0 if it held none.
+    #[inline]
+    pub(super) fn forget(&mut self, si: Ix<Slot>) -> Qty {
+        match self.state.get_mut(si.raw() as usize) {
+            Some(s) if s.display != 0 => {
+                let reserve = s.reserve;
+                *s = IceState::default();
+                self.live -= 1;
+                reserve
+            }
+            _ => 0,
+        }
+    }
+
+    /// Forget every slot's state, keeping the storage.
+    pub(super) fn clear(&mut self) {
+        self.state.fill(IceState::default());
+        self.live = 0;
+    }
+
+    /// Heap bytes held.
+    pub(super) fn heap_bytes(&self) -> usize {
+        self.state.capacity() * std::mem::size_of::<IceState>()
+    }
+}
+
+impl FastBook {
+    /// A new iceberg, which the plain checks turned away: all the checks of a new order
+    /// (the iceberg's own among them), `ACK`, the walk for its whole quantity, and what is
+    /// left rests showing `min(display, left)`. While stops are pending its prints set off
+    /// the cascade, as any order's.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn new_iceberg<S: EventSink>(&mut self, o: &NewOrder, sink: &mut S) {
+        let checked = validate::check_new_on(&self.cfg, self.grid, o).and_then(|()| {
+            if self.index.get(o.id).is_some() || self.stop_position(o.id).is_some() {
+                Err(RejectReason::DuplicateId)
+            } else {
+                Ok(())
+            }
+        });
+        if let Err(reason) = checked {
+            sink.event(Event::Reject { id: o.id, reason });
+            return;
+        }
+        sink.event(Event::Ack { id: o.id });
+        if self.stops.is_empty() {
+            self.enter_iceberg(o, sink);
+        } else {
+            // Through a trait object: the cascade's own orders reach this function again
+            // (as far as the types know), and a generic sink would nest `Prints` without end.
+            let mut sink: &mut dyn Sink<Event> = sink;
+            self.enter_iceberg_then_trigger(o, &mut sink);
+        }
+    }
+
+    /// [`Self::enter_iceberg`] while stops are pending: then the cascade its prints set off.
+    fn enter_iceberg_then_trigger(&mut self, o: &NewOrder, sink: &mut &mut dyn Sink<Event>) {
+        let mut p = Prints::new(sink);
+        self.enter_iceberg(o, &mut p);
+        let range = p.range;
+        self.cascade(range, sink);
+    }
+
+    /// An accepted iceberg from its walk to resting.
+    fn enter_iceberg<S: EventSink>(&mut self, o: &NewOrder, sink: &mut S) {
+        let (Some(display), Some(price)) = (o.ord_type.display(), o.price) else {
+            unreachable!("validation lets through only icebergs with a limit price")
+        };
+        let left = if self.eligible_level(o.side, o.price).is_none() {
+            Some((price, o.qty))
+        } else {
+            let t = Taker {
+                id: o.id,
+                account: o.account,
+                side: o.side,
+                limit: o.price,
+                qty: o.qty,
+                tif: Tif::Gtc,
+                stp: o.stp,
+            };
+            self.execute(&t, sink)
+        };
+        if let Some((price, qty)) = left {
+            let shown = qty.min(display);
+            let si = self.rest(o, price, shown, None, true);
+            self.icebergs.set(
+                si,
+                IceState {
+                    display,
+                    reserve: qty - shown,
+                },
+            );
+        }
+    }
+
+    /// Slot `si` is leaving the book (a user or STP cancel): its whole open quantity,
+    /// shown plus any reserve, which it forgets.
+    #[inline(always)]
+    pub(super) fn leaving_qty(&mut self, si: Ix<Slot>) -> Qty {
+        let shown = self.slots[si].qty;
+        if self.icebergs.any() {
+            shown + self.icebergs.forget(si)
+        } else {
+            shown
+        }
+    }
+
+    /// Slot `si`'s shown quantity has just reached zero (a fill or an STP decrement), its
+    /// level's total already reduced. An iceberg with a reserve shows the next
+    /// `min(display, reserve)` at the back of its level's queue (new time priority) and
+    /// this returns true; otherwise its state (if any) is forgotten and this returns false,
+    /// leaving the slot to be removed.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn refill_iceberg(&mut self, si: Ix<Slot>) -> bool {
+        let Some(mut st) = self.icebergs.get(si) else {
+            return false;
+        };
+        if st.reserve == 0 {
+            self.icebergs.forget(si);
+            return false;
+        }
+        let shown = st.reserve.min(st.display);
+        st.reserve -= shown;
+        self.icebergs.set(si, st);
+        let s = self.slots[si];
+        let li = s.level();
+        // Move to the tail unless already there; the level's count is unchanged.
+        if let Some(n) = s.next.get() {
+            match s.prev.get() {
+                Some(p) => self.slots[p].next = s.next,
+                None => self.levels[li].head = s.next,
+            }
+            self.slots[n].prev = s.prev;
+            let tail = self.levels[li].tail;
+            if let Some(t) = tail.get() {
+                self.slots[t].next = si.into();
+            }
+            let m = &mut self.slots[si];
+            m.prev = tail;
+            m.next = Link::NIL;
+            self.levels[li].tail = si.into();
+        }
+        self.slots[si].qty = shown;
+        self.levels[li].total += shown as u128;
+        true
+    }
+
+    /// A replace of the resting iceberg in slot `si` (already validated and `REPLACED`
+    /// reported): it always loses priority, re-enters as a taker for its whole new `qty`,
+    /// and any remainder rests again as an iceberg of the same display, in the same slot
+    /// under the same index entry. While stops are pending its prints set off the cascade.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn replace_iceberg<S: EventSink>(
+        &mut self,
+        si: Ix<Slot>,
+        id: OrderId,
+        side: Side,
+        price: Price,
+        qty: Qty,
+        sink: &mut S,
+    ) {
+        if self.stops.is_empty() {
+            self.requeue_iceberg(si, id, side, price, qty, sink);
+        } else {
+            let mut p = Prints::new(sink);
+            self.requeue_iceberg(si, id, side, price, qty, &mut p);
+            let range = p.range;
+            self.cascade(range, sink);
+        }
+    }
+
+    fn requeue_iceberg<S: EventSink>(
+        &mut self,
+        si: Ix<Slot>,
+        id: OrderId,
+        side: Side,
+        price: Price,
+        qty: Qty,
+        sink: &mut S,
+    ) {
+        let s = self.slots[si];
+        let display = self.icebergs.get(si).map_or(qty, |st| st.display);
+        self.unlink(si);
+        let left = if self.eligible_level(side, Some(price)).is_none() {
+            Some((price, qty))
+        } else {
+            let t = Taker {
+                id,
+                account: s.account,
+                side,
+                limit: Some(price),
+                qty,
+                tif: Tif::Gtc,
+                stp: s.stp(),
+            };
+            self.execute(&t, sink)
+        };
+        match left {
+            Some((price, qty)) => {
+                let shown = qty.min(display);
+                self.link_tail(si, side, price, shown);
+                self.icebergs.set(
+                    si,
+                    IceState {
+                        display,
+                        reserve: qty - shown,
+                    },
+                );
+            }
+            None => {
+                self.icebergs.forget(si);
+                self.index.remove(id);
+                self.free_slot(si);
+            }
+        }
+    }
+
+    /// [`crate::book::OrderBook::restore_iceberg`].
+    pub(super) fn restore_iceberg_state(&mut self, id: OrderId, display: Qty, reserve: Qty) -> bool {
+        match self.index.get(id) {
+            Some(si) if display != 0 => {
+                self.icebergs.set(si, IceState { display, reserve });
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Resting icebergs.
+    pub(super) fn iceberg_count(&self) -> usize {
+        self.icebergs.len()
+    }
+
+    /// The display size and reserve of resting order `id`, if it is an iceberg.
+    pub(super) fn iceberg_of(&self, id: OrderId) -> Option<(Qty, Qty)> {
+        if !self.icebergs.any() {
+            return None;
+        }
+        let si = self.index.get(id)?;
+        self.icebergs.get(si).map(|st| (st.display, st.reserve))
+    }
+}
