@@ -34,7 +34,7 @@ use async_nats::jetstream::{self, object_store::ObjectStore, stream};
 use flowmatch_core::instrument::BookView;
 use flowmatch_core::{Command, NewOrder, RestingOrder, Symbol};
 use flowmatch_harness::journaled::{decode_snapshot, rest_again, LevelRecord, SnapshotBytes};
-use flowmatch_journal::state_hash::{ORDER_BYTES, STOP_BYTES};
+use flowmatch_journal::state_hash::{IcebergRecord, ICEBERG_BYTES, ORDER_BYTES, STOP_BYTES};
 use flowmatch_journal::{StateHash, StateHasher};
 use futures_util::StreamExt;
 use std::time::Duration;
@@ -61,34 +61,43 @@ fn parse_object_name(shard: usize, name: &str) -> Option<u64> {
         .flatten()
 }
 
-/// One book of a shard: key, resting orders in dump order, pending stops in arrival order.
-type Section = (u32, Vec<RestingOrder>, Vec<NewOrder>);
+/// One book of a shard: key, resting orders in dump order, pending stops in arrival order,
+/// resting icebergs' hidden parts in dump order.
+type Section = (u32, Vec<RestingOrder>, Vec<NewOrder>, Vec<IcebergRecord>);
 
 /// Every book that appeared, in order of first appearance.
 fn sections(e: &ShardEngine) -> Vec<Section> {
     let mut out = Vec::new();
     e.replay
         .for_each_book(&mut |key, view: Option<BookView<'_, _>>| {
-            let (mut orders, mut stops) = (Vec::new(), Vec::new());
+            let (mut orders, mut stops, mut icebergs) = (Vec::new(), Vec::new(), Vec::new());
             if let Some(v) = view {
                 orders.reserve(v.len());
                 v.for_each_order(&mut |o| orders.push(*o));
                 v.for_each_pending_stop(&mut |o| stops.push(*o));
+                v.for_each_iceberg(&mut |id, display, reserve| {
+                    icebergs.push(IcebergRecord {
+                        id,
+                        display,
+                        reserve,
+                    })
+                });
             }
-            out.push((key, orders, stops));
+            out.push((key, orders, stops, icebergs));
         });
     out
 }
 
 fn hash_of(sections: &[Section]) -> StateHash {
     let mut h = StateHasher::new();
-    for (key, orders, stops) in sections {
+    for (key, orders, stops, icebergs) in sections {
         h.add_section(
             *key,
             orders.len(),
             |f| orders.iter().for_each(f),
             stops.len(),
             |f| stops.iter().for_each(f),
+            icebergs,
         );
     }
     h.finish()
@@ -113,16 +122,19 @@ pub fn encode(e: &ShardEngine, shard: usize) -> Result<(Vec<u8>, StateHash), Str
     let sections = sections(e);
     let size: usize = sections
         .iter()
-        .map(|(_, o, st)| 28 + o.len() * (ORDER_BYTES + 2 + 33) + st.len() * STOP_BYTES)
+        .map(|(_, o, st, ice)| {
+            28 + o.len() * (ORDER_BYTES + 2 + 33) + st.len() * STOP_BYTES + ice.len() * ICEBERG_BYTES
+        })
         .sum();
     let mut b = SnapshotBytes::new(e.applied, e.chain, &settings_text(e, shard), size);
-    for (key, orders, stops) in &sections {
+    for (key, orders, stops, icebergs) in &sections {
         b.book(
             *key,
             orders.len(),
             |f| orders.iter().for_each(f),
             &LevelRecord::from_orders(orders),
             stops,
+            icebergs,
         );
     }
     let hash = hash_of(&sections);
@@ -167,9 +179,14 @@ pub fn decode(bytes: &[u8], shard: usize, seq: u64) -> Result<ShardEngine, Strin
                 Some(sym)
             }
         };
-        let mut appear = |cmd: &Command, want: &str, what: String| -> Result<(), String> {
+        let appear = |fresh: &mut ShardEngine,
+                      buf: &mut String,
+                      cmd: &Command,
+                      want: &str,
+                      what: String|
+         -> Result<(), String> {
             buf.clear();
-            let got = fresh.apply_parsed(0, symbol, cmd, &mut buf);
+            let got = fresh.apply_parsed(0, symbol, cmd, buf);
             if got.lines().count() != 1 || !got.contains(want) {
                 return Err(format!("{what} did not come back as recorded: {got}"));
             }
@@ -178,19 +195,38 @@ pub fn decode(bytes: &[u8], shard: usize, seq: u64) -> Result<ShardEngine, Strin
         if section.orders.is_empty() && section.stops.is_empty() {
             // Appears, unchanged: nothing rests in it, so the cancel is rejected.
             appear(
+                &mut fresh,
+                &mut buf,
                 &Command::Cancel { id: u64::MAX },
                 ",REJ,",
                 format!("empty book {key}"),
             )?;
         }
-        for o in &section.orders {
-            let cmd = rest_again(o);
-            appear(&cmd, ",ACK,", format!("order {} of book {key}", o.id))?;
+        // An iceberg comes back as one showing its recorded part, then gets its display.
+        for (o, iceberg) in section.paired()? {
+            let cmd = rest_again(o, iceberg);
+            appear(
+                &mut fresh,
+                &mut buf,
+                &cmd,
+                ",ACK,",
+                format!("order {} of book {key}", o.id),
+            )?;
+            if let Some(r) = iceberg {
+                if !fresh
+                    .replay
+                    .restore_iceberg(symbol, r.id, r.display, r.reserve)
+                {
+                    return Err(format!("iceberg {} of book {key} did not come back", r.id));
+                }
+            }
         }
         // Then the pending stops in arrival order: with no trade printed, each only waits.
         for o in &section.stops {
             let cmd = Command::New(*o);
             appear(
+                &mut fresh,
+                &mut buf,
                 &cmd,
                 ",ACK,",
                 format!("pending stop {} of book {key}", o.id),
@@ -222,7 +258,7 @@ pub fn decode(bytes: &[u8], shard: usize, seq: u64) -> Result<ShardEngine, Strin
         && rebuilt
             .iter()
             .zip(&snap.books)
-            .all(|((k, o, _), s)| *k == s.key && LevelRecord::from_orders(o) == s.levels);
+            .all(|((k, o, _, _), s)| *k == s.key && LevelRecord::from_orders(o) == s.levels);
     if !same_levels {
         return Err("the books or their level aggregates differ from the recorded ones".into());
     }
@@ -382,6 +418,7 @@ pub fn forge_without_last_order(bytes: &[u8], seq: u64) -> Vec<u8> {
             |f| orders.iter().for_each(f),
             &LevelRecord::from_orders(&orders),
             &s.stops,
+            &s.icebergs,
         );
     }
     b.finish(snap.hash)

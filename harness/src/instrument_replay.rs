@@ -9,7 +9,7 @@ use crate::text::{self, ParsedLines};
 use flowmatch_core::instrument::{BookStorage, BookView, InstrumentSpec, MultiBookConfig};
 use flowmatch_core::{
     Command, Event, InstrumentCommand, InstrumentEvent, InstrumentId, InstrumentTable, MultiBook,
-    RejectReason, Sink, Symbol,
+    OrderId, Qty, RejectReason, Sink, Symbol,
 };
 use std::fmt::Write as _;
 use std::io::{BufRead, Write};
@@ -135,6 +135,25 @@ impl<B: BookStorage> InstrumentReplay<B> {
             },
             &mut sink,
         );
+    }
+
+    /// For a snapshot's rebuild only: resting order `id` of `symbol`'s book (`None`: the
+    /// default book), re-added as an iceberg, gets its recorded `display` and `reserve`
+    /// ([`OrderBook::restore_iceberg`]). False when no such order rests.
+    pub fn restore_iceberg(
+        &mut self,
+        symbol: Option<Symbol>,
+        id: OrderId,
+        display: Qty,
+        reserve: Qty,
+    ) -> bool {
+        match symbol {
+            None => self.default_book.restore_iceberg(id, display, reserve),
+            Some(sym) => match self.multi.table().lookup(&sym) {
+                Some(inst) => self.multi.restore_iceberg(inst, id, display, reserve),
+                None => false,
+            },
+        }
     }
 
     /// Every book that appeared, in order of first appearance, with its key (0: the

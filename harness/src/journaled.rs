@@ -91,7 +91,9 @@ use flowmatch_core::{
 };
 use flowmatch_journal::codec::{side_byte, stp_byte, tif_byte};
 use flowmatch_journal::state_hash::{
-    canonical_order, canonical_stop, order_count_field, ORDER_BYTES, STOPS_FOLLOW, STOP_BYTES,
+    canonical_iceberg, canonical_order, canonical_stop, icebergs_of, order_count_field,
+    order_count_of, IcebergRecord, ICEBERGS_FOLLOW, ICEBERG_BYTES, ORDER_BYTES, STOPS_FOLLOW,
+    STOP_BYTES,
 };
 use flowmatch_journal::{state_hash, Codec, InstrumentRecord, StateHash};
 use std::fs::File;
@@ -428,19 +430,52 @@ pub struct BookSection {
     pub levels: Vec<LevelRecord>,
     /// Pending stops and stop-limits in arrival order, as they arrived.
     pub stops: Vec<NewOrder>,
+    /// The hidden part of every resting iceberg, in dump order.
+    pub icebergs: Vec<IcebergRecord>,
+}
+
+impl BookSection {
+    /// Each order paired with its iceberg record, if it is one (both lists are in dump
+    /// order); an error names a record whose order is not in the section.
+    pub fn paired(&self) -> Result<Vec<(&RestingOrder, Option<&IcebergRecord>)>, String> {
+        let mut hidden = self.icebergs.iter().peekable();
+        let paired: Vec<_> = self
+            .orders
+            .iter()
+            .map(|o| (o, hidden.next_if(|r| r.id == o.id)))
+            .collect();
+        match hidden.next() {
+            Some(r) => Err(format!(
+                "book {}: iceberg {} is not among its resting orders in order",
+                self.key, r.id
+            )),
+            None => Ok(paired),
+        }
+    }
 }
 
 /// The command that rests a snapshot's order again as it was: a limit order of its open
 /// quantity at its price, with its time in force and STP mode (loading a snapshot replays
-/// these in priority order, so priority comes back as recorded).
-pub fn rest_again(o: &RestingOrder) -> Command {
+/// these in priority order, so priority comes back as recorded). An iceberg comes back as
+/// an iceberg showing exactly its recorded shown part, with its reserve behind it; the
+/// loader then gives it back its recorded display ([`OrderBook::restore_iceberg`]).
+pub fn rest_again(o: &RestingOrder, iceberg: Option<&IcebergRecord>) -> Command {
+    let (ord_type, qty) = match iceberg {
+        None => (OrdType::Limit, o.open_qty),
+        Some(r) => (
+            OrdType::Iceberg {
+                display: o.open_qty,
+            },
+            o.open_qty.saturating_add(r.reserve),
+        ),
+    };
     Command::New(NewOrder {
         id: o.id,
         account: o.account,
         side: o.side,
-        ord_type: OrdType::Limit,
+        ord_type,
         price: Some(o.price),
-        qty: o.open_qty,
+        qty,
         tif: o.tif,
         stp: o.stp,
     })
@@ -525,7 +560,7 @@ impl SnapshotBytes {
 
     /// Adds one book's section: its `len` orders as `each` lists them (dump order), each
     /// with its time in force and STP mode, then `levels`, then its pending `stops` in
-    /// arrival order.
+    /// arrival order, then its resting `icebergs`' hidden parts in dump order.
     pub fn book(
         &mut self,
         key: u32,
@@ -533,11 +568,12 @@ impl SnapshotBytes {
         each: impl FnOnce(&mut dyn FnMut(&RestingOrder)),
         levels: &[LevelRecord],
         stops: &[NewOrder],
+        icebergs: &[IcebergRecord],
     ) {
         let b = &mut self.b;
         b.reserve(12 + len * (ORDER_BYTES + 2) + 8 + levels.len() * 33 + 8);
         b.extend_from_slice(&key.to_le_bytes());
-        b.extend_from_slice(&order_count_field(len, stops.len()).to_le_bytes());
+        b.extend_from_slice(&order_count_field(len, stops.len(), icebergs.len()).to_le_bytes());
         each(&mut |o| {
             b.extend_from_slice(&canonical_order(o));
             b.push(tif_byte(o.tif));
@@ -554,6 +590,12 @@ impl SnapshotBytes {
             b.extend_from_slice(&(stops.len() as u64).to_le_bytes());
             for o in stops {
                 b.extend_from_slice(&canonical_stop(o));
+            }
+        }
+        if !icebergs.is_empty() {
+            b.extend_from_slice(&(icebergs.len() as u64).to_le_bytes());
+            for r in icebergs {
+                b.extend_from_slice(&canonical_iceberg(r));
             }
         }
         self.books += 1;
@@ -591,6 +633,7 @@ pub fn encode_snapshot(seq: u64, chain: Chain, settings: &str, book: &impl Order
         |f| book.for_each_order(f),
         &levels,
         &pending_stops_of(book),
+        &icebergs_of(book),
     );
     b.finish(state_hash(book))
 }
@@ -707,7 +750,7 @@ pub fn decode_snapshot(bytes: &[u8]) -> Result<Snapshot, String> {
             return Err(format!("book key {key} twice"));
         }
         let field = c.u64()?;
-        let n = c.counted(field & !STOPS_FOLLOW, ORDER_BYTES + 2)?;
+        let n = c.counted(order_count_of(field), ORDER_BYTES + 2)?;
         let mut orders = Vec::with_capacity(n);
         for _ in 0..n {
             let (side, price, id, account, open_qty) =
@@ -766,11 +809,27 @@ pub fn decode_snapshot(bytes: &[u8]) -> Result<Snapshot, String> {
                 stops.push(stop);
             }
         }
+        let mut icebergs = Vec::new();
+        if field & ICEBERGS_FOLLOW != 0 {
+            let n = c.count(ICEBERG_BYTES)?;
+            if n == 0 {
+                return Err(format!("book {key} flags resting icebergs but lists none"));
+            }
+            icebergs.reserve(n);
+            for _ in 0..n {
+                icebergs.push(IcebergRecord {
+                    id: c.u64()?,
+                    display: c.u64()?,
+                    reserve: c.u64()?,
+                });
+            }
+        }
         books.push(BookSection {
             key,
             orders,
             levels,
             stops,
+            icebergs,
         });
     }
     let hash = StateHash(c.array()?);
@@ -822,11 +881,12 @@ pub fn rebuild<B: NewBook>(snap: &Snapshot, cfg: BookConfig, name: &Path) -> Res
     };
     let mut book = B::with_config(cfg);
     book.reserve(section.orders.len());
-    for (i, o) in section.orders.iter().enumerate() {
+    let paired = section.paired().map_err(refuse)?;
+    for (i, &(o, iceberg)) in paired.iter().enumerate() {
         if let Some(ahead) = section.orders.get(i + PREFETCH_AHEAD) {
             book.prefetch_id(ahead.id);
         }
-        let cmd = rest_again(o);
+        let cmd = rest_again(o, iceberg);
         let mut check = RestCheck { unexpected: None };
         book.apply(&cmd, &mut check);
         if let Some(e) = check.unexpected {
@@ -834,6 +894,14 @@ pub fn rebuild<B: NewBook>(snap: &Snapshot, cfg: BookConfig, name: &Path) -> Res
                 "order {} did not rest as recorded: {e:?}",
                 o.id
             )));
+        }
+        if let Some(r) = iceberg {
+            if !book.restore_iceberg(r.id, r.display, r.reserve) {
+                return Err(refuse(format!(
+                    "iceberg {} did not come back as recorded (display {}, reserve {})",
+                    r.id, r.display, r.reserve
+                )));
+            }
         }
     }
     for o in &section.stops {

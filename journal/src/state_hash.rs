@@ -19,16 +19,21 @@
 //!      pending stops and stop-limits (`docs/SEMANTICS.md`, "Stop orders"), then each in
 //!      arrival order as the 42 bytes of its `Command::New` journal payload (codec tag 4,
 //!      [`crate::codec`]: id, account, side, type, time in force, STP mode, limit price,
-//!      quantity, trigger), [`STOP_BYTES`].
+//!      quantity, trigger), [`STOP_BYTES`];
+//!    - only when bit 62 of `orders` ([`ICEBERGS_FOLLOW`]) is set: `icebergs` (u64, at
+//!      least 1), the number of resting icebergs (`docs/SEMANTICS.md`, "Iceberg orders"),
+//!      then each in dump order (the orders' order above) as 24 bytes: `id` (u64),
+//!      `display` (u64), `reserve` (u64), [`ICEBERG_BYTES`]. Their shown part is in the
+//!      order list like any order's; this is the hidden part, which no query shows.
 //!
-//! A book with no pending stop (every book before stops existed) has exactly the stream
-//! it had before: bit 63 clear and nothing after its orders, so every hash recorded
-//! before stops existed still holds.
+//! A book with no pending stop and no iceberg (every book before either existed) has
+//! exactly the stream it had before: bits 63 and 62 clear and nothing after its orders,
+//! so every hash recorded before them still holds.
 //! The hash is SHA-256 of that stream: `printf 'FMSTATE1...' | sha256sum` reproduces it.
 //! Printed as 64 lowercase hex digits. Level aggregates are not part of the form (they
 //! follow from the orders; a snapshot loader recomputes and checks them).
 
-use flowmatch_core::{Command, NewOrder, OrderBook, RestingOrder, Side};
+use flowmatch_core::{Command, NewOrder, OrderBook, OrderId, Qty, RestingOrder, Side};
 use sha2::{Digest, Sha256};
 use std::fmt;
 
@@ -81,10 +86,55 @@ pub fn canonical_stop(o: &NewOrder) -> [u8; STOP_BYTES] {
     b
 }
 
+/// Set in a section's order count when an iceberg list follows its stops.
+pub const ICEBERGS_FOLLOW: u64 = 1 << 62;
+/// Bytes of one iceberg's hidden part in the canonical form.
+pub const ICEBERG_BYTES: usize = 24;
+
+/// The hidden part of one resting iceberg ([`OrderBook::for_each_iceberg`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IcebergRecord {
+    /// The resting order's id.
+    pub id: OrderId,
+    /// Most units it shows at once.
+    pub display: Qty,
+    /// Units hidden behind its shown part.
+    pub reserve: Qty,
+}
+
+/// The 24 canonical bytes of one iceberg's hidden part.
+pub fn canonical_iceberg(r: &IcebergRecord) -> [u8; ICEBERG_BYTES] {
+    let mut b = [0u8; ICEBERG_BYTES];
+    b[0..8].copy_from_slice(&r.id.to_le_bytes());
+    b[8..16].copy_from_slice(&r.display.to_le_bytes());
+    b[16..24].copy_from_slice(&r.reserve.to_le_bytes());
+    b
+}
+
+/// A book's resting icebergs in dump order (none: no allocation).
+pub fn icebergs_of(book: &impl OrderBook) -> Vec<IcebergRecord> {
+    let mut v = Vec::with_capacity(book.icebergs());
+    book.for_each_iceberg(&mut |id, display, reserve| {
+        v.push(IcebergRecord {
+            id,
+            display,
+            reserve,
+        })
+    });
+    v
+}
+
 /// A section's order count as the canonical form writes it: [`STOPS_FOLLOW`] set when
-/// `stops` are pending.
-pub fn order_count_field(orders: usize, stops: usize) -> u64 {
-    orders as u64 | if stops > 0 { STOPS_FOLLOW } else { 0 }
+/// `stops` are pending, [`ICEBERGS_FOLLOW`] when `icebergs` rest.
+pub fn order_count_field(orders: usize, stops: usize, icebergs: usize) -> u64 {
+    orders as u64
+        | if stops > 0 { STOPS_FOLLOW } else { 0 }
+        | if icebergs > 0 { ICEBERGS_FOLLOW } else { 0 }
+}
+
+/// The order count of a section's `field`, its two flags cleared.
+pub fn order_count_of(field: u64) -> u64 {
+    field & !(STOPS_FOLLOW | ICEBERGS_FOLLOW)
 }
 
 /// Builds the canonical stream of one or more books and hashes it.
@@ -160,8 +210,9 @@ impl StateHasher {
     pub fn add_book(&mut self, key: u32, book: &impl OrderBook) -> &mut Self {
         self.sha.update(key.to_le_bytes());
         let stops = book.pending_stops();
+        let icebergs = icebergs_of(book);
         self.sha
-            .update(order_count_field(book.len(), stops).to_le_bytes());
+            .update(order_count_field(book.len(), stops, icebergs.len()).to_le_bytes());
         let mut batch = Batch::new(&mut self.sha);
         for side in [Side::Buy, Side::Sell] {
             book.for_each_order_of(side, &mut |o| {
@@ -171,6 +222,19 @@ impl StateHasher {
         }
         batch.flush();
         self.add_stops(stops, |f| book.for_each_pending_stop(f))
+            .add_icebergs(&icebergs)
+    }
+
+    /// The iceberg list closing a section whose order count carried [`ICEBERGS_FOLLOW`]:
+    /// nothing when there are none.
+    fn add_icebergs(&mut self, icebergs: &[IcebergRecord]) -> &mut Self {
+        if !icebergs.is_empty() {
+            self.sha.update((icebergs.len() as u64).to_le_bytes());
+            for r in icebergs {
+                self.sha.update(canonical_iceberg(r));
+            }
+        }
+        self
     }
 
     /// The stop list closing a section whose order count carried [`STOPS_FOLLOW`]:
@@ -197,12 +261,13 @@ impl StateHasher {
         len: usize,
         each: impl FnOnce(&mut dyn FnMut(&flowmatch_core::RestingOrder)),
     ) -> &mut Self {
-        self.add_section(key, len, each, 0, |_| {})
+        self.add_section(key, len, each, 0, |_| {}, &[])
     }
 
     /// [`StateHasher::add_orders`] with the book's `stops` pending stops as `each_stop`
-    /// lists them (arrival order, [`OrderBook::for_each_pending_stop`]'s order): the
-    /// section [`StateHasher::add_book`] gives the same book.
+    /// lists them (arrival order, [`OrderBook::for_each_pending_stop`]'s order) and its
+    /// resting `icebergs` in dump order: the section [`StateHasher::add_book`] gives the
+    /// same book.
     pub fn add_section(
         &mut self,
         key: u32,
@@ -210,13 +275,15 @@ impl StateHasher {
         each: impl FnOnce(&mut dyn FnMut(&flowmatch_core::RestingOrder)),
         stops: usize,
         each_stop: impl FnOnce(&mut dyn FnMut(&NewOrder)),
+        icebergs: &[IcebergRecord],
     ) -> &mut Self {
         self.sha.update(key.to_le_bytes());
-        self.sha.update(order_count_field(len, stops).to_le_bytes());
+        self.sha
+            .update(order_count_field(len, stops, icebergs.len()).to_le_bytes());
         let mut batch = Batch::new(&mut self.sha);
         each(&mut |o| batch.push(o));
         batch.flush();
-        self.add_stops(stops, each_stop)
+        self.add_stops(stops, each_stop).add_icebergs(icebergs)
     }
 
     /// The digest of everything added.

@@ -25,6 +25,24 @@ impl<B: BookStorage> MultiBook<B> {
         }
     }
 
+    /// For a snapshot's rebuild only: [`OrderBook::restore_iceberg`] on instrument `id`'s
+    /// book, which must be a full book (an iceberg re-added as one promotes it). False,
+    /// changing nothing, when it is not.
+    pub fn restore_iceberg(
+        &mut self,
+        id: InstrumentId,
+        order: crate::OrderId,
+        display: crate::Qty,
+        reserve: crate::Qty,
+    ) -> bool {
+        match self.entries.get(id.index()).map(|e| e.tier()) {
+            Some(Tier::Full(f)) => self.full[f]
+                .as_deref_mut()
+                .is_some_and(|b| b.restore_iceberg(order, display, reserve)),
+            _ => false,
+        }
+    }
+
     /// Every book there is, by instrument id (a snapshot walks each in priority order with
     /// [`BookView::for_each_order`]).
     pub fn for_each_book(&self, f: &mut dyn FnMut(InstrumentId, BookView<'_, B>)) {

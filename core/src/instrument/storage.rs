@@ -98,6 +98,22 @@ impl<B: OrderBook> BookView<'_, B> {
         }
     }
 
+    /// Resting icebergs ([`OrderBook::icebergs`]); a cold book keeps none (an iceberg
+    /// promotes its instrument to a full book).
+    pub fn icebergs(&self) -> usize {
+        match self {
+            BookView::Full(b) => b.icebergs(),
+            BookView::Cold(_) => 0,
+        }
+    }
+
+    /// Every resting iceberg's hidden part in dump order ([`OrderBook::for_each_iceberg`]).
+    pub fn for_each_iceberg(&self, f: &mut dyn FnMut(crate::OrderId, crate::Qty, crate::Qty)) {
+        if let BookView::Full(b) = self {
+            b.for_each_iceberg(f);
+        }
+    }
+
     /// No resting order.
     pub fn is_empty(&self) -> bool {
         self.len() == 0

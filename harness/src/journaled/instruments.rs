@@ -27,7 +27,9 @@ use crate::instrument_text::parse_line;
 use crate::text::{self, SyntaxError};
 use flowmatch_core::instrument::{BookStorage, BookView};
 use flowmatch_core::{Command, InstrumentId, InstrumentTable};
-use flowmatch_journal::state_hash::{ORDER_BYTES, STOP_BYTES};
+use flowmatch_journal::state_hash::{
+    icebergs_of, IcebergRecord, ICEBERG_BYTES, ORDER_BYTES, STOP_BYTES,
+};
 use flowmatch_journal::{InstrumentRecord, StateHash, StateHasher};
 use std::path::Path;
 use std::time::Instant;
@@ -83,17 +85,17 @@ impl<B: NewBook + BookStorage> Instruments<B> {
     fn sections(&self) -> Vec<BookSection> {
         let mut out = Vec::new();
         self.replay.for_each_book(&mut |key, view| {
-            let (orders, levels, stops) = match view {
-                None => (Vec::new(), Vec::new(), Vec::new()),
+            let (orders, levels, stops, icebergs) = match view {
+                None => (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
                 Some(BookView::Full(b)) => {
                     let mut v = Vec::with_capacity(b.len());
                     b.for_each_order(&mut |o| v.push(*o));
-                    (v, levels_of(b), pending_stops_of(b))
+                    (v, levels_of(b), pending_stops_of(b), icebergs_of(b))
                 }
                 Some(v) => {
                     let orders = v.snapshot();
                     let levels = LevelRecord::from_orders(&orders);
-                    (orders, levels, Vec::new())
+                    (orders, levels, Vec::new(), Vec::new())
                 }
             };
             out.push(BookSection {
@@ -101,6 +103,7 @@ impl<B: NewBook + BookStorage> Instruments<B> {
                 orders,
                 levels,
                 stops,
+                icebergs,
             });
         });
         out
@@ -132,6 +135,7 @@ impl<B: NewBook + BookStorage> JournaledState for Instruments<B> {
                     |f| v.for_each_order(f),
                     v.pending_stops(),
                     |f| v.for_each_pending_stop(f),
+                    &view_icebergs(&v),
                 );
             }
             None => {
@@ -172,6 +176,7 @@ impl<B: NewBook + BookStorage> JournaledState for Instruments<B> {
                 28 + s.orders.len() * (ORDER_BYTES + 2)
                     + s.levels.len() * 33
                     + s.stops.len() * STOP_BYTES
+                    + s.icebergs.len() * ICEBERG_BYTES
             })
             .sum();
         let mut b = SnapshotBytes::new(seq, chain, &self.snapshot_settings(settings), size);
@@ -183,6 +188,7 @@ impl<B: NewBook + BookStorage> JournaledState for Instruments<B> {
                 |f| orders.iter().for_each(f),
                 &s.levels,
                 &s.stops,
+                &s.icebergs,
             );
         }
         let bytes = b.finish(self.state_hash());
@@ -194,10 +200,10 @@ impl<B: NewBook + BookStorage> JournaledState for Instruments<B> {
             |what: String| Failure::corrupt(format!("snapshot {} refused: {what}", path.display()));
         let mut fresh = instrument_state_from(self)?;
         let mut buf = String::with_capacity(256);
-        for BookSection {
-            key, orders, stops, ..
-        } in &snap.books
-        {
+        for section in &snap.books {
+            let BookSection {
+                key, orders, stops, ..
+            } = section;
             let Some(symbol) = fresh.symbol_of(*key) else {
                 return Err(refuse(format!(
                     "book key {key} is no instrument of the table"
@@ -218,17 +224,29 @@ impl<B: NewBook + BookStorage> JournaledState for Instruments<B> {
             }
             // Resting orders in priority order, then the pending stops in arrival order
             // (no trade prints, so each stop is only acknowledged and waits again).
-            let again = orders
+            // An iceberg comes back as one showing its recorded part, then gets its display.
+            let paired = section.paired().map_err(refuse)?;
+            let again = paired
                 .iter()
-                .map(|o| (o.id, super::rest_again(o)))
-                .chain(stops.iter().map(|o| (o.id, Command::New(*o))));
-            for (id, cmd) in again {
+                .map(|&(o, iceberg)| (o.id, super::rest_again(o, iceberg), iceberg))
+                .chain(stops.iter().map(|o| (o.id, Command::New(*o), None)));
+            for (id, cmd, iceberg) in again {
                 buf.clear();
                 fresh.replay.apply(0, symbol, &cmd, &mut buf);
                 if buf.lines().count() != 1 || !buf.contains(",ACK,") {
                     return Err(refuse(format!(
                         "order {id} of book {key} did not come back as recorded: {buf}"
                     )));
+                }
+                if let Some(r) = iceberg {
+                    if !fresh
+                        .replay
+                        .restore_iceberg(symbol, r.id, r.display, r.reserve)
+                    {
+                        return Err(refuse(format!(
+                            "iceberg {id} of book {key} did not come back as recorded"
+                        )));
+                    }
                 }
             }
         }
@@ -309,4 +327,17 @@ mod tests {
             ]
         );
     }
+}
+
+/// A book view's resting icebergs' hidden parts in dump order (a cold book has none).
+pub(crate) fn view_icebergs<B: BookStorage>(v: &BookView<'_, B>) -> Vec<IcebergRecord> {
+    let mut out = Vec::with_capacity(v.icebergs());
+    v.for_each_iceberg(&mut |id, display, reserve| {
+        out.push(IcebergRecord {
+            id,
+            display,
+            reserve,
+        })
+    });
+    out
 }

@@ -13,8 +13,8 @@ pub const HEADER: u64 = 36;
 /// Bytes of a record frame (format doc).
 pub const FRAME: u64 = 16;
 
-/// Payload bytes of the largest record: a stop or stop-limit `New` (the codec's table:
-/// the 34-byte New layout and an 8-byte trigger).
+/// Payload bytes of the largest record: a stop, stop-limit or iceberg `New` (the codec's
+/// table: the 34-byte New layout and an 8-byte trigger or display).
 pub const LARGEST_PAYLOAD: u64 = 42;
 
 /// A record's length on disk for `c`, from the codec's layout table.
@@ -22,7 +22,7 @@ pub fn record_len(c: &Command) -> u64 {
     FRAME
         + match c {
             Command::New(o)
-                if matches!(o.ord_type, OrdType::Stop { .. } | OrdType::StopLimit { .. }) =>
+                if !matches!(o.ord_type, OrdType::Limit | OrdType::Market) =>
             {
                 LARGEST_PAYLOAD
             }
@@ -57,11 +57,14 @@ pub fn commands(seed: u64, n: usize) -> Vec<Command> {
                     _ => rng.random_range(1..10),
                 },
                 side: [Side::Buy, Side::Sell][rng.random_range(0..2)],
-                ord_type: match rng.random_range(0..4) {
+                ord_type: match rng.random_range(0..5) {
                     0 => OrdType::Limit,
                     1 => OrdType::Market,
                     2 => OrdType::Stop {
                         trigger: pick_i64(&mut rng),
+                    },
+                    3 => OrdType::Iceberg {
+                        display: pick_u64(&mut rng),
                     },
                     _ => OrdType::StopLimit {
                         trigger: pick_i64(&mut rng),
