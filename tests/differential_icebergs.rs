@@ -201,8 +201,7 @@ fn icebergs_are_unsupported_under_pro_rata_in_both_books() {
 /// off stops, triggered stops meet icebergs, and a replaced iceberg's prints cascade.
 #[test]
 fn icebergs_and_stops_match_reference_together() {
-    let (rested, unsupported, triggered) =
-        run(MatchPolicy::PriceTime, 1_000..1_200, 1_000, true);
+    let (rested, unsupported, triggered) = run(MatchPolicy::PriceTime, 1_000..1_200, 1_000, true);
     assert_eq!(unsupported, 0);
     assert!(triggered > 5_000, "only {triggered} stops triggered");
     assert!(rested > 5_000, "only {rested} icebergs rested");

@@ -628,7 +628,10 @@ fn recover_from_a_snapshot_with_icebergs_gives_the_uninterrupted_run() {
     let iceberg = |qty: u64| {
         let mut book = ReferenceBook::new(BookConfig::default());
         let line = format!("N,1,1,S,I5,100,{qty}");
-        book.apply(&text::parse_command(&line, 1).unwrap().unwrap(), &mut Vec::new());
+        book.apply(
+            &text::parse_command(&line, 1).unwrap().unwrap(),
+            &mut Vec::new(),
+        );
         book
     };
     let (a, b) = (iceberg(10), iceberg(11));

@@ -123,7 +123,9 @@ pub fn encode(e: &ShardEngine, shard: usize) -> Result<(Vec<u8>, StateHash), Str
     let size: usize = sections
         .iter()
         .map(|(_, o, st, ice)| {
-            28 + o.len() * (ORDER_BYTES + 2 + 33) + st.len() * STOP_BYTES + ice.len() * ICEBERG_BYTES
+            28 + o.len() * (ORDER_BYTES + 2 + 33)
+                + st.len() * STOP_BYTES
+                + ice.len() * ICEBERG_BYTES
         })
         .sum();
     let mut b = SnapshotBytes::new(e.applied, e.chain, &settings_text(e, shard), size);

@@ -21,9 +21,7 @@ pub const LARGEST_PAYLOAD: u64 = 42;
 pub fn record_len(c: &Command) -> u64 {
     FRAME
         + match c {
-            Command::New(o)
-                if !matches!(o.ord_type, OrdType::Limit | OrdType::Market) =>
-            {
+            Command::New(o) if !matches!(o.ord_type, OrdType::Limit | OrdType::Market) => {
                 LARGEST_PAYLOAD
             }
             Command::New(_) => 34,

@@ -149,9 +149,7 @@ impl FastBook {
         match self.index.lookup_for_remove(id) {
             Some((bucket, si)) => {
                 let s = &self.slots[si];
-                let li = s.level();
-                let qty = self.leaving_qty(si);
-                let lvl = &self.levels[li];
+                let (qty, lvl) = (s.qty, &self.levels[s.level()]);
                 sink.event(Event::Cancel {
                     id,
                     qty,
@@ -206,7 +204,7 @@ impl FastBook {
         }
         sink.event(Event::Replaced { id });
         if self.icebergs.any() {
-                if self.icebergs.get(si).is_some() {
+            if self.icebergs.get(si).is_some() {
                 return self.replace_iceberg(si, id, side, price, qty, sink);
             }
         }

@@ -10,7 +10,23 @@ impl FastBook {
     /// Walk the opposite ladder from the best level, each level's FIFO from the head.
     /// Every maker before the current one has left the book, so the current maker is
     /// always its level's head.
+    #[inline(always)]
     pub(super) fn match_fifo<S: EventSink>(&mut self, t: &Taker, sink: &mut S) -> Outcome {
+        // Whether a filled maker may refill ([`super::iceberg`]) is asked once per taker,
+        // not once per fill (measured: 2% of `sweep` per fill).
+        if self.icebergs.any() {
+            self.match_fifo_with::<true, S>(t, sink)
+        } else {
+            self.match_fifo_with::<false, S>(t, sink)
+        }
+    }
+
+    /// [`Self::match_fifo`], with `ICEBERGS` whether icebergs rest.
+    fn match_fifo_with<const ICEBERGS: bool, S: EventSink>(
+        &mut self,
+        t: &Taker,
+        sink: &mut S,
+    ) -> Outcome {
         let Taker {
             id,
             account,
@@ -51,7 +67,7 @@ impl FastBook {
                     price,
                     qty: q,
                 });
-                self.take_head(li, si, q);
+                self.take_head::<ICEBERGS>(li, si, q);
                 rem -= q;
             }
         }

@@ -23,7 +23,7 @@ use super::FastBook;
 use crate::book::pool::{Ix, Link};
 use crate::book::validate;
 use crate::command::{Event, EventSink, NewOrder, Sink};
-use crate::types::{OrderId, Price, Qty, RejectReason, Side, Tif};
+use crate::types::{CancelReason, OrderId, Price, Qty, RejectReason, Side, Tif};
 
 /// What a resting iceberg keeps off the book: its display size and its hidden reserve.
 /// `display == 0` marks a slot that holds no iceberg.
@@ -171,6 +171,29 @@ impl FastBook {
         }
     }
 
+    /// A cancel while icebergs rest: as the plain one, with any reserve in the `CXL`
+    /// quantity of a resting order.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn cancel_with_icebergs<S: EventSink>(&mut self, id: OrderId, sink: &mut S) {
+        let Some((bucket, si)) = self.index.lookup_for_remove(id) else {
+            return self.cancel_not_resting(id, sink);
+        };
+        let li = self.slots[si].level();
+        let qty = self.leaving_qty(si);
+        let lvl = &self.levels[li];
+        sink.event(Event::Cancel {
+            id,
+            qty,
+            reason: CancelReason::User,
+            side: lvl.side,
+            price: Some(lvl.price),
+        });
+        self.index.remove_unchanged(id, bucket);
+        self.unlink(si);
+        self.free_slot(si);
+    }
+
     /// Slot `si` is leaving the book (a user or STP cancel): its whole open quantity,
     /// shown plus any reserve, which it forgets.
     #[inline(always)]
@@ -296,7 +319,12 @@ impl FastBook {
     }
 
     /// [`crate::book::OrderBook::restore_iceberg`].
-    pub(super) fn restore_iceberg_state(&mut self, id: OrderId, display: Qty, reserve: Qty) -> bool {
+    pub(super) fn restore_iceberg_state(
+        &mut self,
+        id: OrderId,
+        display: Qty,
+        reserve: Qty,
+    ) -> bool {
         match self.index.get(id) {
             Some(si) if display != 0 => {
                 self.icebergs.set(si, IceState { display, reserve });
@@ -304,6 +332,12 @@ impl FastBook {
             }
             _ => false,
         }
+    }
+
+    /// Does any iceberg rest?
+    #[inline(always)]
+    pub(super) fn has_icebergs(&self) -> bool {
+        self.icebergs.any()
     }
 
     /// Resting icebergs.

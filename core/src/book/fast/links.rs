@@ -123,7 +123,7 @@ impl FastBook {
     /// a previous slot, and inline, without a call's register saves (callgrind, `sweep`
     /// and `match_one`: the call and the test were about 20 instructions a fill).
     #[inline(always)]
-    pub(super) fn take_head(&mut self, li: Ix<Level>, si: Ix<Slot>, q: Qty) {
+    pub(super) fn take_head<const ICEBERGS: bool>(&mut self, li: Ix<Level>, si: Ix<Slot>, q: Qty) {
         debug_assert!(self.levels[li].head.get() == Some(si));
         let s = &mut self.slots[si];
         s.qty -= q;
@@ -133,7 +133,7 @@ impl FastBook {
             return;
         }
         // An iceberg with a reserve refills instead of leaving ([`super::iceberg`]).
-        if self.icebergs.any() && self.refill_iceberg(si) {
+        if ICEBERGS && self.refill_iceberg(si) {
             return;
         }
         self.index.remove(id);

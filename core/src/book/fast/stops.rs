@@ -160,7 +160,11 @@ impl FastBook {
     /// stream), mark what its prints reach, and so on until no fired stop is left. Each
     /// stop fires once and leaves the list when it does, and no stop joins the list
     /// during a cascade, so a command triggers at most the stops pending when it began.
-    pub(super) fn cascade<S: EventSink>(&mut self, mut range: Option<(Price, Price)>, sink: &mut S) {
+    pub(super) fn cascade<S: EventSink>(
+        &mut self,
+        mut range: Option<(Price, Price)>,
+        sink: &mut S,
+    ) {
         loop {
             if let Some((lo, hi)) = range {
                 for s in &mut self.stops {
