@@ -33,12 +33,14 @@
 //! | 4 + n | settings text length, then the `settings` file's bytes |
 //! | 4 | number of books (a single-book journal: 1) |
 //! | | per book, in the state hash's order: |
-//! | 4 + 8 | key (single book: 0), number of resting orders, bit 63 set when stops are pending (the state hash's count field) |
+//! | 4 + 8 | key (single book: 0), number of resting orders, bit 63 set when stops are pending, bit 62 when icebergs rest (the state hash's count field) |
 //! | 31 each | the orders in priority order: the state hash's canonical 29 bytes, then `tif` (u8: 0 GTC, 3 POST) and `stp` (u8: 0 NONE, 1 CT, 2 CM, 3 CB, 4 DC) |
 //! | 8 | number of price levels |
 //! | 33 each | per level: side (u8), price (i64), open quantity (u128), order count (u64) |
 //! | 8 | only with bit 63 set: number of pending stops (at least 1) |
 //! | 42 each | only with bit 63 set: the pending stops in arrival order, each its `Command::New` journal payload (codec tag 4; the state hash's canonical stop) |
+//! | 8 | only with bit 62 set: number of resting icebergs (at least 1) |
+//! | 24 each | only with bit 62 set: each resting iceberg's hidden part in dump order: id, display, reserve (u64 each; the state hash's canonical iceberg) |
 //! | | (end of the per-book part) |
 //! | 32 | the state hash (SHA-256, [`flowmatch_journal::state_hash`]) |
 //! | 4 | CRC32C of every byte before it |
@@ -57,6 +59,11 @@
 //! each is recorded whole (its journal payload) in arrival order, which is the order they
 //! trigger in. A book without pending stops writes exactly the bytes it wrote before stops
 //! existed (bit 63 clear, no stop list), so every snapshot of that time still loads.
+//! So are resting icebergs' hidden parts (`docs/SEMANTICS.md`, "Iceberg orders"): each
+//! iceberg is re-added as an iceberg showing exactly its recorded shown part with its
+//! reserve behind it, then given back its recorded display
+//! ([`OrderBook::restore_iceberg`]); a book without icebergs writes the bytes it wrote
+//! before them (bit 62 clear).
 //!
 //! # How long a snapshot stops the replay (measured)
 //! The replay is single-threaded: it stops while the snapshot is serialized, written,

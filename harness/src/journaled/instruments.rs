@@ -290,6 +290,19 @@ fn instrument_state_from<B: NewBook + BookStorage>(
     })
 }
 
+/// A book view's resting icebergs' hidden parts in dump order (a cold book has none).
+pub(crate) fn view_icebergs<B: BookStorage>(v: &BookView<'_, B>) -> Vec<IcebergRecord> {
+    let mut out = Vec::with_capacity(v.icebergs());
+    v.for_each_iceberg(&mut |id, display, reserve| {
+        out.push(IcebergRecord {
+            id,
+            display,
+            reserve,
+        })
+    });
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,17 +340,4 @@ mod tests {
             ]
         );
     }
-}
-
-/// A book view's resting icebergs' hidden parts in dump order (a cold book has none).
-pub(crate) fn view_icebergs<B: BookStorage>(v: &BookView<'_, B>) -> Vec<IcebergRecord> {
-    let mut out = Vec::with_capacity(v.icebergs());
-    v.for_each_iceberg(&mut |id, display, reserve| {
-        out.push(IcebergRecord {
-            id,
-            display,
-            reserve,
-        })
-    });
-    out
 }

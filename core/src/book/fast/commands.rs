@@ -203,10 +203,8 @@ impl FastBook {
             return;
         }
         sink.event(Event::Replaced { id });
-        if self.icebergs.any() {
-            if self.icebergs.get(si).is_some() {
-                return self.replace_iceberg(si, id, side, price, qty, sink);
-            }
+        if self.icebergs.any() && self.icebergs.get(si).is_some() {
+            return self.replace_iceberg(si, id, side, price, qty, sink);
         }
         let cur_price = self.levels[li].price;
         if self.cfg.replace_priority == ReplacePriority::KeepIfReduced

@@ -39,8 +39,9 @@
 //! [`slots`] what is stored per order and level; [`ladder`] levels by price and the level
 //! cache; [`links`] the FIFOs; [`commands`] validation and the three commands; [`execute`]
 //! the matching frame and the one fill step; [`fifo`], [`pro_rata`] and [`fok`] the
-//! policies and the fill-or-kill pre-check; [`stp`] self-trade prevention; [`trait_impl`]
-//! the [`OrderBook`](crate::book::OrderBook) queries.
+//! policies and the fill-or-kill pre-check; [`stp`] self-trade prevention; [`stops`]
+//! pending stops and their cascade; [`iceberg`] icebergs' hidden reserves and refills;
+//! [`trait_impl`] the [`OrderBook`](crate::book::OrderBook) queries.
 
 mod allocation;
 mod commands;
