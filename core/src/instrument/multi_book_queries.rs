@@ -25,7 +25,7 @@ impl<B: BookStorage> MultiBook<B> {
         }
     }
 
-    /// For a snapshot's rebuild only: [`OrderBook::restore_iceberg`] on instrument `id`'s
+    /// For a snapshot's rebuild only: [`crate::OrderBook::restore_iceberg`] on instrument `id`'s
     /// book, which must be a full book (an iceberg re-added as one promotes it). False,
     /// changing nothing, when it is not.
     pub fn restore_iceberg(
