@@ -24,8 +24,8 @@
 
 use flowmatch_core::allocation::{Algorithm, AllocationParams, CmePolicy, Lmm};
 use flowmatch_core::{
-    BookConfig, Command, CountingSink, FastBook, MatchPolicy, NewOrder, OrderBook, ReferenceBook,
-    Side, Tif,
+    BookConfig, Command, CountingSink, FastBook, MatchPolicy, NewOrder, OrdType, OrderBook,
+    ReferenceBook, Side, Tif,
 };
 use flowmatch_harness::compare::cme;
 use flowmatch_harness::compare::driver::book_config;
@@ -165,6 +165,62 @@ fn setup_cme(algorithm: Algorithm) -> (FastBook, Vec<Command>) {
     (b, cmds)
 }
 
+/// A level of `N` icebergs at 10,000, each of 30 showing 10 (20 in reserve).
+fn iceberg_level() -> FastBook {
+    let mut b = book(MatchPolicy::PriceTime);
+    let mut s = CountingSink::default();
+    for id in 1..=N {
+        b.apply(
+            &Command::New(NewOrder {
+                ord_type: OrdType::Iceberg { display: 10 },
+                ..NewOrder::limit(id, 1, Side::Sell, 10_000, 30)
+            }),
+            &mut s,
+        );
+    }
+    b
+}
+
+/// Iceberg match one: `N` IOC takers of 10 into the iceberg level, each filling one shown
+/// part, which refills at the back of the level (the cost of a refill against
+/// `match_one`'s plain fill).
+fn setup_iceberg_match() -> (FastBook, Vec<Command>) {
+    let cmds = (0..N)
+        .map(|k| {
+            Command::New(NewOrder::limit(20_000 + k, 4, Side::Buy, 10_000, 10).with_tif(Tif::Ioc))
+        })
+        .collect();
+    (iceberg_level(), cmds)
+}
+
+/// Iceberg cancel: all `N` icebergs of the level, in `cancel`'s scattered order (each
+/// `CXL` carries the reserve).
+fn setup_iceberg_cancel() -> (FastBook, Vec<Command>) {
+    let cmds = (0..N)
+        .map(|k| Command::Cancel {
+            id: (k * 7919) % N + 1,
+        })
+        .collect();
+    (iceberg_level(), cmds)
+}
+
+/// Iceberg add: `N` icebergs spread over 100 price levels, into the plain deep level's book
+/// (`add`'s stream with each order an iceberg showing 10 of its 100).
+fn setup_iceberg_add() -> (FastBook, Vec<Command>) {
+    let (b, cmds) = setup_add();
+    let cmds = cmds
+        .into_iter()
+        .map(|c| match c {
+            Command::New(o) => Command::New(NewOrder {
+                ord_type: OrdType::Iceberg { display: 10 },
+                ..o
+            }),
+            other => other,
+        })
+        .collect();
+    (b, cmds)
+}
+
 /// Mixed: the equity-mixed (calm) stream, 5,000 commands of warm-up then `N` measured.
 fn setup_mixed() -> (FastBook, Vec<Command>) {
     setup_mixed_under(MatchPolicy::PriceTime)
@@ -191,6 +247,9 @@ fn setup_cme_mixed(algorithm: Algorithm) -> (FastBook, Vec<Command>) {
 #[bench::sweep(setup = setup_sweep)]
 #[bench::pro_rata_10_takers(setup = setup_pro_rata)]
 #[bench::mixed(setup = setup_mixed)]
+#[bench::iceberg_add(setup = setup_iceberg_add)]
+#[bench::iceberg_cancel(setup = setup_iceberg_cancel)]
+#[bench::iceberg_match_one(setup = setup_iceberg_match)]
 #[bench::cme_a_10_takers(args = (Algorithm::A), setup = setup_cme)]
 #[bench::cme_c_10_takers(args = (Algorithm::C), setup = setup_cme)]
 #[bench::cme_f_10_takers(args = (Algorithm::F), setup = setup_cme)]

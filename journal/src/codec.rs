@@ -666,7 +666,7 @@ mod tests {
 
         // Tag 4 with a type that carries no parameter, or with tag 1's length, or a
         // parameterised type under tag 1: each refused, never guessed.
-        for bad_type in [0u8, 1, 2, 5, 255] {
+        for bad_type in [0u8, 1, 2, 6, 255] {
             let mut b = want.clone();
             b[14] = bad_type;
             assert_eq!(
