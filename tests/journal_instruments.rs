@@ -274,16 +274,26 @@ fn long_stream(seed: u64, n: usize) -> Vec<(Route, Command)> {
                 Side::Buy => 1000 - off,
                 Side::Sell => 1000 + off,
             };
+            // Some icebergs: their reserves are state a snapshot must carry.
+            let qty = rng.random_range(1..=100);
+            let iceberg = rng.random_bool(0.15);
+            let ord_type = if iceberg {
+                OrdType::Iceberg {
+                    display: rng.random_range(1..=qty),
+                }
+            } else {
+                OrdType::Limit
+            };
             out.push((
                 route,
                 Command::New(NewOrder {
                     id: i,
                     account: rng.random_range(1..=40),
                     side,
-                    ord_type: OrdType::Limit,
+                    ord_type,
                     price: Some(price),
-                    qty: rng.random_range(1..=100),
-                    tif: if rng.random_bool(0.05) {
+                    qty,
+                    tif: if !iceberg && rng.random_bool(0.05) {
                         Tif::Ioc
                     } else {
                         Tif::Gtc
@@ -489,6 +499,12 @@ fn instrument_snapshots_recover_to_the_uninterrupted_state() {
     assert!(out.status.success(), "{}", text_of(&out.stderr));
     assert_eq!(field(&stdout, "snapshot_seq"), "18000", "{stdout}");
     assert_eq!(field(&stdout, "tail_commands"), "2000", "{stdout}");
+    // The snapshot recovered from holds icebergs' reserves (so the state above depends
+    // on them coming back).
+    let bytes = std::fs::read(journal.join("snapshot-00000000000000018000.fms")).unwrap();
+    let snap = flowmatch_harness::journaled::decode_snapshot(&bytes).unwrap();
+    let icebergs: usize = snap.books.iter().map(|b| b.icebergs.len()).sum();
+    assert!(icebergs >= 10, "only {icebergs} icebergs in the snapshot");
     assert_eq!(field(&stdout, "last_seq"), N.to_string());
     assert_eq!(field(&stdout, "state_hash"), oracle.hash());
     assert_eq!(
