@@ -13,13 +13,15 @@
 //! so a new plain order pays nothing at all.
 //!
 //! The table is a vector indexed by slot, empty until the first iceberg rests; it grows to
-//! the highest slot an iceberg has used (an allocation on the command that needs it, as
-//! the order pool's own growth past its capacity) and never shrinks.
+//! the power of two above the highest slot an iceberg has used (at least 64 slots; an
+//! allocation on the command that needs it, as the order pool's own growth past its
+//! capacity) and never shrinks.
 
 use super::execute::Taker;
 use super::slots::Slot;
 use super::stops::Prints;
 use super::FastBook;
+use crate::book::id_index::Vacancy;
 use crate::book::pool::{Ix, Link};
 use crate::book::validate;
 use crate::command::{Event, EventSink, NewOrder, Sink};
@@ -67,7 +69,10 @@ impl Icebergs {
         debug_assert!(st.display != 0);
         let i = si.raw() as usize;
         if i >= self.state.len() {
-            self.state.resize(i + 1, IceState::default());
+            // Room for every slot up to the next power of two: a book whose icebergs reach
+            // new slots one by one grows the table a few times, not once per slot.
+            let len = (i + 1).next_power_of_two().max(64);
+            self.state.resize(len, IceState::default());
         }
         if self.state[i].display == 0 {
             self.live += 1;
@@ -109,43 +114,53 @@ impl FastBook {
     #[cold]
     #[inline(never)]
     pub(super) fn new_iceberg<S: EventSink>(&mut self, o: &NewOrder, sink: &mut S) {
+        // One probe of the id index serves the duplicate check and, if the iceberg meets
+        // nothing, its insert (as for a plain order).
         let checked = validate::check_new_on(&self.cfg, self.grid, o).and_then(|()| {
-            if self.index.get(o.id).is_some() || self.stop_position(o.id).is_some() {
-                Err(RejectReason::DuplicateId)
-            } else {
-                Ok(())
+            match self.index.lookup_for_insert(o.id) {
+                Err(vacancy) if self.stop_position(o.id).is_none() => Ok(vacancy),
+                _ => Err(RejectReason::DuplicateId),
             }
         });
-        if let Err(reason) = checked {
-            sink.event(Event::Reject { id: o.id, reason });
-            return;
-        }
+        let vacancy = match checked {
+            Ok(v) => v,
+            Err(reason) => {
+                sink.event(Event::Reject { id: o.id, reason });
+                return;
+            }
+        };
         sink.event(Event::Ack { id: o.id });
         if self.stops.is_empty() {
-            self.enter_iceberg(o, sink);
+            self.enter_iceberg(o, vacancy, sink);
         } else {
             // Through a trait object: the cascade's own orders reach this function again
             // (as far as the types know), and a generic sink would nest `Prints` without end.
             let mut sink: &mut dyn Sink<Event> = sink;
-            self.enter_iceberg_then_trigger(o, &mut sink);
+            self.enter_iceberg_then_trigger(o, vacancy, &mut sink);
         }
     }
 
     /// [`Self::enter_iceberg`] while stops are pending: then the cascade its prints set off.
-    fn enter_iceberg_then_trigger(&mut self, o: &NewOrder, sink: &mut &mut dyn Sink<Event>) {
+    fn enter_iceberg_then_trigger(
+        &mut self,
+        o: &NewOrder,
+        vacancy: Vacancy,
+        sink: &mut &mut dyn Sink<Event>,
+    ) {
         let mut p = Prints::new(sink);
-        self.enter_iceberg(o, &mut p);
+        self.enter_iceberg(o, vacancy, &mut p);
         let range = p.range;
         self.cascade(range, sink);
     }
 
-    /// An accepted iceberg from its walk to resting.
-    fn enter_iceberg<S: EventSink>(&mut self, o: &NewOrder, sink: &mut S) {
+    /// An accepted iceberg from its walk to resting; `vacancy` is where the duplicate check
+    /// left its id, used when nothing was matched (the index is then untouched).
+    fn enter_iceberg<S: EventSink>(&mut self, o: &NewOrder, vacancy: Vacancy, sink: &mut S) {
         let (Some(display), Some(price)) = (o.ord_type.display(), o.price) else {
             unreachable!("validation lets through only icebergs with a limit price")
         };
-        let left = if self.eligible_level(o.side, o.price).is_none() {
-            Some((price, o.qty))
+        let (left, at) = if self.eligible_level(o.side, o.price).is_none() {
+            (Some((price, o.qty)), Some(vacancy))
         } else {
             let t = Taker {
                 id: o.id,
@@ -156,11 +171,13 @@ impl FastBook {
                 tif: Tif::Gtc,
                 stp: o.stp,
             };
-            self.execute(&t, sink)
+            // Fills may have moved ids: the rest probes again from the home.
+            (self.execute(&t, sink), None)
         };
         if let Some((price, qty)) = left {
             let shown = qty.min(display);
-            let si = self.rest(o, price, shown, None, true);
+            // No CME TOP to note: icebergs rest only in price-time books.
+            let si = self.rest(o, price, shown, at, false);
             self.icebergs.set(
                 si,
                 IceState {
