@@ -65,19 +65,28 @@ impl Icebergs {
             .filter(|s| s.display != 0)
     }
 
+    #[inline]
     fn set(&mut self, si: Ix<Slot>, st: IceState) {
         debug_assert!(st.display != 0);
         let i = si.raw() as usize;
         if i >= self.state.len() {
-            // Room for every slot up to the next power of two: a book whose icebergs reach
-            // new slots one by one grows the table a few times, not once per slot.
-            let len = (i + 1).next_power_of_two().max(64);
-            self.state.resize(len, IceState::default());
+            self.grow(i);
         }
         if self.state[i].display == 0 {
             self.live += 1;
         }
         self.state[i] = st;
+    }
+
+    /// Room for slot `i` and every slot up to the next power of two: a book whose icebergs
+    /// reach new slots one by one grows the table a few times, not once per slot. Out of
+    /// line, so that the refill's `set` stays small enough to inline (measured: inline,
+    /// it cost 45 instructions a refill more).
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, i: usize) {
+        let len = (i + 1).next_power_of_two().max(64);
+        self.state.resize(len, IceState::default());
     }
 
     /// Forget slot `si`'s state (its order is leaving); its reserve, 0 if it held none.
