@@ -3,8 +3,10 @@
 //! out of line (`inline(never)`), as when the committed instruction counts were taken.
 
 use super::execute::{remainder, Taker};
+use super::slots::Slot;
 use super::FastBook;
-use crate::book::id_index::Vacancy;
+use crate::book::id_index::{Bucket, Vacancy};
+use crate::book::pool::Ix;
 use crate::book::validate;
 use crate::command::{Event, EventSink, NewOrder};
 use crate::types::{CancelReason, OrderId, Price, Qty, RejectReason, ReplacePriority, Tif};
@@ -144,23 +146,37 @@ impl FastBook {
         Ok(vacancy)
     }
 
+    /// The rest of a user cancel of resting order `id`, found in slot `si` at `bucket`:
+    /// its `CXL` of `qty` (its open quantity; an iceberg's with its reserve), then it
+    /// leaves. One probe serves the lookup and the removal.
+    #[inline(always)]
+    pub(super) fn cancel_found<S: EventSink>(
+        &mut self,
+        id: OrderId,
+        bucket: Bucket,
+        si: Ix<Slot>,
+        qty: Qty,
+        sink: &mut S,
+    ) {
+        let lvl = &self.levels[self.slots[si].level()];
+        sink.event(Event::Cancel {
+            id,
+            qty,
+            reason: CancelReason::User,
+            side: lvl.side,
+            price: Some(lvl.price),
+        });
+        self.index.remove_unchanged(id, bucket);
+        self.unlink(si);
+        self.free_slot(si);
+    }
+
     #[inline(never)]
     pub(super) fn cancel<S: EventSink>(&mut self, id: OrderId, sink: &mut S) {
         match self.index.lookup_for_remove(id) {
             Some((bucket, si)) => {
-                let s = &self.slots[si];
-                let (qty, lvl) = (s.qty, &self.levels[s.level()]);
-                sink.event(Event::Cancel {
-                    id,
-                    qty,
-                    reason: CancelReason::User,
-                    side: lvl.side,
-                    price: Some(lvl.price),
-                });
-                // One probe serves the lookup and the removal.
-                self.index.remove_unchanged(id, bucket);
-                self.unlink(si);
-                self.free_slot(si);
+                let qty = self.slots[si].qty;
+                self.cancel_found(id, bucket, si, qty, sink);
             }
             // With no stop pending the miss is answered here, as before stops existed:
             // with only the call below, the hit path paid an instruction per cancel

@@ -25,7 +25,7 @@ use crate::book::id_index::Vacancy;
 use crate::book::pool::{Ix, Link};
 use crate::book::validate;
 use crate::command::{Event, EventSink, NewOrder, Sink};
-use crate::types::{CancelReason, OrderId, Price, Qty, RejectReason, Side, Tif};
+use crate::types::{OrderId, Price, Qty, RejectReason, Side, Tif};
 
 /// What a resting iceberg keeps off the book: its display size and its hidden reserve.
 /// `display == 0` marks a slot that holds no iceberg.
@@ -205,19 +205,8 @@ impl FastBook {
         let Some((bucket, si)) = self.index.lookup_for_remove(id) else {
             return self.cancel_not_resting(id, sink);
         };
-        let li = self.slots[si].level();
         let qty = self.leaving_qty(si);
-        let lvl = &self.levels[li];
-        sink.event(Event::Cancel {
-            id,
-            qty,
-            reason: CancelReason::User,
-            side: lvl.side,
-            price: Some(lvl.price),
-        });
-        self.index.remove_unchanged(id, bucket);
-        self.unlink(si);
-        self.free_slot(si);
+        self.cancel_found(id, bucket, si, qty, sink);
     }
 
     /// Slot `si` is leaving the book (a user or STP cancel): its whole open quantity,
