@@ -33,7 +33,9 @@ use crate::log;
 use async_nats::jetstream::{self, object_store::ObjectStore, stream};
 use flowmatch_core::instrument::BookView;
 use flowmatch_core::{Command, NewOrder, RestingOrder, Symbol};
-use flowmatch_harness::journaled::{decode_snapshot, rest_again, LevelRecord, SnapshotBytes};
+use flowmatch_harness::journaled::{
+    decode_snapshot, rest_again, view_icebergs, LevelRecord, SnapshotBytes,
+};
 use flowmatch_journal::state_hash::{IcebergRecord, ICEBERG_BYTES, ORDER_BYTES, STOP_BYTES};
 use flowmatch_journal::{StateHash, StateHasher};
 use futures_util::StreamExt;
@@ -75,13 +77,7 @@ fn sections(e: &ShardEngine) -> Vec<Section> {
                 orders.reserve(v.len());
                 v.for_each_order(&mut |o| orders.push(*o));
                 v.for_each_pending_stop(&mut |o| stops.push(*o));
-                v.for_each_iceberg(&mut |id, display, reserve| {
-                    icebergs.push(IcebergRecord {
-                        id,
-                        display,
-                        reserve,
-                    })
-                });
+                icebergs = view_icebergs(&v);
             }
             out.push((key, orders, stops, icebergs));
         });

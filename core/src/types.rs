@@ -113,13 +113,6 @@ impl OrdType {
             _ => None,
         }
     }
-
-    /// True for the order types that rest with a limit price once entered (limit,
-    /// stop-limit, iceberg).
-    #[inline]
-    pub fn has_limit(self) -> bool {
-        !matches!(self, OrdType::Market | OrdType::Stop { .. })
-    }
 }
 
 /// Time in force.

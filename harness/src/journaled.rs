@@ -1120,7 +1120,7 @@ pub fn write_instrument_table(dir: &Path, text: &str) -> Result<(), Failure> {
 }
 
 mod instruments;
-pub use instruments::{instrument_state, Instruments};
+pub use instruments::{instrument_state, view_icebergs, Instruments};
 
 mod recovery;
 pub use recovery::{recover, Recovered, RecoveryTiming};

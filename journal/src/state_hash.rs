@@ -113,8 +113,18 @@ pub fn canonical_iceberg(r: &IcebergRecord) -> [u8; ICEBERG_BYTES] {
 
 /// A book's resting icebergs in dump order (none: no allocation).
 pub fn icebergs_of(book: &impl OrderBook) -> Vec<IcebergRecord> {
-    let mut v = Vec::with_capacity(book.icebergs());
-    book.for_each_iceberg(&mut |id, display, reserve| {
+    collect_icebergs(book.icebergs(), |f| book.for_each_iceberg(f))
+}
+
+/// The `len` icebergs `each` lists (`(id, display, reserve)`, as
+/// [`OrderBook::for_each_iceberg`] does), as records, for a book held in some other form
+/// (a multi-book's view of one instrument). None: no allocation.
+pub fn collect_icebergs(
+    len: usize,
+    each: impl FnOnce(&mut dyn FnMut(OrderId, Qty, Qty)),
+) -> Vec<IcebergRecord> {
+    let mut v = Vec::with_capacity(len);
+    each(&mut |id, display, reserve| {
         v.push(IcebergRecord {
             id,
             display,

@@ -28,7 +28,7 @@ use crate::text::{self, SyntaxError};
 use flowmatch_core::instrument::{BookStorage, BookView};
 use flowmatch_core::{Command, InstrumentId, InstrumentTable};
 use flowmatch_journal::state_hash::{
-    icebergs_of, IcebergRecord, ICEBERG_BYTES, ORDER_BYTES, STOP_BYTES,
+    collect_icebergs, icebergs_of, IcebergRecord, ICEBERG_BYTES, ORDER_BYTES, STOP_BYTES,
 };
 use flowmatch_journal::{InstrumentRecord, StateHash, StateHasher};
 use std::path::Path;
@@ -291,16 +291,8 @@ fn instrument_state_from<B: NewBook + BookStorage>(
 }
 
 /// A book view's resting icebergs' hidden parts in dump order (a cold book has none).
-pub(crate) fn view_icebergs<B: BookStorage>(v: &BookView<'_, B>) -> Vec<IcebergRecord> {
-    let mut out = Vec::with_capacity(v.icebergs());
-    v.for_each_iceberg(&mut |id, display, reserve| {
-        out.push(IcebergRecord {
-            id,
-            display,
-            reserve,
-        })
-    });
-    out
+pub fn view_icebergs<B: BookStorage>(v: &BookView<'_, B>) -> Vec<IcebergRecord> {
+    collect_icebergs(v.icebergs(), |f| v.for_each_iceberg(f))
 }
 
 #[cfg(test)]

@@ -219,8 +219,8 @@ impl FastBook {
             return;
         }
         sink.event(Event::Replaced { id });
-        if self.icebergs.any() && self.icebergs.get(si).is_some() {
-            return self.replace_iceberg(si, id, side, price, qty, sink);
+        if let Some(st) = self.icebergs.any().then(|| self.icebergs.get(si)).flatten() {
+            return self.replace_iceberg(si, id, price, qty, st.display, sink);
         }
         let cur_price = self.levels[li].price;
         if self.cfg.replace_priority == ReplacePriority::KeepIfReduced

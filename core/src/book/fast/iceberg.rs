@@ -19,13 +19,11 @@
 
 use super::execute::Taker;
 use super::slots::Slot;
-use super::stops::Prints;
 use super::FastBook;
 use crate::book::id_index::Vacancy;
 use crate::book::pool::{Ix, Link};
-use crate::book::validate;
 use crate::command::{Event, EventSink, NewOrder, Sink};
-use crate::types::{OrderId, Price, Qty, RejectReason, Side, Tif};
+use crate::types::{OrderId, Price, Qty, Tif};
 
 /// What a resting iceberg keeps off the book: its display size and its hidden reserve.
 /// `display == 0` marks a slot that holds no iceberg.
@@ -125,13 +123,7 @@ impl FastBook {
     pub(super) fn new_iceberg<S: EventSink>(&mut self, o: &NewOrder, sink: &mut S) {
         // One probe of the id index serves the duplicate check and, if the iceberg meets
         // nothing, its insert (as for a plain order).
-        let checked = validate::check_new_on(&self.cfg, self.grid, o).and_then(|()| {
-            match self.index.lookup_for_insert(o.id) {
-                Err(vacancy) if self.stop_position(o.id).is_none() => Ok(vacancy),
-                _ => Err(RejectReason::DuplicateId),
-            }
-        });
-        let vacancy = match checked {
+        let vacancy = match self.validate_turned_away(o) {
             Ok(v) => v,
             Err(reason) => {
                 sink.event(Event::Reject { id: o.id, reason });
@@ -156,10 +148,7 @@ impl FastBook {
         vacancy: Vacancy,
         sink: &mut &mut dyn Sink<Event>,
     ) {
-        let mut p = Prints::new(sink);
-        self.enter_iceberg(o, vacancy, &mut p);
-        let range = p.range;
-        self.cascade(range, sink);
+        self.then_cascade(sink, |book, p| book.enter_iceberg(o, vacancy, p));
     }
 
     /// An accepted iceberg from its walk to resting; `vacancy` is where the duplicate check
@@ -265,25 +254,25 @@ impl FastBook {
     /// A replace of the resting iceberg in slot `si` (already validated and `REPLACED`
     /// reported): it always loses priority, re-enters as a taker for its whole new `qty`,
     /// and any remainder rests again as an iceberg of the same display, in the same slot
-    /// under the same index entry. While stops are pending its prints set off the cascade.
+    /// under the same index entry, `display` its display. While stops are pending its
+    /// prints set off the cascade.
     #[cold]
     #[inline(never)]
     pub(super) fn replace_iceberg<S: EventSink>(
         &mut self,
         si: Ix<Slot>,
         id: OrderId,
-        side: Side,
         price: Price,
         qty: Qty,
+        display: Qty,
         sink: &mut S,
     ) {
         if self.stops.is_empty() {
-            self.requeue_iceberg(si, id, side, price, qty, sink);
+            self.requeue_iceberg(si, id, price, qty, display, sink);
         } else {
-            let mut p = Prints::new(sink);
-            self.requeue_iceberg(si, id, side, price, qty, &mut p);
-            let range = p.range;
-            self.cascade(range, sink);
+            self.then_cascade(sink, |book, p| {
+                book.requeue_iceberg(si, id, price, qty, display, p)
+            });
         }
     }
 
@@ -291,13 +280,13 @@ impl FastBook {
         &mut self,
         si: Ix<Slot>,
         id: OrderId,
-        side: Side,
         price: Price,
         qty: Qty,
+        display: Qty,
         sink: &mut S,
     ) {
         let s = self.slots[si];
-        let display = self.icebergs.get(si).map_or(qty, |st| st.display);
+        let side = self.levels[s.level()].side;
         self.unlink(si);
         let left = if self.eligible_level(side, Some(price)).is_none() {
             Some((price, qty))
@@ -347,17 +336,6 @@ impl FastBook {
             }
             _ => false,
         }
-    }
-
-    /// Does any iceberg rest?
-    #[inline(always)]
-    pub(super) fn has_icebergs(&self) -> bool {
-        self.icebergs.any()
-    }
-
-    /// Resting icebergs.
-    pub(super) fn iceberg_count(&self) -> usize {
-        self.icebergs.len()
     }
 
     /// The display size and reserve of resting order `id`, if it is an iceberg.

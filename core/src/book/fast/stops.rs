@@ -15,6 +15,7 @@
 use super::execute::Taker;
 use super::slots::Slot;
 use super::FastBook;
+use crate::book::id_index::Vacancy;
 use crate::book::pool::Ix;
 use crate::book::validate;
 use crate::command::{Event, EventSink, NewOrder, Sink};
@@ -74,18 +75,38 @@ impl FastBook {
         self.slow = super::slow_config(&self.cfg) || !self.stops.is_empty();
     }
 
+    /// The checks of an order the plain checks turned away (a stop type or an iceberg):
+    /// all the stateless ones ([`validate::check_new_on`]), then a live or pending
+    /// duplicate id. An accepted order gets back where its id would be indexed.
+    /// Inlined into both callers (measured: as a call, 16 instructions more per iceberg).
+    #[inline(always)]
+    pub(super) fn validate_turned_away(&self, o: &NewOrder) -> Result<Vacancy, RejectReason> {
+        validate::check_new_on(&self.cfg, self.grid, o)?;
+        match self.index.lookup_for_insert(o.id) {
+            Err(vacancy) if self.stop_position(o.id).is_none() => Ok(vacancy),
+            _ => Err(RejectReason::DuplicateId),
+        }
+    }
+
+    /// `walk` (an order meeting the book, its events through a [`Prints`]), then the
+    /// cascade its prints set off.
+    #[inline(always)]
+    pub(super) fn then_cascade<S: EventSink>(
+        &mut self,
+        sink: &mut S,
+        walk: impl FnOnce(&mut Self, &mut Prints<'_, S>),
+    ) {
+        let mut p = Prints::new(sink);
+        walk(self, &mut p);
+        let range = p.range;
+        self.cascade(range, sink);
+    }
+
     /// A stop or stop-limit: all the checks of a new order, then `ACK` and into the list.
     #[cold]
     #[inline(never)]
     pub(super) fn new_stop<S: EventSink>(&mut self, o: &NewOrder, sink: &mut S) {
-        let checked = validate::check_new_on(&self.cfg, self.grid, o).and_then(|()| {
-            if self.index.get(o.id).is_some() || self.stop_position(o.id).is_some() {
-                Err(RejectReason::DuplicateId)
-            } else {
-                Ok(())
-            }
-        });
-        if let Err(reason) = checked {
+        if let Err(reason) = self.validate_turned_away(o) {
             sink.event(Event::Reject { id: o.id, reason });
             return;
         }
@@ -128,10 +149,7 @@ impl FastBook {
     #[cold]
     #[inline(never)]
     pub(super) fn match_then_trigger<S: EventSink>(&mut self, o: &NewOrder, sink: &mut S) {
-        let mut p = Prints::new(sink);
-        self.match_new(o, &mut p);
-        let range = p.range;
-        self.cascade(range, sink);
+        self.then_cascade(sink, |book, p| book.match_new(o, p));
     }
 
     /// A replace that lost priority and meets the other side while stops are pending.
@@ -143,16 +161,13 @@ impl FastBook {
         t: &Taker,
         sink: &mut S,
     ) {
-        let mut p = Prints::new(sink);
-        match self.execute(t, &mut p) {
-            Some((price, qty)) => self.link_tail(si, t.side, price, qty),
+        self.then_cascade(sink, |book, p| match book.execute(t, p) {
+            Some((price, qty)) => book.link_tail(si, t.side, price, qty),
             None => {
-                self.index.remove(t.id);
-                self.free_slot(si);
+                book.index.remove(t.id);
+                book.free_slot(si);
             }
-        }
-        let range = p.range;
-        self.cascade(range, sink);
+        });
     }
 
     /// The cascade: mark the stops the last order's prints reached, enter the earliest

@@ -21,7 +21,7 @@ impl OrderBook for FastBook {
             Command::New(o) => self.new_order(o, sink),
             // While icebergs rest, a cancel may take a reserve too ([`super::iceberg`]);
             // tested here, out of `cancel`, where it cost one instruction more (measured).
-            Command::Cancel { id } if self.has_icebergs() => self.cancel_with_icebergs(*id, sink),
+            Command::Cancel { id } if self.icebergs.any() => self.cancel_with_icebergs(*id, sink),
             Command::Cancel { id } => self.cancel(*id, sink),
             Command::Replace { id, price, qty } => self.replace(*id, *price, *qty, sink),
         }
@@ -67,11 +67,11 @@ impl OrderBook for FastBook {
     }
 
     fn icebergs(&self) -> usize {
-        self.iceberg_count()
+        self.icebergs.len()
     }
 
     fn for_each_iceberg(&self, f: &mut dyn FnMut(OrderId, Qty, Qty)) {
-        if self.iceberg_count() == 0 {
+        if !self.icebergs.any() {
             return;
         }
         self.for_each_order(&mut |o| {

@@ -282,10 +282,7 @@ impl ReferenceBook {
         if end == WalkEnd::StoppedBySTP {
             return;
         }
-        let display = match o.ord_type {
-            OrdType::Iceberg { display } => display,
-            _ => 0,
-        };
+        let display = o.ord_type.display().unwrap_or(0);
         self.finish_remainder(&taker, o.price, o.tif, display, sink);
     }
 
