@@ -74,6 +74,26 @@
 //! capacity but used as a live-sized prefix (memory and cache footprint both following
 //! the live ids below the capacity, at the price of migrations below it too).
 //!
+//! # A big book: the miss per lookup (session 12, measured, not kept)
+//! On a book of 100,000 resting orders the table is 4 MiB, past this machine's 2 MiB L2,
+//! and every lookup of a scattered id is a miss. `perf record -e cpu-clock` over
+//! `profile_mixed fast 200000 deep-ladder-100k 40` (the criterion ladder, 40 runs in one
+//! process): about 22% of the time on the first load of `lookup_for_insert` (each new
+//! order) and 20% on the first load of `remove` (each maker a sweep fills). Three ways
+//! round it, each measured as medians of 30 runs, three alternating sets, against this
+//! design in the same session (deep-ladder-100k / equity-mixed, ms per 200k commands):
+//!
+//! - Blocks of four consecutive ids share a cache line (`home(key & !3) ^ (key & 3)`):
+//!   deep-ladder 10.8 → 10.4, equity-mixed 4.2 → 5.2. Dropped.
+//! - A filled maker's removal queued (16 deep, its bucket prefetched when queued) and done
+//!   when the walk ends, the last fill of a walk removing at once: deep-ladder 11.5 →
+//!   10.4 (the stall moves to the next level's line), equity-mixed unchanged in wall
+//!   clock, but gungraun `book_ops` `sweep` +15.8%, `mixed` +3.3%, `match_one` +2.1%
+//!   instructions (the queue, a second hash, and register pressure from two removal
+//!   paths in `take_head`): outside issue 16's ±2% for FIFO. Dropped.
+//! - Prefetching the bucket of `id + 1` on each new order (sequential gateways):
+//!   deep-ladder −5% more, equity-mixed and random-ids +5–8% (noisy). Dropped.
+//!
 //! # Growth
 //! Incremental, a few buckets per insert, never a rehash inside one command: see the
 //! `growth` module.
