@@ -25,15 +25,23 @@
 //!      then each in dump order (the orders' order above) as 24 bytes: `id` (u64),
 //!      `display` (u64), `reserve` (u64), [`ICEBERG_BYTES`]. Their shown part is in the
 //!      order list like any order's; this is the hidden part, which no query shows.
+//!    - only when bit 61 of `orders` ([`PEGS_FOLLOW`]) is set (books hashed with
+//!      [`StateHasher::add_book`]): `pegs` (u64, at least 1), the number of resting
+//!      midpoint pegs (`docs/SEMANTICS.md`, "Midpoint peg orders"), then each, buys then
+//!      sells in time priority, as the 34 bytes of the `Command::New` journal payload (codec
+//!      tag 1, `ord_type` 6) of a GTC peg with its id, account, side, STP mode, cap as price
+//!      and open quantity as quantity, [`PEG_BYTES`]. `orders` does not count them.
 //!
-//! A book with no pending stop and no iceberg (every book before either existed) has
-//! exactly the stream it had before: bits 63 and 62 clear and nothing after its orders,
-//! so every hash recorded before them still holds.
+//! A book with no pending stop, no iceberg and no peg (every book before them existed) has
+//! exactly the stream it had before: bits 63, 62 and 61 clear and nothing after its
+//! orders, so every hash recorded before them still holds.
 //! The hash is SHA-256 of that stream: `printf 'FMSTATE1...' | sha256sum` reproduces it.
 //! Printed as 64 lowercase hex digits. Level aggregates are not part of the form (they
 //! follow from the orders; a snapshot loader recomputes and checks them).
 
-use flowmatch_core::{Command, NewOrder, OrderBook, OrderId, Qty, RestingOrder, Side};
+use flowmatch_core::{
+    Command, NewOrder, OrdType, OrderBook, OrderId, Qty, RestingOrder, RestingPeg, Side, Tif,
+};
 use sha2::{Digest, Sha256};
 use std::fmt;
 
@@ -83,6 +91,30 @@ pub fn canonical_stop(o: &NewOrder) -> [u8; STOP_BYTES] {
     let mut b = [0u8; STOP_BYTES];
     let n = crate::Codec::encode(&Command::New(*o), &mut b);
     debug_assert_eq!(n, STOP_BYTES);
+    b
+}
+
+/// Set in a section's order count when a midpoint-peg list follows its icebergs.
+pub const PEGS_FOLLOW: u64 = 1 << 61;
+/// Bytes of one resting peg in the canonical form: a tag-1 `Command::New` payload.
+pub const PEG_BYTES: usize = crate::codec::NEW_LEN;
+
+/// The canonical bytes of one resting midpoint peg: the journal payload of a GTC peg with
+/// its cap and open quantity (one layout serves the journal and the hash).
+pub fn canonical_peg(p: &RestingPeg) -> [u8; PEG_BYTES] {
+    let o = NewOrder {
+        id: p.id,
+        account: p.account,
+        side: p.side,
+        ord_type: OrdType::MidPeg,
+        price: p.cap,
+        qty: p.open_qty,
+        tif: Tif::Gtc,
+        stp: p.stp,
+    };
+    let mut b = [0u8; PEG_BYTES];
+    let n = crate::Codec::encode(&Command::New(o), &mut b);
+    debug_assert_eq!(n, PEG_BYTES);
     b
 }
 
@@ -221,8 +253,10 @@ impl StateHasher {
         self.sha.update(key.to_le_bytes());
         let stops = book.pending_stops();
         let icebergs = icebergs_of(book);
-        self.sha
-            .update(order_count_field(book.len(), stops, icebergs.len()).to_le_bytes());
+        let pegs = book.pegs();
+        let field = order_count_field(book.len(), stops, icebergs.len())
+            | if pegs > 0 { PEGS_FOLLOW } else { 0 };
+        self.sha.update(field.to_le_bytes());
         let mut batch = Batch::new(&mut self.sha);
         for side in [Side::Buy, Side::Sell] {
             book.for_each_order_of(side, &mut |o| {
@@ -232,7 +266,12 @@ impl StateHasher {
         }
         batch.flush();
         self.add_stops(stops, |f| book.for_each_pending_stop(f))
-            .add_icebergs(&icebergs)
+            .add_icebergs(&icebergs);
+        if pegs > 0 {
+            self.sha.update((pegs as u64).to_le_bytes());
+            book.for_each_peg(&mut |p| self.sha.update(canonical_peg(p)));
+        }
+        self
     }
 
     /// The iceberg list closing a section whose order count carried [`ICEBERGS_FOLLOW`]:

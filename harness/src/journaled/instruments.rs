@@ -168,6 +168,10 @@ impl<B: NewBook + BookStorage> JournaledState for Instruments<B> {
         chain: Chain,
         settings: &str,
     ) -> Result<SnapshotCost, Failure> {
+        let mut pegs = 0;
+        self.replay
+            .for_each_book(&mut |_, view| pegs += view.map_or(0, |v| v.pegs()));
+        super::refuse_pegs(seq, pegs)?;
         let t0 = Instant::now();
         let sections = self.sections();
         let size: usize = sections
