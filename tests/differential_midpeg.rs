@@ -19,6 +19,10 @@ use flowmatch::core::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+#[path = "common/hidden.rs"]
+mod hidden;
+use hidden::hidden;
+
 fn command(rng: &mut ChaCha8Rng, tick: i64) -> Command {
     let id = rng.random_range(1..=40u64);
     let price = |rng: &mut ChaCha8Rng| 1_000 + tick * rng.random_range(-4..=4i64);
@@ -181,16 +185,7 @@ fn run(
                 reference.pending_stops(),
                 "{what}: stops differ"
             );
-            let icebergs = |b: &dyn Fn(&mut dyn FnMut(OrderId, Qty, Qty))| {
-                let mut v = Vec::new();
-                b(&mut |id, d, r| v.push((id, d, r)));
-                v
-            };
-            assert_eq!(
-                icebergs(&|f| fast.for_each_iceberg(f)),
-                icebergs(&|f| reference.for_each_iceberg(f)),
-                "{what}: icebergs differ"
-            );
+            assert_eq!(hidden(&fast), hidden(&reference), "{what}: icebergs differ");
             check_invariants(&fast, &what);
             let is_peg = |id: &OrderId| {
                 before.contains(id)
