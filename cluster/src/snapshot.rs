@@ -22,7 +22,8 @@
 //! # Loading
 //! Newest first: the object's sequence must not exceed the command stream's last, its CRC
 //! must hold, its settings must name this shard, and the state rebuilt from its orders
-//! (each re-added as a limit order with its time in force and STP mode, which must only be
+//! (each re-added as a limit order with its time in force and STP mode, then each resting
+//! peg in arrival order and each pending stop, every one of which must only be
 //! acknowledged; an empty book made to appear by a rejected cancel) must have the recorded
 //! level aggregates and state hash. A snapshot that fails any check is refused with the
 //! reason on stderr and the previous one tried; with none left the node consumes from
@@ -32,11 +33,13 @@ use crate::engine::ShardEngine;
 use crate::log;
 use async_nats::jetstream::{self, object_store::ObjectStore, stream};
 use flowmatch_core::instrument::BookView;
-use flowmatch_core::{Command, NewOrder, RestingOrder, Symbol};
+use flowmatch_core::{Command, NewOrder, RestingOrder, RestingPeg, Symbol};
 use flowmatch_harness::journaled::{
-    decode_snapshot, rest_again, view_icebergs, LevelRecord, SnapshotBytes,
+    decode_snapshot, rest_again, view_icebergs, view_pegs, LevelRecord, SnapshotBytes,
 };
-use flowmatch_journal::state_hash::{IcebergRecord, ICEBERG_BYTES, ORDER_BYTES, STOP_BYTES};
+use flowmatch_journal::state_hash::{
+    peg_order, Hidden, IcebergRecord, ICEBERG_BYTES, ORDER_BYTES, PEG_BYTES, STOP_BYTES,
+};
 use flowmatch_journal::{StateHash, StateHasher};
 use futures_util::StreamExt;
 use std::time::Duration;
@@ -64,36 +67,45 @@ fn parse_object_name(shard: usize, name: &str) -> Option<u64> {
 }
 
 /// One book of a shard: key, resting orders in dump order, pending stops in arrival order,
-/// resting icebergs' hidden parts in dump order.
-type Section = (u32, Vec<RestingOrder>, Vec<NewOrder>, Vec<IcebergRecord>);
+/// resting icebergs' hidden parts in dump order, resting pegs in arrival order.
+type Section = (
+    u32,
+    Vec<RestingOrder>,
+    Vec<NewOrder>,
+    Vec<IcebergRecord>,
+    Vec<RestingPeg>,
+);
 
 /// Every book that appeared, in order of first appearance.
 fn sections(e: &ShardEngine) -> Vec<Section> {
     let mut out = Vec::new();
     e.replay
         .for_each_book(&mut |key, view: Option<BookView<'_, _>>| {
-            let (mut orders, mut stops, mut icebergs) = (Vec::new(), Vec::new(), Vec::new());
+            let (mut orders, mut stops, mut icebergs, mut pegs) = Default::default();
             if let Some(v) = view {
-                orders.reserve(v.len());
-                v.for_each_order(&mut |o| orders.push(*o));
-                v.for_each_pending_stop(&mut |o| stops.push(*o));
+                let o: &mut Vec<RestingOrder> = &mut orders;
+                o.reserve(v.len());
+                v.for_each_order(&mut |r| o.push(*r));
+                let st: &mut Vec<NewOrder> = &mut stops;
+                v.for_each_pending_stop(&mut |r| st.push(*r));
                 icebergs = view_icebergs(&v);
+                pegs = view_pegs(&v);
             }
-            out.push((key, orders, stops, icebergs));
+            out.push((key, orders, stops, icebergs, pegs));
         });
     out
 }
 
 fn hash_of(sections: &[Section]) -> StateHash {
     let mut h = StateHasher::new();
-    for (key, orders, stops, icebergs) in sections {
+    for (key, orders, stops, icebergs, pegs) in sections {
         h.add_section(
             *key,
             orders.len(),
             |f| orders.iter().for_each(f),
             stops.len(),
             |f| stops.iter().for_each(f),
-            icebergs,
+            Hidden { icebergs, pegs },
         );
     }
     h.finish()
@@ -118,21 +130,22 @@ pub fn encode(e: &ShardEngine, shard: usize) -> Result<(Vec<u8>, StateHash), Str
     let sections = sections(e);
     let size: usize = sections
         .iter()
-        .map(|(_, o, st, ice)| {
+        .map(|(_, o, st, ice, pegs)| {
             28 + o.len() * (ORDER_BYTES + 2 + 33)
                 + st.len() * STOP_BYTES
                 + ice.len() * ICEBERG_BYTES
+                + pegs.len() * PEG_BYTES
         })
         .sum();
     let mut b = SnapshotBytes::new(e.applied, e.chain, &settings_text(e, shard), size);
-    for (key, orders, stops, icebergs) in &sections {
+    for (key, orders, stops, icebergs, pegs) in &sections {
         b.book(
             *key,
             orders.len(),
             |f| orders.iter().for_each(f),
             &LevelRecord::from_orders(orders),
             stops,
-            icebergs,
+            Hidden { icebergs, pegs },
         );
     }
     let hash = hash_of(&sections);
@@ -190,7 +203,7 @@ pub fn decode(bytes: &[u8], shard: usize, seq: u64) -> Result<ShardEngine, Strin
             }
             Ok(())
         };
-        if section.orders.is_empty() && section.stops.is_empty() {
+        if section.is_empty() {
             // Appears, unchanged: nothing rests in it, so the cancel is rejected.
             appear(
                 &mut fresh,
@@ -219,15 +232,18 @@ pub fn decode(bytes: &[u8], shard: usize, seq: u64) -> Result<ShardEngine, Strin
                 }
             }
         }
-        // Then the pending stops in arrival order: with no trade printed, each only waits.
-        for o in &section.stops {
-            let cmd = Command::New(*o);
+        // Then the pegs in arrival order (no two of them cross at the midpoint the orders
+        // make) and the pending stops in arrival order (with no trade printed, each only
+        // waits): each is only acknowledged.
+        let pegs = section.pegs.iter().map(|p| (peg_order(p), "resting peg"));
+        let stops = section.stops.iter().map(|o| (*o, "pending stop"));
+        for (o, what) in pegs.chain(stops) {
             appear(
                 &mut fresh,
                 &mut buf,
-                &cmd,
+                &Command::New(o),
                 ",ACK,",
-                format!("pending stop {} of book {key}", o.id),
+                format!("{what} {} of book {key}", o.id),
             )?;
         }
         if key > 0 && fresh.symbols.len() != key as usize {
@@ -256,7 +272,7 @@ pub fn decode(bytes: &[u8], shard: usize, seq: u64) -> Result<ShardEngine, Strin
         && rebuilt
             .iter()
             .zip(&snap.books)
-            .all(|((k, o, _, _), s)| *k == s.key && LevelRecord::from_orders(o) == s.levels);
+            .all(|((k, o, ..), s)| *k == s.key && LevelRecord::from_orders(o) == s.levels);
     if !same_levels {
         return Err("the books or their level aggregates differ from the recorded ones".into());
     }
@@ -416,7 +432,7 @@ pub fn forge_without_last_order(bytes: &[u8], seq: u64) -> Vec<u8> {
             |f| orders.iter().for_each(f),
             &LevelRecord::from_orders(&orders),
             &s.stops,
-            &s.icebergs,
+            s.hidden(),
         );
     }
     b.finish(snap.hash)

@@ -466,11 +466,14 @@ pub fn write_book<W: fmt::Write + ?Sized, B: OrderBook + ?Sized>(
             result = write_book_line(w, o);
         }
     });
-    book.for_each_peg(&mut |p| {
-        if result.is_ok() {
-            result = write_peg_line(w, p);
-        }
-    });
+    // The book lists pegs in arrival order, both sides together; the dump groups them.
+    for side in [Side::Buy, Side::Sell] {
+        book.for_each_peg(&mut |p| {
+            if result.is_ok() && p.side == side {
+                result = write_peg_line(w, p);
+            }
+        });
+    }
     result
 }
 

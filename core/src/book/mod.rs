@@ -153,7 +153,10 @@ pub trait OrderBook {
         0
     }
 
-    /// Every resting midpoint peg, buys then sells, each side in time priority.
+    /// Every resting midpoint peg in arrival order, both sides together (so each side's in
+    /// its time priority). Which of two crossing pegs arrived later decides the taker, so
+    /// a snapshot records and the state hash covers this order, not just each side's
+    /// (`journal/src/state_hash.rs`); the dump groups them by side.
     fn for_each_peg(&self, f: &mut dyn FnMut(&RestingPeg)) {
         let _ = f;
     }

@@ -101,19 +101,25 @@ impl Pegs {
         });
     }
 
-    /// Every peg, buy side then sell side, each in time priority.
+    /// Every peg in arrival order: the two queues (each in arrival order already) merged
+    /// by `seq`, without allocating.
     pub(super) fn for_each(&self, f: &mut dyn FnMut(&RestingPeg)) {
-        for side in [Side::Buy, Side::Sell] {
-            for p in &self.q[side as usize] {
-                f(&RestingPeg {
-                    side,
-                    id: p.id,
-                    account: p.account,
-                    open_qty: p.qty,
-                    cap: p.cap,
-                    stp: p.stp,
-                });
-            }
+        let (mut buys, mut sells) = (self.q[0].iter().peekable(), self.q[1].iter().peekable());
+        loop {
+            let next = match (buys.peek(), sells.peek()) {
+                (Some(b), Some(s)) if b.seq > s.seq => (Side::Sell, sells.next()),
+                (Some(_), _) => (Side::Buy, buys.next()),
+                (None, _) => (Side::Sell, sells.next()),
+            };
+            let (side, Some(p)) = next else { return };
+            f(&RestingPeg {
+                side,
+                id: p.id,
+                account: p.account,
+                open_qty: p.qty,
+                cap: p.cap,
+                stp: p.stp,
+            });
         }
     }
 }

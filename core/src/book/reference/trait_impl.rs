@@ -62,17 +62,15 @@ impl OrderBook for ReferenceBook {
     }
 
     fn for_each_peg(&self, f: &mut dyn FnMut(&RestingPeg)) {
-        for side in [Side::Buy, Side::Sell] {
-            for p in self.pegs.iter().filter(|p| p.side == side) {
-                f(&RestingPeg {
-                    side,
-                    id: p.id,
-                    account: p.account,
-                    open_qty: p.open,
-                    cap: p.cap,
-                    stp: p.stp,
-                });
-            }
+        for p in &self.pegs {
+            f(&RestingPeg {
+                side: p.side,
+                id: p.id,
+                account: p.account,
+                open_qty: p.open,
+                cap: p.cap,
+                stp: p.stp,
+            });
         }
     }
 
