@@ -466,11 +466,23 @@ pub fn write_book<W: fmt::Write + ?Sized, B: OrderBook + ?Sized>(
             result = write_book_line(w, o);
         }
     });
-    // The book lists pegs in arrival order, both sides together; the dump groups them.
+    result?;
+    write_peg_lines(w, "", &|f| book.for_each_peg(f))
+}
+
+/// Append the dump lines of the pegs `each` lists in arrival order (as
+/// [`OrderBook::for_each_peg`] does), each after `prefix` (a prefixed replay's `SYM:`):
+/// buys then sells, each side in time priority. One grouping for every book's dump.
+pub fn write_peg_lines<W: fmt::Write + ?Sized>(
+    w: &mut W,
+    prefix: &str,
+    each: &dyn Fn(&mut dyn FnMut(&RestingPeg)),
+) -> fmt::Result {
+    let mut result = Ok(());
     for side in [Side::Buy, Side::Sell] {
-        book.for_each_peg(&mut |p| {
+        each(&mut |p| {
             if result.is_ok() && p.side == side {
-                result = write_peg_line(w, p);
+                result = w.write_str(prefix).and_then(|()| write_peg_line(w, p));
             }
         });
     }
