@@ -470,13 +470,16 @@ pub fn write_book<W: fmt::Write + ?Sized, B: OrderBook + ?Sized>(
     write_peg_lines(w, "", &|f| book.for_each_peg(f))
 }
 
+/// Lists a book's pegs in arrival order to the function it is given (`|f| book.for_each_peg(f)`).
+pub type EachPeg<'a> = &'a dyn Fn(&mut dyn FnMut(&RestingPeg));
+
 /// Append the dump lines of the pegs `each` lists in arrival order (as
 /// [`OrderBook::for_each_peg`] does), each after `prefix` (a prefixed replay's `SYM:`):
 /// buys then sells, each side in time priority. One grouping for every book's dump.
 pub fn write_peg_lines<W: fmt::Write + ?Sized>(
     w: &mut W,
     prefix: &str,
-    each: &dyn Fn(&mut dyn FnMut(&RestingPeg)),
+    each: EachPeg<'_>,
 ) -> fmt::Result {
     let mut result = Ok(());
     for side in [Side::Buy, Side::Sell] {
