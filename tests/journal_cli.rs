@@ -106,6 +106,19 @@ impl Setup {
     fn segment(&self) -> PathBuf {
         self.path("j").join("00000000000000000000.fmj")
     }
+    /// `recover` writing the tail's events to `events` and the book to `rec.txt`.
+    fn recover_with_events(&self, events: &Path) -> Output {
+        run(
+            &["recover", "--journal"],
+            &[
+                &self.path("j"),
+                Path::new("--events"),
+                events,
+                Path::new("--book-out"),
+                &self.path("rec.txt"),
+            ],
+        )
+    }
     fn recover(&self) -> Output {
         run(
             &["recover", "--journal"],
@@ -255,16 +268,7 @@ fn a_flipped_byte_before_the_snapshot_stops_recovery_with_its_offset() {
         bytes[at as usize + 16 + 1] ^= 0x08; // in the payload: the CRC no longer holds
         std::fs::write(s.segment(), &bytes).unwrap();
         let ev = s.path("ev.txt");
-        let r = run(
-            &["recover", "--journal"],
-            &[
-                &s.path("j"),
-                Path::new("--events"),
-                &ev,
-                Path::new("--book-out"),
-                &s.path("rec.txt"),
-            ],
-        );
+        let r = s.recover_with_events(&ev);
         let msg = stderr(&r);
         assert_eq!(r.status.code(), Some(2), "record {k}: {msg}");
         assert!(msg.contains(&format!("byte offset {at}")), "{msg}");
@@ -517,16 +521,7 @@ fn recovery_matches_the_uninterrupted_run(
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(o.stdout, plain.stdout);
     let ev = s.path("tail.txt");
-    let r = run(
-        &["recover", "--journal"],
-        &[
-            &s.path("j"),
-            Path::new("--events"),
-            &ev,
-            Path::new("--book-out"),
-            &s.path("rec.txt"),
-        ],
-    );
+    let r = s.recover_with_events(&ev);
     assert!(r.status.success(), "{}", stderr(&r));
     let out = stdout(&r);
     let n = stream.lines().count();
