@@ -228,3 +228,79 @@ fn pegs_are_unsupported_under_pro_rata_and_cme() {
         assert_eq!(trades, 0, "{policy:?}: a peg traded");
     }
 }
+
+/// A command of the deep-queue stream: ids over thousands, so a side's peg queue grows to
+/// hundreds and cancels and replaces reach into its middle (the fast book's tombstones
+/// and their sweeps), and the lit book moves the midpoint that half of the pegs' caps
+/// then refuse.
+fn deep_command(rng: &mut ChaCha8Rng) -> Command {
+    let id = rng.random_range(1..=3_000u64);
+    let side = if rng.random_bool(0.5) {
+        Side::Buy
+    } else {
+        Side::Sell
+    };
+    let account = rng.random_range(1..=4);
+    let qty = rng.random_range(1..=12);
+    let near = |rng: &mut ChaCha8Rng| 1_000 + rng.random_range(-8..=8i64);
+    match rng.random_range(0..100) {
+        0..=44 => Command::New(NewOrder {
+            ord_type: OrdType::MidPeg,
+            price: rng.random_bool(0.5).then(|| near(rng)),
+            ..NewOrder::limit(id, account, side, 0, qty)
+        }),
+        45..=69 => Command::Cancel { id },
+        70..=79 => Command::Replace {
+            id,
+            price: near(rng),
+            qty,
+        },
+        _ => Command::New(NewOrder::limit(id, account, side, near(rng), qty).with_tif(
+            if rng.random_bool(0.3) {
+                Tif::Ioc
+            } else {
+                Tif::Gtc
+            },
+        )),
+    }
+}
+
+#[test]
+fn deep_peg_queues_match_reference() {
+    let mut deepest = 0;
+    let mut peg_cancels = 0;
+    for seed in 7_000..7_004u64 {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let cfg = BookConfig {
+            capacity: 4_096,
+            ..BookConfig::default()
+        };
+        let mut fast = FastBook::new(cfg);
+        let mut reference = ReferenceBook::new(cfg);
+        let (mut ev_fast, mut ev_ref) = (Vec::new(), Vec::new());
+        for i in 0..20_000 {
+            let cmd = deep_command(&mut rng);
+            let was_peg = pegs(&reference).iter().any(|p| p.id == cmd.id());
+            ev_fast.clear();
+            ev_ref.clear();
+            fast.apply(&cmd, &mut ev_fast);
+            reference.apply(&cmd, &mut ev_ref);
+            let what = format!("seed {seed} command {i} {cmd:?}");
+            assert_eq!(ev_fast, ev_ref, "{what}: events differ");
+            assert_eq!(pegs(&fast), pegs(&reference), "{what}: pegs differ");
+            assert_eq!(
+                fast.snapshot(),
+                reference.snapshot(),
+                "{what}: books differ"
+            );
+            if was_peg && matches!(cmd, Command::Cancel { .. }) {
+                peg_cancels += 1;
+            }
+            deepest = deepest.max(fast.pegs());
+        }
+        check_invariants(&fast, "end of stream");
+    }
+    // The queues must be deep and cancelled from the inside, not merely present.
+    assert!(deepest > 300, "at most {deepest} pegs rested");
+    assert!(peg_cancels > 1_500, "only {peg_cancels} peg cancels");
+}
