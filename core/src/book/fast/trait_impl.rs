@@ -23,9 +23,8 @@ impl OrderBook for FastBook {
             // ([`super::iceberg`]) or a peg, and a cancel or replace may move the touch
             // the pegs follow ([`super::peg`]); one flag for both, tested here, out of
             // `cancel`, where it cost one instruction more (measured).
-            Command::Cancel { .. } | Command::Replace { .. } if self.exotic => {
-                self.exotic_command(cmd, sink)
-            }
+            Command::Cancel { id } if self.exotic => self.exotic_cancel(*id, sink),
+            Command::Replace { .. } if self.exotic => self.exotic_command(cmd, sink),
             Command::Cancel { id } => self.cancel(*id, sink),
             Command::Replace { id, price, qty } => {
                 self.replace::<false, S>(*id, *price, *qty, sink)
