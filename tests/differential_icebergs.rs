@@ -13,6 +13,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::HashMap;
 
+#[path = "common/hidden.rs"]
+mod hidden;
+use hidden::hidden;
+
 fn command(rng: &mut ChaCha8Rng, stops: bool) -> Command {
     let id = rng.random_range(1..=24);
     let price = 100 + rng.random_range(0..4);
@@ -108,14 +112,6 @@ impl Taken {
         e.1 += qty as u128;
         assert!(e.1 <= e.0, "order {id}: more taken off it than it had");
     }
-}
-
-/// Every resting iceberg's hidden part, `(id, display, reserve)` in dump order.
-fn hidden(book: &impl OrderBook) -> Vec<(OrderId, Qty, Qty)> {
-    let mut v = Vec::new();
-    book.for_each_iceberg(&mut |id, display, reserve| v.push((id, display, reserve)));
-    assert_eq!(v.len(), book.icebergs());
-    v
 }
 
 fn run(

@@ -106,6 +106,19 @@ impl Setup {
     fn segment(&self) -> PathBuf {
         self.path("j").join("00000000000000000000.fmj")
     }
+    /// `recover` writing the tail's events to `events` and the book to `rec.txt`.
+    fn recover_with_events(&self, events: &Path) -> Output {
+        run(
+            &["recover", "--journal"],
+            &[
+                &self.path("j"),
+                Path::new("--events"),
+                events,
+                Path::new("--book-out"),
+                &self.path("rec.txt"),
+            ],
+        )
+    }
     fn recover(&self) -> Output {
         run(
             &["recover", "--journal"],
@@ -255,16 +268,7 @@ fn a_flipped_byte_before_the_snapshot_stops_recovery_with_its_offset() {
         bytes[at as usize + 16 + 1] ^= 0x08; // in the payload: the CRC no longer holds
         std::fs::write(s.segment(), &bytes).unwrap();
         let ev = s.path("ev.txt");
-        let r = run(
-            &["recover", "--journal"],
-            &[
-                &s.path("j"),
-                Path::new("--events"),
-                &ev,
-                Path::new("--book-out"),
-                &s.path("rec.txt"),
-            ],
-        );
+        let r = s.recover_with_events(&ev);
         let msg = stderr(&r);
         assert_eq!(r.status.code(), Some(2), "record {k}: {msg}");
         assert!(msg.contains(&format!("byte offset {at}")), "{msg}");
@@ -486,6 +490,73 @@ N,21,6,S,M,,6
 N,30,1,B,S100,,1,GTC
 ";
 
+/// What [`recovery_matches_the_uninterrupted_run`] leaves for a test's own checks.
+struct Recovered {
+    /// The snapshot recovery started from.
+    snap: flowmatch_harness::journaled::Snapshot,
+    /// The uninterrupted replay's event lines of the commands after it.
+    tail: String,
+    /// `journal verify`'s report.
+    verify: String,
+}
+
+/// The recovery check shared by the stop, iceberg and midpoint-peg tests, against the
+/// uninterrupted run: `stream` replayed plainly and with `--journal` plus `journal_opts`
+/// (the same events), then `recover` from the snapshot at `snap_seq`, the newest, must
+/// print the plain replay's events of the tail, the reference book's dump and state hash
+/// after the whole stream; the snapshot's recorded hash must be the reference book's
+/// after `snap_seq` commands, and `journal verify` (which replays from the start and
+/// checks every snapshot's hash) must pass.
+fn recovery_matches_the_uninterrupted_run(
+    s: &Setup,
+    stream: &str,
+    journal_opts: &[&str],
+    snap_seq: usize,
+) -> Recovered {
+    std::fs::write(s.path("in.txt"), stream).unwrap();
+    let plain = run(&["replay", "--input"], &[&s.path("in.txt")]);
+    assert!(plain.status.success(), "{}", stderr(&plain));
+    let _ = std::fs::remove_dir_all(s.path("j"));
+    let o = s.journal(journal_opts);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(o.stdout, plain.stdout);
+    let ev = s.path("tail.txt");
+    let r = s.recover_with_events(&ev);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let out = stdout(&r);
+    let n = stream.lines().count();
+    assert_eq!(field(&out, "snapshot_seq"), snap_seq.to_string());
+    assert_eq!(field(&out, "tail_commands"), (n - snap_seq).to_string());
+    let (want_book, want_hash) = oracle(stream, n);
+    assert_eq!(field(&out, "state_hash"), want_hash);
+    assert_eq!(
+        std::fs::read_to_string(s.path("rec.txt")).unwrap(),
+        want_book
+    );
+    let tail: String = stdout(&plain)
+        .lines()
+        .filter(|l| {
+            l.split(',')
+                .next()
+                .and_then(|seq| seq.parse::<usize>().ok())
+                .is_some_and(|seq| seq > snap_seq)
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(std::fs::read_to_string(&ev).unwrap(), tail);
+    let name = format!("snapshot-{snap_seq:020}.fms");
+    let bytes = std::fs::read(s.path("j").join(name)).unwrap();
+    let snap = flowmatch_harness::journaled::decode_snapshot(&bytes).unwrap();
+    assert_eq!(snap.hash.to_string(), oracle(stream, snap_seq).1);
+    let v = run(&["journal", "verify"], &[&s.path("j")]);
+    assert!(v.status.success(), "{}", stderr(&v));
+    Recovered {
+        snap,
+        tail,
+        verify: stdout(&v),
+    }
+}
+
 /// A snapshot taken while stops are pending carries them: recovery from the snapshot at
 /// 10 plus the tail gives the uninterrupted replay's tail events (which hold the three
 /// triggers: a stop lost by the snapshot would not fire) and the reference book's state
@@ -494,58 +565,16 @@ N,30,1,B,S100,,1,GTC
 #[test]
 fn recover_from_a_snapshot_with_pending_stops_gives_the_uninterrupted_run() {
     let s = Setup::new();
-    std::fs::write(s.path("in.txt"), STOPS_STREAM).unwrap();
-    let plain = run(&["replay", "--input"], &[&s.path("in.txt")]);
-    assert!(plain.status.success(), "{}", stderr(&plain));
     for policy in ["none", "batch"] {
-        let _ = std::fs::remove_dir_all(s.path("j"));
-        let o = s.journal(&["--snapshot-every", "5", "--fsync", policy]);
-        assert!(o.status.success(), "{}", stderr(&o));
-        assert_eq!(o.stdout, plain.stdout);
-        let ev = s.path("tail.txt");
-        let r = run(
-            &["recover", "--journal"],
-            &[
-                &s.path("j"),
-                Path::new("--events"),
-                &ev,
-                Path::new("--book-out"),
-                &s.path("rec.txt"),
-            ],
-        );
-        assert!(r.status.success(), "{}", stderr(&r));
-        let out = stdout(&r);
-        assert_eq!(field(&out, "snapshot_seq"), "10");
-        assert_eq!(field(&out, "tail_commands"), "4");
-        let (want_book, want_hash) = oracle(STOPS_STREAM, 14);
-        assert_eq!(field(&out, "state_hash"), want_hash);
-        assert_eq!(
-            std::fs::read_to_string(s.path("rec.txt")).unwrap(),
-            want_book
-        );
-        let tail: String = stdout(&plain)
-            .lines()
-            .filter(|l| {
-                ["11,", "12,", "13,", "14,"]
-                    .iter()
-                    .any(|p| l.starts_with(p))
-            })
-            .map(|l| format!("{l}\n"))
-            .collect();
+        let opts = ["--snapshot-every", "5", "--fsync", policy];
+        let got = recovery_matches_the_uninterrupted_run(&s, STOPS_STREAM, &opts, 10);
         for trigger in ["11,ACK,10\n", "11,ACK,11\n", "13,ACK,12\n"] {
-            assert!(tail.contains(trigger), "{trigger} in {tail}");
+            assert!(got.tail.contains(trigger), "{trigger} in {}", got.tail);
         }
-        assert_eq!(std::fs::read_to_string(&ev).unwrap(), tail);
-        // The snapshot lists the three stops in arrival order, and its hash is the
-        // reference book's after 10 commands (stops pending included).
-        let bytes = std::fs::read(s.path("j").join("snapshot-00000000000000000010.fms")).unwrap();
-        let snap = flowmatch_harness::journaled::decode_snapshot(&bytes).unwrap();
-        let ids: Vec<u64> = snap.books[0].stops.iter().map(|o| o.id).collect();
+        // The snapshot lists the three stops in arrival order.
+        let ids: Vec<u64> = got.snap.books[0].stops.iter().map(|o| o.id).collect();
         assert_eq!(ids, [10, 11, 12]);
-        assert_eq!(snap.hash.to_string(), oracle(STOPS_STREAM, 10).1);
-        let v = run(&["journal", "verify"], &[&s.path("j")]);
-        assert!(v.status.success(), "{}", stderr(&v));
-        assert_eq!(field(&stdout(&v), "snapshots"), "2");
+        assert_eq!(field(&got.verify, "snapshots"), "2");
     }
 }
 
@@ -573,14 +602,8 @@ R,1,100,6
 #[test]
 fn recover_from_a_snapshot_with_icebergs_gives_the_uninterrupted_run() {
     let s = Setup::new();
-    std::fs::write(s.path("in.txt"), ICEBERG_STREAM).unwrap();
-    let plain = run(&["replay", "--input"], &[&s.path("in.txt")]);
-    assert!(plain.status.success(), "{}", stderr(&plain));
-    let o = s.journal(&["--snapshot-every", "5"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(o.stdout, plain.stdout);
-    let bytes = std::fs::read(s.path("j").join("snapshot-00000000000000000005.fms")).unwrap();
-    let snap = flowmatch_harness::journaled::decode_snapshot(&bytes).unwrap();
+    let opts = ["--snapshot-every", "5"];
+    let snap = recovery_matches_the_uninterrupted_run(&s, ICEBERG_STREAM, &opts, 5).snap;
     let hidden: Vec<(u64, u64, u64)> = snap.books[0]
         .icebergs
         .iter()
@@ -593,36 +616,6 @@ fn recover_from_a_snapshot_with_icebergs_gives_the_uninterrupted_run() {
         .map(|o| (o.id, o.open_qty))
         .collect();
     assert_eq!(shown, [(6, 2), (1, 1), (2, 3)]);
-    assert_eq!(snap.hash.to_string(), oracle(ICEBERG_STREAM, 5).1);
-    let ev = s.path("tail.txt");
-    let r = run(
-        &["recover", "--journal"],
-        &[
-            &s.path("j"),
-            Path::new("--events"),
-            &ev,
-            Path::new("--book-out"),
-            &s.path("rec.txt"),
-        ],
-    );
-    assert!(r.status.success(), "{}", stderr(&r));
-    let out = stdout(&r);
-    assert_eq!(field(&out, "snapshot_seq"), "5");
-    assert_eq!(field(&out, "tail_commands"), "3");
-    let (want_book, want_hash) = oracle(ICEBERG_STREAM, 8);
-    assert_eq!(field(&out, "state_hash"), want_hash);
-    assert_eq!(
-        std::fs::read_to_string(s.path("rec.txt")).unwrap(),
-        want_book
-    );
-    let tail: String = stdout(&plain)
-        .lines()
-        .filter(|l| ["6,", "7,", "8,"].iter().any(|p| l.starts_with(p)))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    assert_eq!(std::fs::read_to_string(&ev).unwrap(), tail);
-    let v = run(&["journal", "verify"], &[&s.path("j")]);
-    assert!(v.status.success(), "{}", stderr(&v));
     // A state hash that left the reserves out would not tell these apart: the same
     // shown book with another reserve hashes differently.
     let iceberg = |qty: u64| {
@@ -640,4 +633,63 @@ fn recover_from_a_snapshot_with_icebergs_gives_the_uninterrupted_run() {
         flowmatch_journal::state_hash(&a),
         flowmatch_journal::state_hash(&b)
     );
+}
+
+/// Midpoint pegs caught by a snapshot (worked by hand from docs/SEMANTICS.md, "Midpoint
+/// peg orders"): after command 5 the touch is 98/104 (midpoint 101) and three pegs rest
+/// in arrival order: sell 3 (cap 103), buy 4 (no cap, STP CB) and sell 5 (cap 102, STP DC,
+/// account 4 like buy 4), none admitting the midpoint together. In the tail, bid 102
+/// moves the midpoint to 103: buy 4 crosses sell 3 as the taker (it arrived later: a
+/// rebuild that put buys before sells would make 3 the taker), then sell 5 meets its own
+/// owner's buy 4 as the taker and its DC mode cancels 1 of each; the replace re-enters
+/// peg 5 with cap 101, a new buy peg waits with cap 101 below the midpoint, and a market
+/// sell takes bid 102, so the midpoint falls to 101 and the two pegs cross there.
+const PEG_STREAM: &str = "\
+N,1,1,B,L,98,10
+N,2,2,S,L,104,10
+N,3,3,S,P,103,5
+N,4,4,B,P,,6,GTC,CB
+N,5,4,S,P,102,3,GTC,DC
+N,6,5,B,L,102,1
+R,5,101,4
+N,8,7,B,P,101,2
+N,7,6,S,M,,1
+";
+
+/// Recovery from a snapshot holding midpoint pegs gives the uninterrupted run: the
+/// snapshot records each peg (side, cap, open quantity, STP mode) in arrival order across
+/// both sides, and the recovered tail events (which show the later arrival as taker, the
+/// restored STP mode and caps at work), book and state hash are the uninterrupted
+/// replay's and the reference book's.
+#[test]
+fn recover_from_a_snapshot_with_midpoint_pegs_gives_the_uninterrupted_run() {
+    use flowmatch_core::{Side, Stp};
+    let s = Setup::new();
+    let opts = ["--snapshot-every", "5"];
+    let got = recovery_matches_the_uninterrupted_run(&s, PEG_STREAM, &opts, 5);
+    let pegs: Vec<_> = got.snap.books[0]
+        .pegs
+        .iter()
+        .map(|p| (p.id, p.side, p.cap, p.open_qty, p.stp))
+        .collect();
+    assert_eq!(
+        pegs,
+        [
+            (3, Side::Sell, Some(103), 5, Stp::None),
+            (4, Side::Buy, None, 6, Stp::CancelBoth),
+            (5, Side::Sell, Some(102), 3, Stp::DecrementCancel),
+        ]
+    );
+    for line in [
+        "6,TRD,4,3,103,5\n",
+        "6,CXL,4,1,STP,B,\n",
+        "6,CXL,5,1,STP,S,102\n",
+        "9,TRD,8,5,101,2\n",
+    ] {
+        assert!(got.tail.contains(line), "{line} in {}", got.tail);
+    }
+    // The peg still resting at the end is in the recovered dump (the oracle's).
+    assert!(std::fs::read_to_string(s.path("rec.txt"))
+        .unwrap()
+        .contains("S,MID,5,2,101\n"));
 }

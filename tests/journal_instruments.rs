@@ -274,16 +274,21 @@ fn long_stream(seed: u64, n: usize) -> Vec<(Route, Command)> {
                 Side::Buy => 1000 - off,
                 Side::Sell => 1000 + off,
             };
-            // Some icebergs: their reserves are state a snapshot must carry.
+            // Some icebergs and midpoint pegs: their reserves, and the pegs (with caps, in
+            // arrival order across sides), are state a snapshot must carry.
             let qty = rng.random_range(1..=100);
             let iceberg = rng.random_bool(0.15);
+            let peg = !iceberg && rng.random_bool(0.08);
             let ord_type = if iceberg {
                 OrdType::Iceberg {
                     display: rng.random_range(1..=qty),
                 }
+            } else if peg {
+                OrdType::MidPeg
             } else {
                 OrdType::Limit
             };
+            let price = (!peg || rng.random_bool(0.7)).then_some(price);
             out.push((
                 route,
                 Command::New(NewOrder {
@@ -291,7 +296,7 @@ fn long_stream(seed: u64, n: usize) -> Vec<(Route, Command)> {
                     account: rng.random_range(1..=40),
                     side,
                     ord_type,
-                    price: Some(price),
+                    price,
                     qty,
                     tif: if !iceberg && rng.random_bool(0.05) {
                         Tif::Ioc
@@ -383,6 +388,8 @@ impl Oracle {
                 s.push_str(route.prefix());
                 text::write_book_line(&mut s, o).unwrap();
             });
+            // Then the book's pegs, buys then sells, each in time priority.
+            text::write_peg_lines(&mut s, route.prefix(), &|f| book.for_each_peg(f)).unwrap();
         }
         s
     }
@@ -505,6 +512,8 @@ fn instrument_snapshots_recover_to_the_uninterrupted_state() {
     let snap = flowmatch_harness::journaled::decode_snapshot(&bytes).unwrap();
     let icebergs: usize = snap.books.iter().map(|b| b.icebergs.len()).sum();
     assert!(icebergs >= 10, "only {icebergs} icebergs in the snapshot");
+    let pegs: usize = snap.books.iter().map(|b| b.pegs.len()).sum();
+    assert!(pegs >= 3, "only {pegs} midpoint pegs in the snapshot");
     assert_eq!(field(&stdout, "last_seq"), N.to_string());
     assert_eq!(field(&stdout, "state_hash"), oracle.hash());
     assert_eq!(

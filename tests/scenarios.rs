@@ -193,6 +193,16 @@ fn check_structure<B: OrderBook>(book: &B) -> Result<(), String> {
             orders.len()
         ));
     }
+    // Midpoint pegs are in no level and not in len(); pegs() counts what for_each_peg
+    // (the dump's MID lines) lists.
+    let mut pegs = 0;
+    book.for_each_peg(&mut |_| pegs += 1);
+    if pegs != book.pegs() {
+        return Err(format!(
+            "pegs() = {} but {pegs} pegs are listed",
+            book.pegs()
+        ));
+    }
     for side in [Side::Buy, Side::Sell] {
         let mut levels = Vec::new();
         book.for_each_level(side, &mut |l| levels.push(*l));

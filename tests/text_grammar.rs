@@ -328,3 +328,52 @@ fn icebergs_the_book_refuses() {
     pro_rata.apply(&accepted("N,1,7,S,I5,100,50"), &mut e);
     assert_eq!(reject(&e), RejectReason::Unsupported);
 }
+
+/// Type `P` is a midpoint peg: its price field is a cap (empty: none), its default time in
+/// force GTC; `p`, `PEG` or `P5` is no type. Any time in force parses (the book, not the
+/// parser, refuses FOK and post-only pegs, with `BAD_TIF`); a peg prints back as `P`, and
+/// a book with one dumps it after the lit lines as `side,MID,id,open_qty,cap`.
+#[test]
+fn type_p_is_a_midpoint_peg_with_an_optional_cap() {
+    use flowmatch::core::{OrdType, Tif};
+    let peg = |price, tif| {
+        Command::New(NewOrder {
+            ord_type: OrdType::MidPeg,
+            price,
+            tif,
+            ..NewOrder::limit(1, 7, Side::Buy, 0, 5)
+        })
+    };
+    assert_eq!(accepted("N,1,7,B,P,,5"), peg(None, Tif::Gtc));
+    assert_eq!(accepted("N,1,7,B,P,-3,5"), peg(Some(-3), Tif::Gtc));
+    assert_eq!(accepted("N,1,7,B,P,101,5,IOC"), peg(Some(101), Tif::Ioc));
+    assert_eq!(accepted("N,1,7,B,P,,5,FOK"), peg(None, Tif::Fok));
+    for bad in ["p", "PEG", "P5", "P 5"] {
+        assert_eq!(refused(&format!("N,1,7,B,{bad},,5")), "type", "{bad}");
+    }
+    assert_eq!(refused("N,1,7,B,P,1.5,5"), "price");
+    let mut line = String::new();
+    flowmatch::harness::text::write_command(&mut line, &peg(Some(101), Tif::Ioc)).unwrap();
+    assert_eq!(line, "N,1,7,B,P,101,5,IOC,NONE\n");
+    assert_eq!(accepted(line.trim_end()), peg(Some(101), Tif::Ioc));
+    for tif in ["FOK", "POST"] {
+        let e = events_of(&accepted(&format!("N,1,7,B,P,,5,{tif}")));
+        assert_eq!(
+            e,
+            vec![Event::Reject {
+                id: 1,
+                reason: RejectReason::BadTif
+            }],
+            "{tif}"
+        );
+    }
+    let mut book = ReferenceBook::new(BookConfig::default());
+    let mut e = Vec::new();
+    for l in ["N,1,1,B,L,100,5", "N,2,2,S,P,,7", "N,3,3,B,P,99,4"] {
+        book.apply(&accepted(l), &mut e);
+    }
+    assert_eq!(
+        flowmatch::harness::text::book_dump(&book),
+        "B,100,1,5\nB,MID,3,4,99\nS,MID,2,7,\n"
+    );
+}

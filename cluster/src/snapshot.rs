@@ -22,7 +22,8 @@
 //! # Loading
 //! Newest first: the object's sequence must not exceed the command stream's last, its CRC
 //! must hold, its settings must name this shard, and the state rebuilt from its orders
-//! (each re-added as a limit order with its time in force and STP mode, which must only be
+//! (each re-added as a limit order with its time in force and STP mode, then each resting
+//! peg in arrival order and each pending stop, every one of which must only be
 //! acknowledged; an empty book made to appear by a rejected cancel) must have the recorded
 //! level aggregates and state hash. A snapshot that fails any check is refused with the
 //! reason on stderr and the previous one tried; with none left the node consumes from
@@ -32,11 +33,13 @@ use crate::engine::ShardEngine;
 use crate::log;
 use async_nats::jetstream::{self, object_store::ObjectStore, stream};
 use flowmatch_core::instrument::BookView;
-use flowmatch_core::{Command, NewOrder, RestingOrder, Symbol};
+use flowmatch_core::{Command, NewOrder, RestingOrder, RestingPeg, Symbol};
 use flowmatch_harness::journaled::{
-    decode_snapshot, rest_again, view_icebergs, LevelRecord, SnapshotBytes,
+    decode_snapshot, rest_again, view_icebergs, view_pegs, LevelRecord, SnapshotBytes,
 };
-use flowmatch_journal::state_hash::{IcebergRecord, ICEBERG_BYTES, ORDER_BYTES, STOP_BYTES};
+use flowmatch_journal::state_hash::{
+    peg_order, Hidden, IcebergRecord, ICEBERG_BYTES, ORDER_BYTES, PEG_BYTES, STOP_BYTES,
+};
 use flowmatch_journal::{StateHash, StateHasher};
 use futures_util::StreamExt;
 use std::time::Duration;
@@ -64,36 +67,45 @@ fn parse_object_name(shard: usize, name: &str) -> Option<u64> {
 }
 
 /// One book of a shard: key, resting orders in dump order, pending stops in arrival order,
-/// resting icebergs' hidden parts in dump order.
-type Section = (u32, Vec<RestingOrder>, Vec<NewOrder>, Vec<IcebergRecord>);
+/// resting icebergs' hidden parts in dump order, resting pegs in arrival order.
+type Section = (
+    u32,
+    Vec<RestingOrder>,
+    Vec<NewOrder>,
+    Vec<IcebergRecord>,
+    Vec<RestingPeg>,
+);
 
 /// Every book that appeared, in order of first appearance.
 fn sections(e: &ShardEngine) -> Vec<Section> {
     let mut out = Vec::new();
     e.replay
         .for_each_book(&mut |key, view: Option<BookView<'_, _>>| {
-            let (mut orders, mut stops, mut icebergs) = (Vec::new(), Vec::new(), Vec::new());
+            let (mut orders, mut stops, mut icebergs, mut pegs) = Default::default();
             if let Some(v) = view {
-                orders.reserve(v.len());
-                v.for_each_order(&mut |o| orders.push(*o));
-                v.for_each_pending_stop(&mut |o| stops.push(*o));
+                let o: &mut Vec<RestingOrder> = &mut orders;
+                o.reserve(v.len());
+                v.for_each_order(&mut |r| o.push(*r));
+                let st: &mut Vec<NewOrder> = &mut stops;
+                v.for_each_pending_stop(&mut |r| st.push(*r));
                 icebergs = view_icebergs(&v);
+                pegs = view_pegs(&v);
             }
-            out.push((key, orders, stops, icebergs));
+            out.push((key, orders, stops, icebergs, pegs));
         });
     out
 }
 
 fn hash_of(sections: &[Section]) -> StateHash {
     let mut h = StateHasher::new();
-    for (key, orders, stops, icebergs) in sections {
+    for (key, orders, stops, icebergs, pegs) in sections {
         h.add_section(
             *key,
             orders.len(),
             |f| orders.iter().for_each(f),
             stops.len(),
             |f| stops.iter().for_each(f),
-            icebergs,
+            Hidden { icebergs, pegs },
         );
     }
     h.finish()
@@ -118,21 +130,22 @@ pub fn encode(e: &ShardEngine, shard: usize) -> Result<(Vec<u8>, StateHash), Str
     let sections = sections(e);
     let size: usize = sections
         .iter()
-        .map(|(_, o, st, ice)| {
+        .map(|(_, o, st, ice, pegs)| {
             28 + o.len() * (ORDER_BYTES + 2 + 33)
                 + st.len() * STOP_BYTES
                 + ice.len() * ICEBERG_BYTES
+                + pegs.len() * PEG_BYTES
         })
         .sum();
     let mut b = SnapshotBytes::new(e.applied, e.chain, &settings_text(e, shard), size);
-    for (key, orders, stops, icebergs) in &sections {
+    for (key, orders, stops, icebergs, pegs) in &sections {
         b.book(
             *key,
             orders.len(),
             |f| orders.iter().for_each(f),
             &LevelRecord::from_orders(orders),
             stops,
-            icebergs,
+            Hidden { icebergs, pegs },
         );
     }
     let hash = hash_of(&sections);
@@ -190,7 +203,7 @@ pub fn decode(bytes: &[u8], shard: usize, seq: u64) -> Result<ShardEngine, Strin
             }
             Ok(())
         };
-        if section.orders.is_empty() && section.stops.is_empty() {
+        if section.is_empty() {
             // Appears, unchanged: nothing rests in it, so the cancel is rejected.
             appear(
                 &mut fresh,
@@ -219,15 +232,18 @@ pub fn decode(bytes: &[u8], shard: usize, seq: u64) -> Result<ShardEngine, Strin
                 }
             }
         }
-        // Then the pending stops in arrival order: with no trade printed, each only waits.
-        for o in &section.stops {
-            let cmd = Command::New(*o);
+        // Then the pegs in arrival order (no two of them cross at the midpoint the orders
+        // make) and the pending stops in arrival order (with no trade printed, each only
+        // waits): each is only acknowledged.
+        let pegs = section.pegs.iter().map(|p| (peg_order(p), "resting peg"));
+        let stops = section.stops.iter().map(|o| (*o, "pending stop"));
+        for (o, what) in pegs.chain(stops) {
             appear(
                 &mut fresh,
                 &mut buf,
-                &cmd,
+                &Command::New(o),
                 ",ACK,",
-                format!("pending stop {} of book {key}", o.id),
+                format!("{what} {} of book {key}", o.id),
             )?;
         }
         if key > 0 && fresh.symbols.len() != key as usize {
@@ -256,7 +272,7 @@ pub fn decode(bytes: &[u8], shard: usize, seq: u64) -> Result<ShardEngine, Strin
         && rebuilt
             .iter()
             .zip(&snap.books)
-            .all(|((k, o, _, _), s)| *k == s.key && LevelRecord::from_orders(o) == s.levels);
+            .all(|((k, o, ..), s)| *k == s.key && LevelRecord::from_orders(o) == s.levels);
     if !same_levels {
         return Err("the books or their level aggregates differ from the recorded ones".into());
     }
@@ -416,7 +432,7 @@ pub fn forge_without_last_order(bytes: &[u8], seq: u64) -> Vec<u8> {
             |f| orders.iter().for_each(f),
             &LevelRecord::from_orders(&orders),
             &s.stops,
-            &s.icebergs,
+            s.hidden(),
         );
     }
     b.finish(snap.hash)
@@ -510,6 +526,46 @@ mod tests {
         assert_eq!(from_snap, from_one);
         assert!(from_one.contains(",ACK,2"), "{from_one}");
         assert_eq!(state_hash(&back), state_hash(&whole));
+    }
+
+    /// Resting midpoint pegs are carried, in arrival order across sides: in the head
+    /// (touch 98/104, midpoint 101) sell peg 3 (cap 103) arrives before buy peg 4 (no cap,
+    /// STP CB), and sell peg 5 (cap 102, STP DC) of buy 4's owner after both. In the tail
+    /// bid 102 moves the midpoint to 103: buy 4 crosses sell 3 as the later arrival
+    /// (taker 4), then sell 5 meets its owner's buy 4 and its DC mode cancels 1 of each;
+    /// the run from the snapshot gives exactly the whole stream's events, and the state
+    /// hashes (which cover the peg still resting) agree.
+    #[test]
+    fn midpoint_pegs_come_back_from_a_snapshot() {
+        const HEAD: [&str; 5] = [
+            "AAPL:N,1,1,B,L,98,10",
+            "AAPL:N,2,2,S,L,104,10",
+            "AAPL:N,3,3,S,P,103,5",
+            "AAPL:N,4,4,B,P,,6,GTC,CB",
+            "AAPL:N,5,4,S,P,102,3,GTC,DC",
+        ];
+        const TAIL: [&str; 1] = ["AAPL:N,6,5,B,L,102,1"];
+        let whole = run(&[&HEAD[..], &TAIL[..]].concat());
+        let head = run(&HEAD);
+        let (bytes, hash) = encode(&head, 0).unwrap();
+        let pegs: Vec<u64> = decode_snapshot(&bytes).unwrap().books[0]
+            .pegs
+            .iter()
+            .map(|p| p.id)
+            .collect();
+        assert_eq!(pegs, [3, 4, 5]);
+        let mut back = decode(&bytes, 0, HEAD.len() as u64).unwrap();
+        assert_eq!(state_hash(&back), hash);
+        let (mut from_snap, mut from_one) = (String::new(), String::new());
+        let mut again = run(&HEAD);
+        back.apply(6, TAIL[0], &mut from_snap).unwrap();
+        again.apply(6, TAIL[0], &mut from_one).unwrap();
+        assert_eq!(from_snap, from_one);
+        assert!(from_one.contains("TRD,4,3,103,5"), "{from_one}");
+        assert!(from_one.contains("CXL,5,1,STP"), "{from_one}");
+        assert_eq!(state_hash(&back), state_hash(&whole));
+        // The hash covers the pegs: without the last one (same lit book) it differs.
+        assert_ne!(state_hash(&run(&HEAD[..4])), hash);
     }
 
     fn refusal(r: Result<ShardEngine, String>) -> String {

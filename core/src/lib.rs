@@ -20,7 +20,7 @@ pub mod ingress;
 pub mod instrument;
 pub mod types;
 
-pub use book::{FastBook, LevelView, OrderBook, ReferenceBook, RestingOrder};
+pub use book::{FastBook, LevelView, OrderBook, ReferenceBook, RestingOrder, RestingPeg};
 pub use command::{Command, CountingSink, Event, EventSink, NewOrder, Sink};
 pub use instrument::{
     InstrumentCommand, InstrumentEvent, InstrumentId, InstrumentSpec, InstrumentTable, MultiBook,

@@ -64,7 +64,8 @@ impl Side {
 }
 
 /// Limit (needs a price), market (has none), stop and stop-limit (held until a trade
-/// triggers them) or iceberg (a limit showing part of itself).
+/// triggers them), iceberg (a limit showing part of itself) or midpoint peg (undisplayed,
+/// trading only at the midpoint of the best bid and offer).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum OrdType {
     /// Trades at its limit price or better.
@@ -93,6 +94,12 @@ pub enum OrdType {
         /// Most units shown at once, `1..=qty`, a multiple of the lot.
         display: Qty,
     },
+    /// A midpoint peg (`docs/SEMANTICS.md`, "Midpoint peg orders"): rests undisplayed at
+    /// the midpoint of the book's own best bid and offer, follows it as the touch moves,
+    /// and trades only there. `price` is an optional cap (`None`: none): a buy peg trades
+    /// at no midpoint above it, a sell peg at none below. GTC or IOC; supported under
+    /// price-time only ([`RejectReason::Unsupported`]).
+    MidPeg,
 }
 
 impl OrdType {

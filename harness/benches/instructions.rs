@@ -221,6 +221,78 @@ fn setup_iceberg_add() -> (FastBook, Vec<Command>) {
     (b, cmds)
 }
 
+/// A midpoint peg of `qty` (no cap).
+fn peg(id: u64, side: Side, qty: u64) -> Command {
+    Command::New(NewOrder {
+        ord_type: OrdType::MidPeg,
+        price: None,
+        ..NewOrder::limit(id, 1, side, 0, qty)
+    })
+}
+
+/// A quote of one lit order a side, bid 9,999 and ask 10,001 (midpoint 10,000), far from
+/// the pegs' ids.
+fn quoted_book() -> FastBook {
+    let mut b = book(MatchPolicy::PriceTime);
+    apply_all(
+        &mut b,
+        &[
+            Command::New(NewOrder::limit(1_000_001, 9, Side::Buy, 9_999, 1_000_000)),
+            Command::New(NewOrder::limit(1_000_002, 9, Side::Sell, 10_001, 1_000_000)),
+        ],
+    );
+    b
+}
+
+/// Peg add: `N` sell pegs of 10 into the quoted book (none can cross: no buy peg rests).
+fn setup_peg_add() -> (FastBook, Vec<Command>) {
+    let cmds = (1..=N).map(|id| peg(id, Side::Sell, 10)).collect();
+    (quoted_book(), cmds)
+}
+
+/// The quoted book with `N` resting sell pegs of 10.
+fn pegged_book() -> FastBook {
+    let (mut b, cmds) = setup_peg_add();
+    apply_all(&mut b, &cmds);
+    b
+}
+
+/// Peg cancel: every resting peg, in `cancel`'s scattered order.
+fn setup_peg_cancel() -> (FastBook, Vec<Command>) {
+    let cmds = (0..N)
+        .map(|k| Command::Cancel {
+            id: (k * 7919) % N + 1,
+        })
+        .collect();
+    (pegged_book(), cmds)
+}
+
+/// Peg match one: `N` lit IOC buys of 10 at the midpoint, each filling one resting peg
+/// there (`match_one`'s stream against pegs).
+fn setup_peg_match() -> (FastBook, Vec<Command>) {
+    let cmds = (0..N)
+        .map(|k| {
+            Command::New(NewOrder::limit(20_000 + k, 4, Side::Buy, 10_000, 10).with_tif(Tif::Ioc))
+        })
+        .collect();
+    (pegged_book(), cmds)
+}
+
+/// Mixed with one peg resting the whole time (a buy capped at 1, which never reaches a
+/// midpoint): what a resting peg costs every other command (the slow path, the pegs'
+/// cross check at each command's end).
+fn setup_mixed_one_peg() -> (FastBook, Vec<Command>) {
+    let (mut b, cmds) = setup_mixed();
+    let capped = Command::New(NewOrder {
+        ord_type: OrdType::MidPeg,
+        price: Some(1),
+        ..NewOrder::limit(u64::MAX, 9, Side::Buy, 1, 10)
+    });
+    apply_all(&mut b, &[capped]);
+    assert_eq!(b.pegs(), 1, "the capped peg rests");
+    (b, cmds)
+}
+
 /// Mixed: the equity-mixed (calm) stream, 5,000 commands of warm-up then `N` measured.
 fn setup_mixed() -> (FastBook, Vec<Command>) {
     setup_mixed_under(MatchPolicy::PriceTime)
@@ -250,6 +322,10 @@ fn setup_cme_mixed(algorithm: Algorithm) -> (FastBook, Vec<Command>) {
 #[bench::iceberg_add(setup = setup_iceberg_add)]
 #[bench::iceberg_cancel(setup = setup_iceberg_cancel)]
 #[bench::iceberg_match_one(setup = setup_iceberg_match)]
+#[bench::peg_add(setup = setup_peg_add)]
+#[bench::peg_cancel(setup = setup_peg_cancel)]
+#[bench::peg_match_one(setup = setup_peg_match)]
+#[bench::mixed_one_peg(setup = setup_mixed_one_peg)]
 #[bench::cme_a_10_takers(args = (Algorithm::A), setup = setup_cme)]
 #[bench::cme_c_10_takers(args = (Algorithm::C), setup = setup_cme)]
 #[bench::cme_f_10_takers(args = (Algorithm::F), setup = setup_cme)]

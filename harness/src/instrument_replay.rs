@@ -192,6 +192,8 @@ impl<B: BookStorage> InstrumentReplay<B> {
                         let _ = write!(dump, "{}:", spec.symbol);
                         let _ = text::write_book_line(&mut dump, o);
                     });
+                    let prefix = format!("{}:", spec.symbol);
+                    let _ = text::write_peg_lines(&mut dump, &prefix, &|f| book.for_each_peg(f));
                 }
             }
         }

@@ -33,7 +33,7 @@
 //! | 4 + n | settings text length, then the `settings` file's bytes |
 //! | 4 | number of books (a single-book journal: 1) |
 //! | | per book, in the state hash's order: |
-//! | 4 + 8 | key (single book: 0), number of resting orders, bit 63 set when stops are pending, bit 62 when icebergs rest (the state hash's count field) |
+//! | 4 + 8 | key (single book: 0), number of resting orders, bit 63 set when stops are pending, bit 62 when icebergs rest, bit 61 when midpoint pegs rest (the state hash's count field) |
 //! | 31 each | the orders in priority order: the state hash's canonical 29 bytes, then `tif` (u8: 0 GTC, 3 POST) and `stp` (u8: 0 NONE, 1 CT, 2 CM, 3 CB, 4 DC) |
 //! | 8 | number of price levels |
 //! | 33 each | per level: side (u8), price (i64), open quantity (u128), order count (u64) |
@@ -41,6 +41,8 @@
 //! | 42 each | only with bit 63 set: the pending stops in arrival order, each its `Command::New` journal payload (codec tag 4; the state hash's canonical stop) |
 //! | 8 | only with bit 62 set: number of resting icebergs (at least 1) |
 //! | 24 each | only with bit 62 set: each resting iceberg's hidden part in dump order: id, display, reserve (u64 each; the state hash's canonical iceberg) |
+//! | 8 | only with bit 61 set: number of resting midpoint pegs (at least 1) |
+//! | 34 each | only with bit 61 set: the resting pegs in arrival order, both sides together, each the `Command::New` journal payload (codec tag 1, `ord_type` 6) of a GTC peg of its open quantity with its cap and STP mode (the state hash's canonical peg) |
 //! | | (end of the per-book part) |
 //! | 32 | the state hash (SHA-256, [`flowmatch_journal::state_hash`]) |
 //! | 4 | CRC32C of every byte before it |
@@ -63,7 +65,10 @@
 //! iceberg is re-added as an iceberg showing exactly its recorded shown part with its
 //! reserve behind it, then given back its recorded display
 //! ([`OrderBook::restore_iceberg`]); a book without icebergs writes the bytes it wrote
-//! before them (bit 62 clear).
+//! before them (bit 62 clear). And so are resting midpoint pegs (`docs/SEMANTICS.md`,
+//! "Midpoint peg orders"): each is recorded as the GTC peg that rests it again, in arrival
+//! order across both sides, since the later of two crossing pegs is the taker; a book
+//! without pegs writes the bytes it wrote before them (bit 61 clear).
 //!
 //! # How long a snapshot stops the replay (measured)
 //! The replay is single-threaded: it stops while the snapshot is serialized, written,
@@ -77,7 +82,10 @@
 //! # Loading a snapshot
 //! The book is rebuilt by re-adding the resting orders as GTC limit orders in priority
 //! order (resting orders never cross, so each must rest untouched: any other event is a
-//! refusal), then the pending stops as they arrived, in arrival order (with no trade
+//! refusal), then the resting pegs as GTC pegs in arrival order (no two resting pegs both
+//! admit the midpoint the lit orders make, so each is only acknowledged and joins the back
+//! of its side's queue, which gives back each side's time priority and which of two pegs
+//! arrived first), then the pending stops as they arrived, in arrival order (with no trade
 //! printed, each is only acknowledged and waits again); then the book's own level aggregates are compared with the recorded ones
 //! and the rebuilt book's state hash with the recorded hash. A snapshot whose CRC fails
 //! is skipped with a warning (an older one, or the journal from its start, is used: the
@@ -94,13 +102,13 @@ use crate::text::{self, SyntaxError};
 use clap::ValueEnum;
 use flowmatch_core::{
     BookConfig, Command, Event, FastBook, NewOrder, OrdType, OrderBook, OrderId, Price, Qty,
-    ReferenceBook, RestingOrder, Side, Sink, Stp, Tif,
+    ReferenceBook, RestingOrder, RestingPeg, Side, Sink, Stp, Tif,
 };
 use flowmatch_journal::codec::{side_byte, stp_byte, tif_byte};
 use flowmatch_journal::state_hash::{
-    canonical_iceberg, canonical_order, canonical_stop, icebergs_of, order_count_field,
-    order_count_of, IcebergRecord, ICEBERGS_FOLLOW, ICEBERG_BYTES, ORDER_BYTES, STOPS_FOLLOW,
-    STOP_BYTES,
+    canonical_iceberg, canonical_order, canonical_peg, canonical_stop, icebergs_of,
+    order_count_field, order_count_of, peg_of_order, peg_order, pegs_of, Hidden, IcebergRecord,
+    ICEBERGS_FOLLOW, ICEBERG_BYTES, ORDER_BYTES, PEGS_FOLLOW, PEG_BYTES, STOPS_FOLLOW, STOP_BYTES,
 };
 use flowmatch_journal::{state_hash, Codec, InstrumentRecord, StateHash};
 use std::fs::File;
@@ -439,9 +447,24 @@ pub struct BookSection {
     pub stops: Vec<NewOrder>,
     /// The hidden part of every resting iceberg, in dump order.
     pub icebergs: Vec<IcebergRecord>,
+    /// Resting midpoint pegs, in arrival order (both sides together).
+    pub pegs: Vec<RestingPeg>,
 }
 
 impl BookSection {
+    /// Its icebergs' hidden parts and its pegs, as the hash and the snapshot take them.
+    pub fn hidden(&self) -> Hidden<'_> {
+        Hidden {
+            icebergs: &self.icebergs,
+            pegs: &self.pegs,
+        }
+    }
+
+    /// Nothing rests or waits in it: a book that only appeared.
+    pub fn is_empty(&self) -> bool {
+        self.orders.is_empty() && self.stops.is_empty() && self.pegs.is_empty()
+    }
+
     /// Each order paired with its iceberg record, if it is one (both lists are in dump
     /// order); an error names a record whose order is not in the section.
     pub fn paired(&self) -> Result<Vec<(&RestingOrder, Option<&IcebergRecord>)>, String> {
@@ -567,7 +590,8 @@ impl SnapshotBytes {
 
     /// Adds one book's section: its `len` orders as `each` lists them (dump order), each
     /// with its time in force and STP mode, then `levels`, then its pending `stops` in
-    /// arrival order, then its resting `icebergs`' hidden parts in dump order.
+    /// arrival order, then its resting icebergs' hidden parts in dump order and its resting
+    /// pegs in arrival order (`hidden`).
     pub fn book(
         &mut self,
         key: u32,
@@ -575,12 +599,12 @@ impl SnapshotBytes {
         each: impl FnOnce(&mut dyn FnMut(&RestingOrder)),
         levels: &[LevelRecord],
         stops: &[NewOrder],
-        icebergs: &[IcebergRecord],
+        hidden: Hidden<'_>,
     ) {
         let b = &mut self.b;
         b.reserve(12 + len * (ORDER_BYTES + 2) + 8 + levels.len() * 33 + 8);
         b.extend_from_slice(&key.to_le_bytes());
-        b.extend_from_slice(&order_count_field(len, stops.len(), icebergs.len()).to_le_bytes());
+        b.extend_from_slice(&order_count_field(len, stops.len(), hidden).to_le_bytes());
         each(&mut |o| {
             b.extend_from_slice(&canonical_order(o));
             b.push(tif_byte(o.tif));
@@ -599,10 +623,16 @@ impl SnapshotBytes {
                 b.extend_from_slice(&canonical_stop(o));
             }
         }
-        if !icebergs.is_empty() {
-            b.extend_from_slice(&(icebergs.len() as u64).to_le_bytes());
-            for r in icebergs {
+        if !hidden.icebergs.is_empty() {
+            b.extend_from_slice(&(hidden.icebergs.len() as u64).to_le_bytes());
+            for r in hidden.icebergs {
                 b.extend_from_slice(&canonical_iceberg(r));
+            }
+        }
+        if !hidden.pegs.is_empty() {
+            b.extend_from_slice(&(hidden.pegs.len() as u64).to_le_bytes());
+            for p in hidden.pegs {
+                b.extend_from_slice(&canonical_peg(p));
             }
         }
         self.books += 1;
@@ -640,7 +670,10 @@ pub fn encode_snapshot(seq: u64, chain: Chain, settings: &str, book: &impl Order
         |f| book.for_each_order(f),
         &levels,
         &pending_stops_of(book),
-        &icebergs_of(book),
+        Hidden {
+            icebergs: &icebergs_of(book),
+            pegs: &pegs_of(book),
+        },
     );
     b.finish(state_hash(book))
 }
@@ -831,12 +864,32 @@ pub fn decode_snapshot(bytes: &[u8]) -> Result<Snapshot, String> {
                 });
             }
         }
+        let mut pegs = Vec::new();
+        if field & PEGS_FOLLOW != 0 {
+            let n = c.count(PEG_BYTES)?;
+            if n == 0 {
+                return Err(format!("book {key} flags resting pegs but lists none"));
+            }
+            pegs.reserve(n);
+            for _ in 0..n {
+                let at = c.at;
+                let peg = match Command::decode(c.take(PEG_BYTES)?) {
+                    Ok(Command::New(o)) => peg_of_order(&o),
+                    Ok(_) => None,
+                    Err(e) => return Err(format!("resting peg at offset {at}: {e}")),
+                };
+                pegs.push(peg.ok_or_else(|| {
+                    format!("resting peg at offset {at} is not a GTC midpoint peg")
+                })?);
+            }
+        }
         books.push(BookSection {
             key,
             orders,
             levels,
             stops,
             icebergs,
+            pegs,
         });
     }
     let hash = StateHash(c.array()?);
@@ -911,12 +964,14 @@ pub fn rebuild<B: NewBook>(snap: &Snapshot, cfg: BookConfig, name: &Path) -> Res
             }
         }
     }
-    for o in &section.stops {
+    let pegs = section.pegs.iter().map(|p| (peg_order(p), "resting peg"));
+    let stops = section.stops.iter().map(|o| (*o, "pending stop"));
+    for (o, what) in pegs.chain(stops) {
         let mut check = RestCheck { unexpected: None };
-        book.apply(&Command::New(*o), &mut check);
+        book.apply(&Command::New(o), &mut check);
         if let Some(e) = check.unexpected {
             return Err(refuse(format!(
-                "pending stop {} did not wait again as recorded: {e:?}",
+                "{what} {} did not wait again as recorded: {e:?}",
                 o.id
             )));
         }
@@ -1120,7 +1175,7 @@ pub fn write_instrument_table(dir: &Path, text: &str) -> Result<(), Failure> {
 }
 
 mod instruments;
-pub use instruments::{instrument_state, view_icebergs, Instruments};
+pub use instruments::{instrument_state, view_icebergs, view_pegs, Instruments};
 
 mod recovery;
 pub use recovery::{recover, Recovered, RecoveryTiming};

@@ -1,12 +1,13 @@
 //! The project's text formats: command lines in, event lines and book-dump lines out.
 //!
 //! ```text
-//! commands:  N,id,account,side(B|S),type(L|M),price(empty for M),qty[,tif[,stp]]
+//! commands:  N,id,account,side(B|S),type(L|M|P|S<t>|T<t>|I<d>),price(empty for M; cap or empty for P),qty[,tif[,stp]]
 //!            C,id
 //!            R,id,price,qty
 //! events:    seq,ACK,id | seq,RPL,id | seq,TRD,taker,maker,price,qty
 //!            seq,CXL,id,qty,USER|IOC|FOK|STP,side(B|S),price(empty for M) | seq,REJ,id,REASON
 //! book:      side(B|S),price,id,open_qty
+//!            side(B|S),MID,id,open_qty,cap(empty: none)   (midpoint pegs, after the lit lines)
 //! ```
 //!
 //! The grammar (README "Formats", docs/SEMANTICS.md "Text format") is exact, and this
@@ -19,7 +20,7 @@
 //!   digits in `0..=u32::MAX`, `price` an optional `-` then digits in the `i64` range
 //!   (in `N`, empty means no price); no `+`, no separators, no decimal point, no exponent;
 //!   leading zeros are allowed;
-//! - the tokens (`N C R`, `B S`, `L M`, `GTC IOC FOK POST`, `NONE CT CM CB DC`) are
+//! - the tokens (`N C R`, `B S`, `L M P`, `GTC IOC FOK POST`, `NONE CT CM CB DC`) are
 //!   upper-case and exact; an empty `tif`/`stp` means the default.
 //!
 //! The parser separates *syntax* from *semantics* on purpose: a line is a syntax error when
@@ -43,8 +44,8 @@
 //! buffer for every event instead of allocating per line.
 
 use flowmatch_core::{
-    CancelReason, Command, Event, NewOrder, OrdType, OrderBook, RejectReason, RestingOrder, Side,
-    Stp, Tif,
+    CancelReason, Command, Event, NewOrder, OrdType, OrderBook, RejectReason, RestingOrder,
+    RestingPeg, Side, Stp, Tif,
 };
 use std::fmt;
 use std::io::BufRead;
@@ -177,13 +178,14 @@ pub fn parse_command(line: &str, line_no: usize) -> Result<Option<Command>, Synt
             let ord_type = match f[4] {
                 "L" => OrdType::Limit,
                 "M" => OrdType::Market,
+                "P" => OrdType::MidPeg,
                 t => match numbered_type(t) {
                     Some(ord_type) => ord_type,
                     None => {
                         return Err(err(
                             "type",
                             t,
-                            "L, M, S<trigger>, T<trigger> or I<display> (I20)",
+                            "L, M, P, S<trigger>, T<trigger> or I<display> (I20)",
                         ))
                     }
                 },
@@ -210,9 +212,10 @@ pub fn parse_command(line: &str, line_no: usize) -> Result<Option<Command>, Synt
                 }
             } else {
                 match ord_type {
-                    OrdType::Limit | OrdType::StopLimit { .. } | OrdType::Iceberg { .. } => {
-                        Tif::Gtc
-                    }
+                    OrdType::Limit
+                    | OrdType::StopLimit { .. }
+                    | OrdType::Iceberg { .. }
+                    | OrdType::MidPeg => Tif::Gtc,
                     OrdType::Market | OrdType::Stop { .. } => Tif::Ioc,
                 }
             };
@@ -450,7 +453,9 @@ pub fn write_book_line<W: fmt::Write + ?Sized>(w: &mut W, o: &RestingOrder) -> f
 }
 
 /// Append the whole book dump: bids best to worst, then asks best to worst, each level in
-/// time priority (the order [`OrderBook::for_each_order`] visits them).
+/// time priority (the order [`OrderBook::for_each_order`] visits them); then the midpoint
+/// pegs, buys then sells, each in time priority, as `side,MID,id,open_qty,cap` (cap empty
+/// when there is none). A book without pegs dumps exactly as before.
 pub fn write_book<W: fmt::Write + ?Sized, B: OrderBook + ?Sized>(
     w: &mut W,
     book: &B,
@@ -461,7 +466,39 @@ pub fn write_book<W: fmt::Write + ?Sized, B: OrderBook + ?Sized>(
             result = write_book_line(w, o);
         }
     });
+    result?;
+    write_peg_lines(w, "", &|f| book.for_each_peg(f))
+}
+
+/// Lists a book's pegs in arrival order to the function it is given (`|f| book.for_each_peg(f)`).
+pub type EachPeg<'a> = &'a dyn Fn(&mut dyn FnMut(&RestingPeg));
+
+/// Append the dump lines of the pegs `each` lists in arrival order (as
+/// [`OrderBook::for_each_peg`] does), each after `prefix` (a prefixed replay's `SYM:`):
+/// buys then sells, each side in time priority. One grouping for every book's dump.
+pub fn write_peg_lines<W: fmt::Write + ?Sized>(
+    w: &mut W,
+    prefix: &str,
+    each: EachPeg<'_>,
+) -> fmt::Result {
+    let mut result = Ok(());
+    for side in [Side::Buy, Side::Sell] {
+        each(&mut |p| {
+            if result.is_ok() && p.side == side {
+                result = w.write_str(prefix).and_then(|()| write_peg_line(w, p));
+            }
+        });
+    }
     result
+}
+
+/// Append one midpoint peg's dump line (with trailing newline): `side,MID,id,open_qty,cap`.
+pub fn write_peg_line<W: fmt::Write + ?Sized>(w: &mut W, p: &RestingPeg) -> fmt::Result {
+    write!(w, "{},MID,{},{},", side_token(p.side), p.id, p.open_qty)?;
+    if let Some(c) = p.cap {
+        write!(w, "{c}")?;
+    }
+    writeln!(w)
 }
 
 /// The book dump as a `String` (tests and tools).
@@ -502,6 +539,7 @@ pub fn write_command<W: fmt::Write + ?Sized>(w: &mut W, cmd: &Command) -> fmt::R
             match o.ord_type {
                 OrdType::Limit => write!(w, "L,")?,
                 OrdType::Market => write!(w, "M,")?,
+                OrdType::MidPeg => write!(w, "P,")?,
                 OrdType::Stop { trigger } => write!(w, "S{trigger},")?,
                 OrdType::StopLimit { trigger } => write!(w, "T{trigger},")?,
                 OrdType::Iceberg { display } => write!(w, "I{display},")?,

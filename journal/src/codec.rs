@@ -18,7 +18,7 @@
 //! | New (34 bytes) | 1 | 8 | `id` (u64) |
 //! | | 9 | 4 | `account` (u32) |
 //! | | 13 | 1 | `side`: 0 Buy, 1 Sell |
-//! | | 14 | 1 | `ord_type`: 0 Limit, 1 Market (the other types are tag 4) |
+//! | | 14 | 1 | `ord_type`: 0 Limit, 1 Market, 6 MidPeg (3-5 are tag 4's: one numbering serves both tags) |
 //! | | 15 | 1 | `tif`: 0 Gtc, 1 Ioc, 2 Fok, 3 Post |
 //! | | 16 | 1 | `stp`: 0 None, 1 CancelTaker, 2 CancelMaker, 3 CancelBoth, 4 DecrementCancel |
 //! | | 17 | 1 | price present: 0 (`None`) or 1 (`Some`) |
@@ -154,6 +154,8 @@ fn ord_type_byte(t: OrdType) -> u8 {
         OrdType::Stop { .. } => 3,
         OrdType::StopLimit { .. } => 4,
         OrdType::Iceberg { .. } => 5,
+        // A peg has no parameter (its cap is the price field): a plain tag-1 New.
+        OrdType::MidPeg => 6,
     }
 }
 
@@ -194,6 +196,7 @@ fn ord_type_of(b: u8) -> Result<OrdType, DecodeError> {
     match b {
         0 => Ok(OrdType::Limit),
         1 => Ok(OrdType::Market),
+        6 => Ok(OrdType::MidPeg),
         v => Err(bad("ord_type", v)),
     }
 }
@@ -256,7 +259,7 @@ impl Codec for Command {
                         Some(trigger as u64)
                     }
                     OrdType::Iceberg { display } => Some(display),
-                    OrdType::Limit | OrdType::Market => None,
+                    OrdType::Limit | OrdType::Market | OrdType::MidPeg => None,
                 };
                 match param {
                     Some(param) => {
@@ -410,7 +413,7 @@ mod tests {
     }
 
     const SIDES: [Side; 2] = [Side::Buy, Side::Sell];
-    const TYPES: [OrdType; 2] = [OrdType::Limit, OrdType::Market];
+    const TYPES: [OrdType; 3] = [OrdType::Limit, OrdType::Market, OrdType::MidPeg];
     const TIFS: [Tif; 4] = [Tif::Gtc, Tif::Ioc, Tif::Fok, Tif::Post];
     const STPS: [Stp; 5] = [
         Stp::None,
@@ -462,7 +465,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(news, 3 * 3 * 2 * 2 * 4 * 5 * 6 * 3);
+        assert_eq!(news, 3 * 3 * 2 * 3 * 4 * 5 * 6 * 3);
         for &id in &ids {
             assert_eq!(round_trip(Command::Cancel { id }), CANCEL_LEN);
             for price in [i64::MIN, -1, 0, 1, i64::MAX] {
@@ -475,7 +478,8 @@ mod tests {
 
     /// An iceberg is tag 4 with `ord_type` 5 and its display as the parameter, written by
     /// hand from the table; every extreme round-trips in 42 bytes; a tag-1 record whose
-    /// `ord_type` byte is 5 is refused (tag 1 holds limit and market orders only).
+    /// `ord_type` byte is 5 is refused (tag 1 holds limit, market and peg orders only), and
+    /// a tag-4 record whose `ord_type` is 6 (a peg, which has no parameter) likewise.
     #[test]
     fn iceberg_layout_round_trip_and_refusals() {
         let o = NewOrder {
@@ -518,6 +522,30 @@ mod tests {
                 value: 6
             })
         );
+    }
+
+    /// A midpoint peg is a plain tag-1 New with `ord_type` 6, written by hand from the
+    /// table; here without a cap (presence 0, price bytes 0), then with one.
+    #[test]
+    fn midpoint_peg_layout_round_trip() {
+        let peg = NewOrder {
+            ord_type: OrdType::MidPeg,
+            price: None,
+            ..NewOrder::limit(0x0102, 7, Side::Sell, 0, 9)
+        };
+        let mut want = vec![1u8, 2, 1, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 1, 6, 0, 0, 0];
+        want.extend_from_slice(&[0; 8]);
+        want.extend_from_slice(&[9, 0, 0, 0, 0, 0, 0, 0]);
+        let mut buf = [0u8; Command::MAX_LEN];
+        let n = Command::New(peg).encode(&mut buf);
+        assert_eq!(&buf[..n], &want[..]);
+        assert_eq!(Command::decode(&want), Ok(Command::New(peg)));
+        let capped = NewOrder {
+            price: Some(-5),
+            tif: Tif::Ioc,
+            ..peg
+        };
+        assert_eq!(round_trip(Command::New(capped)), NEW_LEN);
     }
 
     #[test]

@@ -25,15 +25,24 @@
 //!      then each in dump order (the orders' order above) as 24 bytes: `id` (u64),
 //!      `display` (u64), `reserve` (u64), [`ICEBERG_BYTES`]. Their shown part is in the
 //!      order list like any order's; this is the hidden part, which no query shows.
+//!    - only when bit 61 of `orders` ([`PEGS_FOLLOW`]) is set: `pegs` (u64, at least 1),
+//!      the number of resting midpoint pegs (`docs/SEMANTICS.md`, "Midpoint peg orders"),
+//!      then each in arrival order, both sides together ([`OrderBook::for_each_peg`]: which
+//!      of two crossing pegs arrived later decides the taker, so this order is state), as
+//!      the 34 bytes of the `Command::New` journal payload (codec tag 1, `ord_type` 6) of a
+//!      GTC peg with its id, account, side, STP mode, cap as price and open quantity as
+//!      quantity, [`PEG_BYTES`]. `orders` does not count them.
 //!
-//! A book with no pending stop and no iceberg (every book before either existed) has
-//! exactly the stream it had before: bits 63 and 62 clear and nothing after its orders,
-//! so every hash recorded before them still holds.
+//! A book with no pending stop, no iceberg and no peg (every book before them existed) has
+//! exactly the stream it had before: bits 63, 62 and 61 clear and nothing after its
+//! orders, so every hash recorded before them still holds.
 //! The hash is SHA-256 of that stream: `printf 'FMSTATE1...' | sha256sum` reproduces it.
 //! Printed as 64 lowercase hex digits. Level aggregates are not part of the form (they
 //! follow from the orders; a snapshot loader recomputes and checks them).
 
-use flowmatch_core::{Command, NewOrder, OrderBook, OrderId, Qty, RestingOrder, Side};
+use flowmatch_core::{
+    Command, NewOrder, OrdType, OrderBook, OrderId, Qty, RestingOrder, RestingPeg, Side, Tif,
+};
 use sha2::{Digest, Sha256};
 use std::fmt;
 
@@ -86,6 +95,74 @@ pub fn canonical_stop(o: &NewOrder) -> [u8; STOP_BYTES] {
     b
 }
 
+/// Set in a section's order count when a midpoint-peg list follows its icebergs.
+pub const PEGS_FOLLOW: u64 = 1 << 61;
+/// Bytes of one resting peg in the canonical form: a tag-1 `Command::New` payload.
+pub const PEG_BYTES: usize = crate::codec::NEW_LEN;
+
+/// The order that rests `p` again as it is: a GTC peg of its open quantity with its cap
+/// and STP mode. Its payload is the canonical form (and the snapshot's record) of `p`, and
+/// a snapshot's loader re-adds it as this order, so one mapping serves both.
+pub fn peg_order(p: &RestingPeg) -> NewOrder {
+    NewOrder {
+        id: p.id,
+        account: p.account,
+        side: p.side,
+        ord_type: OrdType::MidPeg,
+        price: p.cap,
+        qty: p.open_qty,
+        tif: Tif::Gtc,
+        stp: p.stp,
+    }
+}
+
+/// The resting peg a [`peg_order`] describes, if `o` is one (a GTC peg): what a snapshot's
+/// decoder makes of a recorded peg's payload. `None` for any other order.
+pub fn peg_of_order(o: &NewOrder) -> Option<RestingPeg> {
+    (o.ord_type == OrdType::MidPeg && o.tif == Tif::Gtc).then_some(RestingPeg {
+        side: o.side,
+        id: o.id,
+        account: o.account,
+        open_qty: o.qty,
+        cap: o.price,
+        stp: o.stp,
+    })
+}
+
+/// The canonical bytes of one resting midpoint peg: the journal payload of its
+/// [`peg_order`] (one layout serves the journal, the snapshot and the hash).
+pub fn canonical_peg(p: &RestingPeg) -> [u8; PEG_BYTES] {
+    let mut b = [0u8; PEG_BYTES];
+    let n = crate::Codec::encode(&Command::New(peg_order(p)), &mut b);
+    debug_assert_eq!(n, PEG_BYTES);
+    b
+}
+
+/// A book's resting pegs in arrival order (none: no allocation).
+pub fn pegs_of(book: &impl OrderBook) -> Vec<RestingPeg> {
+    collect_pegs(book.pegs(), |f| book.for_each_peg(f))
+}
+
+/// The `len` pegs `each` lists (in arrival order, as [`OrderBook::for_each_peg`] does),
+/// for a book held in some other form (a multi-book's view of one instrument). None: no
+/// allocation.
+pub fn collect_pegs(len: usize, each: impl FnOnce(&mut dyn FnMut(&RestingPeg))) -> Vec<RestingPeg> {
+    let mut v = Vec::with_capacity(len);
+    each(&mut |p| v.push(*p));
+    v
+}
+
+/// What a section holds besides its orders and pending stops, which no order walk shows:
+/// its resting icebergs' hidden parts in dump order and its resting pegs in arrival order.
+/// One value for the hash's and the snapshot's writers, so a third kind adds a field here.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Hidden<'a> {
+    /// Resting icebergs' hidden parts, in dump order.
+    pub icebergs: &'a [IcebergRecord],
+    /// Resting midpoint pegs, in arrival order.
+    pub pegs: &'a [RestingPeg],
+}
+
 /// Set in a section's order count when an iceberg list follows its stops.
 pub const ICEBERGS_FOLLOW: u64 = 1 << 62;
 /// Bytes of one iceberg's hidden part in the canonical form.
@@ -135,16 +212,26 @@ pub fn collect_icebergs(
 }
 
 /// A section's order count as the canonical form writes it: [`STOPS_FOLLOW`] set when
-/// `stops` are pending, [`ICEBERGS_FOLLOW`] when `icebergs` rest.
-pub fn order_count_field(orders: usize, stops: usize, icebergs: usize) -> u64 {
+/// `stops` are pending, [`ICEBERGS_FOLLOW`] when icebergs rest, [`PEGS_FOLLOW`] when pegs
+/// rest.
+pub fn order_count_field(orders: usize, stops: usize, hidden: Hidden<'_>) -> u64 {
     orders as u64
         | if stops > 0 { STOPS_FOLLOW } else { 0 }
-        | if icebergs > 0 { ICEBERGS_FOLLOW } else { 0 }
+        | if hidden.icebergs.is_empty() {
+            0
+        } else {
+            ICEBERGS_FOLLOW
+        }
+        | if hidden.pegs.is_empty() {
+            0
+        } else {
+            PEGS_FOLLOW
+        }
 }
 
-/// The order count of a section's `field`, its two flags cleared.
+/// The order count of a section's `field`, its three flags cleared.
 pub fn order_count_of(field: u64) -> u64 {
-    field & !(STOPS_FOLLOW | ICEBERGS_FOLLOW)
+    field & !(STOPS_FOLLOW | ICEBERGS_FOLLOW | PEGS_FOLLOW)
 }
 
 /// Builds the canonical stream of one or more books and hashes it.
@@ -220,9 +307,13 @@ impl StateHasher {
     pub fn add_book(&mut self, key: u32, book: &impl OrderBook) -> &mut Self {
         self.sha.update(key.to_le_bytes());
         let stops = book.pending_stops();
-        let icebergs = icebergs_of(book);
+        let (icebergs, pegs) = (icebergs_of(book), pegs_of(book));
+        let hidden = Hidden {
+            icebergs: &icebergs,
+            pegs: &pegs,
+        };
         self.sha
-            .update(order_count_field(book.len(), stops, icebergs.len()).to_le_bytes());
+            .update(order_count_field(book.len(), stops, hidden).to_le_bytes());
         let mut batch = Batch::new(&mut self.sha);
         for side in [Side::Buy, Side::Sell] {
             book.for_each_order_of(side, &mut |o| {
@@ -232,16 +323,24 @@ impl StateHasher {
         }
         batch.flush();
         self.add_stops(stops, |f| book.for_each_pending_stop(f))
-            .add_icebergs(&icebergs)
+            .add_hidden(hidden)
     }
 
-    /// The iceberg list closing a section whose order count carried [`ICEBERGS_FOLLOW`]:
-    /// nothing when there are none.
-    fn add_icebergs(&mut self, icebergs: &[IcebergRecord]) -> &mut Self {
-        if !icebergs.is_empty() {
-            self.sha.update((icebergs.len() as u64).to_le_bytes());
-            for r in icebergs {
+    /// The iceberg list, then the peg list, closing a section whose order count carried
+    /// [`ICEBERGS_FOLLOW`] and [`PEGS_FOLLOW`] as `hidden` has them: nothing for an empty
+    /// list.
+    fn add_hidden(&mut self, hidden: Hidden<'_>) -> &mut Self {
+        if !hidden.icebergs.is_empty() {
+            self.sha
+                .update((hidden.icebergs.len() as u64).to_le_bytes());
+            for r in hidden.icebergs {
                 self.sha.update(canonical_iceberg(r));
+            }
+        }
+        if !hidden.pegs.is_empty() {
+            self.sha.update((hidden.pegs.len() as u64).to_le_bytes());
+            for p in hidden.pegs {
+                self.sha.update(canonical_peg(p));
             }
         }
         self
@@ -271,13 +370,13 @@ impl StateHasher {
         len: usize,
         each: impl FnOnce(&mut dyn FnMut(&flowmatch_core::RestingOrder)),
     ) -> &mut Self {
-        self.add_section(key, len, each, 0, |_| {}, &[])
+        self.add_section(key, len, each, 0, |_| {}, Hidden::default())
     }
 
     /// [`StateHasher::add_orders`] with the book's `stops` pending stops as `each_stop`
-    /// lists them (arrival order, [`OrderBook::for_each_pending_stop`]'s order) and its
-    /// resting `icebergs` in dump order: the section [`StateHasher::add_book`] gives the
-    /// same book.
+    /// lists them (arrival order, [`OrderBook::for_each_pending_stop`]'s order), its
+    /// resting icebergs in dump order and its resting pegs in arrival order (`hidden`):
+    /// the section [`StateHasher::add_book`] gives the same book.
     pub fn add_section(
         &mut self,
         key: u32,
@@ -285,15 +384,15 @@ impl StateHasher {
         each: impl FnOnce(&mut dyn FnMut(&flowmatch_core::RestingOrder)),
         stops: usize,
         each_stop: impl FnOnce(&mut dyn FnMut(&NewOrder)),
-        icebergs: &[IcebergRecord],
+        hidden: Hidden<'_>,
     ) -> &mut Self {
         self.sha.update(key.to_le_bytes());
         self.sha
-            .update(order_count_field(len, stops, icebergs.len()).to_le_bytes());
+            .update(order_count_field(len, stops, hidden).to_le_bytes());
         let mut batch = Batch::new(&mut self.sha);
         each(&mut |o| batch.push(o));
         batch.flush();
-        self.add_stops(stops, each_stop).add_icebergs(icebergs)
+        self.add_stops(stops, each_stop).add_hidden(hidden)
     }
 
     /// The digest of everything added.

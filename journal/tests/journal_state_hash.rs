@@ -68,6 +68,110 @@ fn digests_match_ones_computed_outside_rust() {
     assert_eq!(state_hash(&other).to_string(), SMALL);
 }
 
+/// [`small_book`] with two midpoint pegs resting (its touch 100/101 has an odd sum, so no
+/// midpoint: they rest untouched), packed as [`SMALL`] but with the order count `4 | 1 <<
+/// 61` (pegs follow), then `struct.pack('<Q', 2)` and per peg, in arrival order, its
+/// tag-1 journal payload `struct.pack('<BQIBBBBBqQ', 1, id, account, side, 6, 0, stp,
+/// price_present, price, qty)`: (1,20,5,1,6,0,3,1,102,3) then (1,21,6,0,6,0,0,0,0,2),
+/// piped to `sha256sum`.
+const SMALL_WITH_PEGS: &str = "ed87a53afab53596bb3a80085a226f68d6a10cf3727827bc0a6e38a82acbd118";
+
+fn peg(id: u64, account: u32, side: Side, cap: Option<i64>, qty: u64, stp: Stp) -> Command {
+    Command::New(NewOrder {
+        ord_type: OrdType::MidPeg,
+        price: cap,
+        stp,
+        ..NewOrder::limit(id, account, side, 0, qty)
+    })
+}
+
+/// A sell peg (cap 102, STP cancel-both) and then a buy peg (no cap): the sell arrived
+/// first, which decides the taker when they cross, so the order is across both sides.
+fn two_pegs() -> Vec<Command> {
+    vec![
+        peg(20, 5, Side::Sell, Some(102), 3, Stp::CancelBoth),
+        peg(21, 6, Side::Buy, None, 2, Stp::None),
+    ]
+}
+
+/// Resting pegs are part of the state, in every form of section: the single book's hash
+/// matches the one computed outside Rust in both books; the arrival order across the sides,
+/// a peg's quantity or cap, or the peg itself changes it; a section given as lists
+/// (`add_section`, as the instrument journal and the cluster hash) gives the same digest,
+/// and with its pegs left out another; and cancelling them gives the peg-free digest back.
+#[test]
+fn resting_pegs_are_hashed_in_arrival_order_in_every_section() {
+    fn hash_both(cmds: &[Command]) -> String {
+        let mut f = FastBook::new(BookConfig::default());
+        let mut r = ReferenceBook::new(BookConfig::default());
+        apply_all(&mut f, cmds);
+        apply_all(&mut r, cmds);
+        assert_eq!((f.len(), f.pegs()), (4, r.pegs()));
+        assert_eq!(state_hash(&f), state_hash(&r));
+        state_hash(&f).to_string()
+    }
+    let cmds = [small_book(), two_pegs()].concat();
+    assert_eq!(hash_both(&cmds), SMALL_WITH_PEGS);
+    let with = |i: usize, c: Command| {
+        let mut v = cmds.clone();
+        v[i] = c;
+        v
+    };
+    let mut swapped = cmds.clone();
+    swapped.swap(4, 5);
+    let variants = [
+        ("arrival order across sides", swapped),
+        (
+            "quantity",
+            with(5, peg(21, 6, Side::Buy, None, 1, Stp::None)),
+        ),
+        (
+            "cap",
+            with(4, peg(20, 5, Side::Sell, Some(103), 3, Stp::CancelBoth)),
+        ),
+        (
+            "cap present",
+            with(5, peg(21, 6, Side::Buy, Some(100), 2, Stp::None)),
+        ),
+        (
+            "STP mode",
+            with(4, peg(20, 5, Side::Sell, Some(102), 3, Stp::None)),
+        ),
+        ("one peg fewer", cmds[..5].to_vec()),
+    ];
+    let mut all = std::collections::HashSet::from([SMALL_WITH_PEGS.to_string(), SMALL.into()]);
+    for (what, v) in &variants {
+        assert!(all.insert(hash_both(v)), "{what} changes nothing");
+    }
+    let mut gone = cmds.clone();
+    gone.extend([Command::Cancel { id: 20 }, Command::Cancel { id: 21 }]);
+    assert_eq!(hash_both(&gone), SMALL);
+
+    // The same book as lists, as a multi-book's section is hashed.
+    let mut b = FastBook::new(BookConfig::default());
+    apply_all(&mut b, &cmds);
+    let orders = b.snapshot();
+    let pegs = flowmatch_journal::state_hash::pegs_of(&b);
+    let section = |pegs: &[flowmatch_core::RestingPeg]| {
+        let mut h = StateHasher::new();
+        h.add_section(
+            0,
+            orders.len(),
+            |f| orders.iter().for_each(f),
+            0,
+            |_| {},
+            flowmatch_journal::state_hash::Hidden {
+                icebergs: &[],
+                pegs,
+            },
+        );
+        h.finish().to_string()
+    };
+    assert_eq!(section(&pegs), SMALL_WITH_PEGS);
+    assert_eq!(section(&[]), SMALL);
+    assert_ne!(section(&pegs[..1]), section(&pegs));
+}
+
 /// [`small_book`] with two stops pending, packed as [`SMALL`] but with the order count
 /// `4 | 1 << 63` (stops follow), then `struct.pack('<Q', 2)` and per stop its journal
 /// payload `struct.pack('<BQIBBBBBqQq', 4, id, account, side, type, tif, stp,

@@ -158,6 +158,10 @@ pub struct Dropped {
     /// so reports of streams without icebergs are as they were.
     #[serde(skip_serializing_if = "is_zero")]
     pub iceberg: u64,
+    /// Midpoint pegs: no peer adapter expresses them (each would translate a capless one
+    /// as a market order), so they are always left out; not serialized while 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub mid_peg: u64,
     pub keep_priority_replace: u64,
     pub price_range: u64,
     /// Orders whose STP mode was set to `NONE` (kept, not dropped).
@@ -173,7 +177,7 @@ fn is_zero(n: &u64) -> bool {
 ///
 /// The stream is walked through our [`ReferenceBook`] (the oracle), so that decisions that
 /// depend on book state (is this replace priority-keeping? would our book reject this?)
-/// are exact. Left out: iceberg orders (no peer has them); commands the oracle rejects; FOK / post-only orders if unsupported;
+/// are exact. Left out: iceberg orders and midpoint pegs (no peer has them); commands the oracle rejects; FOK / post-only orders if unsupported;
 /// priority-keeping replaces if unsupported; orders and replaces with prices outside
 /// `[min_price, max_price]`. STP modes are cleared (set to `NONE`) if unsupported. Nothing
 /// else is changed, so every remaining command means the same thing to every matcher.
@@ -188,6 +192,10 @@ pub fn restrict(cmds: &[Command], caps: &Capabilities) -> (Vec<Command>, Dropped
             Command::New(o) => {
                 if matches!(o.ord_type, flowmatch_core::OrdType::Iceberg { .. }) {
                     dropped.iceberg += 1;
+                    continue;
+                }
+                if o.ord_type == flowmatch_core::OrdType::MidPeg {
+                    dropped.mid_peg += 1;
                     continue;
                 }
                 if o.tif == Tif::Fok && !caps.fok {

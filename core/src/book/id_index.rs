@@ -122,6 +122,8 @@
 mod growth;
 mod table;
 
+pub(crate) use self::table::fold_hash;
+
 use self::growth::Draining;
 #[cfg(test)]
 use self::growth::MOVE_PER_INSERT;

@@ -42,6 +42,26 @@ pub struct RestingOrder {
     pub stp: Stp,
 }
 
+/// One resting midpoint peg as seen from outside the book (`docs/SEMANTICS.md`, "Midpoint
+/// peg orders"): it has no price of its own (it trades at the midpoint), only an optional
+/// cap, and it is in no level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RestingPeg {
+    /// The side it rests on.
+    pub side: Side,
+    /// Its client order id.
+    pub id: OrderId,
+    /// The account it belongs to.
+    pub account: Account,
+    /// What is left of it.
+    pub open_qty: Qty,
+    /// A buy peg trades at no midpoint above it, a sell peg at none below; `None`: no cap.
+    pub cap: Option<Price>,
+    /// Its self-trade prevention mode as entered (it applies when the peg is the taker of
+    /// a cross between resting pegs).
+    pub stp: Stp,
+}
+
 /// One price level as seen from outside the book.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LevelView {
@@ -124,6 +144,21 @@ pub trait OrderBook {
     fn restore_iceberg(&mut self, id: OrderId, display: Qty, reserve: Qty) -> bool {
         let _ = (id, display, reserve);
         false
+    }
+
+    /// Number of resting midpoint pegs (`docs/SEMANTICS.md`, "Midpoint peg orders"). They
+    /// are never displayed, so they are not in [`Self::len`] nor in any level, walk or
+    /// query but [`Self::for_each_peg`]. A book that takes no pegs has none.
+    fn pegs(&self) -> usize {
+        0
+    }
+
+    /// Every resting midpoint peg in arrival order, both sides together (so each side's in
+    /// its time priority). Which of two crossing pegs arrived later decides the taker, so
+    /// a snapshot records and the state hash covers this order, not just each side's
+    /// (`journal/src/state_hash.rs`); the dump groups them by side.
+    fn for_each_peg(&self, f: &mut dyn FnMut(&RestingPeg)) {
+        let _ = f;
     }
 
     /// No resting orders.

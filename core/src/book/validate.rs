@@ -46,7 +46,7 @@ pub fn check_new_on(cfg: &BookConfig, grid: bool, order: &NewOrder) -> Result<()
 }
 
 /// [`check_new_on`] for the fast book's plain path: the same checks, except that every
-/// stop, stop-limit or iceberg comes back as `Err(BadPrice)` without its own checks, so
+/// stop, stop-limit, iceberg or midpoint peg comes back as `Err(BadPrice)` without its own checks, so
 /// that the plain path carries no arm for them; the book's error path sees the order type
 /// and runs [`check_new_on`] on it.
 #[inline(always)]
@@ -83,6 +83,7 @@ fn new_checks<const GRID: bool, const STOPS: bool>(
         (OrdType::Iceberg { display }, price) if STOPS => {
             return iceberg_checks::<GRID>(cfg, order, price, display)
         }
+        (OrdType::MidPeg, cap) if STOPS => return peg_checks::<GRID>(cfg, order, cap),
         _ => return Err(RejectReason::BadPrice),
     }
     if order.ord_type == OrdType::Market && matches!(order.tif, Tif::Gtc | Tif::Post) {
@@ -153,6 +154,32 @@ fn iceberg_checks<const GRID: bool>(
     }
     if GRID && !cfg.lot_ok(display) {
         return Err(RejectReason::BadLot);
+    }
+    if !matches!(cfg.policy, crate::types::MatchPolicy::PriceTime) {
+        return Err(RejectReason::Unsupported);
+    }
+    Ok(())
+}
+
+/// The rest of a midpoint peg's checks, after its quantity and lot: its cap, when it has
+/// one, as a limit price (in the band, on the tick), then GTC or IOC
+/// ([`RejectReason::BadTif`]: a fill-or-kill or post-only peg has no meaning at a price
+/// that is not shown), then a price-time book ([`RejectReason::Unsupported`]). Out of
+/// line: a plain limit or market order never reaches it.
+#[cold]
+#[inline(never)]
+fn peg_checks<const GRID: bool>(
+    cfg: &BookConfig,
+    order: &NewOrder,
+    cap: Option<Price>,
+) -> Result<(), RejectReason> {
+    match cap {
+        Some(p) if !cfg.price_ok(p) => return Err(RejectReason::BadPrice),
+        Some(p) if GRID && !cfg.tick_ok(p) => return Err(RejectReason::BadTick),
+        _ => {}
+    }
+    if !matches!(order.tif, Tif::Gtc | Tif::Ioc) {
+        return Err(RejectReason::BadTif);
     }
     if !matches!(cfg.policy, crate::types::MatchPolicy::PriceTime) {
         return Err(RejectReason::Unsupported);

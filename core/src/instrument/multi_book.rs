@@ -223,8 +223,8 @@ impl<B: BookStorage> MultiBook<B> {
             return reject(&mut tag, RejectReason::UnknownInstrument);
         };
         // A stop stays live until it triggers, so it counts as an order that may rest;
-        // and the cold tier keeps no stops and no icebergs (it has no reserve): either
-        // promotes its instrument to a full book.
+        // and the cold tier keeps no stops, no icebergs (it has no reserve) and no
+        // midpoint pegs: any of them promotes its instrument to a full book.
         let exotic = matches!(&msg.cmd, Command::New(o)
             if !matches!(o.ord_type, OrdType::Limit | OrdType::Market));
         let may_rest = exotic
@@ -281,11 +281,13 @@ impl<B: BookStorage> MultiBook<B> {
         let Some(book) = self.full[f].as_deref_mut() else {
             unreachable!("an entry names only a full book in use");
         };
-        // Pending stops are live orders too: they count against the bound, and a book
-        // holding only stops is not empty (it must not be demoted and forget them).
-        let before = book.len() + book.pending_stops();
+        // Pending stops and resting pegs are live orders too: they count against the
+        // bound, and a book holding only them is not empty (it must not be demoted and
+        // forget them).
+        let live = |b: &B| b.len() + b.pending_stops() + b.pegs();
+        let before = live(book);
         book.apply(cmd, sink);
-        let after = book.len() + book.pending_stops();
+        let after = live(book);
         self.live_orders = self.live_orders + after - before;
         let meta = &mut self.full_meta[f];
         meta.commands = meta.commands.saturating_add(1);
@@ -337,8 +339,8 @@ impl<B: BookStorage> MultiBook<B> {
         while let Some(f) = self.parked[class].pop() {
             let f = f as usize;
             self.full_meta[f].parked = false;
-            // Pending stops are live too: a book holding only stops keeps them.
-            let empty = |b: &B| b.len() == 0 && b.pending_stops() == 0;
+            // Pending stops and pegs are live too: a book holding only them keeps them.
+            let empty = |b: &B| b.len() == 0 && b.pending_stops() == 0 && b.pegs() == 0;
             if self.full[f].as_deref().is_some_and(empty) {
                 self.demote(f, class);
                 return true;

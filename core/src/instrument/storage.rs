@@ -91,6 +91,22 @@ impl<B: OrderBook> BookView<'_, B> {
         }
     }
 
+    /// Resting midpoint pegs ([`OrderBook::pegs`]); a cold book keeps none (a peg promotes
+    /// its instrument to a full book).
+    pub fn pegs(&self) -> usize {
+        match self {
+            BookView::Full(b) => b.pegs(),
+            BookView::Cold(_) => 0,
+        }
+    }
+
+    /// Every resting midpoint peg in arrival order ([`OrderBook::for_each_peg`]).
+    pub fn for_each_peg(&self, f: &mut dyn FnMut(&crate::RestingPeg)) {
+        if let BookView::Full(b) = self {
+            b.for_each_peg(f);
+        }
+    }
+
     /// Every pending stop in arrival order ([`OrderBook::for_each_pending_stop`]).
     pub fn for_each_pending_stop(&self, f: &mut dyn FnMut(&NewOrder)) {
         if let BookView::Full(b) = self {

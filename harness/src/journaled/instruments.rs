@@ -12,8 +12,10 @@
 //! table is refused.
 //!
 //! Loading rebuilds a fresh replay book by book in that order: each order is re-added
-//! as a limit order with its time in force and STP mode (its only event must be its
-//! acknowledgement); an empty book is made to appear by a cancel of an id it cannot hold
+//! as a limit order with its time in force and STP mode (an iceberg as one showing its
+//! recorded part, then given its display), then each resting peg as a GTC peg in arrival
+//! order, then each pending stop (every one's only event must be its acknowledgement);
+//! an empty book is made to appear by a cancel of an id it cannot hold
 //! (its only event: the reject). Then every rebuilt book's level aggregates are compared
 //! with the recorded ones (a full book's own; a cold record's recomputed from its
 //! orders) and the state hash with the recorded hash.
@@ -26,9 +28,11 @@ use crate::instrument_replay::InstrumentReplay;
 use crate::instrument_text::parse_line;
 use crate::text::{self, SyntaxError};
 use flowmatch_core::instrument::{BookStorage, BookView};
+use flowmatch_core::RestingPeg;
 use flowmatch_core::{Command, InstrumentId, InstrumentTable};
 use flowmatch_journal::state_hash::{
-    collect_icebergs, icebergs_of, IcebergRecord, ICEBERG_BYTES, ORDER_BYTES, STOP_BYTES,
+    collect_icebergs, collect_pegs, icebergs_of, peg_order, pegs_of, Hidden, IcebergRecord,
+    ICEBERG_BYTES, ORDER_BYTES, PEG_BYTES, STOP_BYTES,
 };
 use flowmatch_journal::{InstrumentRecord, StateHash, StateHasher};
 use std::path::Path;
@@ -81,21 +85,22 @@ impl<B: NewBook + BookStorage> Instruments<B> {
     }
 
     /// Every book that appeared: key, orders in dump order, level aggregates, pending
-    /// stops in arrival order.
+    /// stops in arrival order, icebergs' hidden parts, pegs in arrival order.
     fn sections(&self) -> Vec<BookSection> {
         let mut out = Vec::new();
         self.replay.for_each_book(&mut |key, view| {
-            let (orders, levels, stops, icebergs) = match view {
-                None => (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
+            let (orders, levels, stops, icebergs, pegs) = match view {
+                None => Default::default(),
                 Some(BookView::Full(b)) => {
                     let mut v = Vec::with_capacity(b.len());
                     b.for_each_order(&mut |o| v.push(*o));
-                    (v, levels_of(b), pending_stops_of(b), icebergs_of(b))
+                    let levels = levels_of(b);
+                    (v, levels, pending_stops_of(b), icebergs_of(b), pegs_of(b))
                 }
                 Some(v) => {
                     let orders = v.snapshot();
                     let levels = LevelRecord::from_orders(&orders);
-                    (orders, levels, Vec::new(), Vec::new())
+                    (orders, levels, Vec::new(), Vec::new(), Vec::new())
                 }
             };
             out.push(BookSection {
@@ -104,6 +109,7 @@ impl<B: NewBook + BookStorage> Instruments<B> {
                 levels,
                 stops,
                 icebergs,
+                pegs,
             });
         });
         out
@@ -135,7 +141,10 @@ impl<B: NewBook + BookStorage> JournaledState for Instruments<B> {
                     |f| v.for_each_order(f),
                     v.pending_stops(),
                     |f| v.for_each_pending_stop(f),
-                    &view_icebergs(&v),
+                    Hidden {
+                        icebergs: &view_icebergs(&v),
+                        pegs: &view_pegs(&v),
+                    },
                 );
             }
             None => {
@@ -177,6 +186,7 @@ impl<B: NewBook + BookStorage> JournaledState for Instruments<B> {
                     + s.levels.len() * 33
                     + s.stops.len() * STOP_BYTES
                     + s.icebergs.len() * ICEBERG_BYTES
+                    + s.pegs.len() * PEG_BYTES
             })
             .sum();
         let mut b = SnapshotBytes::new(seq, chain, &self.snapshot_settings(settings), size);
@@ -188,7 +198,7 @@ impl<B: NewBook + BookStorage> JournaledState for Instruments<B> {
                 |f| orders.iter().for_each(f),
                 &s.levels,
                 &s.stops,
-                &s.icebergs,
+                s.hidden(),
             );
         }
         let bytes = b.finish(self.state_hash());
@@ -202,14 +212,14 @@ impl<B: NewBook + BookStorage> JournaledState for Instruments<B> {
         let mut buf = String::with_capacity(256);
         for section in &snap.books {
             let BookSection {
-                key, orders, stops, ..
+                key, pegs, stops, ..
             } = section;
             let Some(symbol) = fresh.symbol_of(*key) else {
                 return Err(refuse(format!(
                     "book key {key} is no instrument of the table"
                 )));
             };
-            if orders.is_empty() && stops.is_empty() {
+            if section.is_empty() {
                 // Appears, unchanged: nothing rests in it, so the cancel is rejected.
                 buf.clear();
                 fresh
@@ -222,13 +232,18 @@ impl<B: NewBook + BookStorage> JournaledState for Instruments<B> {
                 }
                 continue;
             }
-            // Resting orders in priority order, then the pending stops in arrival order
-            // (no trade prints, so each stop is only acknowledged and waits again).
+            // Resting orders in priority order, then the pegs in arrival order (no two of
+            // them cross at the midpoint the orders make), then the pending stops in arrival
+            // order (no trade prints, so each stop is only acknowledged and waits again).
             // An iceberg comes back as one showing its recorded part, then gets its display.
             let paired = section.paired().map_err(refuse)?;
             let again = paired
                 .iter()
                 .map(|&(o, iceberg)| (o.id, super::rest_again(o, iceberg), iceberg))
+                .chain(
+                    pegs.iter()
+                        .map(|p| (p.id, Command::New(peg_order(p)), None)),
+                )
                 .chain(stops.iter().map(|o| (o.id, Command::New(*o), None)));
             for (id, cmd, iceberg) in again {
                 buf.clear();
@@ -293,6 +308,11 @@ fn instrument_state_from<B: NewBook + BookStorage>(
 /// A book view's resting icebergs' hidden parts in dump order (a cold book has none).
 pub fn view_icebergs<B: BookStorage>(v: &BookView<'_, B>) -> Vec<IcebergRecord> {
     collect_icebergs(v.icebergs(), |f| v.for_each_iceberg(f))
+}
+
+/// A book view's resting midpoint pegs in arrival order (a cold book has none).
+pub fn view_pegs<B: BookStorage>(v: &BookView<'_, B>) -> Vec<RestingPeg> {
+    collect_pegs(v.pegs(), |f| v.for_each_peg(f))
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use std::mem::size_of;
 impl FastBook {
     /// Bytes this book occupies: the struct itself plus the capacity of each of its
     /// allocations (order and level slabs, both ladders' windows, the far tier's entries,
-    /// the id table, the pro-rata scratch and the iceberg table). The far tier is a `BTreeMap`; its nodes are
+    /// the id table, the pro-rata scratch, the iceberg table and the peg queues). The far tier is a `BTreeMap`; its nodes are
     /// counted as the key and value bytes of its entries times two (a B-tree node is at
     /// least half full), an upper estimate of its real node storage.
     pub fn memory_bytes(&self) -> usize {
@@ -32,6 +32,7 @@ impl FastBook {
             + self.wide_ranking.capacity() * size_of_val_first(&self.wide_ranking)
             + self.groups.len() * size_of::<(u32, u32)>()
             + self.icebergs.heap_bytes()
+            + self.pegs.heap_bytes()
     }
 }
 

@@ -153,7 +153,12 @@ impl FastBook {
 
     /// An accepted iceberg from its walk to resting; `vacancy` is where the duplicate check
     /// left its id, used when nothing was matched (the index is then untouched).
-    fn enter_iceberg<S: EventSink>(&mut self, o: &NewOrder, vacancy: Vacancy, sink: &mut S) {
+    pub(super) fn enter_iceberg<S: EventSink>(
+        &mut self,
+        o: &NewOrder,
+        vacancy: Vacancy,
+        sink: &mut S,
+    ) {
         let (Some(display), Some(price)) = (o.ord_type.display(), o.price) else {
             unreachable!("validation lets through only icebergs with a limit price")
         };
@@ -176,6 +181,7 @@ impl FastBook {
             let shown = qty.min(display);
             // No CME TOP to note: icebergs rest only in price-time books.
             let si = self.rest(o, price, shown, at, false);
+            self.exotic = true;
             self.icebergs.set(
                 si,
                 IceState {
@@ -288,19 +294,33 @@ impl FastBook {
         let s = self.slots[si];
         let side = self.levels[s.level()].side;
         self.unlink(si);
+        let t = Taker {
+            id,
+            account: s.account,
+            side,
+            limit: Some(price),
+            qty,
+            tif: Tif::Gtc,
+            stp: s.stp(),
+        };
+        self.requeue_unlinked_iceberg(si, &t, display, sink);
+    }
+
+    /// The replaced iceberg in slot `si`, already out of its level, meets the other side
+    /// as `t` (limit its new price, quantity what it has left), and what remains rests
+    /// again as an iceberg of `display`; with nothing left it leaves.
+    pub(super) fn requeue_unlinked_iceberg<S: EventSink>(
+        &mut self,
+        si: Ix<Slot>,
+        t: &Taker,
+        display: Qty,
+        sink: &mut S,
+    ) {
+        let (id, side, price, qty) = (t.id, t.side, t.limit.expect("a replace's price"), t.qty);
         let left = if self.eligible_level(side, Some(price)).is_none() {
             Some((price, qty))
         } else {
-            let t = Taker {
-                id,
-                account: s.account,
-                side,
-                limit: Some(price),
-                qty,
-                tif: Tif::Gtc,
-                stp: s.stp(),
-            };
-            self.execute(&t, sink)
+            self.execute(t, sink)
         };
         match left {
             Some((price, qty)) => {
@@ -331,6 +351,7 @@ impl FastBook {
     ) -> bool {
         match self.index.get(id) {
             Some(si) if display != 0 => {
+                self.exotic = true;
                 self.icebergs.set(si, IceState { display, reserve });
                 true
             }

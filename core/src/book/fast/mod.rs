@@ -41,6 +41,7 @@
 //! the matching frame and the one fill step; [`fifo`], [`pro_rata`] and [`fok`] the
 //! policies and the fill-or-kill pre-check; [`stp`] self-trade prevention; [`stops`]
 //! pending stops and their cascade; [`iceberg`] icebergs' hidden reserves and refills;
+//! [`peg`] midpoint pegs, apart from the lit book;
 //! [`trait_impl`] the [`OrderBook`](crate::book::OrderBook) queries.
 
 mod allocation;
@@ -53,6 +54,7 @@ mod footprint;
 mod iceberg;
 mod ladder;
 mod links;
+mod peg;
 mod pro_rata;
 mod slots;
 mod stops;
@@ -127,6 +129,13 @@ pub struct FastBook {
     cme_fills: Vec<Qty>,
     /// Iceberg reserves by slot ([`iceberg`]); empty unless icebergs rest.
     icebergs: iceberg::Icebergs,
+    /// Resting midpoint pegs ([`peg`]); empty unless pegs rest.
+    pegs: peg::Pegs,
+    /// Set whenever icebergs or pegs rest (it may stay set a little after the last has
+    /// gone): the one test that sends a cancel or replace off the plain path, for both
+    /// kinds. Set where an iceberg or peg comes to rest, recomputed by
+    /// [`FastBook::refresh_modes`] after every command that took the exotic path.
+    exotic: bool,
 }
 
 impl FastBook {
@@ -171,6 +180,8 @@ impl FastBook {
             cme_slots: Vec::with_capacity(cme_cap),
             cme_fills: Vec::with_capacity(cme_cap),
             icebergs: iceberg::Icebergs::default(),
+            pegs: peg::Pegs::default(),
+            exotic: false,
         }
     }
 
@@ -242,6 +253,16 @@ impl FastBook {
         self.cme_slots.clear();
         self.cme_fills.clear();
         self.icebergs.clear();
+        self.pegs.clear();
+        self.exotic = false;
+    }
+
+    /// Recompute `slow` ("a grid, a CME policy, stops pending or pegs resting": new orders
+    /// take `new_order`'s slow path) and `exotic` ("icebergs or pegs rest") after a command
+    /// may have changed what rests or is pending.
+    fn refresh_modes(&mut self) {
+        self.slow = slow_config(&self.cfg) || !self.stops.is_empty() || self.pegs.any();
+        self.exotic = self.icebergs.any() || self.pegs.any();
     }
 }
 

@@ -18,7 +18,7 @@ use super::FastBook;
 use crate::book::id_index::Vacancy;
 use crate::book::pool::Ix;
 use crate::book::validate;
-use crate::command::{Event, EventSink, NewOrder, Sink};
+use crate::command::{Command, Event, EventSink, NewOrder, Sink};
 use crate::types::{CancelReason, OrdType, OrderId, Price, RejectReason, Side};
 
 /// Stops the list is pre-sized for (at most; `capacity` if smaller).
@@ -70,11 +70,6 @@ impl FastBook {
         self.stops.iter().position(|s| s.order.id == id)
     }
 
-    /// Keep `slow` equal to "a grid, a CME policy, or stops pending".
-    fn stops_changed(&mut self) {
-        self.slow = super::slow_config(&self.cfg) || !self.stops.is_empty();
-    }
-
     /// The checks of an order the plain checks turned away (a stop type or an iceberg):
     /// all the stateless ones ([`validate::check_new_on`]), then a live or pending
     /// duplicate id. An accepted order gets back where its id would be indexed.
@@ -112,12 +107,17 @@ impl FastBook {
         }
         let trigger = o.ord_type.trigger().expect("new_stop takes stops only");
         sink.event(Event::Ack { id: o.id });
+        self.pend_stop(o, trigger);
+    }
+
+    /// Hold an accepted stop or stop-limit (its `ACK` given) until its trigger.
+    pub(super) fn pend_stop(&mut self, o: &NewOrder, trigger: Price) {
         self.stops.push(PendingStop {
             order: *o,
             trigger,
             fired: false,
         });
-        self.stops_changed();
+        self.refresh_modes();
     }
 
     /// A cancel of an id that is not resting: a pending stop leaves (reported with its
@@ -128,7 +128,7 @@ impl FastBook {
         match self.stop_position(id) {
             Some(pos) => {
                 let o = self.stops.remove(pos).order;
-                self.stops_changed();
+                self.refresh_modes();
                 sink.event(Event::Cancel {
                     id,
                     qty: o.qty,
@@ -161,12 +161,9 @@ impl FastBook {
         t: &Taker,
         sink: &mut S,
     ) {
-        self.then_cascade(sink, |book, p| match book.execute(t, p) {
-            Some((price, qty)) => book.link_tail(si, t.side, price, qty),
-            None => {
-                book.index.remove(t.id);
-                book.free_slot(si);
-            }
+        self.then_cascade(sink, |book, p| {
+            let left = book.execute(t, p);
+            book.settle(si, t.id, t.side, left);
         });
     }
 
@@ -193,14 +190,17 @@ impl FastBook {
                 return;
             };
             let mut o = self.stops.remove(pos).order;
-            self.stops_changed();
+            self.refresh_modes();
             o.ord_type = match o.ord_type {
                 OrdType::Stop { .. } => OrdType::Market,
                 _ => OrdType::Limit,
             };
             let mut p = Prints::new(sink);
             let grid = self.grid;
-            if self.admit::<false, _>(&o, grid, true, &mut p) {
+            if self.pegs.any() {
+                // The pegs met first, then their cross ([`super::peg`]).
+                self.peg_command(&Command::New(o), &mut p);
+            } else if self.admit::<false, _>(&o, grid, true, &mut p) {
                 self.match_new(&o, &mut p);
             }
             range = p.range;

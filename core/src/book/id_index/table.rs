@@ -43,6 +43,15 @@ impl<T> Entry<T> {
     };
 }
 
+/// The folded Fibonacci hash of `key`: the high half XOR the low half of the 128-bit
+/// product `key × ⌊2^64/φ⌋` (the parent module's docs say why the fold). Its top bits are
+/// a table's bucket; the fast book's peg map hashes ids with it too.
+#[inline(always)]
+pub(crate) fn fold_hash(key: u64) -> u64 {
+    let p = u128::from(key) * 0x9E37_79B9_7F4A_7C15;
+    ((p >> 64) as u64) ^ (p as u64)
+}
+
 /// One open-addressing table: a power-of-two number of buckets.
 #[derive(Debug)]
 pub(super) struct Table<T> {
@@ -127,8 +136,7 @@ impl<T> Table<T> {
     /// `key × ⌊2^64/φ⌋` (see the module docs for why the fold).
     #[inline(always)]
     pub(super) fn home(&self, key: u64) -> usize {
-        let p = u128::from(key) * 0x9E37_79B9_7F4A_7C15;
-        ((((p >> 64) as u64) ^ (p as u64)) >> self.shift) as usize
+        (fold_hash(key) >> self.shift) as usize
     }
 
     /// Starts loading `key`'s home bucket (a hint, see [`crate::book::pool::prefetch`]).

@@ -20,6 +20,7 @@ pub(crate) mod allocation;
 mod cme;
 mod iceberg;
 mod matching;
+mod peg;
 mod stops;
 mod trait_impl;
 
@@ -79,6 +80,8 @@ pub struct ReferenceBook {
     top: [Option<OrderId>; 2],
     /// Pending stops and stop-limits, in arrival order ([`stops`]).
     stops: Vec<stops::Pending>,
+    /// Resting midpoint pegs of both sides, in arrival order ([`peg`]).
+    pegs: Vec<peg::Peg>,
 }
 
 impl ReferenceBook {
@@ -92,6 +95,7 @@ impl ReferenceBook {
             groups: BTreeMap::new(),
             top: [None; 2],
             stops: Vec::new(),
+            pegs: Vec::new(),
         }
     }
 
@@ -211,6 +215,10 @@ impl ReferenceBook {
         if let OrdType::Iceberg { display } = o.ord_type {
             self.validate_iceberg(o, display)?;
         }
+        // 2-3c. a midpoint peg's cap, time in force and policy
+        if o.ord_type == OrdType::MidPeg {
+            self.validate_peg(o)?;
+        }
         match (o.ord_type, o.price) {
             (OrdType::Limit, None) => return Err(RejectReason::BadPrice),
             (OrdType::Market, Some(_)) => return Err(RejectReason::BadPrice),
@@ -225,14 +233,17 @@ impl ReferenceBook {
         if o.ord_type == OrdType::Market && matches!(o.tif, Tif::Gtc | Tif::Post) {
             return Err(RejectReason::BadTif);
         }
-        // 4. live id
-        if self.index.contains_key(&o.id) || self.stops.iter().any(|s| s.order.id == o.id) {
+        // 4. live id (a pending stop's or a resting peg's too)
+        if self.index.contains_key(&o.id)
+            || self.stops.iter().any(|s| s.order.id == o.id)
+            || self.pegs.iter().any(|p| p.id == o.id)
+        {
             return Err(RejectReason::DuplicateId);
         }
-        // 5. post-only meeting the opposite best
+        // 5. post-only meeting the opposite best, or an opposite peg at the midpoint
         if o.tif == Tif::Post {
             if let Some(p) = o.price {
-                if self.would_cross(o.side, p) {
+                if self.would_cross(o.side, p) || self.would_trade_peg(o.side, p) {
                     return Err(RejectReason::WouldCross);
                 }
             }
@@ -240,7 +251,13 @@ impl ReferenceBook {
         Ok(())
     }
 
+    /// A new order, then the cross of the resting pegs at the midpoint it leaves.
     fn new_order<S: EventSink>(&mut self, o: &NewOrder, sink: &mut S) {
+        self.enter_new(o, sink);
+        self.cross_pegs(sink);
+    }
+
+    fn enter_new<S: EventSink>(&mut self, o: &NewOrder, sink: &mut S) {
         if let Err(reason) = self.validate_new(o) {
             sink.event(Event::Reject { id: o.id, reason });
             return;
@@ -254,7 +271,7 @@ impl ReferenceBook {
             return;
         }
 
-        let taker = Taker {
+        let mut taker = Taker {
             id: o.id,
             account: o.account,
             side: o.side,
@@ -263,9 +280,19 @@ impl ReferenceBook {
             stp: o.stp,
         };
 
+        if o.ord_type == OrdType::MidPeg {
+            return self.enter_peg(taker, o.tif, sink);
+        }
+
         if o.tif == Tif::Fok {
-            // Simulate as an IOC without touching the book; only a complete fill proceeds.
-            if self.simulate_fill(&taker) != o.qty as u128 {
+            // Simulate as an IOC without touching the book (the pegs first, then the lit
+            // levels with what they leave); only a complete fill proceeds.
+            let (from_pegs, left) = self.simulate_pegs(&taker);
+            let total = match left {
+                Some(remaining) => from_pegs + self.simulate_fill(&Taker { remaining, ..taker }),
+                None => from_pegs,
+            };
+            if total != o.qty as u128 {
                 sink.event(Event::Cancel {
                     id: o.id,
                     qty: o.qty,
@@ -277,7 +304,9 @@ impl ReferenceBook {
             }
         }
 
-        let mut taker = taker;
+        if self.walk_pegs(&mut taker, sink) == WalkEnd::StoppedBySTP {
+            return;
+        }
         let end = self.walk(&mut taker, sink);
         if end == WalkEnd::StoppedBySTP {
             return;
@@ -324,7 +353,22 @@ impl ReferenceBook {
         }
     }
 
+    /// A cancel, then the cross of the resting pegs (the touch may have moved).
     fn cancel<S: EventSink>(&mut self, id: OrderId, sink: &mut S) {
+        self.cancel_inner(id, sink);
+        self.cross_pegs(sink);
+    }
+
+    fn cancel_inner<S: EventSink>(&mut self, id: OrderId, sink: &mut S) {
+        if let Some(p) = self.cancel_peg(id) {
+            return sink.event(Event::Cancel {
+                id,
+                qty: p.open,
+                reason: CancelReason::User,
+                side: p.side,
+                price: p.cap,
+            });
+        }
         match self.remove(id) {
             Some(o) => sink.event(Event::Cancel {
                 id,
@@ -350,12 +394,20 @@ impl ReferenceBook {
         }
     }
 
+    /// A replace, then the cross of the resting pegs (the touch may have moved).
     fn replace<S: EventSink>(&mut self, id: OrderId, price: Price, qty: Qty, sink: &mut S) {
+        self.replace_inner(id, price, qty, sink);
+        self.cross_pegs(sink);
+    }
+
+    fn replace_inner<S: EventSink>(&mut self, id: OrderId, price: Price, qty: Qty, sink: &mut S) {
         let reject = |sink: &mut S, reason| sink.event(Event::Reject { id, reason });
-        // 1. live?
-        let Some(current) = self.order_internal(id) else {
+        // 1. live? (a resting order, or a resting peg)
+        let peg = self.pegs.iter().position(|p| p.id == id);
+        let current = self.order_internal(id);
+        if current.is_none() && peg.is_none() {
             return reject(sink, RejectReason::UnknownId);
-        };
+        }
         // 2. quantity
         if !self.cfg.qty_ok(qty) {
             return reject(sink, RejectReason::BadQty);
@@ -370,8 +422,14 @@ impl ReferenceBook {
         if !self.on_tick(price) {
             return reject(sink, RejectReason::BadTick);
         }
+        let Some(current) = current else {
+            let i = peg.expect("a peg when no order rests");
+            return self.replace_peg(i, price, qty, sink);
+        };
         // 4. post-only would cross at its new price
-        if current.tif == Tif::Post && self.would_cross(current.side, price) {
+        if current.tif == Tif::Post
+            && (self.would_cross(current.side, price) || self.would_trade_peg(current.side, price))
+        {
             return reject(sink, RejectReason::WouldCross);
         }
 
@@ -407,6 +465,9 @@ impl ReferenceBook {
             remaining: qty,
             stp: current.stp,
         };
+        if self.walk_pegs(&mut taker, sink) == WalkEnd::StoppedBySTP {
+            return;
+        }
         let end = self.walk(&mut taker, sink);
         if end == WalkEnd::StoppedBySTP {
             return;

@@ -18,6 +18,7 @@ impl OrderBook for ReferenceBook {
         self.index.clear();
         self.top = [None; 2];
         self.stops.clear();
+        self.pegs.clear();
     }
 
     fn apply<S: EventSink>(&mut self, cmd: &Command, sink: &mut S) {
@@ -54,6 +55,23 @@ impl OrderBook for ReferenceBook {
 
     fn len(&self) -> usize {
         self.index.len()
+    }
+
+    fn pegs(&self) -> usize {
+        self.pegs.len()
+    }
+
+    fn for_each_peg(&self, f: &mut dyn FnMut(&RestingPeg)) {
+        for p in &self.pegs {
+            f(&RestingPeg {
+                side: p.side,
+                id: p.id,
+                account: p.account,
+                open_qty: p.open,
+                cap: p.cap,
+                stp: p.stp,
+            });
+        }
     }
 
     fn icebergs(&self) -> usize {
