@@ -32,7 +32,8 @@ pub struct Args {
     /// Write the event lines of the re-applied tail here.
     #[arg(long, value_name = "FILE")]
     pub events: Option<PathBuf>,
-    /// Write the recovered book (`side,price,id,open_qty` lines) here.
+    /// Write the recovered book (`side,price,id,open_qty` lines, then any resting midpoint
+    /// pegs as `side,MID,id,open_qty,cap`) here.
     #[arg(long, value_name = "FILE")]
     pub book_out: Option<PathBuf>,
 }

@@ -43,7 +43,8 @@ pub struct Args {
     /// Write events to this file instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub events: Option<PathBuf>,
-    /// Write the final book (`side,price,id,open_qty` lines) to this file.
+    /// Write the final book (`side,price,id,open_qty` lines, then any resting midpoint pegs as
+    /// `side,MID,id,open_qty,cap`) to this file.
     #[arg(long, value_name = "FILE")]
     pub book_out: Option<PathBuf>,
     /// Book implementation.
