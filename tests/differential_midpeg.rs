@@ -23,6 +23,15 @@ use rand_chacha::ChaCha8Rng;
 mod hidden;
 use hidden::hidden;
 
+/// Buy or sell, evenly.
+fn any_side(rng: &mut ChaCha8Rng) -> Side {
+    if rng.random_bool(0.5) {
+        Side::Buy
+    } else {
+        Side::Sell
+    }
+}
+
 fn command(rng: &mut ChaCha8Rng, tick: i64) -> Command {
     let id = rng.random_range(1..=40u64);
     let price = |rng: &mut ChaCha8Rng| 1_000 + tick * rng.random_range(-4..=4i64);
@@ -39,11 +48,7 @@ fn command(rng: &mut ChaCha8Rng, tick: i64) -> Command {
         3 => Stp::DecrementCancel,
         _ => Stp::None,
     };
-    let side = if rng.random_bool(0.5) {
-        Side::Buy
-    } else {
-        Side::Sell
-    };
+    let side = any_side(rng);
     let account = rng.random_range(1..=3);
     let qty = rng.random_range(1..=12);
     match rng.random_range(0..100) {
@@ -235,11 +240,7 @@ fn pegs_are_unsupported_under_pro_rata_and_cme() {
 /// then refuse.
 fn deep_command(rng: &mut ChaCha8Rng) -> Command {
     let id = rng.random_range(1..=3_000u64);
-    let side = if rng.random_bool(0.5) {
-        Side::Buy
-    } else {
-        Side::Sell
-    };
+    let side = any_side(rng);
     let account = rng.random_range(1..=4);
     let qty = rng.random_range(1..=12);
     let near = |rng: &mut ChaCha8Rng| 1_000 + rng.random_range(-8..=8i64);
