@@ -120,15 +120,7 @@ impl FastBook {
             });
             return;
         }
-        let t = Taker {
-            id: o.id,
-            account: o.account,
-            side: o.side,
-            limit: o.price,
-            qty: o.qty,
-            tif: o.tif,
-            stp: o.stp,
-        };
+        let t = Taker::of_new(o);
         // Fills may have removed makers' ids (and moved others), so the duplicate check's
         // place is stale: the rest probes again from the home.
         if let Some((price, qty)) = self.execute(&t, sink) {
@@ -273,7 +265,7 @@ impl FastBook {
             return;
         }
         let s = self.slots[si];
-        let (tif, stp, li) = (s.tif(), s.stp(), s.level());
+        let (tif, li) = (s.tif(), s.level());
         let side = self.levels[li].side;
         if tif == Tif::Post && self.would_cross(side, price) {
             sink.event(Event::Reject {
@@ -304,15 +296,7 @@ impl FastBook {
             self.link_tail(si, side, price, qty);
             return;
         }
-        let t = Taker {
-            id,
-            account: s.account,
-            side,
-            limit: Some(price),
-            qty,
-            tif,
-            stp,
-        };
+        let t = Taker::requeued(&s, id, side, price, qty);
         if !self.stops.is_empty() {
             return self.replace_then_trigger(si, &t, sink);
         }

@@ -7,7 +7,7 @@
 use super::slots::{Level, Slot};
 use super::FastBook;
 use crate::book::pool::Ix;
-use crate::command::{Event, EventSink};
+use crate::command::{Event, EventSink, NewOrder};
 use crate::types::{Account, CancelReason, MatchPolicy, OrderId, Price, Qty, Side, Stp, Tif};
 
 /// An order entering the matching walk: a new order, or a resting one re-entering after
@@ -22,6 +22,38 @@ pub(super) struct Taker {
     pub(super) qty: Qty,
     pub(super) tif: Tif,
     pub(super) stp: Stp,
+}
+
+impl Taker {
+    /// A new order entering the walk, with all its terms.
+    #[inline(always)]
+    pub(super) fn of_new(o: &NewOrder) -> Self {
+        Taker {
+            id: o.id,
+            account: o.account,
+            side: o.side,
+            limit: o.price,
+            qty: o.qty,
+            tif: o.tif,
+            stp: o.stp,
+        }
+    }
+
+    /// Resting order `id` (in slot `s`, on `side`) re-entering the walk after a replace
+    /// that lost its priority: its account, time in force and STP mode, with the
+    /// replace's price and quantity.
+    #[inline(always)]
+    pub(super) fn requeued(s: &Slot, id: OrderId, side: Side, price: Price, qty: Qty) -> Self {
+        Taker {
+            id,
+            account: s.account,
+            side,
+            limit: Some(price),
+            qty,
+            tif: s.tif(),
+            stp: s.stp(),
+        }
+    }
 }
 
 /// What the matching walk left of the taker.

@@ -166,13 +166,8 @@ impl FastBook {
             (Some((price, o.qty)), Some(vacancy))
         } else {
             let t = Taker {
-                id: o.id,
-                account: o.account,
-                side: o.side,
-                limit: o.price,
-                qty: o.qty,
                 tif: Tif::Gtc,
-                stp: o.stp,
+                ..Taker::of_new(o)
             };
             // Fills may have moved ids: the rest probes again from the home.
             (self.execute(&t, sink), None)
@@ -295,13 +290,8 @@ impl FastBook {
         let side = self.levels[s.level()].side;
         self.unlink(si);
         let t = Taker {
-            id,
-            account: s.account,
-            side,
-            limit: Some(price),
-            qty,
             tif: Tif::Gtc,
-            stp: s.stp(),
+            ..Taker::requeued(&s, id, side, price, qty)
         };
         self.requeue_unlinked_iceberg(si, &t, display, sink);
     }

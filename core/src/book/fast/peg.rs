@@ -518,15 +518,7 @@ impl FastBook {
         if let Some(trigger) = o.ord_type.trigger() {
             return self.pend_stop(o, trigger);
         }
-        let t = Taker {
-            id: o.id,
-            account: o.account,
-            side: o.side,
-            limit: o.price,
-            qty: o.qty,
-            tif: o.tif,
-            stp: o.stp,
-        };
+        let t = Taker::of_new(o);
         if o.ord_type == OrdType::MidPeg {
             return self.peg_arrival(&t, sink);
         }
@@ -697,15 +689,7 @@ impl FastBook {
             return self.reduce_in_place(si, qty);
         }
         self.unlink(si);
-        let t = Taker {
-            id,
-            account: s.account,
-            side,
-            limit: Some(price),
-            qty,
-            tif: s.tif(),
-            stp: s.stp(),
-        };
+        let t = Taker::requeued(&s, id, side, price, qty);
         let (qty, stopped) = self.take_pegs(&t, sink);
         let t = Taker { qty, ..t };
         match iceberg {
