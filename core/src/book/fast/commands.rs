@@ -200,27 +200,31 @@ impl FastBook {
         }
     }
 
-    /// A cancel or replace while icebergs or pegs rest (the dispatcher's `exotic` test):
-    /// with pegs resting, the whole command on the pegs' path; else the iceberg-aware
-    /// cancel or replace. Then `exotic` recomputed, clearing it once neither rests.
+    /// A replace while icebergs or pegs rest (the dispatcher's `exotic` test): with pegs
+    /// resting, the whole command on the pegs' path; else the iceberg-aware replace. Then
+    /// `exotic` recomputed, clearing it once neither rests.
     #[cold]
     #[inline(never)]
-    pub(super) fn exotic_command<S: EventSink>(&mut self, cmd: &Command, sink: &mut S) {
-        match *cmd {
-            _ if self.pegs.any() => return self.apply_with_pegs(cmd, sink),
-            Command::Cancel { id } => self.cancel_with_icebergs(id, sink),
-            Command::Replace { id, price, qty } => self.replace::<true, S>(id, price, qty, sink),
-            Command::New(ref o) => self.new_order(o, sink),
+    pub(super) fn exotic_replace<S: EventSink>(
+        &mut self,
+        id: OrderId,
+        price: Price,
+        qty: Qty,
+        sink: &mut S,
+    ) {
+        if self.pegs.any() {
+            return self.apply_with_pegs(&Command::Replace { id, price, qty }, sink);
         }
+        self.replace::<true, S>(id, price, qty, sink);
         // No peg rests here, and a change to the stops refreshes the modes itself: only
         // the icebergs can have gone (measured: the whole refresh cost an iceberg's cancel
         // 37 instructions).
         self.exotic = self.icebergs.any();
     }
 
-    /// [`Self::exotic_command`] for a cancel, without its match on the command: an
-    /// iceberg's cancel goes straight to [`Self::cancel_with_icebergs`] (through the
-    /// general one it cost 18 instructions more, gungraun `iceberg_cancel`).
+    /// A cancel while icebergs or pegs rest: an iceberg's cancel goes straight to
+    /// [`Self::cancel_with_icebergs`] (through one exotic path shared with replaces it cost
+    /// 18 instructions more, gungraun `iceberg_cancel`).
     #[inline(never)]
     pub(super) fn exotic_cancel<S: EventSink>(&mut self, id: OrderId, sink: &mut S) {
         if self.pegs.any() {

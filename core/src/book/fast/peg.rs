@@ -346,11 +346,6 @@ impl FastBook {
             .is_some_and(|mid| self.pegs.live(opp).any(|p| cap_ok(opp, p.cap, mid)))
     }
 
-    /// Take `q` off the peg at `i` of `side`'s queue; it leaves at zero.
-    fn take_peg(&mut self, side: Side, i: usize, q: Qty) {
-        self.pegs.take(side, i, q);
-    }
-
     /// An incoming order (lit or peg) against the opposite pegs at the midpoint, FIFO among
     /// those whose caps admit it, its STP mode applying. Returns what is left of it and
     /// whether STP stopped it (its remainder then already cancelled).
@@ -407,7 +402,7 @@ impl FastBook {
                         let d = rem.min(m.qty);
                         cancel_maker(sink, d);
                         cancel_taker(sink, d);
-                        self.take_peg(opp, i, d);
+                        self.pegs.take(opp, i, d);
                         rem -= d;
                         if rem == 0 {
                             return (0, true);
@@ -423,7 +418,7 @@ impl FastBook {
                 price: mid,
                 qty: q,
             });
-            self.take_peg(opp, i, q);
+            self.pegs.take(opp, i, q);
             rem -= q;
         }
         (rem, false)
@@ -472,24 +467,24 @@ impl FastBook {
                     Stp::None => unreachable!("STP none is an ordinary trade"),
                     Stp::CancelTaker => {
                         stp_cancel(sink, &t, ts, t.qty);
-                        self.take_peg(ts, ti, t.qty);
+                        self.pegs.take(ts, ti, t.qty);
                     }
                     Stp::CancelMaker => {
                         stp_cancel(sink, &m, ms, m.qty);
-                        self.take_peg(ms, mi, m.qty);
+                        self.pegs.take(ms, mi, m.qty);
                     }
                     Stp::CancelBoth => {
                         stp_cancel(sink, &m, ms, m.qty);
                         stp_cancel(sink, &t, ts, t.qty);
-                        self.take_peg(ms, mi, m.qty);
-                        self.take_peg(ts, ti, t.qty);
+                        self.pegs.take(ms, mi, m.qty);
+                        self.pegs.take(ts, ti, t.qty);
                     }
                     Stp::DecrementCancel => {
                         let d = t.qty.min(m.qty);
                         stp_cancel(sink, &m, ms, d);
                         stp_cancel(sink, &t, ts, d);
-                        self.take_peg(ms, mi, d);
-                        self.take_peg(ts, ti, d);
+                        self.pegs.take(ms, mi, d);
+                        self.pegs.take(ts, ti, d);
                     }
                 }
                 continue;
@@ -501,8 +496,8 @@ impl FastBook {
                 price: mid,
                 qty: q,
             });
-            self.take_peg(ms, mi, q);
-            self.take_peg(ts, ti, q);
+            self.pegs.take(ms, mi, q);
+            self.pegs.take(ts, ti, q);
         }
     }
 

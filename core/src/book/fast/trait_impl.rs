@@ -24,7 +24,9 @@ impl OrderBook for FastBook {
             // the pegs follow ([`super::peg`]); one flag for both, tested here, out of
             // `cancel`, where it cost one instruction more (measured).
             Command::Cancel { id } if self.exotic => self.exotic_cancel(*id, sink),
-            Command::Replace { .. } if self.exotic => self.exotic_command(cmd, sink),
+            Command::Replace { id, price, qty } if self.exotic => {
+                self.exotic_replace(*id, *price, *qty, sink)
+            }
             Command::Cancel { id } => self.cancel(*id, sink),
             Command::Replace { id, price, qty } => {
                 self.replace::<false, S>(*id, *price, *qty, sink)
