@@ -17,7 +17,8 @@
 //! with `never` the advice is ignored). So an array is advised *before* it is written:
 //! [`with_capacity`] makes a vector and advises its buffer, and [`grow`] moves a full
 //! vector into a fresh advised buffer of twice the capacity (a `realloc` would keep the
-//! old pages' 4 KiB backing). Anything under 2 MiB is not advised (no huge page fits).
+//! old pages' 4 KiB backing; the cold slab grows so only in its first chunk,
+//! `chunked.rs`). Anything under 2 MiB is not advised (no huge page fits).
 //! Elsewhere than Linux both are plain vector operations. The advice changes how memory is
 //! backed, never what it holds: results are the same with or without it.
 
@@ -32,8 +33,8 @@ pub(super) fn with_capacity<T>(n: usize) -> Vec<T> {
 }
 
 /// Doubles `v`'s capacity (at least 64 elements) into a fresh advised buffer, keeping its
-/// elements; a vector that is not full is left as it is. For the cold slab: called before a
-/// push that would grow it.
+/// elements; a vector that is not full is left as it is. For the cold slab's first chunk:
+/// called before a push that would grow it.
 pub(super) fn grow<T: Copy>(v: &mut Vec<T>) {
     if v.len() < v.capacity() {
         return;

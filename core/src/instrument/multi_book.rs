@@ -50,6 +50,7 @@
 //! Every event names its instrument ([`InstrumentEvent`]). A command for an instrument
 //! the table does not hold gets `Reject { id, reason: UnknownInstrument }`.
 
+use self::chunked::ChunkedSlab;
 use super::cold::{Cold, ColdBook, COLD_ORDERS};
 pub use super::config::{MultiBookConfig, MultiBookConfigError};
 use super::entry::{class_key, ClassKey, Entry, Tier, FULL_TAG};
@@ -70,7 +71,7 @@ pub struct MultiBook<B> {
     /// Distinct book configurations (capacity `cfg.book_capacity`), and their index.
     classes: Vec<BookConfig>,
     class_index: HashMap<ClassKey, u32>,
-    cold: Vec<ColdBook>,
+    cold: ChunkedSlab<ColdBook>,
     free_cold: Vec<u32>,
     full: Vec<Option<Box<B>>>,
     /// Beside each full book slot: its instrument and its commands since it was taken or
@@ -131,7 +132,7 @@ impl<B: BookStorage> MultiBook<B> {
             entries: huge_pages::with_capacity(table.len()),
             classes: Vec::new(),
             class_index: HashMap::new(),
-            cold: Vec::new(),
+            cold: ChunkedSlab::new(),
             free_cold: Vec::new(),
             full: Vec::new(),
             full_meta: Vec::new(),
@@ -261,12 +262,11 @@ impl<B: BookStorage> MultiBook<B> {
                 let c = match self.free_cold.pop() {
                     Some(c) => c as usize,
                     None => {
-                        huge_pages::grow(&mut self.cold);
-                        self.cold.push(ColdBook::EMPTY);
+                        let c = self.cold.push(ColdBook::EMPTY);
                         // The free list can come to name every record: room for that now,
                         // so it never grows on its own.
                         reserve_to(&mut self.free_cold, self.cold.len());
-                        self.cold.len() - 1
+                        c
                     }
                 };
                 self.entries[index].slot = 1 + c as u32;
@@ -489,6 +489,8 @@ impl<B: BookStorage> crate::engine::Processor<InstrumentCommand> for MultiBook<B
 
 #[path = "batch.rs"]
 mod batch;
+#[path = "chunked.rs"]
+mod chunked;
 #[path = "huge_pages.rs"]
 mod huge_pages;
 #[path = "multi_book_queries.rs"]

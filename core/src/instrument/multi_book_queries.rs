@@ -1,7 +1,7 @@
 //! What a multi-book tells about itself, without changing anything: its table and
 //! limits, each instrument's book, and the counts and memory a report prints.
 
-use super::{BookStorage, BookView, ClassKey, ColdBook, Entry, FullMeta, MultiBook, Tier};
+use super::{BookStorage, BookView, ClassKey, Entry, FullMeta, MultiBook, Tier};
 use super::{InstrumentId, InstrumentTable, MultiBookConfig, TierMoves};
 use crate::types::BookConfig;
 
@@ -85,7 +85,7 @@ impl<B: BookStorage> MultiBook<B> {
             + self.entries.capacity() * size_of::<Entry>()
             + self.classes.capacity() * (size_of::<BookConfig>() + size_of::<Vec<Box<B>>>())
             + self.class_index.capacity() * (size_of::<ClassKey>() + size_of::<u32>())
-            + self.cold.capacity() * size_of::<ColdBook>()
+            + self.cold.memory_bytes()
             + (self.free_cold.capacity() + self.free_full.capacity()) * size_of::<u32>()
             + self.full.capacity() * size_of::<Option<Box<B>>>()
             + self.full_meta.capacity() * size_of::<FullMeta>()
