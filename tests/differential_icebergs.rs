@@ -4,10 +4,10 @@
 //! replaces on a few prices, so that refills at the back of a level, refills of a level's
 //! only order, STP against an iceberg maker and replaces of icebergs all happen often.
 //! The fast book must give the reference book's events and book after every command, under
-//! both replace-priority modes; under pro-rata every iceberg must be rejected UNSUPPORTED
-//! by both. Per order, fills and cancels never exceed its quantity (the reserve is not in
+//! both replace-priority modes, under price-time, pro-rata and every CME algorithm. Per order, fills and cancels never exceed its quantity (the reserve is not in
 //! the book queries, so that is the conservation the events alone can show).
 
+use flowmatch::core::allocation::{Algorithm, AllocationParams, CmePolicy, Lmm};
 use flowmatch::core::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -198,12 +198,56 @@ fn icebergs_match_reference_under_price_time() {
     assert!(rested > 10_000, "only {rested} icebergs rested");
 }
 
+/// CME parameters for a stream: TOP limits, a pro-rata minimum, a split and leveling
+/// drawn from the seed, and one LMM (account 1 or 2, 10-40%) on half the streams.
+fn cme_params(seed: u64) -> AllocationParams {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
+    let mut p = AllocationParams {
+        top_min: rng.random_range(0..=3),
+        top_max: if rng.random_bool(0.5) {
+            0
+        } else {
+            rng.random_range(1..=8)
+        },
+        pro_rata_min: rng.random_range(1..=3),
+        split_fifo_percent: rng.random_range(0..=100),
+        leveling: rng.random_bool(0.5),
+        ..AllocationParams::default()
+    };
+    if rng.random_bool(0.5) {
+        let lmm = Lmm {
+            account: rng.random_range(1..=2),
+            percent: rng.random_range(10..=40),
+        };
+        p.push_lmm(lmm).expect("one LMM");
+    }
+    p
+}
+
+/// Pro-rata (with and without a top order) and every CME algorithm take icebergs: only the
+/// shown parts are allocated, a refill waits for the level's next round at the back, and a
+/// refilled TOP order is TOP no more. Both books must agree on all of it, with stops
+/// among the icebergs too.
 #[test]
-fn icebergs_are_unsupported_under_pro_rata_in_both_books() {
-    let (rested, unsupported, _) =
-        run(MatchPolicy::ProRata { top_order: false }, 0..40, 500, false);
-    assert_eq!(rested, 0);
-    assert!(unsupported > 100, "only {unsupported} UNSUPPORTED rejects");
+fn icebergs_match_reference_under_pro_rata_and_cme() {
+    let mut policies = vec![
+        (MatchPolicy::ProRata { top_order: false }, 3_000),
+        (MatchPolicy::ProRata { top_order: true }, 3_100),
+    ];
+    for (k, algorithm) in Algorithm::ALL.into_iter().enumerate() {
+        let seed = 3_200 + 100 * k as u64;
+        let policy = CmePolicy::new(algorithm, cme_params(seed)).expect("parameters in range");
+        policies.push((MatchPolicy::Cme(policy), seed));
+    }
+    for (policy, first) in policies {
+        let (rested, unsupported, triggered) = run(policy, first..first + 40, 1_000, true);
+        assert_eq!(unsupported, 0, "{policy:?}");
+        assert!(rested > 1_000, "{policy:?}: only {rested} icebergs rested");
+        assert!(
+            triggered > 500,
+            "{policy:?}: only {triggered} stops triggered"
+        );
+    }
 }
 
 /// Icebergs among stops and stop-limits: an iceberg's fills (and its refills' fills) set

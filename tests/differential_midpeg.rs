@@ -11,10 +11,9 @@
 //! The streams also carry icebergs and stops (whose triggers peg trades may reach), since
 //! a peg meets them on both books' exotic paths. Under price-time and on a tick grid of 2
 //! (every price even, so a midpoint exists only when the spread is a multiple of two
-//! ticks); under pro-rata and a CME algorithm every peg is refused (`UNSUPPORTED`) and the
-//! books must still agree on everything else.
+//! ticks); and under pro-rata and every CME algorithm.
 
-use flowmatch::core::allocation::{Algorithm, AllocationParams, CmePolicy};
+use flowmatch::core::allocation::{Algorithm, AllocationParams, CmePolicy, Lmm};
 use flowmatch::core::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -220,17 +219,38 @@ fn pegs_match_reference_on_a_tick_grid() {
     assert!(trades > 2_000, "only {trades} trades with a peg maker");
 }
 
-/// Pro-rata and CME books refuse every peg (and iceberg): no peg ever trades there.
+/// Pro-rata and every CME algorithm take pegs and icebergs: pegs trade among themselves and
+/// with lit takers at the midpoint in time priority whatever the policy (the policy shares
+/// lit levels), and both books must agree on all of it.
 #[test]
-fn pegs_are_unsupported_under_pro_rata_and_cme() {
-    let p = CmePolicy::new(Algorithm::A, AllocationParams::default()).expect("defaults");
-    for (policy, seed) in [
+fn pegs_match_reference_under_pro_rata_and_cme() {
+    let mut policies = vec![
         (MatchPolicy::ProRata { top_order: false }, 2_000),
         (MatchPolicy::ProRata { top_order: true }, 3_000),
-        (MatchPolicy::Cme(p), 4_000),
-    ] {
-        let (_, trades) = run(policy, 1, seed, 50, 400);
-        assert_eq!(trades, 0, "{policy:?}: a peg traded");
+    ];
+    for (k, algorithm) in Algorithm::ALL.into_iter().enumerate() {
+        let mut params = AllocationParams {
+            top_min: k as u64 % 3,
+            pro_rata_min: 1 + k as u64 % 2,
+            split_fifo_percent: 40,
+            leveling: k % 2 == 0,
+            ..AllocationParams::default()
+        };
+        params
+            .push_lmm(Lmm {
+                account: 2,
+                percent: 30,
+            })
+            .expect("one LMM");
+        let p = CmePolicy::new(algorithm, params).expect("parameters in range");
+        policies.push((MatchPolicy::Cme(p), 4_000 + 100 * k as u64));
+    }
+    for (policy, seed) in policies {
+        let (_, trades) = run(policy, 1, seed, 30, 400);
+        assert!(
+            trades > 500,
+            "{policy:?}: only {trades} trades with a peg maker"
+        );
     }
 }
 

@@ -309,7 +309,8 @@ fn iceberg_type_is_i_and_display_digits() {
 }
 
 /// The reference book answers an iceberg the grammar accepts but the book refuses:
-/// display 0 is `BAD_QTY`, and a pro-rata book does not take icebergs (`UNSUPPORTED`).
+/// display 0 is `BAD_QTY`; a pro-rata book takes icebergs as a price-time one does, and
+/// its dump shows only the shown part.
 #[test]
 fn icebergs_the_book_refuses() {
     let reject = |e: &[Event]| match e {
@@ -326,7 +327,8 @@ fn icebergs_the_book_refuses() {
     });
     let mut e = Vec::new();
     pro_rata.apply(&accepted("N,1,7,S,I5,100,50"), &mut e);
-    assert_eq!(reject(&e), RejectReason::Unsupported);
+    assert_eq!(e, [Event::Ack { id: 1 }]);
+    assert_eq!(pro_rata.order(1).map(|o| o.open_qty), Some(5));
 }
 
 /// Type `P` is a midpoint peg: its price field is a cap (empty: none), its default time in

@@ -88,8 +88,8 @@ pub enum OrdType {
     /// An iceberg (reserve) order: a GTC limit order that, resting, shows at most
     /// `display` units; when the shown part is filled it is refilled from the hidden
     /// reserve and joins the back of its level's queue (`docs/SEMANTICS.md`, "Iceberg
-    /// orders"). Supported under price-time only; other policies reject it
-    /// ([`RejectReason::Unsupported`]).
+    /// orders"). Every policy takes it; under pro-rata and CME only the shown part is
+    /// allocated, and a refill waits for the level's next round.
     Iceberg {
         /// Most units shown at once, `1..=qty`, a multiple of the lot.
         display: Qty,
@@ -97,8 +97,8 @@ pub enum OrdType {
     /// A midpoint peg (`docs/SEMANTICS.md`, "Midpoint peg orders"): rests undisplayed at
     /// the midpoint of the book's own best bid and offer, follows it as the touch moves,
     /// and trades only there. `price` is an optional cap (`None`: none): a buy peg trades
-    /// at no midpoint above it, a sell peg at none below. GTC or IOC; supported under
-    /// price-time only ([`RejectReason::Unsupported`]).
+    /// at no midpoint above it, a sell peg at none below. GTC or IOC; pegs trade in time
+    /// priority at the midpoint under every policy (the policy shares lit levels).
     MidPeg,
 }
 
@@ -177,8 +177,10 @@ pub enum RejectReason {
     /// A new order the [`MultiBook`](crate::instrument::MultiBook) cannot hold within its
     /// configured memory bound (most books or most resting orders); nothing is dropped.
     CapacityExceeded,
-    /// An order type the book's policy (or the consumer: a peer adapter, say) does not
-    /// support, such as an iceberg under pro-rata.
+    /// An order type the consumer does not support (a peer adapter, say, or an embedder's
+    /// own book). Both flowmatch books take every order type under every policy; the
+    /// reason stays in the codec and the text format so that a journal or event file that
+    /// carries it still reads.
     Unsupported,
 }
 

@@ -155,9 +155,6 @@ fn iceberg_checks<const GRID: bool>(
     if GRID && !cfg.lot_ok(display) {
         return Err(RejectReason::BadLot);
     }
-    if !matches!(cfg.policy, crate::types::MatchPolicy::PriceTime) {
-        return Err(RejectReason::Unsupported);
-    }
     Ok(())
 }
 
@@ -180,9 +177,6 @@ fn peg_checks<const GRID: bool>(
     }
     if !matches!(order.tif, Tif::Gtc | Tif::Ioc) {
         return Err(RejectReason::BadTif);
-    }
-    if !matches!(cfg.policy, crate::types::MatchPolicy::PriceTime) {
-        return Err(RejectReason::Unsupported);
     }
     Ok(())
 }

@@ -122,10 +122,14 @@ impl FastBook {
                     left -= *f;
                 }
             }
-            // 4. Fills in time order.
+            // 4. Fills in time order. A TOP order filled for all it shows has left, or (an
+            // iceberg) shown a new part with new time priority: TOP no more either way.
             for (k, &si) in slots.iter().enumerate() {
                 let a = fills[k];
                 if a > 0 {
+                    if orders[k].top && a == orders[k].open {
+                        self.top[opp as usize] = None;
+                    }
                     self.fill(id, si, price, a, sink);
                     rem -= a;
                 }

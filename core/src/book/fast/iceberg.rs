@@ -174,8 +174,13 @@ impl FastBook {
         };
         if let Some((price, qty)) = left {
             let shown = qty.min(display);
-            // No CME TOP to note: icebergs rest only in price-time books.
-            let si = self.rest(o, price, shown, at, false);
+            // Under CME an iceberg that betters its side's best is TOP like any order (a
+            // CME book is `slow`; the plain one skips the hook's policy test).
+            let si = if self.slow {
+                self.rest(o, price, shown, at, true)
+            } else {
+                self.rest(o, price, shown, at, false)
+            };
             self.exotic = true;
             self.icebergs.set(
                 si,
@@ -249,6 +254,9 @@ impl FastBook {
         }
         self.slots[si].qty = shown;
         self.levels[li].total += shown as u128;
+        // A new part has new time priority, so under CME it is no longer the side's TOP
+        // order: the CME walk clears TOP when it empties the TOP order's shown part
+        // (`allocation.rs`), so that price-time refills pay nothing for it here.
         true
     }
 

@@ -1,6 +1,10 @@
 //! Pro-rata matching, per `docs/SEMANTICS.md`: per level, self-trade prevention first (in
 //! time order), then the optional top order FIFO, then proportional allocation with
 //! largest-remainder rounding (ties to the earlier arrival); fills printed in time order.
+//! With icebergs a level is shared in rounds over shown parts (`docs/SEMANTICS.md`,
+//! "Icebergs under pro-rata and CME"): one pass of the walk's loop is one round, a refill
+//! goes to the back of the level, and the round only reaches the orders it started with
+//! (a refilled top order is left out of its allocation by count, as the level's tail).
 //!
 //! Products are computed in 128 bits (a taker's quantity times a maker's needs up to
 //! 128). A remainder is below the level's total, so it fits in 64 bits unless the total
@@ -71,7 +75,9 @@ impl FastBook {
                     }
                 }
             }
-            // 2. Top order, FIFO.
+            // 2. Top order, FIFO. Filled completely, it left the level, or (an iceberg)
+            // showed its next part at the back: that part waits for the level's next round.
+            let (mut n, mut total) = (self.levels[li].count, self.levels[li].total);
             if top_order {
                 let Some(si) = self.levels[li].head.get() else {
                     continue;
@@ -79,19 +85,30 @@ impl FastBook {
                 let q = rem.min(self.slots[si].qty);
                 self.fill(id, si, price, q, sink);
                 rem -= q;
-                if self.levels[li].count == 0 {
+                let level = &self.levels[li];
+                if level.count == 0 {
                     continue; // the level emptied and was popped
                 }
                 if rem == 0 {
                     break;
                 }
+                (n, total) = (level.count, level.total);
+                if level.tail.get() == Some(si) {
+                    n -= 1;
+                    total -= self.slots[si].qty as u128;
+                    if n == 0 {
+                        continue;
+                    }
+                }
             }
-            // 3. Allocation.
-            let total = self.levels[li].total;
+            // 3. Allocation among the level's first `n` orders (this round's).
             if rem as u128 >= total {
-                // Everyone fills completely, in time order; the level empties and is popped
-                // (its head is NIL then).
-                while let Some(si) = self.levels[li].head.get() {
+                // Everyone fills completely, in time order. Each leaves the level, or shows
+                // its next part at the back for the next round.
+                for _ in 0..n {
+                    let Some(si) = self.levels[li].head.get() else {
+                        unreachable!("a round's orders are in the level");
+                    };
                     let q = self.slots[si].qty;
                     self.fill(id, si, price, q, sink);
                     rem -= q;
@@ -100,11 +117,11 @@ impl FastBook {
             }
             if total <= u64::MAX as u128 {
                 let mut ranking = std::mem::take(&mut self.ranking);
-                self.allocate(li, rem, total, &mut ranking);
+                self.allocate(li, n, rem, total, &mut ranking);
                 self.ranking = ranking;
             } else {
                 let mut ranking = std::mem::take(&mut self.wide_ranking);
-                self.allocate(li, rem, total, &mut ranking);
+                self.allocate(li, n, rem, total, &mut ranking);
                 self.wide_ranking = ranking;
             }
             // 4. Print fills in time order.
@@ -124,13 +141,14 @@ impl FastBook {
         }
     }
 
-    /// Fill `scratch` with each order's share of `rem` (< `total`) at level `li`, in time
-    /// order: the floor of `rem * qty / total`, plus one for each of the `rem - floors`
-    /// largest remainders, ties to the earlier arrival.
+    /// Fill `scratch` with each of the first `n` orders' share of `rem` (< `total`, their
+    /// open quantity) at level `li`, in time order: the floor of `rem * qty / total`, plus
+    /// one for each of the `rem - floors` largest remainders, ties to the earlier arrival.
     #[inline(always)]
     fn allocate<R: Remainder>(
         &mut self,
         li: Ix<Level>,
+        n: u32,
         rem: Qty,
         total: u128,
         ranking: &mut Vec<(R, u32)>,
@@ -141,7 +159,10 @@ impl FastBook {
         let mut allocated: Qty = 0;
         let mut cur = self.levels[li].head;
         let mut pos = 0u32;
-        while let Some(si) = cur.get() {
+        while pos < n {
+            let Some(si) = cur.get() else {
+                break;
+            };
             let s = &self.slots[si];
             let share = q_all * s.qty as u128;
             // Below `s.qty`, because `rem < total`.

@@ -59,15 +59,29 @@ impl FastBook {
         if t.stp == Stp::None {
             return AfterStp::Share;
         }
+        // Up to the level's tail as it is now: an iceberg that `DC` empties shows its next
+        // part behind it, and meets the taker again only in the level's next round.
+        let last = self.levels[li].tail;
         let mut cur = self.levels[li].head;
         while let Some(si) = cur.get() {
             cur = self.slots[si].next;
             if self.same_owner(self.slots[si].account, t.account, owner) {
+                let (maker, shown, before) = (self.slots[si].id, self.slots[si].qty, *rem);
                 let (r, stopped) = self.self_trade(t, *rem, si, sink);
+                // A `DC` that empties the CME TOP order's shown part ends its TOP: the
+                // order left, or (an iceberg) shows a new part with new time priority.
+                // (`top` is never set outside CME, so pro-rata only pays the compare.)
+                let top = &mut self.top[t.side.opposite() as usize];
+                if t.stp == Stp::DecrementCancel && before - r >= shown && *top == Some(maker) {
+                    *top = None;
+                }
                 *rem = r;
                 if stopped {
                     return AfterStp::Stopped;
                 }
+            }
+            if last.get() == Some(si) {
+                break;
             }
         }
         // The level may have emptied (and left the ladder): start over at the best.

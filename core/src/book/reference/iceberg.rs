@@ -28,9 +28,6 @@ impl ReferenceBook {
         if !self.on_lot(display) {
             return Err(RejectReason::BadLot);
         }
-        if self.cfg.policy != MatchPolicy::PriceTime {
-            return Err(RejectReason::Unsupported);
-        }
         Ok(())
     }
 
@@ -101,5 +98,7 @@ impl ReferenceBook {
         o.open = next.open;
         o.reserve = next.reserve;
         level.push_back(o);
+        // The new part has new time priority, so it is no longer TOP (CME).
+        self.top_on_remove(&o);
     }
 }

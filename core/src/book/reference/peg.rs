@@ -32,9 +32,6 @@ impl ReferenceBook {
         if !matches!(o.tif, Tif::Gtc | Tif::Ioc) {
             return Err(RejectReason::BadTif);
         }
-        if self.cfg.policy != MatchPolicy::PriceTime {
-            return Err(RejectReason::Unsupported);
-        }
         Ok(())
     }
 
