@@ -7,14 +7,17 @@
 //! both replace-priority modes, under price-time, pro-rata and every CME algorithm. Per order, fills and cancels never exceed its quantity (the reserve is not in
 //! the book queries, so that is the conservation the events alone can show).
 
-use flowmatch::core::allocation::{Algorithm, AllocationParams, CmePolicy, Lmm};
+use flowmatch::core::allocation::{Algorithm, CmePolicy};
 use flowmatch::core::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::HashMap;
 
+#[path = "common/cme_params.rs"]
+mod cme_params;
 #[path = "common/hidden.rs"]
 mod hidden;
+use cme_params::cme_params;
 use hidden::hidden;
 
 fn command(rng: &mut ChaCha8Rng, stops: bool) -> Command {
@@ -196,32 +199,6 @@ fn icebergs_match_reference_under_price_time() {
     assert_eq!(unsupported, 0);
     // The stream must really exercise resting icebergs (not only rejects).
     assert!(rested > 10_000, "only {rested} icebergs rested");
-}
-
-/// CME parameters for a stream: TOP limits, a pro-rata minimum, a split and leveling
-/// drawn from the seed, and one LMM (account 1 or 2, 10-40%) on half the streams.
-fn cme_params(seed: u64) -> AllocationParams {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
-    let mut p = AllocationParams {
-        top_min: rng.random_range(0..=3),
-        top_max: if rng.random_bool(0.5) {
-            0
-        } else {
-            rng.random_range(1..=8)
-        },
-        pro_rata_min: rng.random_range(1..=3),
-        split_fifo_percent: rng.random_range(0..=100),
-        leveling: rng.random_bool(0.5),
-        ..AllocationParams::default()
-    };
-    if rng.random_bool(0.5) {
-        let lmm = Lmm {
-            account: rng.random_range(1..=2),
-            percent: rng.random_range(10..=40),
-        };
-        p.push_lmm(lmm).expect("one LMM");
-    }
-    p
 }
 
 /// Pro-rata (with and without a top order) and every CME algorithm take icebergs: only the
