@@ -13,13 +13,16 @@
 //! (every price even, so a midpoint exists only when the spread is a multiple of two
 //! ticks); and under pro-rata and every CME algorithm.
 
-use flowmatch::core::allocation::{Algorithm, AllocationParams, CmePolicy, Lmm};
+use flowmatch::core::allocation::{Algorithm, CmePolicy};
 use flowmatch::core::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+#[path = "common/cme_params.rs"]
+mod cme_params;
 #[path = "common/hidden.rs"]
 mod hidden;
+use cme_params::cme_params;
 use hidden::hidden;
 
 /// Buy or sell, evenly.
@@ -229,21 +232,9 @@ fn pegs_match_reference_under_pro_rata_and_cme() {
         (MatchPolicy::ProRata { top_order: true }, 3_000),
     ];
     for (k, algorithm) in Algorithm::ALL.into_iter().enumerate() {
-        let mut params = AllocationParams {
-            top_min: k as u64 % 3,
-            pro_rata_min: 1 + k as u64 % 2,
-            split_fifo_percent: 40,
-            leveling: k % 2 == 0,
-            ..AllocationParams::default()
-        };
-        params
-            .push_lmm(Lmm {
-                account: 2,
-                percent: 30,
-            })
-            .expect("one LMM");
-        let p = CmePolicy::new(algorithm, params).expect("parameters in range");
-        policies.push((MatchPolicy::Cme(p), 4_000 + 100 * k as u64));
+        let seed = 4_000 + 100 * k as u64;
+        let p = CmePolicy::new(algorithm, cme_params(seed)).expect("parameters in range");
+        policies.push((MatchPolicy::Cme(p), seed));
     }
     for (policy, seed) in policies {
         let (_, trades) = run(policy, 1, seed, 30, 400);
