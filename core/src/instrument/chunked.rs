@@ -25,7 +25,7 @@
 //! handful of pointers and stays in cache. Callgrind over 2 M commands of the 1 M
 //! instruments Zipf stream (`--toggle-collect='*batched_pass*' --cache-sim=yes
 //! --LL=33554432,16,64`), against the doubling vector at 033ca84: instructions 634.7 M ->
-//! 654.1 M (+3.0%: the chunk's load and the index split), last-level read misses 4.61 M ->
+//! 654.1 M (+3.1%: the chunk's load and the index split), last-level read misses 4.61 M ->
 //! 2.78 M, write misses 3.73 M -> 1.96 M (-43% of all last-level misses). Fixed chunks from
 //! the first record (no growing first chunk) missed a little less (2.46 M and 1.36 M, +1.9%
 //! instructions) but made a one-order multi-book cost 32 MiB. Wall clock on this shared
