@@ -7,7 +7,6 @@
 //! both replace-priority modes, under price-time, pro-rata and every CME algorithm. Per order, fills and cancels never exceed its quantity (the reserve is not in
 //! the book queries, so that is the conservation the events alone can show).
 
-use flowmatch::core::allocation::{Algorithm, CmePolicy};
 use flowmatch::core::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -17,7 +16,7 @@ use std::collections::HashMap;
 mod cme_params;
 #[path = "common/hidden.rs"]
 mod hidden;
-use cme_params::cme_params;
+use cme_params::pro_rata_and_cme;
 use hidden::hidden;
 
 fn command(rng: &mut ChaCha8Rng, stops: bool) -> Command {
@@ -207,15 +206,7 @@ fn icebergs_match_reference_under_price_time() {
 /// among the icebergs too.
 #[test]
 fn icebergs_match_reference_under_pro_rata_and_cme() {
-    let mut policies = vec![
-        (MatchPolicy::ProRata { top_order: false }, 3_000),
-        (MatchPolicy::ProRata { top_order: true }, 3_100),
-    ];
-    for (k, algorithm) in Algorithm::ALL.into_iter().enumerate() {
-        let seed = 3_200 + 100 * k as u64;
-        let policy = CmePolicy::new(algorithm, cme_params(seed)).expect("parameters in range");
-        policies.push((MatchPolicy::Cme(policy), seed));
-    }
+    let policies = pro_rata_and_cme(3_000);
     for (policy, first) in policies {
         let (rested, unsupported, triggered) = run(policy, first..first + 40, 1_000, true);
         assert_eq!(unsupported, 0, "{policy:?}");

@@ -13,7 +13,6 @@
 //! (every price even, so a midpoint exists only when the spread is a multiple of two
 //! ticks); and under pro-rata and every CME algorithm.
 
-use flowmatch::core::allocation::{Algorithm, CmePolicy};
 use flowmatch::core::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -22,7 +21,7 @@ use rand_chacha::ChaCha8Rng;
 mod cme_params;
 #[path = "common/hidden.rs"]
 mod hidden;
-use cme_params::cme_params;
+use cme_params::pro_rata_and_cme;
 use hidden::hidden;
 
 /// Buy or sell, evenly.
@@ -227,15 +226,7 @@ fn pegs_match_reference_on_a_tick_grid() {
 /// lit levels), and both books must agree on all of it.
 #[test]
 fn pegs_match_reference_under_pro_rata_and_cme() {
-    let mut policies = vec![
-        (MatchPolicy::ProRata { top_order: false }, 2_000),
-        (MatchPolicy::ProRata { top_order: true }, 3_000),
-    ];
-    for (k, algorithm) in Algorithm::ALL.into_iter().enumerate() {
-        let seed = 4_000 + 100 * k as u64;
-        let p = CmePolicy::new(algorithm, cme_params(seed)).expect("parameters in range");
-        policies.push((MatchPolicy::Cme(p), seed));
-    }
+    let policies = pro_rata_and_cme(2_000);
     for (policy, seed) in policies {
         let (_, trades) = run(policy, 1, seed, 30, 400);
         assert!(

@@ -37,3 +37,22 @@ pub fn cme_params(seed: u64) -> flowmatch::core::allocation::AllocationParams {
     }
     p
 }
+
+/// Every policy that shares a level other than FIFO, each with the first seed of its
+/// streams: pro-rata without and with a top order (`first`, `first + 100`), then each CME
+/// algorithm (`first + 200`, `first + 300`, ...) with [`cme_params`] of its seed.
+#[allow(dead_code)] // not every test that draws parameters runs every policy
+pub fn pro_rata_and_cme(first: u64) -> Vec<(flowmatch::core::MatchPolicy, u64)> {
+    use flowmatch::core::allocation::{Algorithm, CmePolicy};
+    use flowmatch::core::MatchPolicy;
+    let mut policies = vec![
+        (MatchPolicy::ProRata { top_order: false }, first),
+        (MatchPolicy::ProRata { top_order: true }, first + 100),
+    ];
+    for (k, algorithm) in Algorithm::ALL.into_iter().enumerate() {
+        let seed = first + 200 + 100 * k as u64;
+        let policy = CmePolicy::new(algorithm, cme_params(seed)).expect("parameters in range");
+        policies.push((MatchPolicy::Cme(policy), seed));
+    }
+    policies
+}
